@@ -1,0 +1,177 @@
+//! The deployed side: the DynamoDB table and the Lambda runtime glue.
+
+use crate::chance::ThreadChance;
+use crate::handlers::{CONFIRMED, PENDING, handle};
+use crate::item::{AttrValue, Item};
+use crate::step::Step;
+use crate::table::{Confirmed, Table, TableError};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+/// The saga's table in DynamoDB.
+#[derive(Debug, Clone)]
+pub struct DynamoTable {
+    client: Client,
+    table_name: String,
+}
+
+impl DynamoTable {
+    /// Wraps a client and the table's name (the functions read it from `TABLE_NAME`).
+    pub fn new(client: Client, table_name: impl Into<String>) -> Self {
+        Self {
+            client,
+            table_name: table_name.into(),
+        }
+    }
+
+    /// The table's name.
+    pub fn table_name(&self) -> &str {
+        &self.table_name
+    }
+
+    fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            ("pk".to_string(), AttributeValue::S(pk.to_string())),
+            ("sk".to_string(), AttributeValue::S(sk.to_string())),
+        ])
+    }
+
+    fn backend_error<E>(&self, op: &str, e: E) -> TableError
+    where
+        E: std::error::Error,
+    {
+        TableError::Backend(format!(
+            "DynamoDB {op} on table {}: {}",
+            self.table_name,
+            DisplayErrorContext(e)
+        ))
+    }
+}
+
+/// Converts a saga attribute into the SDK's type.
+pub fn to_sdk(v: &AttrValue) -> AttributeValue {
+    match v {
+        AttrValue::S(s) => AttributeValue::S(s.clone()),
+        AttrValue::N(n) => AttributeValue::N(n.clone()),
+        AttrValue::Bool(b) => AttributeValue::Bool(*b),
+        AttrValue::Null(b) => AttributeValue::Null(*b),
+        AttrValue::L(l) => AttributeValue::L(l.iter().map(to_sdk).collect()),
+        AttrValue::M(m) => {
+            AttributeValue::M(m.iter().map(|(k, v)| (k.clone(), to_sdk(v))).collect())
+        }
+    }
+}
+
+/// Converts an SDK attribute back; types the saga never writes (sets, binary) are
+/// rendered as strings so a foreign row still shows up rather than vanishing.
+pub fn from_sdk(v: &AttributeValue) -> AttrValue {
+    match v {
+        AttributeValue::S(s) => AttrValue::S(s.clone()),
+        AttributeValue::N(n) => AttrValue::N(n.clone()),
+        AttributeValue::Bool(b) => AttrValue::Bool(*b),
+        AttributeValue::Null(b) => AttrValue::Null(*b),
+        AttributeValue::L(l) => AttrValue::L(l.iter().map(from_sdk).collect()),
+        AttributeValue::M(m) => {
+            AttrValue::M(m.iter().map(|(k, v)| (k.clone(), from_sdk(v))).collect())
+        }
+        other => AttrValue::S(format!("{other:?}")),
+    }
+}
+
+/// Converts a whole SDK item.
+pub fn item_from_sdk(m: &HashMap<String, AttributeValue>) -> Item {
+    m.iter().map(|(k, v)| (k.clone(), from_sdk(v))).collect()
+}
+
+impl Table for DynamoTable {
+    async fn put(&self, item: Item) -> Result<(), TableError> {
+        let item = item.iter().map(|(k, v)| (k.clone(), to_sdk(v))).collect();
+        self.client
+            .put_item()
+            .table_name(&self.table_name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| self.backend_error("PutItem", e))?;
+        Ok(())
+    }
+
+    async fn confirm(&self, pk: &str, sk: &str) -> Result<Confirmed, TableError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table_name)
+            .set_key(Some(Self::key(pk, sk)))
+            .update_expression("SET transaction_status = :confirmed")
+            .condition_expression("transaction_status = :pending")
+            .expression_attribute_values(":confirmed", AttributeValue::S(CONFIRMED.into()))
+            .expression_attribute_values(":pending", AttributeValue::S(PENDING.into()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Confirmed::Yes),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(Confirmed::NoPendingRow)
+            }
+            Err(e) => Err(self.backend_error("UpdateItem", e)),
+        }
+    }
+
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), TableError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table_name)
+            .set_key(Some(Self::key(pk, sk)))
+            .send()
+            .await
+            .map_err(|e| self.backend_error("DeleteItem", e))?;
+        Ok(())
+    }
+
+    async fn query_trip(&self, pk: &str) -> Result<Vec<Item>, TableError> {
+        let mut rows = Vec::new();
+        let mut start_key = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table_name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_string()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(|e| self.backend_error("Query", e))?;
+            rows.extend(page.items().iter().map(item_from_sdk));
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start_key = Some(k),
+                _ => break,
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// Runs one saga step as a Lambda function: the whole body of each step binary.
+///
+/// The client is built once, outside the handler, and reused across invocations.
+pub async fn run_step(step: Step) -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let table_name = std::env::var("TABLE_NAME")
+        .map_err(|_| "the TABLE_NAME environment variable is not set")?;
+    let config = aws_config::load_from_env().await;
+    let table = DynamoTable::new(Client::new(&config), table_name);
+    let table = &table;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            handle(step, table, &ThreadChance, &event.payload).await
+        },
+    ))
+    .await
+}

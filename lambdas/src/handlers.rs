@@ -1,0 +1,221 @@
+//! What each saga step does to the table.
+//!
+//! Every step reads the whole trip from its event and derives booking ids from it
+//! (see [`crate::ids`]), so steps never depend on an earlier step's result shape and a
+//! retried step rewrites the same row.
+
+use crate::chance::Chance;
+use crate::error::SagaError;
+use crate::ids;
+use crate::item::{Item, string_item};
+use crate::step::Step;
+use crate::table::{Confirmed, Table};
+use crate::trip::{RunType, TripRequest};
+use serde_json::{Value, json};
+
+/// Status value of a booking waiting for confirmation.
+pub const PENDING: &str = "pending";
+/// Status value of a confirmed booking or a taken payment.
+pub const CONFIRMED: &str = "confirmed";
+
+/// Runs one step on one event: the single entry point for Lambda binaries and the
+/// embedded registry alike.
+pub async fn handle<T: Table, C: Chance + ?Sized>(
+    step: Step,
+    table: &T,
+    chance: &C,
+    event: &Value,
+) -> Result<Value, SagaError> {
+    let trip = TripRequest::from_event(event)?;
+    match step {
+        Step::ReserveHotel => reserve_hotel(table, &trip).await,
+        Step::ReserveFlight => reserve_flight(table, &trip).await,
+        Step::TakePayment => take_payment(table, &trip).await,
+        Step::ConfirmHotel => confirm(table, &trip, Booking::Hotel).await,
+        Step::ConfirmFlight => confirm(table, &trip, Booking::Flight).await,
+        Step::CancelHotel => compensate(table, chance, &trip, Step::CancelHotel).await,
+        Step::CancelFlight => compensate(table, chance, &trip, Step::CancelFlight).await,
+        Step::RefundPayment => compensate(table, chance, &trip, Step::RefundPayment).await,
+    }
+}
+
+/// The step a run type makes fail, and the error name it fails with.
+fn trigger(run_type: RunType) -> Option<(Step, &'static str)> {
+    match run_type {
+        RunType::Success => None,
+        RunType::FailHotelReservation => Some((Step::ReserveHotel, "HotelReservationFailed")),
+        RunType::FailFlightsReservation => Some((Step::ReserveFlight, "FlightReservationFailed")),
+        RunType::FailPayment => Some((Step::TakePayment, "PaymentFailed")),
+        RunType::FailHotelConfirmation => Some((Step::ConfirmHotel, "HotelConfirmationFailed")),
+        RunType::FailFlightsConfirmation => Some((Step::ConfirmFlight, "FlightConfirmationFailed")),
+    }
+}
+
+fn fail_if_triggered(step: Step, trip: &TripRequest) -> Result<(), SagaError> {
+    match trigger(trip.run_type) {
+        Some((failing, error_type)) if failing == step => Err(SagaError::Triggered {
+            error_type,
+            message: format!(
+                "{step} failed on purpose: run type {} for trip {}",
+                trip.run_type, trip.trip_id
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Booking {
+    Hotel,
+    Flight,
+}
+
+impl Booking {
+    fn kind(self) -> &'static str {
+        match self {
+            Booking::Hotel => "hotel",
+            Booking::Flight => "flight",
+        }
+    }
+
+    fn confirm_step(self) -> Step {
+        match self {
+            Booking::Hotel => Step::ConfirmHotel,
+            Booking::Flight => Step::ConfirmFlight,
+        }
+    }
+}
+
+/// Sort key of the trip's hotel booking.
+pub fn hotel_sk(trip: &TripRequest) -> String {
+    format!("HOTEL#{}", hotel_id(trip))
+}
+
+/// Sort key of the trip's flight booking.
+pub fn flight_sk(trip: &TripRequest) -> String {
+    format!("FLIGHT#{}", flight_id(trip))
+}
+
+/// Sort key of the trip's payment.
+pub fn payment_sk(trip: &TripRequest) -> String {
+    format!("PAYMENT#{}", payment_id(trip))
+}
+
+fn hotel_id(trip: &TripRequest) -> String {
+    ids::hotel_booking_id(&trip.trip_id, &trip.hotel, &trip.check_in)
+}
+
+fn flight_id(trip: &TripRequest) -> String {
+    ids::flight_booking_id(&trip.trip_id, &trip.depart, &trip.arrive)
+}
+
+fn payment_id(trip: &TripRequest) -> String {
+    ids::payment_id(&trip.trip_id, &hotel_id(trip), &flight_id(trip))
+}
+
+/// The hotel row exactly as the article's data model has it.
+pub fn hotel_item(trip: &TripRequest) -> Item {
+    let id = hotel_id(trip);
+    string_item([
+        ("pk", trip.trip_id.clone()),
+        ("sk", format!("HOTEL#{id}")),
+        ("trip_id", trip.trip_id.clone()),
+        ("type", "Hotel".to_string()),
+        ("id", id),
+        ("hotel", trip.hotel.clone()),
+        ("check_in", trip.check_in.clone()),
+        ("check_out", trip.check_out.clone()),
+        ("transaction_status", PENDING.to_string()),
+    ])
+}
+
+/// The flight row exactly as the article's data model has it.
+pub fn flight_item(trip: &TripRequest) -> Item {
+    let id = flight_id(trip);
+    string_item([
+        ("pk", trip.trip_id.clone()),
+        ("sk", format!("FLIGHT#{id}")),
+        ("trip_id", trip.trip_id.clone()),
+        ("type", "Flight".to_string()),
+        ("id", id),
+        ("depart", trip.depart.clone()),
+        ("depart_at", trip.depart_at.clone()),
+        ("arrive", trip.arrive.clone()),
+        ("arrive_at", trip.arrive_at.clone()),
+        ("transaction_status", PENDING.to_string()),
+    ])
+}
+
+/// The payment row exactly as the article's data model has it.
+pub fn payment_item(trip: &TripRequest) -> Item {
+    let id = payment_id(trip);
+    string_item([
+        ("pk", trip.trip_id.clone()),
+        ("sk", format!("PAYMENT#{id}")),
+        ("trip_id", trip.trip_id.clone()),
+        ("type", "Payment".to_string()),
+        ("id", id),
+        ("amount", "450.00".to_string()),
+        ("currency", "USD".to_string()),
+        ("transaction_status", CONFIRMED.to_string()),
+    ])
+}
+
+async fn reserve_hotel<T: Table>(table: &T, trip: &TripRequest) -> Result<Value, SagaError> {
+    fail_if_triggered(Step::ReserveHotel, trip)?;
+    table.put(hotel_item(trip)).await?;
+    Ok(json!({"status": "ok", "booking_id": hotel_id(trip)}))
+}
+
+async fn reserve_flight<T: Table>(table: &T, trip: &TripRequest) -> Result<Value, SagaError> {
+    fail_if_triggered(Step::ReserveFlight, trip)?;
+    table.put(flight_item(trip)).await?;
+    Ok(json!({"status": "ok", "booking_id": flight_id(trip)}))
+}
+
+async fn take_payment<T: Table>(table: &T, trip: &TripRequest) -> Result<Value, SagaError> {
+    fail_if_triggered(Step::TakePayment, trip)?;
+    table.put(payment_item(trip)).await?;
+    Ok(json!({"status": "ok", "payment_id": payment_id(trip)}))
+}
+
+async fn confirm<T: Table>(
+    table: &T,
+    trip: &TripRequest,
+    booking: Booking,
+) -> Result<Value, SagaError> {
+    fail_if_triggered(booking.confirm_step(), trip)?;
+    let sk = match booking {
+        Booking::Hotel => hotel_sk(trip),
+        Booking::Flight => flight_sk(trip),
+    };
+    match table.confirm(&trip.trip_id, &sk).await? {
+        Confirmed::Yes => Ok(json!({"status": "ok", "booking": sk})),
+        Confirmed::NoPendingRow => Err(SagaError::BookingNotFound {
+            kind: booking.kind(),
+            trip_id: trip.trip_id.clone(),
+            sk,
+        }),
+    }
+}
+
+async fn compensate<T: Table, C: Chance + ?Sized>(
+    table: &T,
+    chance: &C,
+    trip: &TripRequest,
+    step: Step,
+) -> Result<Value, SagaError> {
+    if chance.roll() < trip.cancel_failure_rate {
+        return Err(SagaError::InternalServerError {
+            step: step.function_name(),
+            rate: trip.cancel_failure_rate,
+        });
+    }
+    let sk = match step {
+        Step::CancelHotel => hotel_sk(trip),
+        Step::CancelFlight => flight_sk(trip),
+        _ => payment_sk(trip),
+    };
+    table.delete(&trip.trip_id, &sk).await?;
+    Ok(json!({"status": "ok", "deleted": sk}))
+}

@@ -1,0 +1,265 @@
+//! The saga's input: one trip and how this run should behave.
+
+use crate::error::SagaError;
+use serde::Deserialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// Which step (if any) this run makes fail: the article's failure triggers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RunType {
+    /// No step fails.
+    #[default]
+    Success,
+    /// ReserveHotel fails.
+    FailHotelReservation,
+    /// ReserveFlight fails.
+    FailFlightsReservation,
+    /// TakePayment fails.
+    FailPayment,
+    /// ConfirmHotelBooking fails.
+    FailHotelConfirmation,
+    /// ConfirmFlight fails.
+    FailFlightsConfirmation,
+}
+
+impl RunType {
+    /// Every run type, in the order the article lists the scenarios (and the TUI's keys).
+    pub const ALL: [RunType; 6] = [
+        RunType::Success,
+        RunType::FailHotelReservation,
+        RunType::FailFlightsReservation,
+        RunType::FailPayment,
+        RunType::FailHotelConfirmation,
+        RunType::FailFlightsConfirmation,
+    ];
+
+    /// The wire name (`failPayment`), as used in the input and the API's `runType`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunType::Success => "success",
+            RunType::FailHotelReservation => "failHotelReservation",
+            RunType::FailFlightsReservation => "failFlightsReservation",
+            RunType::FailPayment => "failPayment",
+            RunType::FailHotelConfirmation => "failHotelConfirmation",
+            RunType::FailFlightsConfirmation => "failFlightsConfirmation",
+        }
+    }
+
+    /// The valid names, comma separated, for error messages.
+    pub fn valid_names() -> String {
+        RunType::ALL.map(RunType::as_str).join(", ")
+    }
+}
+
+impl fmt::Display for RunType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown run type name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown run type {0:?}; valid run types: {valid}", valid = RunType::valid_names())]
+pub struct UnknownRunType(pub String);
+
+impl FromStr for RunType {
+    type Err = UnknownRunType;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RunType::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownRunType(s.to_string()))
+    }
+}
+
+/// The failure probability of compensations when the input names none (the article's 0.4).
+pub const DEFAULT_CANCEL_FAILURE_RATE: f64 = 0.4;
+
+/// Checks a cancel failure rate: a probability, so within `[0, 1]`.
+pub fn validate_cancel_failure_rate(rate: f64) -> Result<f64, String> {
+    if rate.is_finite() && (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(format!(
+            "cancel_failure_rate must be a number from 0 to 1, got {rate}"
+        ))
+    }
+}
+
+/// The saga's input as every step receives it. Extra members (earlier steps' results
+/// and errors) are ignored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TripRequest {
+    /// The trip: the partition key of all its rows.
+    pub trip_id: String,
+    /// Flight origin.
+    pub depart: String,
+    /// Flight departure time.
+    pub depart_at: String,
+    /// Flight destination.
+    pub arrive: String,
+    /// Flight arrival time.
+    pub arrive_at: String,
+    /// Hotel name.
+    pub hotel: String,
+    /// Hotel check-in time.
+    pub check_in: String,
+    /// Hotel check-out time.
+    pub check_out: String,
+    /// Which step this run makes fail.
+    pub run_type: RunType,
+    /// Probability that a compensation fails (and is retried).
+    pub cancel_failure_rate: f64,
+}
+
+#[derive(Deserialize)]
+struct RawTrip {
+    trip_id: String,
+    depart: String,
+    depart_at: String,
+    arrive: String,
+    arrive_at: String,
+    hotel: String,
+    check_in: String,
+    check_out: String,
+    #[serde(default)]
+    run_type: Option<String>,
+    #[serde(default)]
+    cancel_failure_rate: Option<f64>,
+}
+
+impl TripRequest {
+    /// Reads the step's event, with a clear [`SagaError::InvalidInput`] on anything malformed.
+    pub fn from_event(event: &serde_json::Value) -> Result<Self, SagaError> {
+        let raw =
+            RawTrip::deserialize(event).map_err(|e| SagaError::InvalidInput(e.to_string()))?;
+        if raw.trip_id.is_empty() {
+            return Err(SagaError::InvalidInput("trip_id must not be empty".into()));
+        }
+        let run_type = match raw.run_type.as_deref() {
+            None => RunType::Success,
+            Some(name) => name
+                .parse()
+                .map_err(|e: UnknownRunType| SagaError::InvalidInput(e.to_string()))?,
+        };
+        let cancel_failure_rate = validate_cancel_failure_rate(
+            raw.cancel_failure_rate
+                .unwrap_or(DEFAULT_CANCEL_FAILURE_RATE),
+        )
+        .map_err(SagaError::InvalidInput)?;
+        Ok(TripRequest {
+            trip_id: raw.trip_id,
+            depart: raw.depart,
+            depart_at: raw.depart_at,
+            arrive: raw.arrive,
+            arrive_at: raw.arrive_at,
+            hotel: raw.hotel,
+            check_in: raw.check_in,
+            check_out: raw.check_out,
+            run_type,
+            cancel_failure_rate,
+        })
+    }
+
+    /// The article's example trip (London → Dublin, holiday inn, July 2021) for a run type.
+    pub fn example(trip_id: &str, run_type: RunType, cancel_failure_rate: f64) -> Self {
+        TripRequest {
+            trip_id: trip_id.to_string(),
+            depart: "London".into(),
+            depart_at: "2021-07-10T06:00:00.000Z".into(),
+            arrive: "Dublin".into(),
+            arrive_at: "2021-07-12T08:00:00.000Z".into(),
+            hotel: "holiday inn".into(),
+            check_in: "2021-07-10T12:00:00.000Z".into(),
+            check_out: "2021-07-12T14:00:00.000Z".into(),
+            run_type,
+            cancel_failure_rate,
+        }
+    }
+
+    /// The execution input the article's starter builds (plus run type and failure rate).
+    pub fn to_input(&self) -> serde_json::Value {
+        serde_json::json!({
+            "trip_id": self.trip_id,
+            "depart": self.depart,
+            "depart_at": self.depart_at,
+            "arrive": self.arrive,
+            "arrive_at": self.arrive_at,
+            "hotel": self.hotel,
+            "check_in": self.check_in,
+            "check_out": self.check_out,
+            "rental": "Volvo",
+            "rental_from": "2021-07-10T00:00:00.000Z",
+            "rental_to": "2021-07-12T00:00:00.000Z",
+            "run_type": self.run_type.as_str(),
+            "cancel_failure_rate": self.cancel_failure_rate,
+        })
+    }
+}
+
+/// Checks a trip id given by a person: 1–64 characters of `[A-Za-z0-9_-]`.
+pub fn validate_trip_id(id: &str) -> Result<&str, String> {
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(id)
+    } else {
+        Err(format!(
+            "trip id must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-', got {id:?}"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn example_round_trips_through_the_event() {
+        let trip = TripRequest::example("t-1", RunType::FailPayment, 0.0);
+        assert_eq!(TripRequest::from_event(&trip.to_input()).unwrap(), trip);
+    }
+
+    #[test]
+    fn run_type_names_parse_back() {
+        for r in RunType::ALL {
+            assert_eq!(r.as_str().parse::<RunType>().unwrap(), r);
+        }
+        let err = "failEverything".parse::<RunType>().unwrap_err().to_string();
+        assert!(
+            err.contains("failEverything") && err.contains("failPayment"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn malformed_events_are_clear_errors() {
+        let mut ev = TripRequest::example("t", RunType::Success, 0.4).to_input();
+        ev.as_object_mut().unwrap().remove("trip_id");
+        let e = TripRequest::from_event(&ev).unwrap_err();
+        assert_eq!(e.error_type(), "InvalidInput");
+        assert!(e.to_string().contains("trip_id"), "{e}");
+
+        let e = TripRequest::from_event(&json!({"trip_id": 5})).unwrap_err();
+        assert!(e.to_string().contains("invalid type"), "{e}");
+
+        let mut ev = TripRequest::example("t", RunType::Success, 0.4).to_input();
+        ev["cancel_failure_rate"] = json!(1.5);
+        let e = TripRequest::from_event(&ev).unwrap_err();
+        assert!(e.to_string().contains("cancel_failure_rate"), "{e}");
+    }
+
+    #[test]
+    fn trip_ids_are_checked() {
+        assert!(validate_trip_id("abc_DEF-09").is_ok());
+        assert!(validate_trip_id("").is_err());
+        assert!(validate_trip_id("a b").is_err());
+        assert!(validate_trip_id(&"x".repeat(65)).is_err());
+        assert!(validate_trip_id(&"x".repeat(64)).is_ok());
+    }
+}
