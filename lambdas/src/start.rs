@@ -1,7 +1,9 @@
 //! The starter behind API Gateway: turns a URL into a saga execution, as the article does.
 
 use crate::trip::DEFAULT_CANCEL_FAILURE_RATE;
-use crate::trip::{RunType, TripRequest, validate_cancel_failure_rate, validate_trip_id};
+use crate::trip::{
+    RunType, TripRequest, execution_name, validate_cancel_failure_rate, validate_trip_id,
+};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::{Value, json};
 use std::future::Future;
@@ -88,12 +90,6 @@ pub fn parse_query(get: impl Fn(&str) -> Option<String>) -> Result<StartRequest,
         trip_id,
         cancel_failure_rate,
     })
-}
-
-/// A unique, valid execution name (≤ 80 chars of `[A-Za-z0-9_-]`) that still shows the trip.
-pub fn execution_name(trip_id: &str) -> String {
-    let prefix: String = trip_id.chars().take(40).collect();
-    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
 fn json_response(status: u16, body: Value) -> Response<Body> {

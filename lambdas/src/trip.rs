@@ -214,6 +214,13 @@ pub fn validate_trip_id(id: &str) -> Result<&str, String> {
     }
 }
 
+/// A unique, valid execution name (≤ 80 chars of `[A-Za-z0-9_-]`) that still shows the
+/// trip, so lists of executions read well in the console and in sagaview alike.
+pub fn execution_name(trip_id: &str) -> String {
+    let prefix: String = trip_id.chars().take(40).collect();
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
