@@ -1,24 +1,10 @@
-//! sagaview: the saga pattern on AWS Step Functions, made visible.
+//! The `sagaview` binary: a thin shell over the library.
 
-use std::process::ExitCode;
+mod cli;
+mod run_cmd;
 
-const USAGE: &str = "sagaview — the saga pattern on AWS Step Functions, made visible
+use clap::Parser;
 
-The terminal UI and the embedded runtime are not built yet. What exists today:
-  lambdas/   the saga's Lambda functions (deploy with SAM, see README.md)
-  infra/     the state machine (ASL) and the SAM template
-
-Usage: sagaview [--help]";
-
-fn main() -> ExitCode {
-    match std::env::args().nth(1).as_deref() {
-        None | Some("-h") | Some("--help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        Some(other) => {
-            eprintln!("sagaview: unknown argument {other:?}\n\n{USAGE}");
-            ExitCode::from(2)
-        }
-    }
+fn main() -> std::process::ExitCode {
+    cli::run(cli::Cli::parse())
 }

@@ -1,0 +1,118 @@
+//! Engine throughput: state transitions per second on a long Pass chain, and
+//! executions per second of a small saga-shaped definition with in-memory tasks.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::{Map, Value, json};
+
+use sagaview::asl::load_definition_value;
+use sagaview::engine::{Engine, EngineConfig, FunctionRegistry, RealClock};
+
+fn pass_chain(n: usize) -> Value {
+    let mut states = Map::new();
+    for i in 0..n {
+        let mut state = json!({"Type": "Pass"});
+        if i + 1 < n {
+            state["Next"] = json!(format!("S{}", i + 1));
+        } else {
+            state["End"] = json!(true);
+        }
+        states.insert(format!("S{i}"), state);
+    }
+    json!({"StartAt": "S0", "States": states})
+}
+
+fn saga() -> Value {
+    let task = |name: &str, next: Option<&str>| {
+        let mut t = json!({
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": name, "Payload.$": "$"},
+            "ResultSelector": {"status.$": "$.Payload.status"},
+            "ResultPath": format!("$.results.{name}"),
+            "Retry": [{"ErrorEquals": ["States.TaskFailed"], "MaxAttempts": 2}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}]
+        });
+        match next {
+            Some(n) => t["Next"] = json!(n),
+            None => t["End"] = json!(true),
+        }
+        t
+    };
+    json!({"StartAt": "ReserveHotel", "States": {
+        "ReserveHotel": task("ReserveHotel", Some("ReserveFlight")),
+        "ReserveFlight": task("ReserveFlight", Some("TakePayment")),
+        "TakePayment": task("TakePayment", Some("ConfirmHotel")),
+        "ConfirmHotel": task("ConfirmHotel", Some("ConfirmFlight")),
+        "ConfirmFlight": task("ConfirmFlight", None),
+        "Failed": {"Type": "Fail", "Error": "SagaFailed"}
+    }})
+}
+
+fn engine() -> Engine {
+    let mut registry = FunctionRegistry::new();
+    for name in [
+        "ReserveHotel",
+        "ReserveFlight",
+        "TakePayment",
+        "ConfirmHotel",
+        "ConfirmFlight",
+    ] {
+        registry.register_fn(name, |mut event: Value| {
+            event["status"] = json!("ok");
+            Ok(event)
+        });
+    }
+    let config = EngineConfig {
+        seed: Some(1),
+        ..EngineConfig::default()
+    };
+    Engine::new(config, Arc::new(RealClock::new(1.0)), Arc::new(registry))
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let engine = engine();
+
+    const CHAIN: usize = 1000;
+    let chain = engine.state_machine(
+        "chain",
+        load_definition_value(&pass_chain(CHAIN)).expect("valid"),
+    );
+    let mut group = c.benchmark_group("pass_chain");
+    group.throughput(Throughput::Elements(CHAIN as u64));
+    group.bench_function("1000_state_transitions", |b| {
+        b.to_async(&rt).iter(|| async {
+            let arn = engine
+                .start(&chain, None, r#"{"trip":"t-1"}"#)
+                .expect("start");
+            let d = engine.wait(&arn).await.expect("wait");
+            engine.forget(&arn);
+            black_box(d)
+        })
+    });
+    group.finish();
+
+    let saga = engine.state_machine("saga", load_definition_value(&saga()).expect("valid"));
+    let mut group = c.benchmark_group("saga");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("5_task_executions", |b| {
+        b.to_async(&rt).iter(|| async {
+            let arn = engine
+                .start(&saga, None, r#"{"trip":"t-1","customer":"c-9"}"#)
+                .expect("start");
+            let d = engine.wait(&arn).await.expect("wait");
+            engine.forget(&arn);
+            black_box(d)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(engine_benches, benches);
+criterion_main!(engine_benches);

@@ -1,0 +1,308 @@
+//! The embedded backend: the saga's state machine and handlers, run in-process on the
+//! embedded store, behind the same [`SagaBackend`] calls a deployed stack answers.
+
+use super::clock::DemoClock;
+use super::recorder::StoreRecorder;
+use super::saga_definition::{SAGA_STATE_MACHINE_NAME, saga_definition};
+use super::{
+    BackendError, BackendInfo, BackendKind, BoxFuture, ExecutionSummary, Launch, SagaBackend,
+};
+use crate::asl::Definition;
+use crate::engine::{
+    Clock, Engine, EngineConfig, ExecutionStatus, FunctionRegistry, InvokeRequest, Payload,
+    StateMachine, TaskFailure, VirtualClock,
+};
+use crate::history::HistoryEvent;
+use crate::store::{ExecutionRecord, Store};
+use saga_lambdas::{Chance, Item, SeededChance, Step, ThreadChance, TripRequest};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How the embedded runtime should behave.
+#[derive(Debug, Clone)]
+pub struct EmbeddedOptions {
+    /// Seeds the compensations' random failures (and the engine's randomness) so a demo
+    /// replays exactly; `None` is truly random.
+    pub seed: Option<u64>,
+    /// Demo speed: waits last `1 / speed` of what the definition says.
+    pub speed: f64,
+    /// Virtual time: waits take no real time but still show in the history. The
+    /// backend must then run on a tokio runtime with paused time (`start_paused`).
+    pub instant: bool,
+    /// Extra time each task takes, so a room can follow the graph.
+    pub task_latency: Option<Duration>,
+}
+
+impl Default for EmbeddedOptions {
+    fn default() -> Self {
+        Self {
+            seed: None,
+            speed: 1.0,
+            instant: false,
+            task_latency: None,
+        }
+    }
+}
+
+/// The saga on the embedded runtime.
+pub struct EmbeddedBackend {
+    engine: Engine,
+    store: Store,
+    machine: Arc<StateMachine>,
+    definition: Arc<Definition>,
+    demo_clock: Option<Arc<DemoClock>>,
+}
+
+impl std::fmt::Debug for EmbeddedBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedBackend")
+            .field("store", &self.store)
+            .field("state_machine", &self.machine.arn)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Registers each saga step under its function name, running the handler code against
+/// the embedded table, with Lambda's error document as the failure cause.
+fn saga_registry(store: &Store, chance: Arc<dyn Chance>) -> FunctionRegistry {
+    let mut registry = FunctionRegistry::new();
+    for step in Step::ALL {
+        let store = store.clone();
+        let chance = chance.clone();
+        registry.register(
+            step.function_name(),
+            Arc::new(move |req: InvokeRequest| {
+                let store = store.clone();
+                let chance = chance.clone();
+                Box::pin(async move {
+                    saga_lambdas::handle(step, &store, chance.as_ref(), &req.payload)
+                        .await
+                        .map(Payload::Json)
+                        .map_err(|e| TaskFailure::from_message(e.error_type(), &e.to_string()))
+                })
+            }),
+        );
+    }
+    registry
+}
+
+impl EmbeddedBackend {
+    /// Builds the runtime over `store`: loads the saga definition, registers the handlers
+    /// and records every execution into the store.
+    pub fn new(store: Store, options: EmbeddedOptions) -> Result<Self, BackendError> {
+        let config = EngineConfig {
+            seed: options.seed,
+            task_latency: options.task_latency,
+            ..EngineConfig::default()
+        };
+        let definition = saga_definition(&config).map_err(BackendError::Failed)?;
+        let chance: Arc<dyn Chance> = match options.seed {
+            Some(seed) => Arc::new(SeededChance::new(seed)),
+            None => Arc::new(ThreadChance),
+        };
+        let (clock, demo_clock): (Arc<dyn Clock>, _) = if options.instant {
+            (Arc::new(VirtualClock::new(chrono::Utc::now())), None)
+        } else {
+            let c = Arc::new(DemoClock::new(options.speed));
+            (c.clone(), Some(c))
+        };
+        let invoker = Arc::new(saga_registry(&store, chance));
+        // The ARN depends only on the config, so compute it before the engine exists.
+        let probe = Engine::new(config.clone(), clock.clone(), invoker.clone());
+        let machine = probe.state_machine(SAGA_STATE_MACHINE_NAME, definition.clone());
+        let recorder = Arc::new(StoreRecorder::new(
+            store.clone(),
+            machine.arn.clone(),
+            machine.name.clone(),
+        ));
+        let engine = Engine::with_observers(config, clock, invoker, vec![recorder]);
+        Ok(Self {
+            engine,
+            store,
+            machine,
+            definition: Arc::new(definition),
+            demo_clock,
+        })
+    }
+
+    /// The store the backend records into.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Waits for an execution to end and returns its stored summary.
+    pub async fn wait(&self, execution_arn: &str) -> Result<ExecutionSummary, BackendError> {
+        // An execution the engine has already let go of has ended; the store has it.
+        let _ = self.engine.wait(execution_arn).await;
+        let summary = self.summary(execution_arn)?;
+        if summary.status.is_terminal() {
+            Ok(summary)
+        } else {
+            Err(BackendError::Failed(format!(
+                "{execution_arn} is not run by this process"
+            )))
+        }
+    }
+
+    fn summary(&self, arn: &str) -> Result<ExecutionSummary, BackendError> {
+        match self.store.get_execution(arn) {
+            Ok(Some(r)) => Ok(summary_of(r)),
+            // Just started: the engine knows it before its first event is stored.
+            Ok(None) => match self.engine.describe(arn) {
+                Ok(d) => {
+                    let (run_type, trip_id) = ExecutionSummary::labels_from_input(&d.input);
+                    Ok(ExecutionSummary {
+                        execution_arn: d.execution_arn,
+                        name: d.name,
+                        status: d.status,
+                        start_date: d.start_date,
+                        stop_date: d.stop_date,
+                        run_type,
+                        trip_id,
+                        error: d.error,
+                        cause: d.cause,
+                        output: d.output,
+                    })
+                }
+                Err(_) => Err(BackendError::NoSuchExecution(arn.to_string())),
+            },
+            Err(e) => Err(BackendError::Failed(e.to_string())),
+        }
+    }
+}
+
+fn summary_of(r: ExecutionRecord) -> ExecutionSummary {
+    let label = |k: &str| r.labels.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    ExecutionSummary {
+        run_type: label("run_type"),
+        trip_id: label("trip_id"),
+        status: match r.status.as_str() {
+            "SUCCEEDED" => ExecutionStatus::Succeeded,
+            "FAILED" => ExecutionStatus::Failed,
+            "TIMED_OUT" => ExecutionStatus::TimedOut,
+            "ABORTED" => ExecutionStatus::Aborted,
+            _ => ExecutionStatus::Running,
+        },
+        execution_arn: r.execution_arn,
+        name: r.name,
+        start_date: r.start_date,
+        stop_date: r.stop_date,
+        error: r.error,
+        cause: r.cause,
+        output: r.output,
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> BackendError {
+    BackendError::Failed(e.to_string())
+}
+
+impl SagaBackend for EmbeddedBackend {
+    fn info(&self) -> BackendInfo {
+        BackendInfo {
+            kind: BackendKind::Embedded,
+            state_machine_name: self.machine.name.clone(),
+            state_machine_arn: self.machine.arn.clone(),
+        }
+    }
+
+    fn definition<'a>(
+        &'a self,
+        _execution_arn: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Arc<Definition>, BackendError>> {
+        let def = self.definition.clone();
+        Box::pin(async move { Ok(def) })
+    }
+
+    fn start(&self, launch: Launch) -> BoxFuture<'_, Result<String, BackendError>> {
+        Box::pin(async move {
+            let trip =
+                TripRequest::example(&launch.trip_id, launch.run_type, launch.cancel_failure_rate);
+            let name = saga_lambdas::trip::execution_name(&launch.trip_id);
+            let input = trip.to_input().to_string();
+            let arn = self
+                .engine
+                .start(&self.machine, Some(&name), &input)
+                .map_err(failed)?;
+            // Once ended, an execution lives on in the store only, so memory stays flat
+            // however many runs a workshop makes.
+            let engine = self.engine.clone();
+            let ended = arn.clone();
+            tokio::spawn(async move {
+                if engine.wait(&ended).await.is_ok() {
+                    engine.forget(&ended);
+                }
+            });
+            Ok(arn)
+        })
+    }
+
+    fn history_since<'a>(
+        &'a self,
+        execution_arn: &'a str,
+        after_id: u64,
+    ) -> BoxFuture<'a, Result<Vec<HistoryEvent>, BackendError>> {
+        Box::pin(async move {
+            let after = i64::try_from(after_id).unwrap_or(i64::MAX);
+            let rows = self
+                .store
+                .events_since(execution_arn, after)
+                .map_err(failed)?;
+            rows.into_iter()
+                .map(|(id, json)| {
+                    serde_json::from_str::<HistoryEvent>(&json).map_err(|e| {
+                        failed(format!(
+                            "stored event {id} of {execution_arn} is unreadable: {e}"
+                        ))
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn describe<'a>(
+        &'a self,
+        execution_arn: &'a str,
+    ) -> BoxFuture<'a, Result<ExecutionSummary, BackendError>> {
+        Box::pin(async move { self.summary(execution_arn) })
+    }
+
+    fn list_executions(
+        &self,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, BackendError>> {
+        Box::pin(async move {
+            Ok(self
+                .store
+                .list_executions(limit)
+                .map_err(failed)?
+                .into_iter()
+                .map(summary_of)
+                .collect())
+        })
+    }
+
+    fn rows<'a>(&'a self, trip_id: &'a str) -> BoxFuture<'a, Result<Vec<Item>, BackendError>> {
+        Box::pin(async move { self.store.query_trip_sync(trip_id).map_err(failed) })
+    }
+
+    fn stop<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            match self.engine.stop(execution_arn).await {
+                Ok(_) => Ok(()),
+                Err(_) => match self.summary(execution_arn)? {
+                    s if s.status.is_terminal() => Ok(()),
+                    _ => Err(BackendError::Failed(format!(
+                        "{execution_arn} is not run by this process"
+                    ))),
+                },
+            }
+        })
+    }
+
+    fn set_speed(&self, speed: f64) {
+        if let Some(c) = &self.demo_clock {
+            c.set_speed(speed);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! One interface to whatever runs the saga: the embedded runtime or AWS.
+//!
+//! The UI and the headless runner only ever talk to a [`SagaBackend`], through the same
+//! polling calls (`history since event id`, `rows of trip`) AWS forces on us, so the
+//! embedded default exercises the code path a deployed stack uses.
+
+use crate::asl::Definition;
+use crate::engine::ExecutionStatus;
+use crate::history::HistoryEvent;
+use chrono::{DateTime, Utc};
+use saga_lambdas::{Item, RunType};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+mod clock;
+pub mod embedded;
+mod recorder;
+pub mod saga_definition;
+
+pub use clock::DemoClock;
+
+/// A boxed, sendable future: keeps [`SagaBackend`] usable as a trait object.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Which kind of backend is connected, for the header line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendKind {
+    /// The in-process runtime with its embedded table.
+    Embedded,
+    /// A Step Functions / DynamoDB endpoint.
+    Aws {
+        /// The region in use.
+        region: String,
+    },
+}
+
+/// What the header shows about the connection.
+#[derive(Debug, Clone)]
+pub struct BackendInfo {
+    /// Embedded or AWS.
+    pub kind: BackendKind,
+    /// The saga state machine's name.
+    pub state_machine_name: String,
+    /// The saga state machine's ARN.
+    pub state_machine_arn: String,
+}
+
+/// What a launch asks for: the article's trip, one scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Launch {
+    /// The scenario.
+    pub run_type: RunType,
+    /// The trip (partition key of its rows).
+    pub trip_id: String,
+    /// Probability that a compensation fails.
+    pub cancel_failure_rate: f64,
+}
+
+/// One execution as lists show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionSummary {
+    /// Execution ARN.
+    pub execution_arn: String,
+    /// Execution name.
+    pub name: String,
+    /// Status now.
+    pub status: ExecutionStatus,
+    /// Start time.
+    pub start_date: DateTime<Utc>,
+    /// Stop time, once ended.
+    pub stop_date: Option<DateTime<Utc>>,
+    /// The input's `run_type`, when the input had one.
+    pub run_type: Option<String>,
+    /// The input's `trip_id`, when the input had one.
+    pub trip_id: Option<String>,
+    /// Error name, once failed.
+    pub error: Option<String>,
+    /// Cause, once failed.
+    pub cause: Option<String>,
+    /// Output JSON text, once succeeded.
+    pub output: Option<String>,
+}
+
+impl ExecutionSummary {
+    /// Reads the run type and trip id out of an execution input, tolerating any input.
+    pub fn labels_from_input(input: &str) -> (Option<String>, Option<String>) {
+        let v: serde_json::Value = serde_json::from_str(input).unwrap_or_default();
+        let get = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        (get("run_type"), get("trip_id"))
+    }
+}
+
+/// A backend call that failed, worded for a status line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// No execution with that ARN.
+    #[error("no execution {0}")]
+    NoSuchExecution(String),
+    /// The request was refused or failed; the text says what to do.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Drives and watches sagas. Every call is a short request; callers poll.
+pub trait SagaBackend: Send + Sync {
+    /// Connection facts for the header.
+    fn info(&self) -> BackendInfo;
+
+    /// The definition an execution runs (or the saga's, for `None`), for the graph.
+    fn definition<'a>(
+        &'a self,
+        execution_arn: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Arc<Definition>, BackendError>>;
+
+    /// Starts one saga; returns the execution ARN.
+    fn start(&self, launch: Launch) -> BoxFuture<'_, Result<String, BackendError>>;
+
+    /// The events with id greater than `after_id`, in order.
+    fn history_since<'a>(
+        &'a self,
+        execution_arn: &'a str,
+        after_id: u64,
+    ) -> BoxFuture<'a, Result<Vec<HistoryEvent>, BackendError>>;
+
+    /// One execution's status.
+    fn describe<'a>(
+        &'a self,
+        execution_arn: &'a str,
+    ) -> BoxFuture<'a, Result<ExecutionSummary, BackendError>>;
+
+    /// Recent executions, newest first.
+    fn list_executions(
+        &self,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, BackendError>>;
+
+    /// The trip's table rows (`pk = trip_id`), ordered by `sk`.
+    fn rows<'a>(&'a self, trip_id: &'a str) -> BoxFuture<'a, Result<Vec<Item>, BackendError>>;
+
+    /// Stops a running execution (it ends ABORTED).
+    fn stop<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>>;
+
+    /// Changes the demo speed of waits from now on; backends whose time is real (AWS)
+    /// ignore it.
+    fn set_speed(&self, _speed: f64) {}
+}

@@ -1,0 +1,88 @@
+//! Command line: the terminal UI by default, plus headless subcommands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use sagaview::conformance::{load_cases, run_cases_blocking, summary_line};
+
+pub use crate::run_cmd::RunArgs;
+
+/// sagaview: the saga pattern on AWS Step Functions, made visible.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+#[command(
+    after_help = "Without a subcommand the terminal UI starts on the embedded runtime: \
+press 1-6 to launch a scenario, ? for every key, q to quit."
+)]
+pub struct Cli {
+    /// What to do; without a subcommand the terminal UI starts.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub saga: crate::run_cmd::SagaArgs,
+
+    /// Colour theme: dark, light or high-contrast (for projectors). NO_COLOR is respected.
+    #[arg(long, value_enum, default_value = "dark")]
+    pub theme: sagaview::tui::Theme,
+
+    /// Where the UI writes its log (default: sagaview.log next to the database).
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one saga on the embedded runtime and print its trace, rows and verdict.
+    ///
+    /// Exit status: 0 when the booking succeeded, 1 when the execution failed (or
+    /// was aborted or timed out), 2 on usage errors.
+    Run(RunArgs),
+    /// Run a directory of recorded AWS executions on the embedded runtime and compare.
+    Conformance {
+        /// Directory of case files (searched recursively).
+        dir: PathBuf,
+        /// Also list the cases that passed.
+        #[arg(long)]
+        verbose: bool,
+    },
+}
+
+/// Runs the parsed command line; the exit code is 0 when the command ran,
+/// 2 when its input could not be used.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        None => crate::run_cmd::tui(cli.saga, cli.theme, cli.log_file),
+        Some(Command::Conformance { dir, verbose }) => conformance(&dir, verbose),
+        Some(Command::Run(args)) => crate::run_cmd::run(args),
+    }
+}
+
+fn conformance(dir: &std::path::Path, verbose: bool) -> ExitCode {
+    let cases = match load_cases(dir) {
+        Ok(cases) => cases,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let results = match run_cases_blocking(&cases) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for r in &results {
+        match &r.failure {
+            Some(why) => println!("FAIL {}: {why}", r.id),
+            None if verbose => println!("ok   {}", r.id),
+            None => {}
+        }
+    }
+    println!("{}", summary_line(&results));
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,328 @@
+//! Parallel and inline Map states: nested flows run by the same interpreter.
+
+use std::sync::Mutex;
+
+use futures_util::StreamExt;
+use futures_util::future::try_join_all;
+use serde_json::Value;
+
+use super::clock::BoxFuture;
+use super::dataflow::{
+    Env, apply_result_path, apply_selection, apply_selection_owned, eval_template, select,
+};
+use super::error::StatesError;
+use super::run::{Run, StateCtx};
+use crate::asl::model::{IoConfig, MapState, ParallelState, Retrier, Selection};
+use crate::history::event::{EventDetails, EventType, MapIterationDetails, MapStateStartedDetails};
+
+impl Run {
+    /// Applies ResultSelector → ResultPath → OutputPath to a Parallel/Map result.
+    fn finish_result(
+        &self,
+        io: &IoConfig,
+        raw: &Value,
+        result: Value,
+        ctx: &StateCtx<'_>,
+    ) -> Result<Value, StatesError> {
+        let scope = self.scope_for(ctx, None);
+        let result = match &io.result_selector {
+            Some(t) => {
+                let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+                eval_template(
+                    t,
+                    &result,
+                    &mut Env {
+                        scope,
+                        rng: &mut rng,
+                    },
+                )?
+            }
+            None => result,
+        };
+        let out = apply_result_path(&io.result_path, raw.clone(), result)?;
+        apply_selection_owned(&io.output_path, out, &scope)
+    }
+
+    fn effective_input(
+        &self,
+        io: &IoConfig,
+        raw: &Value,
+        ctx: &StateCtx<'_>,
+    ) -> Result<Value, StatesError> {
+        let scope = self.scope_for(ctx, None);
+        let selected = apply_selection(&io.input_path, raw, &scope)?;
+        match &io.parameters {
+            Some(t) => {
+                let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+                eval_template(
+                    t,
+                    &selected,
+                    &mut Env {
+                        scope,
+                        rng: &mut rng,
+                    },
+                )
+            }
+            None => Ok(selected),
+        }
+    }
+
+    async fn with_retries<F, Fut>(
+        &self,
+        retriers: &[Retrier],
+        mut attempt: F,
+    ) -> Result<Value, StatesError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Value, StatesError>>,
+    {
+        let mut counters = vec![0u32; retriers.len()];
+        loop {
+            match attempt().await {
+                Ok(v) => return Ok(v),
+                Err(e) => match self.next_retry(retriers, &mut counters, &e) {
+                    Some(delay) => {
+                        if !delay.is_zero() {
+                            self.shared.clock.sleep(delay).await;
+                        }
+                    }
+                    None => return Err(e),
+                },
+            }
+        }
+    }
+
+    pub(crate) async fn run_parallel(
+        &self,
+        p: &ParallelState,
+        raw: &Value,
+        ctx: &StateCtx<'_>,
+        prev: &mut u64,
+    ) -> Result<Value, StatesError> {
+        let chain = Mutex::new(*prev);
+        let result = self
+            .with_retries(&p.retry, || async {
+                let input = self.effective_input(&p.io, raw, ctx)?;
+                let start_prev = *chain.lock().unwrap_or_else(|e| e.into_inner());
+                let started = self.emit_event(EventType::ParallelStateStarted, start_prev, None);
+                let last = Mutex::new(started);
+                type Branch<'f> = BoxFuture<'f, Result<Value, StatesError>>;
+                let unchanged =
+                    matches!(p.io.input_path, Selection::Whole) && p.io.parameters.is_none();
+                let branches: Vec<Branch<'_>> = p
+                    .branches
+                    .iter()
+                    .map(|b| -> Branch<'_> {
+                        let input = input.clone();
+                        let text = if unchanged {
+                            ctx.input_text.clone()
+                        } else {
+                            None
+                        };
+                        let last = &last;
+                        Box::pin(async move {
+                            let r = self.run_definition(b, input, started, None, text).await;
+                            let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
+                            match r {
+                                Ok((v, id)) => {
+                                    *l = (*l).max(id);
+                                    Ok(v)
+                                }
+                                Err((e, id)) => {
+                                    *l = (*l).max(id);
+                                    Err(e)
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                let outcome = try_join_all(branches).await;
+                let last = *last.lock().unwrap_or_else(|e| e.into_inner());
+                *chain.lock().unwrap_or_else(|e| e.into_inner()) = last;
+                outcome.map(Value::Array)
+            })
+            .await;
+        let last = *chain.lock().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok(outputs) => {
+                self.emit_event(EventType::ParallelStateSucceeded, last, None);
+                *prev = last;
+                self.finish_result(&p.io, raw, outputs, ctx)
+            }
+            Err(e) => {
+                *prev = self.emit_event(EventType::ParallelStateFailed, last, None);
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) async fn run_map(
+        &self,
+        m: &MapState,
+        raw: &Value,
+        ctx: &StateCtx<'_>,
+        prev: &mut u64,
+    ) -> Result<Value, StatesError> {
+        let scope = self.scope_for(ctx, None);
+        let selected = apply_selection(&m.io.input_path, raw, &scope)?;
+        let items = match &m.items_path {
+            Some(p) => select(p, &selected, &scope)
+                .map(|c| c.into_owned())
+                .map_err(|miss| StatesError::invalid_path(p, &miss, true))?,
+            None => selected.clone(),
+        };
+        let Value::Array(items) = items else {
+            return Err(StatesError::runtime(format!(
+                "Invalid path '{}': the value is not a JSON array",
+                m.items_path.as_ref().map_or("$", |p| p.text())
+            )));
+        };
+        let concurrency = match &m.max_concurrency_path {
+            None => m.max_concurrency,
+            Some(p) => {
+                let v = select(p, &selected, &scope)
+                    .map(|c| c.into_owned())
+                    .unwrap_or(Value::Null);
+                v.as_u64().ok_or_else(|| {
+                    StatesError::runtime(format!(
+                        "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
+                        if v.is_object() { "{}".to_owned() } else { v.to_string() },
+                        p.text()
+                    ))
+                })?
+            }
+        };
+        let chain = Mutex::new(*prev);
+        let result = self
+            .with_retries(&m.retry, || async {
+                let start_prev = *chain.lock().unwrap_or_else(|e| e.into_inner());
+                let started = self.emit_event(
+                    EventType::MapStateStarted,
+                    start_prev,
+                    Some(EventDetails::MapStateStarted(MapStateStartedDetails {
+                        length: items.len() as u64,
+                    })),
+                );
+                let link = Mutex::new(started);
+                let link = &link;
+                let selected = &selected;
+                type Iteration<'f> = BoxFuture<'f, Result<(Value, u64), StatesError>>;
+                let iterations: Vec<Iteration<'_>> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| -> Iteration<'_> {
+                        Box::pin(async move {
+                            let details = || MapIterationDetails {
+                                name: ctx.name.to_owned(),
+                                index: index as u64,
+                            };
+                            let input = match &m.io.parameters {
+                                Some(t) => {
+                                    let item_ctx = StateCtx {
+                                        name: ctx.name,
+                                        entered_at: ctx.entered_at,
+                                        map_item: Some((index, item)),
+                                        input_text: None,
+                                    };
+                                    let scope = self.scope_for(&item_ctx, None);
+                                    let mut rng =
+                                        self.rng.lock().unwrap_or_else(|p| p.into_inner());
+                                    eval_template(
+                                        t,
+                                        selected,
+                                        &mut Env {
+                                            scope,
+                                            rng: &mut rng,
+                                        },
+                                    )?
+                                }
+                                None => item.clone(),
+                            };
+                            let start_link = *link.lock().unwrap_or_else(|e| e.into_inner());
+                            let it_started = self.emit_event(
+                                EventType::MapIterationStarted,
+                                start_link,
+                                Some(EventDetails::MapIterationStarted(details())),
+                            );
+                            let r = self
+                                .run_definition(
+                                    &m.processor,
+                                    input,
+                                    it_started,
+                                    Some((index, item)),
+                                    None,
+                                )
+                                .await;
+                            match r {
+                                Ok((v, last)) => {
+                                    *link.lock().unwrap_or_else(|e| e.into_inner()) = last;
+                                    let id = self.emit_event(
+                                        EventType::MapIterationSucceeded,
+                                        last,
+                                        Some(EventDetails::MapIterationSucceeded(details())),
+                                    );
+                                    Ok((v, id))
+                                }
+                                Err((e, last)) => {
+                                    *link.lock().unwrap_or_else(|e| e.into_inner()) = last;
+                                    self.emit_event(
+                                        EventType::MapIterationFailed,
+                                        last,
+                                        Some(EventDetails::MapIterationFailed(details())),
+                                    );
+                                    Err(e)
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                let limit = if concurrency == 0 {
+                    usize::MAX
+                } else {
+                    usize::try_from(concurrency).unwrap_or(usize::MAX)
+                };
+                let mut stream =
+                    futures_util::stream::iter(iterations).buffered(limit.min(items.len().max(1)));
+                let mut outputs = Vec::with_capacity(items.len());
+                let mut last_done = started;
+                let mut failure = None;
+                while let Some(r) = stream.next().await {
+                    match r {
+                        Ok((v, id)) => {
+                            outputs.push(v);
+                            last_done = id;
+                        }
+                        Err(e) => {
+                            failure = Some(e);
+                            break;
+                        }
+                    }
+                }
+                drop(stream);
+                let tail = *link.lock().unwrap_or_else(|e| e.into_inner());
+                match failure {
+                    Some(e) => {
+                        *chain.lock().unwrap_or_else(|e| e.into_inner()) = tail;
+                        Err(e)
+                    }
+                    None => {
+                        *chain.lock().unwrap_or_else(|e| e.into_inner()) = last_done;
+                        Ok(Value::Array(outputs))
+                    }
+                }
+            })
+            .await;
+        let last = *chain.lock().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok(outputs) => {
+                self.emit_event(EventType::MapStateSucceeded, last, None);
+                *prev = last;
+                self.finish_result(&m.io, raw, outputs, ctx)
+            }
+            Err(e) => {
+                *prev = self.emit_event(EventType::MapStateFailed, last, None);
+                Err(e)
+            }
+        }
+    }
+}

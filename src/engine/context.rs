@@ -1,0 +1,88 @@
+//! The context object (`$$`), built only when a path asks for it.
+
+use serde_json::{Map, Value};
+
+/// Execution-wide facts exposed under `$$.Execution` and `$$.StateMachine`.
+#[derive(Debug, Clone)]
+pub struct ExecutionFacts {
+    /// Execution ARN.
+    pub id: String,
+    /// Execution name.
+    pub name: String,
+    /// The execution input.
+    pub input: Value,
+    /// Start time, ISO-8601 with milliseconds.
+    pub start_time: String,
+    /// Role ARN.
+    pub role_arn: String,
+    /// State machine ARN.
+    pub machine_id: String,
+    /// State machine name.
+    pub machine_name: String,
+}
+
+/// Facts about the state being run (`$$.State`) and the Map item (`$$.Map.Item`).
+#[derive(Debug, Clone, Copy)]
+pub struct StateFacts<'a> {
+    /// State name.
+    pub name: &'a str,
+    /// When the state was entered.
+    pub entered_time: chrono::DateTime<chrono::Utc>,
+    /// Retries so far in this visit (`$$.State.RetryCount` exists for Task states only).
+    pub retry_count: Option<u32>,
+    /// `(index, value)` when running inside a Map iteration.
+    pub map_item: Option<(usize, &'a Value)>,
+}
+
+/// Everything a path or template may read besides the state input.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// Execution-wide facts.
+    pub execution: &'a ExecutionFacts,
+    /// The current state.
+    pub state: StateFacts<'a>,
+}
+
+impl Scope<'_> {
+    /// The full context object, as AWS shapes it.
+    pub fn context_object(&self) -> Value {
+        let e = self.execution;
+        let mut execution = Map::new();
+        execution.insert("Id".into(), e.id.clone().into());
+        execution.insert("Input".into(), e.input.clone());
+        execution.insert("StartTime".into(), e.start_time.clone().into());
+        execution.insert("Name".into(), e.name.clone().into());
+        execution.insert("RoleArn".into(), e.role_arn.clone().into());
+        execution.insert("RedriveCount".into(), 0.into());
+        let mut state = Map::new();
+        state.insert(
+            "EnteredTime".into(),
+            iso_millis(self.state.entered_time).into(),
+        );
+        state.insert("Name".into(), self.state.name.into());
+        if let Some(n) = self.state.retry_count {
+            state.insert("RetryCount".into(), n.into());
+        }
+        let mut machine = Map::new();
+        machine.insert("Id".into(), e.machine_id.clone().into());
+        machine.insert("Name".into(), e.machine_name.clone().into());
+        let mut root = Map::new();
+        root.insert("Execution".into(), Value::Object(execution));
+        root.insert("State".into(), Value::Object(state));
+        root.insert("StateMachine".into(), Value::Object(machine));
+        if let Some((index, value)) = self.state.map_item {
+            let mut item = Map::new();
+            item.insert("Index".into(), index.into());
+            item.insert("Value".into(), value.clone());
+            let mut map = Map::new();
+            map.insert("Item".into(), Value::Object(item));
+            root.insert("Map".into(), Value::Object(map));
+        }
+        Value::Object(root)
+    }
+}
+
+/// ISO-8601 with milliseconds and `Z`, as AWS prints times in the context object.
+pub fn iso_millis(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,266 @@
+//! Input/output processing in AWS order:
+//! InputPath → Parameters → (task) → ResultSelector → ResultPath → OutputPath.
+
+use std::borrow::Cow;
+
+use rand::rngs::StdRng;
+use serde_json::{Map, Value};
+
+use super::context::Scope;
+use super::error::StatesError;
+use super::intrinsics;
+use crate::asl::model::{ResultTarget, Selection};
+use crate::asl::path::{JsonPath, PathMiss, bracket_notation, insert_at};
+use crate::asl::template::Template;
+
+/// What templates and paths can read and use while a state runs.
+pub struct Env<'a> {
+    /// Context object facts.
+    pub scope: Scope<'a>,
+    /// Randomness for MathRandom/UUID.
+    pub rng: &'a mut StdRng,
+}
+
+/// Evaluates a path against the input or, for `$$` paths, the context object.
+pub fn select<'v>(
+    path: &JsonPath,
+    input: &'v Value,
+    scope: &Scope<'_>,
+) -> Result<Cow<'v, Value>, PathMiss> {
+    if path.is_context() {
+        let ctx = scope.context_object();
+        path.select(&ctx).map(|v| Cow::Owned(v.into_owned()))
+    } else {
+        path.select(input)
+    }
+}
+
+fn invalid_path(path: &JsonPath, miss: &PathMiss) -> StatesError {
+    let last = path
+        .plain_segments()
+        .is_some_and(|s| bracket_notation(s) == miss.missing);
+    StatesError::invalid_path(path, miss, last)
+}
+
+/// Applies InputPath/OutputPath/ItemsPath-style selection.
+pub fn apply_selection(
+    selection: &Selection,
+    value: &Value,
+    scope: &Scope<'_>,
+) -> Result<Value, StatesError> {
+    match selection {
+        Selection::Whole => Ok(value.clone()),
+        Selection::Empty => Ok(Value::Object(Map::new())),
+        Selection::Path(p) => select(p, value, scope)
+            .map(Cow::into_owned)
+            .map_err(|miss| invalid_path(p, &miss)),
+    }
+}
+
+/// Like [`apply_selection`], borrowing when the whole value is selected.
+pub fn select_input<'v>(
+    selection: &Selection,
+    value: &'v Value,
+    scope: &Scope<'_>,
+) -> Result<Cow<'v, Value>, StatesError> {
+    match selection {
+        Selection::Whole => Ok(Cow::Borrowed(value)),
+        other => apply_selection(other, value, scope).map(Cow::Owned),
+    }
+}
+
+/// Like [`apply_selection`] but consumes the value (no copy for the common `$`).
+pub fn apply_selection_owned(
+    selection: &Selection,
+    value: Value,
+    scope: &Scope<'_>,
+) -> Result<Value, StatesError> {
+    match selection {
+        Selection::Whole => Ok(value),
+        other => apply_selection(other, &value, scope),
+    }
+}
+
+/// Places `result` into `input` according to ResultPath.
+pub fn apply_result_path(
+    target: &ResultTarget,
+    input: Value,
+    result: Value,
+) -> Result<Value, StatesError> {
+    match target {
+        ResultTarget::Replace => Ok(result),
+        ResultTarget::Discard => Ok(input),
+        ResultTarget::At(segments) => {
+            let mut input = input;
+            insert_at(&mut input, segments, result).map_err(|e| {
+                StatesError::runtime(format!(
+                    "Unable to apply ResultPath '{}': {e}",
+                    bracket_notation(segments)
+                ))
+            })?;
+            Ok(input)
+        }
+    }
+}
+
+/// Evaluates a payload template (Parameters, ResultSelector, ItemSelector, ...).
+pub fn eval_template(
+    template: &Template,
+    input: &Value,
+    env: &mut Env<'_>,
+) -> Result<Value, StatesError> {
+    match template {
+        Template::Constant(v) => Ok(v.clone()),
+        Template::Object(members) => {
+            let mut out = Map::with_capacity(members.len());
+            for (key, t) in members {
+                let value = match t {
+                    Template::Path(p) => select(p, input, &env.scope)
+                        .map(Cow::into_owned)
+                        .map_err(|_| StatesError::field_not_found(p, &format!("{key}.$"), input))?,
+                    other => eval_template(other, input, env)?,
+                };
+                out.insert(key.clone(), value);
+            }
+            Ok(Value::Object(out))
+        }
+        Template::Array(items) => items
+            .iter()
+            .map(|t| eval_template(t, input, env))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        Template::Path(p) => select(p, input, &env.scope)
+            .map(Cow::into_owned)
+            .map_err(|_| StatesError::field_not_found(p, p.text(), input)),
+        Template::Intrinsic(call) => intrinsics::evaluate(call, input, env),
+    }
+}
+
+/// Evaluates an `ErrorPath`/`CausePath`-style single dynamic value, naming `field` in errors.
+pub fn eval_dynamic_field(
+    template: &Template,
+    field: &str,
+    input: &Value,
+    env: &mut Env<'_>,
+) -> Result<Value, StatesError> {
+    match template {
+        Template::Path(p) => select(p, input, &env.scope)
+            .map(Cow::into_owned)
+            .map_err(|_| StatesError::field_not_found(p, field, input)),
+        other => eval_template(other, input, env),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asl::path::Segment;
+    use crate::engine::context::{ExecutionFacts, StateFacts};
+    use rand::SeedableRng;
+    use serde_json::json;
+
+    fn facts() -> ExecutionFacts {
+        ExecutionFacts {
+            id: "arn:exec".into(),
+            name: "exec".into(),
+            input: json!({"in": 1}),
+            start_time: "2024-01-01T00:00:00.000Z".into(),
+            role_arn: "arn:role".into(),
+            machine_id: "arn:sm".into(),
+            machine_name: "sm".into(),
+        }
+    }
+
+    fn scope(f: &ExecutionFacts) -> Scope<'_> {
+        Scope {
+            execution: f,
+            state: StateFacts {
+                name: "S",
+                entered_time: chrono::DateTime::from_timestamp(1, 0).unwrap(),
+                retry_count: Some(2),
+                map_item: None,
+            },
+        }
+    }
+
+    #[test]
+    fn pipeline_applies_paths_in_aws_order() {
+        let f = facts();
+        let scope = scope(&f);
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut env = Env {
+            scope,
+            rng: &mut rng,
+        };
+        let raw = json!({"a": {"b": 5}, "keep": true});
+        let input = apply_selection(
+            &Selection::Path(JsonPath::parse("$.a").unwrap()),
+            &raw,
+            &env.scope,
+        )
+        .unwrap();
+        assert_eq!(input, json!({"b": 5}));
+        let params = Template::compile(&json!({
+            "value.$": "$.b", "name.$": "$$.State.Name", "retries.$": "$$.State.RetryCount", "fixed": [1]
+        }))
+        .unwrap();
+        let effective = eval_template(&params, &input, &mut env).unwrap();
+        assert_eq!(
+            effective,
+            json!({"value": 5, "name": "S", "retries": 2, "fixed": [1]})
+        );
+        let out = apply_result_path(
+            &ResultTarget::At(vec![Segment::Key("result".into())]),
+            raw.clone(),
+            effective,
+        )
+        .unwrap();
+        assert_eq!(out["result"]["value"], 5);
+        assert_eq!(out["keep"], true);
+        let out = apply_selection(
+            &Selection::Path(JsonPath::parse("$.result.name").unwrap()),
+            &out,
+            &env.scope,
+        )
+        .unwrap();
+        assert_eq!(out, json!("S"));
+        assert_eq!(
+            apply_result_path(&ResultTarget::Discard, raw.clone(), json!(1)).unwrap(),
+            raw
+        );
+        assert_eq!(
+            apply_selection(&Selection::Empty, &raw, &env.scope).unwrap(),
+            json!({})
+        );
+    }
+
+    #[test]
+    fn missing_paths_raise_runtime_errors_with_aws_messages() {
+        let f = facts();
+        let scope = scope(&f);
+        let p = JsonPath::parse("$.no.such.path").unwrap();
+        let err = apply_selection(&Selection::Path(p), &json!({}), &scope).unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert_eq!(
+            err.cause.unwrap(),
+            "Invalid path '$.no.such.path' : Missing property in path $['no']"
+        );
+        let p = JsonPath::parse("$.nope").unwrap();
+        let err = apply_selection(&Selection::Path(p), &json!({}), &scope).unwrap_err();
+        assert_eq!(
+            err.cause.unwrap(),
+            "Invalid path '$.nope' : No results for path: $['nope']"
+        );
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut env = Env {
+            scope,
+            rng: &mut rng,
+        };
+        let t = Template::compile(&json!({"x.$": "$.missing"})).unwrap();
+        let err = eval_template(&t, &json!({"a": 1}), &mut env).unwrap_err();
+        assert_eq!(
+            err.cause.unwrap(),
+            "The JSONPath '$.missing' specified for the field 'x.$' could not be found in the input '{\"a\":1}'"
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! What a Lambda invocation looks like from Step Functions: payload text,
+//! the `lambda:invoke` response document, and the AWS error texts.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::invoker::Payload;
+
+/// The payload as the Python runtime serialises it (`json.dumps` defaults),
+/// which is what shows up in `Content-Length` and `LambdaFunctionSucceeded`.
+pub fn payload_text(payload: &Payload) -> String {
+    match payload {
+        Payload::Raw(text) => text.clone(),
+        Payload::Json(v) => python_json(v),
+    }
+}
+
+/// The payload as a JSON value (raw text that is not JSON becomes a string).
+pub fn payload_value(payload: Payload) -> Value {
+    match payload {
+        Payload::Json(v) => v,
+        Payload::Raw(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+}
+
+/// Python `json.dumps` with default options: `", "`/`": "` separators, ASCII only.
+pub fn python_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_python(value, &mut out);
+    out
+}
+
+fn write_python(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => write_python_str(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_python(v, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_python_str(k, out);
+                out.push_str(": ");
+                write_python(v, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_python_str(s: &str, out: &mut String) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The `lambda:invoke` task result: the Invoke response as Step Functions reports it.
+pub fn invoke_response(
+    payload: Value,
+    payload_len: usize,
+    request_id: &str,
+    trace_id: &str,
+    now: DateTime<Utc>,
+) -> Value {
+    static TEMPLATE: std::sync::LazyLock<Value> = std::sync::LazyLock::new(response_template);
+    let date = http_date(now);
+    let len = payload_len.to_string();
+    let list = |s: &str| Value::Array(vec![Value::String(s.to_owned())]);
+    let mut response = TEMPLATE.clone();
+    if let Value::Object(r) = &mut response {
+        r.insert("Payload".into(), payload);
+        if let Some(Value::Object(http)) = r.get_mut("SdkHttpMetadata") {
+            if let Some(Value::Object(all)) = http.get_mut("AllHttpHeaders") {
+                all.insert("x-amzn-RequestId".into(), list(request_id));
+                all.insert("Content-Length".into(), list(&len));
+                all.insert("Date".into(), list(&date));
+                all.insert("X-Amzn-Trace-Id".into(), list(trace_id));
+            }
+            if let Some(Value::Object(headers)) = http.get_mut("HttpHeaders") {
+                headers.insert("Content-Length".into(), len.into());
+                headers.insert("Date".into(), date.into());
+                headers.insert("x-amzn-RequestId".into(), request_id.into());
+                headers.insert("X-Amzn-Trace-Id".into(), trace_id.into());
+            }
+        }
+        if let Some(Value::Object(sdk)) = r.get_mut("SdkResponseMetadata") {
+            sdk.insert("RequestId".into(), request_id.into());
+        }
+    }
+    response
+}
+
+/// The fixed parts of the Invoke response, in AWS's member order (dynamic values filled per call).
+fn response_template() -> Value {
+    let list = |s: &str| Value::Array(vec![Value::String(s.to_owned())]);
+    let mut all = Map::new();
+    all.insert("X-Amz-Executed-Version".into(), list("$LATEST"));
+    all.insert("x-amzn-Remapped-Content-Length".into(), list("0"));
+    all.insert("Connection".into(), list("keep-alive"));
+    all.insert("x-amzn-RequestId".into(), Value::Null);
+    all.insert("Content-Length".into(), Value::Null);
+    all.insert("Date".into(), Value::Null);
+    all.insert("X-Amzn-Trace-Id".into(), Value::Null);
+    all.insert("Content-Type".into(), list("application/json"));
+    let mut headers = Map::new();
+    headers.insert("Connection".into(), "keep-alive".into());
+    headers.insert("Content-Length".into(), Value::Null);
+    headers.insert("Content-Type".into(), "application/json".into());
+    headers.insert("Date".into(), Value::Null);
+    headers.insert("X-Amz-Executed-Version".into(), "$LATEST".into());
+    headers.insert("x-amzn-Remapped-Content-Length".into(), "0".into());
+    headers.insert("x-amzn-RequestId".into(), Value::Null);
+    headers.insert("X-Amzn-Trace-Id".into(), Value::Null);
+    let mut http = Map::new();
+    http.insert("AllHttpHeaders".into(), Value::Object(all));
+    http.insert("HttpHeaders".into(), Value::Object(headers));
+    http.insert("HttpStatusCode".into(), 200.into());
+    let mut sdk = Map::new();
+    sdk.insert("RequestId".into(), Value::Null);
+    let mut response = Map::new();
+    response.insert("ExecutedVersion".into(), "$LATEST".into());
+    response.insert("Payload".into(), Value::Null);
+    response.insert("SdkHttpMetadata".into(), Value::Object(http));
+    response.insert("SdkResponseMetadata".into(), Value::Object(sdk));
+    response.insert("StatusCode".into(), 200.into());
+    Value::Object(response)
+}
+
+/// An HTTP `Date` header value (`Thu, 01 Jan 1970 00:00:00 GMT`).
+fn http_date(t: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[t.weekday().num_days_from_monday() as usize],
+        t.day(),
+        MONTHS[t.month0() as usize],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// The cause of a `lambda:invoke` function error: AWS re-serialises the error document compactly.
+pub fn service_error_cause(raw: &str) -> String {
+    match serde_json::from_str::<Value>(raw) {
+        Ok(v @ Value::Object(_)) => v.to_string(),
+        _ => raw.to_owned(),
+    }
+}
+
+/// The cause AWS reports when the function does not exist.
+pub fn not_found_cause(function_arn: &str, request_id: &str) -> String {
+    format!(
+        "Function not found: {function_arn}:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: {request_id}; Proxy: null)"
+    )
+}
+
+/// The function name from a name, a full ARN or a partial ARN (`name:alias`).
+pub fn function_name(name_or_arn: &str) -> &str {
+    let parts: Vec<&str> = name_or_arn.split(':').collect();
+    if parts.len() >= 7 && parts[0] == "arn" {
+        return parts[6];
+    }
+    if parts.len() >= 3 && parts[1] == "function" {
+        return parts[2];
+    }
+    parts[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn python_serialisation_matches_json_dumps() {
+        assert_eq!(
+            python_json(&json!({"a": [1, "é"], "b": null})),
+            r#"{"a": [1, "\u00e9"], "b": null}"#
+        );
+        assert_eq!(python_json(&json!({})).len(), 2);
+    }
+
+    #[test]
+    fn invoke_response_has_the_aws_shape() {
+        let r = invoke_response(
+            json!({}),
+            2,
+            "rid",
+            "trace",
+            DateTime::from_timestamp(0, 0).unwrap(),
+        );
+        assert_eq!(r["StatusCode"], 200);
+        assert_eq!(r["SdkHttpMetadata"]["HttpHeaders"]["Content-Length"], "2");
+        assert_eq!(
+            r["SdkHttpMetadata"]["AllHttpHeaders"]["Content-Length"],
+            json!(["2"])
+        );
+        assert_eq!(
+            r["SdkHttpMetadata"]["HttpHeaders"]["Date"],
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
+        assert_eq!(r["SdkResponseMetadata"]["RequestId"], "rid");
+    }
+
+    #[test]
+    fn function_names_from_arns() {
+        assert_eq!(function_name("arn:aws:lambda:us-east-1:1:function:f"), "f");
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:1:function:f:prod"),
+            "f"
+        );
+        assert_eq!(function_name("f"), "f");
+        assert_eq!(
+            service_error_cause(r#"{"errorMessage": "m", "errorType": "E"}"#),
+            r#"{"errorMessage":"m","errorType":"E"}"#
+        );
+    }
+}

@@ -1,0 +1,312 @@
+//! The embedded runtime: runs ASL definitions locally with an AWS-faithful history.
+//!
+//! ```text
+//! Engine::start ──► tokio task (run::Run) ──► ExecutionRecord (history + status)
+//!                                  │                 ▲
+//!                                  ▼                 └── describe / history_since / list
+//!                        TaskInvoker, Clock, ExecutionObserver
+//! ```
+
+mod branches;
+pub mod choice_eval;
+pub mod clock;
+pub mod context;
+pub mod dataflow;
+pub mod error;
+pub mod intrinsics;
+pub mod invoker;
+pub mod lambda;
+pub mod record;
+mod run;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::Value;
+
+pub use clock::{BoxFuture, Clock, RealClock, VirtualClock};
+pub use error::StatesError;
+pub use invoker::{
+    FunctionRegistry, InvokeError, InvokeRequest, Payload, TaskFailure, TaskInvoker,
+};
+pub use record::{ExecutionDescription, ExecutionObserver, ExecutionStatus};
+
+use crate::asl::Definition;
+use crate::history::HistoryEvent;
+use context::{ExecutionFacts, iso_millis};
+use record::ExecutionRecord;
+
+/// Account-level settings: the names that appear in ARNs and in `$$`.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// AWS account id used in ARNs.
+    pub account_id: String,
+    /// Region used in ARNs and `taskScheduledEventDetails.region`.
+    pub region: String,
+    /// ARN partition (`aws`).
+    pub partition: String,
+    /// The execution role ARN (`$$.Execution.RoleArn`).
+    pub role_arn: String,
+    /// Extra time every task invocation takes (demo pacing); `None` for none.
+    pub task_latency: Option<Duration>,
+    /// Seed for the random source (retry jitter, MathRandom, UUID, request ids);
+    /// `None` seeds from the operating system.
+    pub seed: Option<u64>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+            role_arn: "arn:aws:iam::123456789012:role/sagaview-local".into(),
+            task_latency: None,
+            seed: None,
+        }
+    }
+}
+
+/// A named, loaded state machine.
+#[derive(Debug, Clone)]
+pub struct StateMachine {
+    /// The state machine name.
+    pub name: String,
+    /// Its ARN.
+    pub arn: String,
+    /// The validated definition.
+    pub definition: Definition,
+}
+
+/// Why an API call was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// StartExecution input that is not JSON.
+    #[error("the execution input is not valid JSON: {0}")]
+    InvalidInput(String),
+    /// An execution with that name already exists for the machine.
+    #[error("an execution named '{0}' already exists")]
+    ExecutionAlreadyExists(String),
+    /// No such execution ARN.
+    #[error("no execution with ARN '{0}'")]
+    ExecutionDoesNotExist(String),
+    /// Start was called outside a tokio runtime.
+    #[error("executions must be started from within a tokio runtime")]
+    NoRuntime,
+}
+
+pub(crate) struct Shared {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) invoker: Arc<dyn TaskInvoker>,
+    pub(crate) config: EngineConfig,
+}
+
+/// The executions API of the embedded runtime (start, describe, stop, list, history).
+///
+/// Cheap to clone; all clones share the same executions.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+    observers: Arc<[Arc<dyn ExecutionObserver>]>,
+    executions: Arc<Mutex<Executions>>,
+    rng: Arc<Mutex<StdRng>>,
+}
+
+#[derive(Default)]
+struct Executions {
+    by_arn: HashMap<String, Arc<ExecutionRecord>>,
+    order: Vec<String>,
+}
+
+impl Engine {
+    /// An engine with the given names, clock and task invoker.
+    pub fn new(config: EngineConfig, clock: Arc<dyn Clock>, invoker: Arc<dyn TaskInvoker>) -> Self {
+        Self::with_observers(config, clock, invoker, Vec::new())
+    }
+
+    /// Like [`Engine::new`], with observers that receive every event and final status.
+    pub fn with_observers(
+        config: EngineConfig,
+        clock: Arc<dyn Clock>,
+        invoker: Arc<dyn TaskInvoker>,
+        observers: Vec<Arc<dyn ExecutionObserver>>,
+    ) -> Self {
+        let rng = match config.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::seed_from_u64(rand::rng().next_u64()),
+        };
+        Self {
+            shared: Arc::new(Shared {
+                clock,
+                invoker,
+                config,
+            }),
+            observers: observers.into(),
+            executions: Arc::new(Mutex::new(Executions::default())),
+            rng: Arc::new(Mutex::new(rng)),
+        }
+    }
+
+    /// The engine's settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.shared.config
+    }
+
+    /// Wraps a definition under `name`, with the ARN this engine's account would give it.
+    pub fn state_machine(&self, name: &str, definition: Definition) -> Arc<StateMachine> {
+        let c = &self.shared.config;
+        Arc::new(StateMachine {
+            name: name.to_owned(),
+            arn: format!(
+                "arn:{}:states:{}:{}:stateMachine:{name}",
+                c.partition, c.region, c.account_id
+            ),
+            definition,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Executions> {
+        self.executions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// StartExecution: runs `machine` on `input` (JSON text) in a new tokio task
+    /// and returns the execution ARN.  `name` defaults to a random UUID.
+    pub fn start(
+        &self,
+        machine: &Arc<StateMachine>,
+        name: Option<&str>,
+        input: &str,
+    ) -> Result<String, EngineError> {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
+        let input_value: Value =
+            serde_json::from_str(input).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+        let mut exec_rng = {
+            let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+            StdRng::seed_from_u64(rng.next_u64())
+        };
+        let name = match name {
+            Some(n) => n.to_owned(),
+            None => intrinsics::random_uuid(&mut exec_rng),
+        };
+        let c = &self.shared.config;
+        let arn = format!(
+            "arn:{}:states:{}:{}:execution:{}:{name}",
+            c.partition, c.region, c.account_id, machine.name
+        );
+        let start = self.shared.clock.now();
+        let description = ExecutionDescription {
+            execution_arn: arn.clone(),
+            state_machine_arn: machine.arn.clone(),
+            name: name.clone(),
+            status: ExecutionStatus::Running,
+            input: input.to_owned(),
+            output: None,
+            error: None,
+            cause: None,
+            start_date: start,
+            stop_date: None,
+        };
+        let record = Arc::new(ExecutionRecord::new(description, self.observers.clone()));
+        {
+            let mut execs = self.lock();
+            if execs.by_arn.contains_key(&arn) {
+                return Err(EngineError::ExecutionAlreadyExists(name));
+            }
+            execs.by_arn.insert(arn.clone(), record.clone());
+            execs.order.push(arn.clone());
+        }
+        let run = run::Run {
+            shared: self.shared.clone(),
+            record,
+            facts: ExecutionFacts {
+                id: arn.clone(),
+                name,
+                input: input_value.clone(),
+                start_time: iso_millis(start),
+                role_arn: c.role_arn.clone(),
+                machine_id: machine.arn.clone(),
+                machine_name: machine.name.clone(),
+            },
+            rng: Mutex::new(exec_rng),
+        };
+        let machine = machine.clone();
+        let input_text = input.to_owned();
+        handle.spawn(run.execute(machine, input_value, input_text));
+        Ok(arn)
+    }
+
+    fn record(&self, arn: &str) -> Result<Arc<ExecutionRecord>, EngineError> {
+        self.lock()
+            .by_arn
+            .get(arn)
+            .cloned()
+            .ok_or_else(|| EngineError::ExecutionDoesNotExist(arn.to_owned()))
+    }
+
+    /// DescribeExecution.
+    pub fn describe(&self, arn: &str) -> Result<ExecutionDescription, EngineError> {
+        Ok(self.record(arn)?.describe())
+    }
+
+    /// ListExecutions, oldest first.
+    pub fn list(&self) -> Vec<ExecutionDescription> {
+        let execs = self.lock();
+        execs
+            .order
+            .iter()
+            .filter_map(|arn| execs.by_arn.get(arn))
+            .map(|r| r.describe())
+            .collect()
+    }
+
+    /// The events with an id greater than `after` (0 for the whole history), for incremental polling.
+    pub fn history_since(&self, arn: &str, after: u64) -> Result<Vec<HistoryEvent>, EngineError> {
+        Ok(self.record(arn)?.events_after(after))
+    }
+
+    /// Waits until the execution has ended and returns its description.
+    pub async fn wait(&self, arn: &str) -> Result<ExecutionDescription, EngineError> {
+        let record = self.record(arn)?;
+        record.wait_finished().await;
+        Ok(record.describe())
+    }
+
+    /// Drops an ended execution and its history (keeps memory bounded for long sessions);
+    /// returns whether it was removed.  Running executions are kept.
+    pub fn forget(&self, arn: &str) -> bool {
+        let mut execs = self.lock();
+        let ended = execs
+            .by_arn
+            .get(arn)
+            .is_some_and(|r| r.describe().status.is_terminal());
+        if ended {
+            execs.by_arn.remove(arn);
+            execs.order.retain(|a| a != arn);
+        }
+        ended
+    }
+
+    /// StopExecution: aborts a running execution (status ABORTED, `ExecutionAborted` event).
+    /// Returns once the execution has ended; stopping an ended execution changes nothing.
+    pub async fn stop(&self, arn: &str) -> Result<ExecutionDescription, EngineError> {
+        let record = self.record(arn)?;
+        if record.describe().status.is_terminal() {
+            return Ok(record.describe());
+        }
+        record.abort.notify_one();
+        record.wait_finished().await;
+        Ok(record.describe())
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.shared.config)
+            .field("executions", &self.lock().order.len())
+            .finish()
+    }
+}

@@ -1,0 +1,189 @@
+//! The live record of one execution: its history and status, shared between
+//! the running task (the only writer) and API callers (readers).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::history::{EventDetails, EventType, HistoryEvent};
+
+/// Execution status, as DescribeExecution reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(missing_docs)]
+pub enum ExecutionStatus {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl ExecutionStatus {
+    /// The AWS spelling (`RUNNING`, `SUCCEEDED`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "RUNNING",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+            Self::TimedOut => "TIMED_OUT",
+            Self::Aborted => "ABORTED",
+        }
+    }
+
+    /// Whether the execution has ended.
+    pub fn is_terminal(self) -> bool {
+        self != Self::Running
+    }
+}
+
+/// DescribeExecution for one execution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionDescription {
+    /// Execution ARN.
+    pub execution_arn: String,
+    /// State machine ARN.
+    pub state_machine_arn: String,
+    /// Execution name.
+    pub name: String,
+    /// Current status.
+    pub status: ExecutionStatus,
+    /// Input JSON text.
+    pub input: String,
+    /// Output JSON text, once succeeded.
+    pub output: Option<String>,
+    /// Error name, once failed/timed out/aborted (if any).
+    pub error: Option<String>,
+    /// Cause, once failed/timed out/aborted (if any).
+    pub cause: Option<String>,
+    /// When it started.
+    pub start_date: DateTime<Utc>,
+    /// When it ended.
+    pub stop_date: Option<DateTime<Utc>>,
+}
+
+/// Receives every event and the final status as they happen, e.g. to persist them.
+///
+/// Events arrive complete and in id order, each exactly once; `on_finished`
+/// is called after the terminal event.  Calls come from the execution's task,
+/// so implementations should be quick (hand work off to a channel if not).
+pub trait ExecutionObserver: Send + Sync {
+    /// A new history event of `execution_arn`.
+    fn on_event(&self, execution_arn: &str, event: &HistoryEvent);
+    /// The execution reached a terminal status.
+    fn on_finished(&self, description: &ExecutionDescription);
+}
+
+pub(crate) struct ExecutionRecord {
+    inner: Mutex<RecordInner>,
+    observers: Arc<[Arc<dyn ExecutionObserver>]>,
+    pub(crate) abort: tokio::sync::Notify,
+    finished: tokio::sync::watch::Sender<bool>,
+}
+
+struct RecordInner {
+    description: ExecutionDescription,
+    events: Vec<HistoryEvent>,
+}
+
+impl ExecutionRecord {
+    pub(crate) fn new(
+        description: ExecutionDescription,
+        observers: Arc<[Arc<dyn ExecutionObserver>]>,
+    ) -> Self {
+        Self {
+            inner: Mutex::new(RecordInner {
+                description,
+                events: Vec::with_capacity(64),
+            }),
+            observers,
+            abort: tokio::sync::Notify::new(),
+            finished: tokio::sync::watch::channel(false).0,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, RecordInner> {
+        // A panic elsewhere while holding the lock leaves consistent data (pushes are atomic).
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Appends an event and returns its id.
+    pub(crate) fn emit(
+        &self,
+        timestamp: DateTime<Utc>,
+        event_type: EventType,
+        previous_event_id: u64,
+        details: Option<EventDetails>,
+    ) -> u64 {
+        let mut inner = self.lock();
+        let id = inner.events.len() as u64 + 1;
+        let event = HistoryEvent {
+            timestamp,
+            event_type,
+            id,
+            previous_event_id,
+            details,
+        };
+        if self.observers.is_empty() {
+            inner.events.push(event);
+            return id;
+        }
+        let copy = event.clone();
+        inner.events.push(event);
+        let arn = inner.description.execution_arn.clone();
+        drop(inner);
+        for o in self.observers.iter() {
+            o.on_event(&arn, &copy);
+        }
+        id
+    }
+
+    pub(crate) fn last_event_id(&self) -> u64 {
+        self.lock().events.len() as u64
+    }
+
+    /// Records the terminal status and wakes everyone waiting for it.
+    pub(crate) fn finish(
+        &self,
+        status: ExecutionStatus,
+        output: Option<String>,
+        error: Option<String>,
+        cause: Option<String>,
+        stop_date: DateTime<Utc>,
+    ) {
+        let description = {
+            let mut inner = self.lock();
+            let d = &mut inner.description;
+            d.status = status;
+            d.output = output;
+            d.error = error;
+            d.cause = cause;
+            d.stop_date = Some(stop_date);
+            d.clone()
+        };
+        for o in self.observers.iter() {
+            o.on_finished(&description);
+        }
+        self.finished.send_replace(true);
+    }
+
+    pub(crate) fn describe(&self) -> ExecutionDescription {
+        self.lock().description.clone()
+    }
+
+    pub(crate) fn events_after(&self, after: u64) -> Vec<HistoryEvent> {
+        let inner = self.lock();
+        let start = usize::try_from(after)
+            .unwrap_or(usize::MAX)
+            .min(inner.events.len());
+        inner.events[start..].to_vec()
+    }
+
+    pub(crate) async fn wait_finished(&self) {
+        let mut rx = self.finished.subscribe();
+        // The sender lives as long as `self`, so this only ends when finished.
+        let _ = rx.wait_for(|done| *done).await;
+    }
+}

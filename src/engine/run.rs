@@ -1,0 +1,873 @@
+//! The interpreter: runs a definition state by state and writes the history.
+//!
+//! `prev` threads the causal link (`previousEventId`) through a flow of
+//! control: every event points at the event that led to it.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::RngExt;
+use rand::rngs::StdRng;
+use serde_json::{Map, Value};
+
+use super::choice_eval;
+use super::clock::BoxFuture;
+use super::context::{ExecutionFacts, Scope, StateFacts};
+use super::dataflow::{
+    Env, apply_result_path, apply_selection, apply_selection_owned, eval_dynamic_field,
+    eval_template, select_input,
+};
+use super::error::{PAYLOAD_LIMIT_BYTES, StatesError, names};
+use super::intrinsics::random_uuid;
+use super::invoker::{InvokeError, InvokeRequest, Payload};
+use super::lambda;
+use super::record::{ExecutionRecord, ExecutionStatus};
+use super::{Shared, StateMachine};
+use crate::asl::model::*;
+use crate::history::event::*;
+
+const RUNTIME_PREFIX: &str = "An error occurred while executing the state";
+
+/// One running execution.
+pub(crate) struct Run {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) record: Arc<ExecutionRecord>,
+    pub(crate) facts: ExecutionFacts,
+    pub(crate) rng: Mutex<StdRng>,
+}
+
+/// The result of a flow: its output or error, and the id of its last event.
+type FlowResult = Result<(Value, u64), (StatesError, u64)>;
+
+enum Ending {
+    Done(FlowResult),
+    Aborted,
+    TimedOut,
+}
+
+enum Invoked {
+    Ok(Payload),
+    Failed(super::invoker::TaskFailure),
+    NotFound,
+    TimedOut,
+}
+
+fn untruncated() -> PayloadDetails {
+    PayloadDetails { truncated: false }
+}
+
+impl Run {
+    fn rng(&self) -> MutexGuard<'_, StdRng> {
+        self.rng.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.shared.clock.now()
+    }
+
+    pub(crate) fn emit_event(
+        &self,
+        ty: EventType,
+        prev: u64,
+        details: Option<EventDetails>,
+    ) -> u64 {
+        self.record.emit(self.now(), ty, prev, details)
+    }
+
+    /// Runs the whole execution and records its end.
+    pub(crate) async fn execute(
+        self,
+        machine: Arc<StateMachine>,
+        input: Value,
+        input_text: String,
+    ) {
+        self.emit_event(
+            EventType::ExecutionStarted,
+            0,
+            Some(EventDetails::ExecutionStarted(ExecutionStartedDetails {
+                input: input_text.clone(),
+                input_details: untruncated(),
+                role_arn: self.facts.role_arn.clone(),
+            })),
+        );
+        let timeout = machine.definition.timeout_seconds;
+        let ending = {
+            let body = self.run_definition(&machine.definition, input, 0, None, Some(input_text));
+            let timer = async {
+                match timeout {
+                    Some(s) => self.shared.clock.sleep(Duration::from_secs(s)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                r = body => Ending::Done(r),
+                _ = self.record.abort.notified() => Ending::Aborted,
+                _ = timer => Ending::TimedOut,
+            }
+        };
+        let last = self.record.last_event_id();
+        match ending {
+            Ending::Done(Ok((output, prev))) => {
+                let text = json_text(&output);
+                self.emit_event(
+                    EventType::ExecutionSucceeded,
+                    prev,
+                    Some(EventDetails::ExecutionSucceeded(OutputDetails {
+                        output: text.clone(),
+                        output_details: untruncated(),
+                    })),
+                );
+                self.record.finish(
+                    ExecutionStatus::Succeeded,
+                    Some(text),
+                    None,
+                    None,
+                    self.now(),
+                );
+            }
+            Ending::Done(Err((e, prev))) => {
+                let error = (!e.error.is_empty()).then_some(e.error);
+                self.emit_event(
+                    EventType::ExecutionFailed,
+                    prev,
+                    Some(EventDetails::ExecutionFailed(ErrorDetails {
+                        error: error.clone(),
+                        cause: e.cause.clone(),
+                    })),
+                );
+                self.record
+                    .finish(ExecutionStatus::Failed, None, error, e.cause, self.now());
+            }
+            Ending::Aborted => {
+                self.emit_event(
+                    EventType::ExecutionAborted,
+                    last,
+                    Some(EventDetails::ExecutionAborted(ErrorDetails::default())),
+                );
+                self.record
+                    .finish(ExecutionStatus::Aborted, None, None, None, self.now());
+            }
+            Ending::TimedOut => {
+                let details = ErrorDetails {
+                    error: Some(names::TIMEOUT.into()),
+                    cause: None,
+                };
+                self.emit_event(
+                    EventType::ExecutionTimedOut,
+                    last,
+                    Some(EventDetails::ExecutionTimedOut(details)),
+                );
+                self.record
+                    .finish(ExecutionStatus::TimedOut, None, None, None, self.now());
+            }
+        }
+    }
+
+    /// Runs a state machine (or a branch / item processor) from its StartAt state.
+    pub(crate) fn run_definition<'a>(
+        &'a self,
+        def: &'a Definition,
+        input: Value,
+        prev: u64,
+        map_item: Option<(usize, &'a Value)>,
+        input_text: Option<String>,
+    ) -> BoxFuture<'a, FlowResult> {
+        Box::pin(async move {
+            // The first state sees the input exactly as given (AWS keeps the text until it changes).
+            let mut input_text = input_text;
+            let mut prev = prev;
+            let mut current = def.start_at;
+            let mut input = input;
+            loop {
+                let state = &def.states[current];
+                let type_name = state.kind.type_name();
+                let entered_at = self.now();
+                let entered_text = input_text.take().unwrap_or_else(|| json_text(&input));
+                let forward_text = (matches!(state.kind, StateKind::Parallel(_))
+                    || passes_input_through(&state.kind))
+                .then(|| entered_text.clone());
+                let entered_id = self.record.emit(
+                    entered_at,
+                    EventType::state_entered(type_name),
+                    prev,
+                    Some(EventDetails::StateEntered(StateEnteredDetails {
+                        name: state.name.clone(),
+                        input: entered_text,
+                        input_details: untruncated(),
+                    })),
+                );
+                prev = entered_id;
+                let catchers = match &state.kind {
+                    StateKind::Task(t) => t.catch.as_slice(),
+                    StateKind::Parallel(p) => p.catch.as_slice(),
+                    StateKind::Map(m) => m.catch.as_slice(),
+                    _ => &[],
+                };
+                let ctx = StateCtx {
+                    name: &state.name,
+                    entered_at,
+                    map_item,
+                    input_text: forward_text,
+                };
+                let outcome = if let StateKind::Fail(f) = &state.kind {
+                    match self.fail_error(f, &input, &ctx) {
+                        // The error the Fail state declares ends the flow as it is.
+                        Ok(declared) => return Err((declared, prev)),
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    self.run_state(&state.kind, &input, &ctx, &mut prev)
+                        .await
+                        .and_then(|(output, next)| {
+                            if output_too_large(&output) {
+                                Err(StatesError::data_limit(&state.name))
+                            } else {
+                                Ok((output, next))
+                            }
+                        })
+                };
+                let mut output_text = None;
+                let (output, next) = match outcome {
+                    Ok(ok) => {
+                        if passes_input_through(&state.kind) {
+                            output_text = ctx.input_text.clone();
+                        }
+                        ok
+                    }
+                    Err(mut e) => {
+                        if e.error == names::RUNTIME
+                            && !e.cause.as_deref().unwrap_or("").starts_with(RUNTIME_PREFIX)
+                        {
+                            e.cause = Some(format!(
+                                "{RUNTIME_PREFIX} '{}' (entered at the event id #{entered_id}). {}",
+                                state.name,
+                                e.cause.unwrap_or_default()
+                            ));
+                        }
+                        let Some(catcher) = catchers.iter().find(|c| e.matches(&c.error_equals))
+                        else {
+                            return Err((e, prev));
+                        };
+                        match apply_result_path(&catcher.result_path, input, e.to_catch_output()) {
+                            Ok(out) => (out, Transition::Next(catcher.next)),
+                            Err(e) => return Err((e, prev)),
+                        }
+                    }
+                };
+                if let Some(exited) = EventType::state_exited(type_name) {
+                    prev = self.emit_event(
+                        exited,
+                        prev,
+                        Some(EventDetails::StateExited(StateExitedDetails {
+                            name: state.name.clone(),
+                            output: output_text.clone().unwrap_or_else(|| json_text(&output)),
+                            output_details: untruncated(),
+                        })),
+                    );
+                }
+                match next {
+                    Transition::Next(i) => {
+                        current = i;
+                        input = output;
+                        input_text = output_text;
+                    }
+                    Transition::End => return Ok((output, prev)),
+                }
+            }
+        })
+    }
+
+    async fn run_state(
+        &self,
+        kind: &StateKind,
+        raw: &Value,
+        ctx: &StateCtx<'_>,
+        prev: &mut u64,
+    ) -> Result<(Value, Transition), StatesError> {
+        match kind {
+            StateKind::Pass(p) => {
+                let scope = self.scope_for(ctx, None);
+                let effective = select_input(&p.io.input_path, raw, &scope)?;
+                let result = match (&p.result, &p.io.parameters) {
+                    (Some(r), _) => r.clone(),
+                    (None, Some(t)) => {
+                        let mut rng = self.rng();
+                        eval_template(
+                            t,
+                            &effective,
+                            &mut Env {
+                                scope,
+                                rng: &mut rng,
+                            },
+                        )?
+                    }
+                    (None, None) => effective.into_owned(),
+                };
+                let base = match p.io.result_path {
+                    ResultTarget::Replace => Value::Null,
+                    _ => raw.clone(),
+                };
+                let out = apply_result_path(&p.io.result_path, base, result)?;
+                let out = apply_selection_owned(&p.io.output_path, out, &scope)?;
+                Ok((out, p.transition))
+            }
+            StateKind::Task(t) => {
+                let out = self.run_task(t, raw, ctx, prev).await?;
+                Ok((out, t.transition))
+            }
+            StateKind::Choice(c) => {
+                let scope = self.scope_for(ctx, None);
+                let effective = apply_selection(&c.input_path, raw, &scope)?;
+                let mut next = c.default;
+                for branch in &c.choices {
+                    if choice_eval::evaluate(&branch.rule, &effective, &scope)? {
+                        next = Some(branch.next);
+                        break;
+                    }
+                }
+                let next =
+                    next.ok_or_else(|| StatesError::new("States.NoChoiceMatched", "No Matches!"))?;
+                let out = apply_selection_owned(&c.output_path, effective, &scope)?;
+                Ok((out, Transition::Next(next)))
+            }
+            StateKind::Wait(w) => {
+                let scope = self.scope_for(ctx, None);
+                let effective = apply_selection(&w.input_path, raw, &scope)?;
+                let delay = self.wait_duration(&w.wait, &effective, &scope)?;
+                if !delay.is_zero() {
+                    self.shared.clock.sleep(delay).await;
+                }
+                let out = apply_selection_owned(&w.output_path, effective, &scope)?;
+                Ok((out, w.transition))
+            }
+            StateKind::Succeed(s) => {
+                let scope = self.scope_for(ctx, None);
+                let effective = apply_selection(&s.input_path, raw, &scope)?;
+                let out = apply_selection_owned(&s.output_path, effective, &scope)?;
+                Ok((out, Transition::End))
+            }
+            // run_definition handles Fail states before calling here.
+            StateKind::Fail(f) => Err(self.fail_error(f, raw, ctx)?),
+            StateKind::Parallel(p) => {
+                let out = self.run_parallel(p, raw, ctx, prev).await?;
+                Ok((out, p.transition))
+            }
+            StateKind::Map(m) => {
+                let out = self.run_map(m, raw, ctx, prev).await?;
+                Ok((out, m.transition))
+            }
+        }
+    }
+
+    pub(crate) fn scope_for<'a>(
+        &'a self,
+        ctx: &StateCtx<'a>,
+        retry_count: Option<u32>,
+    ) -> Scope<'a> {
+        Scope {
+            execution: &self.facts,
+            state: StateFacts {
+                name: ctx.name,
+                entered_time: ctx.entered_at,
+                retry_count,
+                map_item: ctx.map_item,
+            },
+        }
+    }
+
+    fn fail_error(
+        &self,
+        f: &FailState,
+        raw: &Value,
+        ctx: &StateCtx<'_>,
+    ) -> Result<StatesError, StatesError> {
+        let scope = self.scope_for(ctx, None);
+        let text =
+            |source: &Option<TextSource>, field: &str| -> Result<Option<String>, StatesError> {
+                match source {
+                    None => Ok(None),
+                    Some(TextSource::Fixed(s)) => Ok(Some(s.clone())),
+                    Some(TextSource::Path(t)) => {
+                        let mut rng = self.rng();
+                        let v = eval_dynamic_field(
+                            t,
+                            field,
+                            raw,
+                            &mut Env {
+                                scope,
+                                rng: &mut rng,
+                            },
+                        )?;
+                        match v {
+                            Value::String(s) => Ok(Some(s)),
+                            other => Ok(Some(other.to_string())),
+                        }
+                    }
+                }
+            };
+        let error = text(&f.error, "ErrorPath")?;
+        let cause = text(&f.cause, "CausePath")?;
+        Ok(StatesError {
+            error: error.unwrap_or_default(),
+            cause,
+        })
+    }
+
+    fn wait_duration(
+        &self,
+        wait: &WaitFor,
+        input: &Value,
+        scope: &Scope<'_>,
+    ) -> Result<Duration, StatesError> {
+        let until = |t: DateTime<Utc>| (t - self.now()).to_std().unwrap_or(Duration::ZERO);
+        match wait {
+            WaitFor::Seconds(s) => Ok(Duration::from_secs(*s)),
+            WaitFor::Timestamp(t) => Ok(until(*t)),
+            WaitFor::SecondsPath(p) => {
+                let v = super::dataflow::select(p, input, scope).map_err(|_| {
+                    StatesError::runtime(format!(
+                        "The SecondsPath parameter does not reference an input value: {}",
+                        p.text()
+                    ))
+                })?;
+                match v.as_i64() {
+                    Some(n) if n < 0 => Err(StatesError::runtime(format!(
+                        "The SecondsPath parameter references a negative value: {} == {n}",
+                        p.text()
+                    ))),
+                    Some(n) => Ok(Duration::from_secs(n as u64)),
+                    None => Err(StatesError::runtime(format!(
+                        "The SecondsPath parameter does not reference a valid integer: {} == {}",
+                        p.text(),
+                        v
+                    ))),
+                }
+            }
+            WaitFor::TimestampPath(p) => {
+                let v = super::dataflow::select(p, input, scope).map_err(|_| {
+                    StatesError::runtime(format!(
+                        "The TimestampPath parameter does not reference an input value: {}",
+                        p.text()
+                    ))
+                })?;
+                let parsed = v.as_str().and_then(crate::asl::timestamp::parse_timestamp);
+                match parsed {
+                    Some(t) => Ok(until(t)),
+                    None => Err(StatesError::runtime(format!(
+                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                        p.text(),
+                        v.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| v.to_string())
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// How long to wait before retrying `error`, or `None` when no retrier applies any more.
+    pub(crate) fn next_retry(
+        &self,
+        retriers: &[Retrier],
+        counters: &mut [u32],
+        error: &StatesError,
+    ) -> Option<Duration> {
+        let index = retriers
+            .iter()
+            .position(|r| error.matches(&r.error_equals))?;
+        let r = &retriers[index];
+        if counters[index] >= r.max_attempts {
+            return None;
+        }
+        let mut seconds = r.interval_seconds * r.backoff_rate.powi(counters[index] as i32);
+        if let Some(max) = r.max_delay_seconds {
+            seconds = seconds.min(max);
+        }
+        if r.full_jitter {
+            seconds *= self.rng().random::<f64>();
+        }
+        counters[index] += 1;
+        Some(Duration::from_secs_f64(seconds.max(0.0)))
+    }
+
+    async fn run_task(
+        &self,
+        t: &TaskState,
+        raw: &Value,
+        ctx: &StateCtx<'_>,
+        prev: &mut u64,
+    ) -> Result<Value, StatesError> {
+        let mut counters = vec![0u32; t.retry.len()];
+        let mut retry_count = 0u32;
+        loop {
+            match self.task_attempt(t, raw, ctx, retry_count, prev).await {
+                Ok(v) => return Ok(v),
+                Err(e) => match self.next_retry(&t.retry, &mut counters, &e) {
+                    Some(delay) => {
+                        retry_count += 1;
+                        self.shared.clock.sleep(delay).await;
+                    }
+                    None => return Err(e),
+                },
+            }
+        }
+    }
+
+    async fn task_attempt(
+        &self,
+        t: &TaskState,
+        raw: &Value,
+        ctx: &StateCtx<'_>,
+        retry_count: u32,
+        prev: &mut u64,
+    ) -> Result<Value, StatesError> {
+        let scope = self.scope_for(ctx, Some(retry_count));
+        let selected = select_input(&t.io.input_path, raw, &scope)?;
+        let effective = match &t.io.parameters {
+            Some(tpl) => {
+                let mut rng = self.rng();
+                eval_template(
+                    tpl,
+                    &selected,
+                    &mut Env {
+                        scope,
+                        rng: &mut rng,
+                    },
+                )?
+            }
+            None => selected.clone().into_owned(),
+        };
+        let timeout = match (&t.timeout_seconds, &t.timeout_seconds_path) {
+            (Some(s), _) => Some(*s),
+            (None, Some(p)) => {
+                let v = super::dataflow::select(p, &selected, &scope).map_err(|_| {
+                    StatesError::runtime(format!(
+                        "The TimeoutSecondsPath parameter does not reference an input value: {}",
+                        p.text()
+                    ))
+                })?;
+                Some(v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
+                    StatesError::runtime(format!(
+                        "The TimeoutSecondsPath parameter does not reference a positive integer: {} == {v}",
+                        p.text()
+                    ))
+                })?)
+            }
+            (None, None) => None,
+        };
+        let result = match &t.resource {
+            TaskResource::LambdaInvoke => self.lambda_invoke(effective, timeout, prev).await?,
+            TaskResource::LambdaFunction { arn, function } => {
+                self.lambda_function(arn, function, effective, timeout, prev)
+                    .await?
+            }
+        };
+        let result = match &t.io.result_selector {
+            Some(tpl) => {
+                let mut rng = self.rng();
+                eval_template(
+                    tpl,
+                    &result,
+                    &mut Env {
+                        scope,
+                        rng: &mut rng,
+                    },
+                )?
+            }
+            None => result,
+        };
+        let base = match t.io.result_path {
+            ResultTarget::Replace => Value::Null,
+            _ => raw.clone(),
+        };
+        let out = apply_result_path(&t.io.result_path, base, result)?;
+        apply_selection_owned(&t.io.output_path, out, &scope)
+    }
+
+    fn function_arn(&self, name: &str) -> String {
+        let c = &self.shared.config;
+        format!(
+            "arn:{}:lambda:{}:{}:function:{name}",
+            c.partition, c.region, c.account_id
+        )
+    }
+
+    async fn invoke(
+        &self,
+        function: &str,
+        payload: Value,
+        timeout: Option<u64>,
+    ) -> (Invoked, String) {
+        let request_id = random_uuid(&mut self.rng());
+        let request = InvokeRequest {
+            function: function.to_owned(),
+            payload,
+            request_id: request_id.clone(),
+        };
+        let call = async {
+            if let Some(latency) = self.shared.config.task_latency {
+                self.shared.clock.sleep(latency).await;
+            }
+            match self.shared.invoker.invoke(request).await {
+                Ok(p) => Invoked::Ok(p),
+                Err(InvokeError::NotFound) => Invoked::NotFound,
+                Err(InvokeError::Failed(f)) => Invoked::Failed(f),
+            }
+        };
+        let outcome = match timeout {
+            None => call.await,
+            Some(s) => {
+                tokio::select! {
+                    r = call => r,
+                    _ = self.shared.clock.sleep(Duration::from_secs(s)) => Invoked::TimedOut,
+                }
+            }
+        };
+        (outcome, request_id)
+    }
+
+    async fn lambda_invoke(
+        &self,
+        params: Value,
+        timeout: Option<u64>,
+        prev: &mut u64,
+    ) -> Result<Value, StatesError> {
+        const RT: &str = "lambda";
+        const RES: &str = "invoke";
+        let function = params
+            .get("FunctionName")
+            .and_then(Value::as_str)
+            .map(|f| lambda::function_name(f).to_owned())
+            .ok_or_else(|| {
+                StatesError::runtime("The field 'FunctionName' is required by lambda:invoke")
+            })?;
+        let payload = match params.get("Payload") {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            // A string payload is sent as the request body itself.
+            Some(Value::String(text)) => {
+                serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
+            }
+            Some(p) => p.clone(),
+        };
+        *prev = self.emit_event(
+            EventType::TaskScheduled,
+            *prev,
+            Some(EventDetails::TaskScheduled(TaskScheduledDetails {
+                resource_type: RT.into(),
+                resource: RES.into(),
+                region: self.shared.config.region.clone(),
+                parameters: json_text(&params),
+                timeout_in_seconds: timeout,
+            })),
+        );
+        *prev = self.emit_event(
+            EventType::TaskStarted,
+            *prev,
+            Some(EventDetails::TaskStarted(TaskResourceDetails {
+                resource_type: RT.into(),
+                resource: RES.into(),
+            })),
+        );
+        let (outcome, request_id) = self.invoke(&function, payload, timeout).await;
+        match outcome {
+            Invoked::Ok(payload) => {
+                let text = lambda::payload_text(&payload);
+                if text.len() > PAYLOAD_LIMIT_BYTES {
+                    return self.task_failed(
+                        prev,
+                        EventType::TaskFailed,
+                        StatesError::data_limit(RT),
+                    );
+                }
+                let trace = format!("Root=1-{}", &request_id[..8]);
+                let response = lambda::invoke_response(
+                    lambda::payload_value(payload),
+                    text.len(),
+                    &request_id,
+                    &trace,
+                    self.now(),
+                );
+                *prev = self.emit_event(
+                    EventType::TaskSucceeded,
+                    *prev,
+                    Some(EventDetails::TaskSucceeded(TaskSucceededDetails {
+                        resource_type: RT.into(),
+                        resource: RES.into(),
+                        output: json_text(&response),
+                        output_details: untruncated(),
+                    })),
+                );
+                Ok(response)
+            }
+            Invoked::Failed(f) => {
+                let e = StatesError::new(f.error, lambda::service_error_cause(&f.cause));
+                self.task_failed(prev, EventType::TaskFailed, e)
+            }
+            Invoked::NotFound => {
+                let e = StatesError::new(
+                    "Lambda.ResourceNotFoundException",
+                    lambda::not_found_cause(&self.function_arn(&function), &request_id),
+                );
+                self.task_failed(prev, EventType::TaskFailed, e)
+            }
+            Invoked::TimedOut => {
+                let e = StatesError {
+                    error: names::TIMEOUT.into(),
+                    cause: None,
+                };
+                self.task_failed(prev, EventType::TaskTimedOut, e)
+            }
+        }
+    }
+
+    fn task_failed(
+        &self,
+        prev: &mut u64,
+        ty: EventType,
+        error: StatesError,
+    ) -> Result<Value, StatesError> {
+        let details = TaskErrorDetails {
+            resource_type: "lambda".into(),
+            resource: "invoke".into(),
+            error: Some(error.error.clone()),
+            cause: error.cause.clone(),
+        };
+        let details = if ty == EventType::TaskTimedOut {
+            EventDetails::TaskTimedOut(details)
+        } else {
+            EventDetails::TaskFailed(details)
+        };
+        *prev = self.emit_event(ty, *prev, Some(details));
+        Err(error)
+    }
+
+    fn lambda_failed(
+        &self,
+        prev: &mut u64,
+        ty: EventType,
+        error: StatesError,
+    ) -> Result<Value, StatesError> {
+        let details = ErrorDetails {
+            error: Some(error.error.clone()),
+            cause: error.cause.clone(),
+        };
+        let details = if ty == EventType::LambdaFunctionTimedOut {
+            EventDetails::LambdaFunctionTimedOut(details)
+        } else {
+            EventDetails::LambdaFunctionFailed(details)
+        };
+        *prev = self.emit_event(ty, *prev, Some(details));
+        Err(error)
+    }
+
+    async fn lambda_function(
+        &self,
+        arn: &str,
+        function: &str,
+        input: Value,
+        timeout: Option<u64>,
+        prev: &mut u64,
+    ) -> Result<Value, StatesError> {
+        *prev = self.emit_event(
+            EventType::LambdaFunctionScheduled,
+            *prev,
+            Some(EventDetails::LambdaFunctionScheduled(
+                LambdaScheduledDetails {
+                    resource: arn.to_owned(),
+                    input: json_text(&input),
+                    input_details: untruncated(),
+                    timeout_in_seconds: timeout,
+                },
+            )),
+        );
+        *prev = self.emit_event(EventType::LambdaFunctionStarted, *prev, None);
+        let (outcome, request_id) = self.invoke(function, input, timeout).await;
+        match outcome {
+            Invoked::Ok(payload) => {
+                let text = lambda::payload_text(&payload);
+                if text.len() > PAYLOAD_LIMIT_BYTES {
+                    return self.lambda_failed(
+                        prev,
+                        EventType::LambdaFunctionFailed,
+                        StatesError::data_limit(arn),
+                    );
+                }
+                *prev = self.emit_event(
+                    EventType::LambdaFunctionSucceeded,
+                    *prev,
+                    Some(EventDetails::LambdaFunctionSucceeded(OutputDetails {
+                        output: text,
+                        output_details: untruncated(),
+                    })),
+                );
+                Ok(lambda::payload_value(payload))
+            }
+            Invoked::Failed(f) => self.lambda_failed(
+                prev,
+                EventType::LambdaFunctionFailed,
+                StatesError::new(f.error, f.cause),
+            ),
+            Invoked::NotFound => {
+                let e = StatesError::new(
+                    "Lambda.ResourceNotFoundException",
+                    lambda::not_found_cause(arn, &request_id),
+                );
+                self.lambda_failed(prev, EventType::LambdaFunctionFailed, e)
+            }
+            Invoked::TimedOut => self.lambda_failed(
+                prev,
+                EventType::LambdaFunctionTimedOut,
+                StatesError {
+                    error: names::TIMEOUT.into(),
+                    cause: None,
+                },
+            ),
+        }
+    }
+}
+
+/// Per-visit facts about the state being run.
+pub(crate) struct StateCtx<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) entered_at: DateTime<Utc>,
+    pub(crate) map_item: Option<(usize, &'a Value)>,
+    /// The state input as text, kept for states that hand it on unchanged (Parallel).
+    pub(crate) input_text: Option<String>,
+}
+
+/// Compact JSON text of a value (AWS's payload form), via the fast writer path.
+pub(crate) fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// States whose output is their input, untouched: AWS then keeps the input text as it was.
+fn passes_input_through(kind: &StateKind) -> bool {
+    let whole = |s: &Selection| matches!(s, Selection::Whole);
+    match kind {
+        StateKind::Pass(p) => {
+            p.result.is_none()
+                && p.io.parameters.is_none()
+                && whole(&p.io.input_path)
+                && whole(&p.io.output_path)
+                && matches!(p.io.result_path, ResultTarget::Replace)
+        }
+        StateKind::Wait(w) => whole(&w.input_path) && whole(&w.output_path),
+        StateKind::Choice(c) => whole(&c.input_path) && whole(&c.output_path),
+        StateKind::Succeed(s) => whole(&s.input_path) && whole(&s.output_path),
+        _ => false,
+    }
+}
+
+fn output_too_large(output: &Value) -> bool {
+    // Cheap pre-check: only long strings or big containers can exceed the limit.
+    fn rough(v: &Value) -> usize {
+        match v {
+            Value::String(s) => s.len() + 2,
+            Value::Array(a) => a.iter().map(rough).sum::<usize>() + a.len() + 2,
+            Value::Object(o) => o.iter().map(|(k, v)| k.len() + 3 + rough(v)).sum::<usize>() + 2,
+            _ => 8,
+        }
+    }
+    rough(output) > PAYLOAD_LIMIT_BYTES / 2 && json_text(output).len() > PAYLOAD_LIMIT_BYTES
+}

@@ -1,0 +1,236 @@
+//! `sagaview run`: one saga on the embedded backend, printed as a trace.
+//!
+//! For scripts, CI and people without a terminal UI: the same backend calls and the
+//! same reducer and verdict as the TUI, written to stdout as text or JSON.
+
+use crate::backend::{BackendError, ExecutionSummary, Launch, SagaBackend};
+use crate::engine::ExecutionStatus;
+use crate::history::{EventDetails, EventType, HistoryEvent};
+use crate::view::graph::StateGraph;
+use crate::view::reducer::ExecutionView;
+use crate::view::verdict::{Verdict, VerdictLevel, judge};
+use saga_lambdas::{AttrValue, Item};
+use std::collections::HashMap;
+use std::io::Write;
+
+/// What one headless run produced: everything the printers need.
+#[derive(Debug)]
+pub struct RunReport {
+    /// How the execution ended.
+    pub summary: ExecutionSummary,
+    /// Its whole history, in AWS's shape.
+    pub events: Vec<HistoryEvent>,
+    /// The trip's rows after the run.
+    pub rows: Vec<Item>,
+    /// Outcome compared with the table.
+    pub verdict: Option<Verdict>,
+}
+
+impl RunReport {
+    /// The process exit code: 0 for a successful booking, 1 for any other ending.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.summary.status != ExecutionStatus::Succeeded)
+    }
+}
+
+/// Starts one saga, waits for it to end (polling like any viewer), and gathers the
+/// history, the rows and the verdict.
+pub async fn run_once(
+    backend: &dyn SagaBackend,
+    launch: Launch,
+    poll: std::time::Duration,
+) -> Result<RunReport, BackendError> {
+    let trip_id = launch.trip_id.clone();
+    let definition = backend.definition(None).await?;
+    let graph = StateGraph::from_definition(&definition);
+    let arn = backend.start(launch).await?;
+    let mut view = ExecutionView::new(Some(&definition));
+    let mut events = Vec::new();
+    loop {
+        let new = backend.history_since(&arn, view.last_event_id()).await?;
+        view.apply(&new);
+        events.extend(new);
+        let summary = backend.describe(&arn).await?;
+        if summary.status.is_terminal() {
+            // The terminal event and the status are stored together; read any remainder.
+            let rest = backend.history_since(&arn, view.last_event_id()).await?;
+            view.apply(&rest);
+            events.extend(rest);
+            let rows = backend.rows(&trip_id).await?;
+            let verdict = judge(&view, &graph, &rows);
+            return Ok(RunReport {
+                summary,
+                events,
+                rows,
+                verdict,
+            });
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// The `--json` document: `{executionArn, status, events, rows, verdict}`.
+pub fn to_json(report: &RunReport) -> serde_json::Value {
+    serde_json::json!({
+        "executionArn": report.summary.execution_arn,
+        "status": report.summary.status.as_str(),
+        "error": report.summary.error,
+        "cause": report.summary.cause,
+        "events": report.events,
+        "rows": report.rows,
+        "verdict": report.verdict.as_ref().map(|v| serde_json::json!({
+            "level": match v.level {
+                VerdictLevel::Ok => "ok",
+                VerdictLevel::Warning => "warning",
+                VerdictLevel::Error => "error",
+            },
+            "text": v.text,
+            "orphans": v.orphans.iter().map(|o| serde_json::json!({"sk": o.sk, "type": o.kind})).collect::<Vec<_>>(),
+        })),
+    })
+}
+
+/// The state each event belongs to, following `previousEventId` links back to the
+/// `StateEntered` event that opened the span.
+fn state_names(events: &[HistoryEvent]) -> HashMap<u64, String> {
+    let mut names: HashMap<u64, String> = HashMap::new();
+    for e in events {
+        let name = match &e.details {
+            Some(EventDetails::StateEntered(d)) => Some(d.name.clone()),
+            Some(EventDetails::StateExited(d)) => Some(d.name.clone()),
+            _ => names.get(&e.previous_event_id).cloned(),
+        };
+        if let Some(n) = name {
+            names.insert(e.id, n);
+        }
+    }
+    names
+}
+
+fn error_text(error: &Option<String>, cause: &Option<String>) -> String {
+    let cause = cause.as_deref().map(readable_cause).unwrap_or_default();
+    match (error.as_deref(), cause.is_empty()) {
+        (Some(e), false) => format!("{e}: {cause}"),
+        (Some(e), true) => e.to_string(),
+        (None, _) => cause,
+    }
+}
+
+/// Lambda causes are `{"errorMessage": …, "errorType": …}` documents; show the message.
+fn readable_cause(cause: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(cause)
+        .ok()
+        .and_then(|v| {
+            v.get("errorMessage")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| cause.to_string())
+}
+
+fn event_detail(e: &HistoryEvent) -> String {
+    match &e.details {
+        Some(EventDetails::TaskFailed(d)) | Some(EventDetails::TaskTimedOut(d)) => {
+            error_text(&d.error, &d.cause)
+        }
+        Some(EventDetails::ExecutionFailed(d))
+        | Some(EventDetails::ExecutionAborted(d))
+        | Some(EventDetails::ExecutionTimedOut(d))
+        | Some(EventDetails::LambdaFunctionFailed(d))
+        | Some(EventDetails::LambdaFunctionTimedOut(d)) => error_text(&d.error, &d.cause),
+        _ => String::new(),
+    }
+}
+
+/// Writes the human trace: events with relative times, the outcome, the rows, the verdict.
+pub fn write_trace(out: &mut dyn Write, report: &RunReport) -> std::io::Result<()> {
+    let names = state_names(&report.events);
+    let start = report.events.first().map(|e| e.timestamp);
+    writeln!(out, "execution {}", report.summary.execution_arn)?;
+    let mut attempts: HashMap<&str, u32> = HashMap::new();
+    for e in &report.events {
+        let rel = start
+            .map(|s| (e.timestamp - s).num_milliseconds() as f64 / 1000.0)
+            .unwrap_or(0.0);
+        let state = match e.event_type.as_str().starts_with("Execution") {
+            true => "",
+            false => names.get(&e.id).map(String::as_str).unwrap_or(""),
+        };
+        let mut note = String::new();
+        match e.event_type {
+            EventType::TaskStateEntered => {
+                attempts.insert(state, 0);
+            }
+            EventType::TaskScheduled | EventType::LambdaFunctionScheduled => {
+                let n = attempts.entry(state).or_insert(0);
+                *n += 1;
+                if *n > 1 {
+                    note = format!("retry {}", *n - 1);
+                }
+            }
+            _ => {}
+        }
+        let detail = event_detail(e);
+        let extra = [note, detail]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("  ");
+        let line = format!(
+            "  {:>+9.3}s  {:<26} {:<36} {}",
+            rel,
+            e.event_type.as_str(),
+            state,
+            extra
+        );
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    let s = &report.summary;
+    write!(out, "status: {}", s.status.as_str())?;
+    if s.status != ExecutionStatus::Succeeded {
+        let text = error_text(&s.error, &s.cause);
+        if !text.is_empty() {
+            write!(out, " ({text})")?;
+        }
+    }
+    writeln!(out)?;
+    let trip = s.trip_id.as_deref().unwrap_or("?");
+    if report.rows.is_empty() {
+        writeln!(out, "rows of trip {trip}: none")?;
+    } else {
+        writeln!(out, "rows of trip {trip}:")?;
+        for row in &report.rows {
+            writeln!(out, "  {}", row_line(row))?;
+        }
+    }
+    if let Some(v) = &report.verdict {
+        let tag = match v.level {
+            VerdictLevel::Ok => "ok",
+            VerdictLevel::Warning => "warning",
+            VerdictLevel::Error => "ERROR",
+        };
+        writeln!(out, "verdict: {tag}: {}", v.text)?;
+    }
+    Ok(())
+}
+
+fn row_line(row: &Item) -> String {
+    let s = |k: &str| match row.get(k) {
+        Some(AttrValue::S(v)) => v.clone(),
+        Some(other) => format!("{other:?}"),
+        None => String::new(),
+    };
+    let key_fields = match s("type").as_str() {
+        "Hotel" => format!("{} {} → {}", s("hotel"), s("check_in"), s("check_out")),
+        "Flight" => format!("{} → {} {}", s("depart"), s("arrive"), s("depart_at")),
+        "Payment" => format!("{} {}", s("amount"), s("currency")),
+        _ => String::new(),
+    };
+    format!(
+        "{:<26} {:<8} {:<10} {}",
+        s("sk"),
+        s("type"),
+        s("transaction_status"),
+        key_fields
+    )
+}

@@ -1,0 +1,184 @@
+//! The saga's table rows, with the same semantics the handlers get from DynamoDB.
+//!
+//! Each row is stored whole as DynamoDB JSON, keyed by its string `pk` and `sk`.
+//! SQLite compares text byte by byte (UTF-8), which is exactly how DynamoDB orders
+//! string sort keys, so `query_trip` returns rows in DynamoDB's order.
+
+use super::{Store, StoreError};
+use rusqlite::params;
+use saga_lambdas::handlers::{CONFIRMED, PENDING};
+use saga_lambdas::table::Confirmed;
+use saga_lambdas::{AttrValue, Item, Table, TableError};
+
+/// The string value of a key attribute, as DynamoDB requires for this table's keys.
+fn key<'a>(item: &'a Item, attr: &'static str) -> Result<&'a str, StoreError> {
+    item.get(attr)
+        .and_then(AttrValue::as_s)
+        .ok_or(StoreError::MissingKey { attr })
+}
+
+impl Store {
+    /// Writes (or overwrites) a row: [`Table::put`] without the async wrapper.
+    pub fn put_sync(&self, item: &Item) -> Result<(), StoreError> {
+        let (pk, sk) = (key(item, "pk")?, key(item, "sk")?);
+        let json = serde_json::to_string(item).map_err(|source| StoreError::Encode {
+            what: "a table item",
+            source,
+        })?;
+        let conn = self.conn();
+        conn.prepare_cached(
+            "INSERT INTO items (pk, sk, item) VALUES (?1, ?2, ?3)
+             ON CONFLICT (pk, sk) DO UPDATE SET item = excluded.item",
+        )
+        .and_then(|mut st| st.execute(params![pk, sk, json]))
+        .map_err(self.sql_err("writing a table item"))?;
+        Ok(())
+    }
+
+    /// Flips `transaction_status` from `pending` to `confirmed`, only on an existing
+    /// pending row: [`Table::confirm`] without the async wrapper.
+    ///
+    /// Like DynamoDB's condition `transaction_status = :pending`, the attribute must be
+    /// the string `pending`; anything else changes nothing.
+    pub fn confirm_sync(&self, pk: &str, sk: &str) -> Result<Confirmed, StoreError> {
+        let conn = self.conn();
+        let changed = conn
+            .prepare_cached(
+                "UPDATE items SET item = json_set(item, '$.transaction_status.S', ?4)
+                 WHERE pk = ?1 AND sk = ?2
+                   AND json_extract(item, '$.transaction_status.S') = ?3",
+            )
+            .and_then(|mut st| st.execute(params![pk, sk, PENDING, CONFIRMED]))
+            .map_err(self.sql_err("confirming a table item"))?;
+        Ok(if changed == 1 {
+            Confirmed::Yes
+        } else {
+            Confirmed::NoPendingRow
+        })
+    }
+
+    /// Deletes a row; a missing row is not an error: [`Table::delete`] without the
+    /// async wrapper.
+    pub fn delete_sync(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+            .and_then(|mut st| st.execute(params![pk, sk]))
+            .map_err(self.sql_err("deleting a table item"))?;
+        Ok(())
+    }
+
+    /// All rows of one trip ordered by `sk`, for the UI (which polls from plain code)
+    /// and for [`Table::query_trip`].
+    pub fn query_trip_sync(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        let texts: Vec<(String, String)> = {
+            let conn = self.conn();
+            let mut st = conn
+                .prepare_cached("SELECT sk, item FROM items WHERE pk = ?1 ORDER BY sk")
+                .map_err(self.sql_err("querying a trip's items"))?;
+            st.query_map([pk], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect())
+                .map_err(self.sql_err("querying a trip's items"))?
+        };
+        texts
+            .into_iter()
+            .map(|(sk, text)| {
+                serde_json::from_str(&text).map_err(|e| StoreError::BadRow {
+                    location: self.location().to_string(),
+                    what: format!("item (pk {pk:?}, sk {sk:?})"),
+                    detail: e.to_string(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The handlers' table, so the very same handler code runs against the embedded store.
+impl Table for Store {
+    async fn put(&self, item: Item) -> Result<(), TableError> {
+        Ok(self.put_sync(&item)?)
+    }
+
+    async fn confirm(&self, pk: &str, sk: &str) -> Result<Confirmed, TableError> {
+        Ok(self.confirm_sync(pk, sk)?)
+    }
+
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), TableError> {
+        Ok(self.delete_sync(pk, sk)?)
+    }
+
+    async fn query_trip(&self, pk: &str) -> Result<Vec<Item>, TableError> {
+        Ok(self.query_trip_sync(pk)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use saga_lambdas::item::string_item;
+
+    fn row(pk: &str, sk: &str, status: &str) -> Item {
+        string_item([
+            ("pk", pk.to_string()),
+            ("sk", sk.to_string()),
+            ("transaction_status", status.to_string()),
+        ])
+    }
+
+    #[test]
+    fn rows_without_string_keys_are_refused() {
+        let store = Store::open_in_memory().unwrap();
+        let mut item = row("t", "s", PENDING);
+        item.insert("sk".into(), AttrValue::N("1".into()));
+        let err = store.put_sync(&item).unwrap_err();
+        assert!(
+            matches!(err, StoreError::MissingKey { attr: "sk" }),
+            "{err}"
+        );
+        item.remove("pk");
+        assert!(matches!(
+            store.put_sync(&item),
+            Err(StoreError::MissingKey { attr: "pk" })
+        ));
+    }
+
+    #[test]
+    fn confirm_needs_the_string_pending() {
+        let store = Store::open_in_memory().unwrap();
+        let mut item = row("t", "s", PENDING);
+        item.insert("transaction_status".into(), AttrValue::N("0".into()));
+        store.put_sync(&item).unwrap();
+        assert_eq!(
+            store.confirm_sync("t", "s").unwrap(),
+            Confirmed::NoPendingRow
+        );
+        assert_eq!(store.query_trip_sync("t").unwrap(), vec![item]);
+    }
+
+    #[test]
+    fn confirm_keeps_the_other_attributes_and_the_s_type() {
+        let store = Store::open_in_memory().unwrap();
+        let mut item = row("t", "s", PENDING);
+        item.insert("n".into(), AttrValue::N("1.50".into()));
+        store.put_sync(&item).unwrap();
+        assert_eq!(store.confirm_sync("t", "s").unwrap(), Confirmed::Yes);
+        item.insert(
+            "transaction_status".into(),
+            AttrValue::S(CONFIRMED.to_string()),
+        );
+        assert_eq!(store.query_trip_sync("t").unwrap(), vec![item]);
+    }
+
+    #[test]
+    fn a_damaged_row_is_reported_with_its_key() {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO items VALUES ('t', 's', '{\"x\":{\"Q\":1}}')",
+                [],
+            )
+            .unwrap();
+        let err = store.query_trip_sync("t").unwrap_err().to_string();
+        assert!(err.contains(":memory:") && err.contains("\"s\""), "{err}");
+    }
+}

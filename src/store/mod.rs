@@ -1,0 +1,127 @@
+//! The embedded, durable database: the saga's table rows and every execution's
+//! history, kept in one SQLite file.
+//!
+//! Why SQLite (bundled, so nothing has to be installed):
+//! * one ordinary file the user can copy, inspect or delete, and no server to start;
+//! * real transactions, so an execution's terminal event and its final status become
+//!   visible together or not at all;
+//! * crash safety: in WAL mode a process that dies mid-write leaves the last committed
+//!   state intact, and the next open recovers it automatically.
+//!
+//! `:memory:` opens a private, throwaway store for tests and demos.
+//!
+//! Three tables hold the data:
+//! * `items (pk, sk, item)`: the saga's rows, `item` being the whole row as DynamoDB JSON
+//!   (`{"pk":{"S":"t1"},...}`) so attribute types survive exactly;
+//! * `executions`: one row per execution, with the fields `DescribeExecution` shows plus
+//!   free-form `labels`;
+//! * `events (execution_arn, id, event)`: each history event as the JSON text of its
+//!   `GetExecutionHistory` shape.
+//!
+//! Dates are stored as INTEGER unix milliseconds (UTC): Step Functions reports dates at
+//! millisecond precision, integers sort and compare cheaply in SQL, and there is no
+//! time-zone text to misparse. The API takes and returns [`chrono::DateTime<Utc>`].
+
+mod error;
+mod executions;
+mod items;
+mod open;
+mod recovery;
+mod schema;
+
+pub use error::StoreError;
+pub use executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, UnknownStatus};
+pub use recovery::{INTERRUPTED_CAUSE, INTERRUPTED_ERROR};
+
+use rusqlite::Connection;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// A handle on one sagaview database; clones share the same connection, so the
+/// engine, its tasks and the UI can all hold one cheaply.
+///
+/// Every call takes the connection's lock only for its own short, synchronous SQLite
+/// work, never across an `.await`.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: Mutex<Connection>,
+    /// The file path, or `:memory:`, for error messages.
+    location: String,
+    /// `None` for an in-memory store.
+    path: Option<PathBuf>,
+    /// Executions found still running on open and marked aborted.
+    recovered: Vec<String>,
+    /// Shared lock on `<db>.lock`, held while this store is open, so another process
+    /// opening the same file knows these executions are alive and leaves them alone.
+    _owner_lock: Option<File>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("location", &self.inner.location)
+            .field("recovered", &self.inner.recovered.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// The database's file path, or `:memory:`: what error messages and the UI name.
+    pub fn location(&self) -> &str {
+        &self.inner.location
+    }
+
+    /// The database file, or `None` for an in-memory store.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    /// ARNs of the executions that were still `RUNNING` when this store was opened (the
+    /// process running them had exited) and were therefore marked `ABORTED`, so the app
+    /// can tell the user.
+    pub fn recovered_on_open(&self) -> &[String] {
+        &self.inner.recovered
+    }
+
+    /// The connection, for one short piece of work.
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A poisoned lock only means another call panicked; any transaction it had open
+        // was rolled back when it unwound, so the connection is still consistent.
+        self.inner
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Wraps an SQLite failure with the database and the operation that failed.
+    fn sql_err(&self, op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite {
+            location: self.inner.location.clone(),
+            op,
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_is_shareable_across_tasks() {
+        fn assert_send_sync_static<T: Send + Sync + Clone + 'static>() {}
+        assert_send_sync_static::<Store>();
+    }
+
+    #[test]
+    fn debug_names_the_location() {
+        let store = Store::open(":memory:").unwrap();
+        assert!(format!("{store:?}").contains(":memory:"));
+        assert_eq!(store.path(), None);
+    }
+}

@@ -1,0 +1,293 @@
+//! Opening a database: locating it, refusing files that are not sagaview's, tuning
+//! SQLite for durability, migrating the schema and recovering interrupted executions.
+
+use super::schema::{self, APPLICATION_ID};
+use super::{Inner, Store, StoreError, recovery};
+use rusqlite::{Connection, ErrorCode};
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The path that opens a private in-memory database instead of a file.
+const MEMORY: &str = ":memory:";
+
+/// How long a write waits for another process's write transaction to finish.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Enough cached statements for every query this module prepares.
+const STATEMENT_CACHE: usize = 32;
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, or a private in-memory one
+    /// for `:memory:`.
+    ///
+    /// Creates missing parent folders, refuses files that are not sagaview databases
+    /// with an error naming the file, migrates older schemas, and marks executions left
+    /// `RUNNING` by a process that has since exited as `ABORTED` (see
+    /// [`Store::recovered_on_open`]).
+    ///
+    /// Files use WAL journaling with `synchronous = NORMAL`: in WAL mode every commit
+    /// survives the process crashing, and an OS crash or power cut can at worst lose the
+    /// last few commits but never corrupt the file. `FULL` would add an fsync to every
+    /// history event for protection this local tool does not need.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let path = path.as_ref();
+        if path.as_os_str() == MEMORY {
+            return Store::open_in_memory();
+        }
+        let location = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                dir: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let mut conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
+            location: location.clone(),
+            op: "opening the database",
+            source,
+        })?;
+        prepare(&mut conn, &location, true)?;
+
+        let lock = OwnerLock::acquire(path)?;
+        let recovered = if lock.sole_user {
+            recovery::recover_interrupted(&mut conn, &location, chrono::Utc::now())?
+        } else {
+            Vec::new()
+        };
+        let lock = lock.into_shared()?;
+
+        Ok(Store {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                location,
+                path: Some(path.to_path_buf()),
+                recovered,
+                _owner_lock: lock,
+            }),
+        })
+    }
+
+    /// Opens a private, empty, throwaway database; two calls never share data.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let mut conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
+            location: MEMORY.to_string(),
+            op: "opening an in-memory database",
+            source,
+        })?;
+        prepare(&mut conn, MEMORY, false)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                location: MEMORY.to_string(),
+                path: None,
+                recovered: Vec::new(),
+                _owner_lock: None,
+            }),
+        })
+    }
+
+    /// Where sagaview keeps its database by default: `sagaview/sagaview.db` in the
+    /// user's data directory (e.g. `~/.local/share` on Linux).
+    pub fn default_path() -> Result<PathBuf, StoreError> {
+        let base = dirs::data_dir().ok_or(StoreError::NoDataDir)?;
+        Ok(base.join("sagaview").join("sagaview.db"))
+    }
+}
+
+/// Checks the file is usable, sets the connection up and migrates the schema.
+fn prepare(conn: &mut Connection, location: &str, is_file: bool) -> Result<(), StoreError> {
+    let sql_err = |op| {
+        move |source| StoreError::Sqlite {
+            location: location.to_string(),
+            op,
+            source,
+        }
+    };
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(sql_err("setting the busy timeout"))?;
+    check_ownership(conn, location)?;
+    if is_file {
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(sql_err("switching to WAL journaling"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::NotUsable {
+                location: location.to_string(),
+                reason: format!("SQLite cannot use WAL journaling here (it stays in {mode} mode)"),
+            });
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sql_err("setting synchronous = NORMAL"))?;
+    }
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(sql_err("enabling foreign keys"))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    schema::migrate(conn, location)
+}
+
+/// Reads the file's header and refuses anything that is neither empty nor sagaview's.
+fn check_ownership(conn: &Connection, location: &str) -> Result<(), StoreError> {
+    let not_usable = |reason: String| StoreError::NotUsable {
+        location: location.to_string(),
+        reason,
+    };
+    let header = (|| -> rusqlite::Result<(i64, i64, i64)> {
+        let app: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let objects: i64 =
+            conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+        Ok((app, version, objects))
+    })();
+    let (app, version, objects) = match header {
+        Ok(h) => h,
+        Err(e) => {
+            return Err(match e.sqlite_error_code() {
+                Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+                    not_usable(format!("SQLite says: {e}"))
+                }
+                _ => StoreError::Sqlite {
+                    location: location.to_string(),
+                    op: "reading the database header",
+                    source: e,
+                },
+            });
+        }
+    };
+    match app {
+        APPLICATION_ID => Ok(()),
+        0 if objects == 0 && version == 0 => Ok(()),
+        0 => Err(not_usable(
+            "it is an SQLite database of another program: it has tables but no sagaview marker"
+                .to_string(),
+        )),
+        other => Err(not_usable(format!(
+            "it is an SQLite database of another program (application_id {other:#x})"
+        ))),
+    }
+}
+
+/// An OS file lock on `<db>.lock` telling processes that share a database whether
+/// anyone else has it open.
+///
+/// Every open store holds it shared. Opening takes it exclusively first: success means
+/// no live process has the database open, so any execution still `RUNNING` was left by
+/// a process that exited and may be recovered. The OS drops the lock of a process
+/// that dies, however it dies.
+struct OwnerLock {
+    path: PathBuf,
+    /// `None` where the file system cannot lock (some network file systems).
+    file: Option<File>,
+    /// Whether this process holds the lock exclusively: it is the database's only user.
+    sole_user: bool,
+}
+
+impl OwnerLock {
+    /// Opens the lock file and tries the exclusive lock. Where locking is unsupported a
+    /// single user is assumed.
+    fn acquire(db: &Path) -> Result<OwnerLock, StoreError> {
+        let mut name = OsString::from(db.as_os_str());
+        name.push(".lock");
+        let path = PathBuf::from(name);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| StoreError::Lock {
+                path: path.clone(),
+                source,
+            })?;
+        let (file, sole_user) = match file.try_lock() {
+            Ok(()) => (Some(file), true),
+            Err(TryLockError::WouldBlock) => (Some(file), false),
+            Err(TryLockError::Error(_)) => (None, true),
+        };
+        Ok(OwnerLock {
+            path,
+            file,
+            sole_user,
+        })
+    }
+
+    /// Turns the lock into the shared one an open store holds for its lifetime.
+    fn into_shared(self) -> Result<Option<File>, StoreError> {
+        let Some(file) = self.file else {
+            return Ok(None);
+        };
+        let err = |source| StoreError::Lock {
+            path: self.path.clone(),
+            source,
+        };
+        if self.sole_user {
+            file.unlock().map_err(err)?;
+        }
+        // Waits only while another process is recovering during its own open.
+        file.lock_shared().map_err(err)?;
+        Ok(Some(file))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_path_ends_in_sagaview_db() {
+        // Only meaningful where the system knows a data directory.
+        if let Ok(p) = Store::default_path() {
+            assert!(p.ends_with("sagaview/sagaview.db"), "{}", p.display());
+        }
+    }
+
+    #[test]
+    fn file_stores_use_wal_and_normal_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("a/b/s.db")).unwrap();
+        let conn = store.conn();
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let sync: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 1, "NORMAL is 1");
+        let fk: i64 = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+    }
+
+    #[test]
+    fn refuses_another_programs_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("other.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE t (x)").unwrap();
+        }
+        let err = Store::open(&path).unwrap_err();
+        assert!(matches!(err, StoreError::NotUsable { .. }), "{err}");
+        assert!(err.to_string().contains("another program"), "{err}");
+
+        let path = dir.path().join("marked.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "application_id", 7).unwrap();
+        }
+        let err = Store::open(&path).unwrap_err().to_string();
+        assert!(err.contains("application_id 0x7"), "{err}");
+    }
+
+    #[test]
+    fn opens_an_existing_empty_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("empty.db");
+        std::fs::write(&path, b"").unwrap();
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.event_count("nope").unwrap(), 0);
+    }
+}

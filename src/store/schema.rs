@@ -1,0 +1,133 @@
+//! The database schema and its versioned migrations.
+//!
+//! The version lives in SQLite's `user_version`, and `application_id` marks the file as
+//! sagaview's, so another program's database is refused rather than altered. Each
+//! migration runs in its own transaction together with the version bump, so an
+//! interrupted upgrade leaves the previous version intact.
+
+use super::StoreError;
+use rusqlite::{Connection, TransactionBehavior};
+
+/// `application_id` of every sagaview database ("SAGA" in ASCII).
+pub(super) const APPLICATION_ID: i64 = 0x5341_4741;
+
+/// Migrations in order; migration `i` brings the schema to version `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // Version 1.
+    "
+    CREATE TABLE items (
+        pk   TEXT NOT NULL,
+        sk   TEXT NOT NULL,
+        item TEXT NOT NULL CHECK (json_valid(item)),
+        PRIMARY KEY (pk, sk)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE executions (
+        execution_arn      TEXT PRIMARY KEY NOT NULL,
+        name               TEXT NOT NULL,
+        state_machine_arn  TEXT NOT NULL,
+        state_machine_name TEXT NOT NULL,
+        status             TEXT NOT NULL CHECK (status IN
+                               ('RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED')),
+        input              TEXT NOT NULL,
+        output             TEXT,
+        error              TEXT,
+        cause              TEXT,
+        start_ms           INTEGER NOT NULL,
+        stop_ms            INTEGER,
+        labels             TEXT NOT NULL CHECK (json_valid(labels))
+    );
+    CREATE INDEX executions_newest_first ON executions (start_ms DESC);
+    CREATE INDEX executions_running ON executions (status) WHERE status = 'RUNNING';
+
+    CREATE TABLE events (
+        execution_arn TEXT NOT NULL
+                      REFERENCES executions (execution_arn) ON DELETE CASCADE,
+        id            INTEGER NOT NULL,
+        event         TEXT NOT NULL CHECK (json_valid(event)),
+        PRIMARY KEY (execution_arn, id)
+    ) WITHOUT ROWID;
+    ",
+];
+
+/// The schema version this build writes.
+pub(super) const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the schema up to [`LATEST`].
+///
+/// The version is re-read inside each write transaction, so two processes opening a
+/// fresh file at once migrate it exactly once.
+pub(super) fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
+    let sql_err = |op| {
+        move |source| StoreError::Sqlite {
+            location: location.to_string(),
+            op,
+            source,
+        }
+    };
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql_err("starting the schema migration"))?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(sql_err("reading the schema version"))?;
+        if version > LATEST {
+            return Err(StoreError::TooNew {
+                location: location.to_string(),
+                found: version,
+                known: LATEST,
+            });
+        }
+        let Some(step) = usize::try_from(version)
+            .ok()
+            .and_then(|v| MIGRATIONS.get(v))
+        else {
+            // Up to date (or a negative version, which only a foreign file has and
+            // which the open checks have already refused).
+            return Ok(());
+        };
+        tx.execute_batch(step)
+            .map_err(sql_err("creating the schema"))?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(sql_err("marking the file as a sagaview database"))?;
+        tx.pragma_update(None, "user_version", version + 1)
+            .map_err(sql_err("recording the schema version"))?;
+        tx.commit()
+            .map_err(sql_err("committing the schema migration"))?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(conn: &Connection) -> i64 {
+        conn.pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn migrates_a_fresh_database_once_and_marks_it() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, ":memory:").unwrap();
+        assert_eq!(version(&conn), LATEST);
+        let app: i64 = conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .unwrap();
+        assert_eq!(app, APPLICATION_ID);
+        // A second run is a no-op, not a "table already exists" failure.
+        migrate(&mut conn, ":memory:").unwrap();
+        assert_eq!(version(&conn), LATEST);
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", LATEST + 1)
+            .unwrap();
+        let err = migrate(&mut conn, "x.db").unwrap_err();
+        assert!(matches!(err, StoreError::TooNew { found, .. } if found == LATEST + 1));
+        assert!(err.to_string().contains("x.db"), "{err}");
+    }
+}

@@ -1,0 +1,468 @@
+//! Folds history events into an [`ExecutionView`]: per-state status, attempts,
+//! errors, timings and the edges the execution took.
+//!
+//! Works incrementally (feed each new page of `history_since`; events already seen
+//! are skipped) and only reads event types and links (`previousEventId`), never
+//! state names, so any definition reduces the same way.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::asl::Definition;
+use crate::asl::model::{Retrier, StateKind};
+use crate::engine::ExecutionStatus;
+use crate::history::{EventDetails, EventType, HistoryEvent};
+
+/// Where one state stands, as the graph shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StateStatus {
+    /// Not entered yet.
+    #[default]
+    NotStarted,
+    /// Entered, working.
+    Running,
+    /// Failed and being retried; `n` is the retry in progress (after the 2nd failure, 2).
+    Retrying(u32),
+    /// Exited normally.
+    Succeeded,
+    /// Failed with nothing to handle it (or a Fail state ended the execution).
+    Failed,
+    /// Failed, and a `Catch` routed the flow on.
+    Caught,
+    /// Interrupted by a stop or timeout of the execution.
+    Aborted,
+}
+
+impl StateStatus {
+    /// Whether the state is doing something now (drawn animated).
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Running | Self::Retrying(_))
+    }
+}
+
+/// Everything known about one state of one execution (its latest visit, plus totals).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StateView {
+    /// Status of the latest visit.
+    pub status: StateStatus,
+    /// Attempts in the latest visit (1 + retries).
+    pub attempts: u32,
+    /// How often the state was entered.
+    pub visits: u32,
+    /// Last error name seen for the state.
+    pub last_error: Option<String>,
+    /// Last cause seen for the state.
+    pub last_cause: Option<String>,
+    /// When the latest visit began.
+    pub entered_at: Option<DateTime<Utc>>,
+    /// When the latest visit ended.
+    pub exited_at: Option<DateTime<Utc>>,
+    failures_this_visit: u32,
+    last_attempt_failed: bool,
+    retrier_counts: Vec<u32>,
+}
+
+/// An edge the execution followed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TakenEdge {
+    /// The state that exited.
+    pub from: String,
+    /// The state entered next.
+    pub to: String,
+    /// The source had failed and a `Catch` chose this edge.
+    pub via_catch: bool,
+}
+
+/// What the reducer adds to each raw event, for the history panel.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EventNote {
+    /// The state the event belongs to, if any.
+    pub state: Option<String>,
+    /// For task events: which attempt of the state it belongs to.
+    pub attempt: Option<u32>,
+}
+
+/// One execution, reduced.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExecutionView {
+    /// Execution status (`Running` until a terminal event arrives).
+    pub status: Option<ExecutionStatus>,
+    /// `ExecutionStarted` time.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Terminal event time.
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// Error of a failed/aborted/timed-out execution.
+    pub error: Option<String>,
+    /// Cause of a failed/aborted/timed-out execution.
+    pub cause: Option<String>,
+    /// Per state name.
+    pub states: HashMap<String, StateView>,
+    /// Edges taken, in the order first taken.
+    pub taken: Vec<TakenEdge>,
+    /// Every event, in id order.
+    pub events: Vec<HistoryEvent>,
+    /// One note per event in `events`.
+    pub notes: Vec<EventNote>,
+    taken_set: HashSet<(String, String)>,
+    owner: HashMap<u64, String>,
+    exited_by: HashMap<u64, String>,
+    open: Vec<(String, &'static str)>,
+    retriers: HashMap<String, Vec<Retrier>>,
+}
+
+impl ExecutionView {
+    /// An empty view. With the definition, a failure that a `Retry` will retry shows as
+    /// retrying at once rather than when the next attempt is scheduled.
+    pub fn new(definition: Option<&Definition>) -> Self {
+        let mut retriers = HashMap::new();
+        if let Some(def) = definition {
+            collect_retriers(def, &mut retriers);
+        }
+        Self {
+            retriers,
+            ..Self::default()
+        }
+    }
+
+    /// Id of the last event applied: the `after_id` of the next poll.
+    pub fn last_event_id(&self) -> u64 {
+        self.events.last().map_or(0, |e| e.id)
+    }
+
+    /// Whether a terminal event was seen.
+    pub fn is_finished(&self) -> bool {
+        self.status.is_some_and(ExecutionStatus::is_terminal)
+    }
+
+    /// The state's view, if it was ever entered.
+    pub fn state(&self, name: &str) -> Option<&StateView> {
+        self.states.get(name)
+    }
+
+    /// The state's status (`NotStarted` when never entered).
+    pub fn status_of(&self, name: &str) -> StateStatus {
+        self.states.get(name).map(|s| s.status).unwrap_or_default()
+    }
+
+    /// Whether the execution went from `from` to `to`.
+    pub fn took(&self, from: &str, to: &str) -> bool {
+        self.taken_set.contains(&(from.to_string(), to.to_string()))
+    }
+
+    /// Seconds from the execution start to an event, for `+1.234s` labels.
+    pub fn offset_secs(&self, event: &HistoryEvent) -> f64 {
+        let start = self
+            .started_at
+            .or_else(|| self.events.first().map(|e| e.timestamp));
+        start.map_or(0.0, |s| {
+            (event.timestamp - s).num_microseconds().unwrap_or(0) as f64 / 1e6
+        })
+    }
+
+    /// Applies new events; events with an id already applied are ignored.
+    pub fn apply(&mut self, events: &[HistoryEvent]) {
+        for event in events {
+            if event.id <= self.last_event_id() && !self.events.is_empty() {
+                continue;
+            }
+            let note = self.apply_one(event);
+            self.events.push(event.clone());
+            self.notes.push(note);
+        }
+    }
+
+    fn apply_one(&mut self, ev: &HistoryEvent) -> EventNote {
+        use EventType as T;
+        let t = ev.event_type;
+        let at = ev.timestamp;
+        match t {
+            T::ExecutionStarted => {
+                self.status = Some(ExecutionStatus::Running);
+                self.started_at = Some(at);
+                EventNote::default()
+            }
+            T::ExecutionSucceeded => {
+                self.finish(ExecutionStatus::Succeeded, at, None, StateStatus::Succeeded);
+                EventNote::default()
+            }
+            T::ExecutionFailed => {
+                self.finish(
+                    ExecutionStatus::Failed,
+                    at,
+                    error_of(ev),
+                    StateStatus::Failed,
+                );
+                EventNote::default()
+            }
+            T::ExecutionAborted => {
+                self.finish(
+                    ExecutionStatus::Aborted,
+                    at,
+                    error_of(ev),
+                    StateStatus::Aborted,
+                );
+                EventNote::default()
+            }
+            T::ExecutionTimedOut => {
+                self.finish(
+                    ExecutionStatus::TimedOut,
+                    at,
+                    error_of(ev),
+                    StateStatus::Aborted,
+                );
+                EventNote::default()
+            }
+            _ if is_entered(t) => self.entered(ev),
+            _ if is_exited(t) => self.exited(ev),
+            _ => self.inside(ev),
+        }
+    }
+
+    fn entered(&mut self, ev: &HistoryEvent) -> EventNote {
+        let Some(EventDetails::StateEntered(d)) = &ev.details else {
+            return EventNote::default();
+        };
+        let name = d.name.clone();
+        if let Some(from) = self.exited_by.get(&ev.previous_event_id).cloned() {
+            let via_catch = self.status_of(&from) == StateStatus::Caught;
+            if self.taken_set.insert((from.clone(), name.clone())) {
+                self.taken.push(TakenEdge {
+                    from,
+                    to: name.clone(),
+                    via_catch,
+                });
+            }
+        }
+        let s = self.states.entry(name.clone()).or_default();
+        s.status = StateStatus::Running;
+        s.visits += 1;
+        s.attempts = 0;
+        s.entered_at = Some(ev.timestamp);
+        s.exited_at = None;
+        s.failures_this_visit = 0;
+        s.last_attempt_failed = false;
+        s.retrier_counts.clear();
+        self.open.push((name.clone(), type_prefix(ev.event_type)));
+        self.owner.insert(ev.id, name.clone());
+        EventNote {
+            state: Some(name),
+            attempt: None,
+        }
+    }
+
+    fn exited(&mut self, ev: &HistoryEvent) -> EventNote {
+        let Some(EventDetails::StateExited(d)) = &ev.details else {
+            return EventNote::default();
+        };
+        let name = d.name.clone();
+        let s = self.states.entry(name.clone()).or_default();
+        s.status = if s.last_attempt_failed {
+            StateStatus::Caught
+        } else {
+            StateStatus::Succeeded
+        };
+        s.exited_at = Some(ev.timestamp);
+        if let Some(i) = self.open.iter().rposition(|(n, _)| *n == name) {
+            self.open.remove(i);
+        }
+        self.owner.insert(ev.id, name.clone());
+        self.exited_by.insert(ev.id, name.clone());
+        EventNote {
+            state: Some(name),
+            attempt: None,
+        }
+    }
+
+    /// Task, Lambda, Parallel and Map events between a state's entry and exit.
+    fn inside(&mut self, ev: &HistoryEvent) -> EventNote {
+        use EventType as T;
+        let t = ev.event_type;
+        let prefix = type_prefix(t);
+        // Task events chain from the state's previous event; Parallel/Map summary events
+        // may chain from a nested state, so those go to the innermost open state of that type.
+        let owner = if matches!(prefix, "Parallel" | "Map") {
+            self.innermost_open(prefix)
+        } else {
+            self.owner
+                .get(&ev.previous_event_id)
+                .cloned()
+                .or_else(|| self.innermost_open("Task"))
+        };
+        let Some(name) = owner else {
+            return EventNote::default();
+        };
+        self.owner.insert(ev.id, name.clone());
+        let retriers = self.retriers.get(&name).cloned().unwrap_or_default();
+        let s = self.states.entry(name.clone()).or_default();
+        match t {
+            T::TaskScheduled | T::LambdaFunctionScheduled => {
+                s.attempts += 1;
+                s.last_attempt_failed = false;
+                if !matches!(s.status, StateStatus::Retrying(_)) {
+                    s.status = StateStatus::Running;
+                }
+            }
+            T::TaskFailed
+            | T::TaskTimedOut
+            | T::LambdaFunctionFailed
+            | T::LambdaFunctionTimedOut
+            | T::ParallelStateFailed
+            | T::MapStateFailed => {
+                let (error, cause) = error_of(ev).unwrap_or_default();
+                let error = error.or_else(|| timeout_error(t));
+                s.failures_this_visit += 1;
+                s.last_attempt_failed = true;
+                s.status = if will_retry(&retriers, s, error.as_deref().unwrap_or("")) {
+                    StateStatus::Retrying(s.failures_this_visit)
+                } else {
+                    StateStatus::Failed
+                };
+                s.last_error = error;
+                s.last_cause = cause;
+            }
+            _ => {}
+        }
+        let attempt = (prefix == "Task" || prefix == "LambdaFunction").then_some(s.attempts);
+        EventNote {
+            state: Some(name),
+            attempt: attempt.filter(|&a| a > 0),
+        }
+    }
+
+    fn innermost_open(&self, type_name: &str) -> Option<String> {
+        self.open
+            .iter()
+            .rev()
+            .find(|(_, t)| *t == type_name)
+            .map(|(n, _)| n.clone())
+    }
+
+    fn finish(
+        &mut self,
+        status: ExecutionStatus,
+        at: DateTime<Utc>,
+        error: Option<(Option<String>, Option<String>)>,
+        open_becomes: StateStatus,
+    ) {
+        self.status = Some(status);
+        self.stopped_at = Some(at);
+        if let Some((error, cause)) = error {
+            self.error = error;
+            self.cause = cause;
+        }
+        for (name, _) in self.open.drain(..) {
+            if let Some(s) = self.states.get_mut(&name)
+                && (s.status.is_active() || s.status == StateStatus::Failed)
+            {
+                s.status = open_becomes;
+                s.exited_at = Some(at);
+            }
+        }
+        // A failure whose retry never came (the execution ended first) is final.
+        if status != ExecutionStatus::Succeeded {
+            for s in self.states.values_mut() {
+                if s.status.is_active() {
+                    s.status = open_becomes;
+                }
+            }
+        }
+    }
+}
+
+fn is_entered(t: EventType) -> bool {
+    t.as_str().ends_with("StateEntered")
+}
+
+fn is_exited(t: EventType) -> bool {
+    t.as_str().ends_with("StateExited")
+}
+
+/// `TaskStateEntered` → `Task`, `LambdaFunctionFailed` → `LambdaFunction`, ...
+fn type_prefix(t: EventType) -> &'static str {
+    let s = t.as_str();
+    for prefix in [
+        "Task",
+        "LambdaFunction",
+        "Parallel",
+        "MapIteration",
+        "Map",
+        "Pass",
+        "Choice",
+        "Wait",
+        "Succeed",
+        "Fail",
+    ] {
+        if s.starts_with(prefix) {
+            return if prefix == "MapIteration" {
+                "Map"
+            } else {
+                prefix
+            };
+        }
+    }
+    ""
+}
+
+fn timeout_error(t: EventType) -> Option<String> {
+    matches!(
+        t,
+        EventType::TaskTimedOut | EventType::LambdaFunctionTimedOut
+    )
+    .then(|| "States.Timeout".to_string())
+}
+
+/// Error and cause of any event that carries them.
+fn error_of(ev: &HistoryEvent) -> Option<(Option<String>, Option<String>)> {
+    match &ev.details {
+        Some(
+            EventDetails::ExecutionFailed(d)
+            | EventDetails::ExecutionAborted(d)
+            | EventDetails::ExecutionTimedOut(d)
+            | EventDetails::LambdaFunctionFailed(d)
+            | EventDetails::LambdaFunctionTimedOut(d),
+        ) => Some((d.error.clone(), d.cause.clone())),
+        Some(EventDetails::TaskFailed(d) | EventDetails::TaskTimedOut(d)) => {
+            Some((d.error.clone(), d.cause.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// Whether a `Retry` of the state will retry this failure; counts the retry if so.
+fn will_retry(retriers: &[Retrier], s: &mut StateView, error: &str) -> bool {
+    let Some(i) = retriers.iter().position(|r| {
+        r.error_equals.iter().any(|e| {
+            e == error
+                || e == "States.ALL"
+                || (e == "States.TaskFailed" && error != "States.Timeout")
+        })
+    }) else {
+        return false;
+    };
+    if s.retrier_counts.len() < retriers.len() {
+        s.retrier_counts.resize(retriers.len(), 0);
+    }
+    s.retrier_counts[i] += 1;
+    s.retrier_counts[i] <= retriers[i].max_attempts
+}
+
+fn collect_retriers(def: &Definition, out: &mut HashMap<String, Vec<Retrier>>) {
+    for state in &def.states {
+        let retry = match &state.kind {
+            StateKind::Task(t) => &t.retry,
+            StateKind::Parallel(p) => {
+                p.branches.iter().for_each(|b| collect_retriers(b, out));
+                &p.retry
+            }
+            StateKind::Map(m) => {
+                collect_retriers(&m.processor, out);
+                &m.retry
+            }
+            _ => continue,
+        };
+        if !retry.is_empty() {
+            out.insert(state.name.clone(), retry.clone());
+        }
+    }
+}

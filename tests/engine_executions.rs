@@ -1,0 +1,293 @@
+//! The executions API on the virtual clock: retries, catch, history links,
+//! stop, timeouts, observers and concurrent runs.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use sagaview::asl::load_definition_value;
+use sagaview::engine::{
+    Engine, EngineConfig, ExecutionDescription, ExecutionObserver, ExecutionStatus,
+    FunctionRegistry, TaskFailure, VirtualClock,
+};
+use sagaview::history::{EventDetails, EventType, HistoryEvent};
+
+fn start_time() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+}
+
+fn engine_with(registry: FunctionRegistry) -> Engine {
+    let config = EngineConfig {
+        seed: Some(1),
+        ..EngineConfig::default()
+    };
+    Engine::new(
+        config,
+        Arc::new(VirtualClock::new(start_time())),
+        Arc::new(registry),
+    )
+}
+
+fn registry() -> FunctionRegistry {
+    let mut r = FunctionRegistry::new();
+    r.register_fn("echo", Ok);
+    r.register_fn("always-fails", |_| {
+        Err(TaskFailure::from_message("HotelUnavailable", "no rooms"))
+    });
+    r
+}
+
+async fn run(
+    engine: &Engine,
+    definition: Value,
+    input: &str,
+) -> (ExecutionDescription, Vec<HistoryEvent>) {
+    let definition = load_definition_value(&definition).expect("valid definition");
+    let machine = engine.state_machine("test", definition);
+    let arn = engine.start(&machine, None, input).expect("started");
+    let description = engine.wait(&arn).await.unwrap();
+    let history = engine.history_since(&arn, 0).unwrap();
+    (description, history)
+}
+
+fn types(history: &[HistoryEvent]) -> Vec<&'static str> {
+    history.iter().map(|e| e.event_type.as_str()).collect()
+}
+
+fn lambda_arn(name: &str) -> String {
+    format!("arn:aws:lambda:us-east-1:123456789012:function:{name}")
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_back_off_1_2_4_seconds_then_fail() {
+    let engine = engine_with(registry());
+    let (d, history) = run(
+        &engine,
+        json!({"StartAt": "Book", "States": {"Book": {
+            "Type": "Task", "Resource": lambda_arn("always-fails"),
+            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0}],
+            "End": true}}}),
+        "{}",
+    )
+    .await;
+    assert_eq!(d.status, ExecutionStatus::Failed);
+    assert_eq!(d.error.as_deref(), Some("HotelUnavailable"));
+    let scheduled: Vec<&HistoryEvent> = history
+        .iter()
+        .filter(|e| e.event_type == EventType::LambdaFunctionScheduled)
+        .collect();
+    assert_eq!(scheduled.len(), 4, "one attempt plus three retries");
+    let offsets: Vec<i64> = scheduled
+        .iter()
+        .map(|e| (e.timestamp - start_time()).num_seconds())
+        .collect();
+    assert_eq!(offsets, vec![0, 1, 3, 7]);
+    // After a retry wait, the next attempt points back at the failure that caused it.
+    for e in &scheduled[1..] {
+        let previous = &history[(e.previous_event_id - 1) as usize];
+        assert_eq!(previous.event_type, EventType::LambdaFunctionFailed);
+    }
+    assert_eq!(
+        history.last().unwrap().event_type,
+        EventType::ExecutionFailed
+    );
+    assert_eq!(
+        history.last().unwrap().previous_event_id,
+        history[history.len() - 2].id,
+        "an uncaught error goes straight to ExecutionFailed"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn catch_puts_error_and_cause_at_result_path() {
+    let engine = engine_with(registry());
+    let (d, history) = run(
+        &engine,
+        json!({"StartAt": "Book", "States": {
+            "Book": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                     "Parameters": {"FunctionName": "always-fails", "Payload.$": "$"},
+                     "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "Undo"}],
+                     "End": true},
+            "Undo": {"Type": "Pass", "End": true}}}),
+        r#"{"trip": 7}"#,
+    )
+    .await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    let output: Value = serde_json::from_str(d.output.as_deref().unwrap()).unwrap();
+    assert_eq!(output["trip"], 7);
+    assert_eq!(output["error"]["Error"], "HotelUnavailable");
+    assert_eq!(
+        output["error"]["Cause"],
+        r#"{"errorMessage":"no rooms","errorType":"HotelUnavailable"}"#
+    );
+    assert_eq!(
+        types(&history),
+        vec![
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskFailed",
+            "TaskStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn previous_event_ids_follow_the_flow() {
+    let engine = engine_with(registry());
+    let (_, history) = run(
+        &engine,
+        json!({"StartAt": "Call", "States": {
+            "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                     "Parameters": {"FunctionName": "echo", "Payload.$": "$"}, "Next": "Done"},
+            "Done": {"Type": "Succeed"}}}),
+        "{}",
+    )
+    .await;
+    let links: Vec<(u64, u64)> = history
+        .iter()
+        .map(|e| (e.id, e.previous_event_id))
+        .collect();
+    assert_eq!(
+        links,
+        vec![
+            (1, 0),
+            (2, 0),
+            (3, 2),
+            (4, 3),
+            (5, 4),
+            (6, 5),
+            (7, 6),
+            (8, 7),
+            (9, 8)
+        ]
+    );
+    match &history[4].details {
+        Some(EventDetails::TaskSucceeded(d)) => {
+            let out: Value = serde_json::from_str(&d.output).unwrap();
+            assert_eq!(out["StatusCode"], 200);
+            assert_eq!(out["Payload"], json!({}));
+        }
+        other => panic!("unexpected details {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_aborts_a_waiting_execution() {
+    let engine = engine_with(registry());
+    let definition = load_definition_value(&json!({"StartAt": "Nap", "States": {
+        "Nap": {"Type": "Wait", "Seconds": 3600, "End": true}}}))
+    .unwrap();
+    let machine = engine.state_machine("napper", definition);
+    let arn = engine.start(&machine, Some("nap-1"), "{}").unwrap();
+    assert!(arn.ends_with(":execution:napper:nap-1"));
+    let d = engine.stop(&arn).await.unwrap();
+    assert_eq!(d.status, ExecutionStatus::Aborted);
+    let history = engine.history_since(&arn, 0).unwrap();
+    assert_eq!(
+        history.last().unwrap().event_type,
+        EventType::ExecutionAborted
+    );
+    assert!(
+        engine.start(&machine, Some("nap-1"), "{}").is_err(),
+        "names are unique"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn execution_timeout_ends_timed_out() {
+    let engine = engine_with(registry());
+    let (d, history) = run(
+        &engine,
+        json!({"TimeoutSeconds": 5, "StartAt": "Nap", "States": {
+            "Nap": {"Type": "Wait", "Seconds": 60, "End": true}}}),
+        "{}",
+    )
+    .await;
+    assert_eq!(d.status, ExecutionStatus::TimedOut);
+    let last = history.last().unwrap();
+    assert_eq!(last.event_type, EventType::ExecutionTimedOut);
+    assert_eq!((last.timestamp - start_time()).num_seconds(), 5);
+}
+
+#[derive(Default)]
+struct Collector {
+    events: Mutex<Vec<(String, u64)>>,
+    finished: Mutex<Vec<ExecutionStatus>>,
+}
+
+impl ExecutionObserver for Collector {
+    fn on_event(&self, execution_arn: &str, event: &HistoryEvent) {
+        self.events
+            .lock()
+            .unwrap()
+            .push((execution_arn.to_owned(), event.id));
+    }
+    fn on_finished(&self, description: &ExecutionDescription) {
+        self.finished.lock().unwrap().push(description.status);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn observers_and_incremental_history_see_every_event_once() {
+    let collector = Arc::new(Collector::default());
+    let engine = Engine::with_observers(
+        EngineConfig::default(),
+        Arc::new(VirtualClock::new(start_time())),
+        Arc::new(registry()),
+        vec![collector.clone()],
+    );
+    let definition = load_definition_value(&json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Result": {"x": 1}, "ResultPath": "$.a", "Next": "B"},
+        "B": {"Type": "Wait", "Seconds": 2, "Next": "C"},
+        "C": {"Type": "Pass", "End": true}}}))
+    .unwrap();
+    let machine = engine.state_machine("m", definition);
+    let arns: Vec<String> = (0..5)
+        .map(|i| {
+            engine
+                .start(&machine, Some(&format!("run-{i}")), "{}")
+                .unwrap()
+        })
+        .collect();
+    for arn in &arns {
+        let d = engine.wait(arn).await.unwrap();
+        assert_eq!(d.status, ExecutionStatus::Succeeded);
+        assert_eq!(d.output.as_deref(), Some(r#"{"a":{"x":1}}"#));
+    }
+    assert_eq!(engine.list().len(), 5);
+    let all = engine.history_since(&arns[0], 0).unwrap();
+    let tail = engine.history_since(&arns[0], 3).unwrap();
+    assert_eq!(tail.first().unwrap().id, 4);
+    assert_eq!(tail.len(), all.len() - 3);
+    let seen = collector.events.lock().unwrap();
+    let for_first: Vec<u64> = seen
+        .iter()
+        .filter(|(arn, _)| arn == &arns[0])
+        .map(|(_, id)| *id)
+        .collect();
+    assert_eq!(for_first, (1..=all.len() as u64).collect::<Vec<_>>());
+    assert_eq!(collector.finished.lock().unwrap().len(), 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn missing_function_reports_the_aws_error() {
+    let engine = engine_with(registry());
+    let (d, _) = run(
+        &engine,
+        json!({"StartAt": "Call", "States": {
+            "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                     "Parameters": {"FunctionName": "nope"}, "End": true}}}),
+        "{}",
+    )
+    .await;
+    assert_eq!(d.error.as_deref(), Some("Lambda.ResourceNotFoundException"));
+    assert!(d.cause.unwrap().starts_with(
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope:$LATEST"
+    ));
+}
