@@ -1,0 +1,70 @@
+//! Event popup: one history event with its JSON payloads (input, output, parameters,
+//! cause) parsed and pretty-printed.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use serde_json::Value;
+
+use super::centered;
+use crate::history::HistoryEvent;
+use crate::tui::app::App;
+
+/// Members whose value is JSON text worth expanding.
+const PAYLOAD_MEMBERS: [&str; 4] = ["input", "output", "parameters", "cause"];
+
+fn expand(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if PAYLOAD_MEMBERS.contains(&k.as_str())
+                    && let Value::String(s) = v
+                    && let Ok(parsed) = serde_json::from_str::<Value>(s)
+                    && (parsed.is_object() || parsed.is_array())
+                {
+                    *v = parsed;
+                }
+                expand(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(expand),
+        _ => {}
+    }
+}
+
+/// The event as pretty JSON, with embedded JSON payloads expanded.
+pub fn pretty(event: &HistoryEvent) -> String {
+    let mut v = serde_json::to_value(event).unwrap_or(Value::Null);
+    expand(&mut v);
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+/// Draws the popup for event `index` of the viewed execution.
+pub fn draw(frame: &mut Frame, app: &App, screen: Rect, index: usize, scroll: u16) {
+    let p = &app.palette;
+    let Some(event) = app
+        .selected_execution()
+        .and_then(|e| e.view.events.get(index))
+    else {
+        return;
+    };
+    let area = centered(
+        screen,
+        screen.width.saturating_sub(8),
+        screen.height.saturating_sub(4),
+    );
+    frame.render_widget(Clear, area);
+    let title = format!(" Event {} {} ", event.id, event.event_type.as_str());
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(p.border_focused)
+        .title(Line::styled(title, p.title))
+        .title_bottom(Line::styled(" ↑↓ scroll · Esc closes ", p.dim));
+    let text: Vec<Line> = pretty(event)
+        .lines()
+        .map(|l| Line::styled(l.to_string(), p.text))
+        .collect();
+    frame.render_widget(Paragraph::new(text).block(block).scroll((scroll, 0)), area);
+}

@@ -1,0 +1,248 @@
+//! State graph panel: the cached layout, styled by the selected execution's statuses.
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders};
+use unicode_width::UnicodeWidthChar;
+
+use super::panel;
+use crate::tui::app::App;
+use crate::tui::keymap::Focus;
+use crate::tui::theme::{Palette, status_glyph};
+use crate::view::{ExecutionView, GraphLayout, NodeStyle, StateStatus};
+
+/// The panel's inside (without borders).
+pub fn inner(area: Rect) -> Rect {
+    Block::default().borders(Borders::ALL).inner(area)
+}
+
+/// The layout variant for the panel and the offset of its top-left corner.
+pub fn viewport(app: &App, area: Rect) -> Option<(&GraphLayout, (u16, u16))> {
+    let model = app.graph.as_ref()?;
+    let inner = inner(area);
+    let layout = model.layouts.choose(inner.width, inner.height);
+    let max_x = layout.width.saturating_sub(inner.width);
+    let max_y = layout.height.saturating_sub(inner.height);
+    let offset = match app.graph_pan {
+        Some((x, y)) => (x.min(max_x), y.min(max_y)),
+        None => {
+            // Keep the state the execution is in (or last entered) in view.
+            let focus = app
+                .selected_execution()
+                .and_then(|e| latest_state(&e.view))
+                .and_then(|name| model.graph.index_of(&name))
+                .and_then(|i| layout.node(i));
+            let y = focus.map_or(0, |n| (n.y + n.height / 2).saturating_sub(inner.height / 2));
+            let x = focus.map_or(0, |n| (n.x + n.width).saturating_sub(inner.width));
+            (x.min(max_x), y.min(max_y))
+        }
+    };
+    Some((layout, offset))
+}
+
+fn latest_state(view: &ExecutionView) -> Option<String> {
+    view.events
+        .iter()
+        .zip(&view.notes)
+        .rev()
+        .find(|(e, _)| e.event_type.as_str().ends_with("StateEntered"))
+        .and_then(|(_, n)| n.state.clone())
+}
+
+/// Writes `text` at grid position (`x`, `y`), clipped to the viewport.
+fn put(buf: &mut Buffer, view: Rect, off: (u16, u16), x: u16, y: u16, text: &str, style: Style) {
+    if y < off.1 || y - off.1 >= view.height {
+        return;
+    }
+    let sy = view.y + (y - off.1);
+    let mut col = x;
+    for ch in text.chars() {
+        let w = u16::try_from(ch.width().unwrap_or(0)).unwrap_or(1);
+        if w == 0 {
+            continue;
+        }
+        if col >= off.0 && col + w - off.0 <= view.width {
+            let sx = view.x + (col - off.0);
+            if let Some(cell) = buf.cell_mut(Position::new(sx, sy)) {
+                cell.set_char(ch).set_style(style);
+            }
+        }
+        col += w;
+    }
+}
+
+/// Draws the graph panel.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let p = &app.palette;
+    let selected = app.selected_execution();
+    let title = match selected {
+        Some(e) => Line::from(vec![
+            Span::raw(" State graph "),
+            Span::styled(
+                format!(
+                    "{} {} ",
+                    e.run_type.as_deref().unwrap_or("?"),
+                    e.status().as_str()
+                ),
+                p.dim,
+            ),
+        ]),
+        None => Line::from(" State graph "),
+    };
+    let legend = " · idle ◐ run ✓ ok ✗ fail ⤳ caught ↻n retry ⊘ stop ┄ catch ";
+    let mut block = panel(app, Focus::Graph, title);
+    if usize::from(area.width) > legend.chars().count() + 4 {
+        block = block.title_bottom(Line::styled(legend, p.dim));
+    }
+    let view_rect = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(model) = app.graph.as_ref() else {
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(Line::styled("loading the definition…", p.dim)),
+            view_rect,
+        );
+        return;
+    };
+    let Some((layout, off)) = viewport(app, area) else {
+        return;
+    };
+    let empty = ExecutionView::default();
+    let view = selected.map_or(&empty, |e| &e.view);
+    let frame_no = usize::try_from(app.now_ms / 120).unwrap_or(0);
+    let graph = &model.graph;
+    let taken: Vec<bool> = graph
+        .edges
+        .iter()
+        .map(|e| view.took(&graph.states[e.from].name, &graph.states[e.to].name))
+        .collect();
+    let buf = frame.buffer_mut();
+    for cell in &layout.cells {
+        let is_taken = cell.edges.iter().any(|&e| taken[e]);
+        let style = match (is_taken, cell.dashed) {
+            (true, true) => p.catch_taken,
+            (true, false) => p.edge_taken,
+            (false, true) => p.catch_edge,
+            (false, false) => p.edge,
+        };
+        let mut s = [0u8; 4];
+        put(
+            buf,
+            view_rect,
+            off,
+            cell.x,
+            cell.y,
+            cell.symbol.encode_utf8(&mut s),
+            style,
+        );
+    }
+    for node in &layout.nodes {
+        let state = &graph.states[node.state];
+        let status = view.status_of(&state.name);
+        draw_node(
+            buf,
+            view_rect,
+            off,
+            layout.style,
+            node,
+            status,
+            frame_no,
+            p,
+            view,
+            state.type_name,
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_node(
+    buf: &mut Buffer,
+    view_rect: Rect,
+    off: (u16, u16),
+    style: NodeStyle,
+    node: &crate::view::layout::NodeBox,
+    status: StateStatus,
+    frame_no: usize,
+    p: &Palette,
+    view: &ExecutionView,
+    type_name: &str,
+) {
+    let st = p.status(status);
+    let glyph = status_glyph(status, frame_no);
+    let label_style = if status == StateStatus::NotStarted {
+        p.text
+    } else {
+        st
+    };
+    let (gx, gy) = match style {
+        NodeStyle::Compact => (node.x, node.y),
+        NodeStyle::Boxed => (node.x + 1, node.y + 1),
+    };
+    if style == NodeStyle::Boxed {
+        let border = if status == StateStatus::NotStarted {
+            p.border
+        } else {
+            st
+        };
+        let w = usize::from(node.width.saturating_sub(2));
+        let top = format!("╭{}╮", "─".repeat(w));
+        let bottom = format!("╰{}╯", "─".repeat(w));
+        put(buf, view_rect, off, node.x, node.y, &top, border);
+        put(
+            buf,
+            view_rect,
+            off,
+            node.x,
+            node.y + node.height - 1,
+            &bottom,
+            border,
+        );
+        for row in node.y + 1..node.y + node.height - 1 {
+            put(buf, view_rect, off, node.x, row, "│", border);
+            put(
+                buf,
+                view_rect,
+                off,
+                node.x + node.width - 1,
+                row,
+                "│",
+                border,
+            );
+        }
+    }
+    put(buf, view_rect, off, gx, gy, &glyph, st);
+    put(buf, view_rect, off, gx + 3, gy, &node.label, label_style);
+    let marker = if type_name == "Map" { "⟳" } else { "‖" };
+    let limit = match style {
+        NodeStyle::Compact => node.x + node.width,
+        NodeStyle::Boxed => node.x + node.width - 1,
+    };
+    for (i, branch) in node.inner.iter().enumerate() {
+        let row = gy + 1 + u16::try_from(i).unwrap_or(0);
+        let mut x = gx + 1;
+        put(buf, view_rect, off, x, row, marker, p.dim);
+        x += 2;
+        for (j, name) in branch.iter().enumerate() {
+            if j > 0 {
+                if x + 3 > limit {
+                    break;
+                }
+                put(buf, view_rect, off, x, row, " › ", p.dim);
+                x += 3;
+            }
+            let s = view.status_of(name);
+            let g = status_glyph(s, frame_no);
+            let g = g.trim_start();
+            let text = format!("{g} {name}");
+            let room = usize::from(limit.saturating_sub(x));
+            let shown = crate::view::layout::truncate(&text, room);
+            put(buf, view_rect, off, x, row, &shown, p.status(s));
+            x += u16::try_from(unicode_width::UnicodeWidthStr::width(shown.as_str())).unwrap_or(0);
+            if x >= limit {
+                break;
+            }
+        }
+    }
+}

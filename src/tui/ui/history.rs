@@ -1,0 +1,118 @@
+//! Event history panel: the selected execution's events as they arrive, with offsets
+//! from the start, the attempt of task events and error + cause of failures.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{list_offset, panel};
+use crate::history::{EventDetails, HistoryEvent};
+use crate::tui::app::App;
+use crate::tui::keymap::Focus;
+use crate::view::reducer::EventNote;
+
+/// Error and cause of a failure event; a Lambda error document's message is unwrapped.
+pub fn failure_text(event: &HistoryEvent) -> Option<String> {
+    let (error, cause) = match &event.details {
+        Some(
+            EventDetails::ExecutionFailed(d)
+            | EventDetails::ExecutionAborted(d)
+            | EventDetails::ExecutionTimedOut(d)
+            | EventDetails::LambdaFunctionFailed(d)
+            | EventDetails::LambdaFunctionTimedOut(d),
+        ) => (d.error.clone(), d.cause.clone()),
+        Some(EventDetails::TaskFailed(d) | EventDetails::TaskTimedOut(d)) => {
+            (d.error.clone(), d.cause.clone())
+        }
+        _ => return None,
+    };
+    let cause = cause.map(|c| {
+        serde_json::from_str::<serde_json::Value>(&c)
+            .ok()
+            .and_then(|v| {
+                v.get("errorMessage")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or(c)
+    });
+    Some(match (error, cause) {
+        (Some(e), Some(c)) => format!("{e}: {c}"),
+        (Some(e), None) => e,
+        (None, Some(c)) => c,
+        (None, None) => String::new(),
+    })
+}
+
+fn line<'a>(app: &App, offset: f64, event: &HistoryEvent, note: &EventNote) -> Line<'a> {
+    let p = &app.palette;
+    let failure = failure_text(event);
+    let type_style = if failure.is_some() {
+        p.error
+    } else if event.event_type.as_str().starts_with("Execution") {
+        p.title
+    } else {
+        p.text
+    };
+    let mut spans = vec![
+        Span::styled(format!("{:>8} ", format!("+{offset:.3}s")), p.dim),
+        Span::styled(event.event_type.as_str().to_string(), type_style),
+    ];
+    if let Some(state) = &note.state {
+        spans.push(Span::styled(format!(" {state}"), p.header));
+    }
+    if let Some(attempt) = note.attempt {
+        spans.push(Span::styled(format!(" #{attempt}"), p.warn));
+    }
+    if let Some(text) = failure {
+        spans.push(Span::styled(format!(" {text}"), p.error));
+    }
+    Line::from(spans)
+}
+
+/// Draws the history panel.
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let p = &app.palette;
+    let execution = app.selected_execution();
+    let count = execution.map_or(0, |e| e.view.events.len());
+    let title = Line::from(vec![
+        Span::raw(" Event history "),
+        Span::styled(format!("{count} "), p.dim),
+        Span::styled(if app.follow { "follow " } else { "" }, p.key),
+    ]);
+    let block = panel(app, Focus::History, title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(e) = execution else {
+        frame.render_widget(
+            Paragraph::new(vec![
+                Line::styled(" no execution selected", p.dim),
+                Line::styled(" press 1-6 to launch one", p.dim),
+            ]),
+            inner,
+        );
+        return;
+    };
+    let visible = usize::from(inner.height);
+    let cursor = app.history_cursor.min(count.saturating_sub(1));
+    let first = list_offset(cursor, visible);
+    let lines: Vec<Line> = e
+        .view
+        .events
+        .iter()
+        .zip(&e.view.notes)
+        .enumerate()
+        .skip(first)
+        .take(visible)
+        .map(|(i, (event, note))| {
+            let l = line(app, e.view.offset_secs(event), event, note);
+            if i == cursor && app.focus == Focus::History {
+                l.style(p.selected)
+            } else {
+                l
+            }
+        })
+        .collect();
+    super::text::render_lines(frame.buffer_mut(), inner, &lines);
+}

@@ -1,0 +1,142 @@
+//! Not just the saga: a definition with Choice (and a loop), Wait, Pass, Parallel, Map,
+//! a Catch, Succeed and Fail runs on the engine, reduces correctly and renders at every
+//! size without panicking or overlapping boxes.
+
+use std::sync::Arc;
+
+use chrono::DateTime;
+use serde_json::json;
+
+use sagaview::asl::load_definition_value;
+use sagaview::backend::Launch;
+use sagaview::engine::{
+    Engine, EngineConfig, ExecutionStatus, FunctionRegistry, TaskFailure, VirtualClock,
+};
+use sagaview::tui::demo;
+use sagaview::tui::{App, Msg};
+use sagaview::view::{ExecutionView, LayoutSet, StateGraph, StateStatus};
+
+fn definition() -> serde_json::Value {
+    json!({
+      "StartAt": "Check",
+      "States": {
+        "Check": {"Type": "Choice",
+          "Choices": [{"Variable": "$.n", "NumericGreaterThanEquals": 2, "Next": "Fan out"}],
+          "Default": "Pause"},
+        "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Bump"},
+        "Bump": {"Type": "Pass",
+          "Parameters": {"n.$": "States.MathAdd($.n, 1)", "items.$": "$.items"},
+          "Next": "Check"},
+        "Fan out": {"Type": "Parallel", "ResultPath": "$.fan", "Branches": [
+            {"StartAt": "Left", "States": {
+              "Left": {"Type": "Pass", "Next": "Left 2"},
+              "Left 2": {"Type": "Pass", "End": true}}},
+            {"StartAt": "Right", "States": {"Right": {"Type": "Pass", "End": true}}}
+          ],
+          "Next": "Each"},
+        "Each": {"Type": "Map", "ItemsPath": "$.items",
+          "Iterator": {"StartAt": "Work", "States": {
+            "Work": {"Type": "Task",
+                     "Resource": "arn:aws:lambda:us-east-1:123456789012:function:always-fails",
+                     "End": true}}},
+          "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Oops"}],
+          "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+        "Oops": {"Type": "Pass", "Next": "Failed"},
+        "Failed": {"Type": "Fail", "Error": "Gave up", "Cause": "every item failed"}
+      }
+    })
+}
+
+#[tokio::test]
+async fn every_state_type_reduces_and_renders() {
+    let def = Arc::new(load_definition_value(&definition()).unwrap());
+    let mut registry = FunctionRegistry::new();
+    registry.register_fn("always-fails", |_| {
+        Err(TaskFailure::from_message(
+            "Broken",
+            "the item could not be processed",
+        ))
+    });
+    let engine = Engine::new(
+        EngineConfig {
+            seed: Some(1),
+            ..EngineConfig::default()
+        },
+        Arc::new(VirtualClock::new(
+            DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        )),
+        Arc::new(registry),
+    );
+    let machine = engine.state_machine("sink", (*def).clone());
+    let arn = engine
+        .start(&machine, None, r#"{"n": 0, "items": [1, 2]}"#)
+        .unwrap();
+    engine.wait(&arn).await.unwrap();
+    let events = engine.history_since(&arn, 0).unwrap();
+
+    let mut view = ExecutionView::new(Some(&def));
+    view.apply(&events);
+    assert_eq!(view.status, Some(ExecutionStatus::Failed));
+    assert_eq!(view.state("Check").unwrap().visits, 3);
+    assert_eq!(view.status_of("Pause"), StateStatus::Succeeded);
+    assert_eq!(view.status_of("Fan out"), StateStatus::Succeeded);
+    assert_eq!(view.status_of("Left 2"), StateStatus::Succeeded);
+    assert_eq!(view.status_of("Right"), StateStatus::Succeeded);
+    assert_eq!(view.status_of("Each"), StateStatus::Caught);
+    assert_eq!(view.status_of("Failed"), StateStatus::Failed);
+    assert_eq!(view.status_of("Done"), StateStatus::NotStarted);
+    assert!(view.took("Bump", "Check"));
+    assert!(view.took("Check", "Fan out"));
+    let catch = view.taken.iter().find(|e| e.from == "Each").unwrap();
+    assert_eq!(catch.to, "Oops");
+    assert!(catch.via_catch);
+
+    let graph = StateGraph::from_definition(&def);
+    assert!(graph.is_compensation("Oops") && graph.is_compensation("Failed"));
+    assert!(!graph.is_compensation("Done"));
+    assert!(!LayoutSet::new(&graph).variants.is_empty());
+
+    // Whole screens at many sizes, including too small ones.
+    let mut app = App::new(demo::embedded_info(), &demo::options(false));
+    app.update(Msg::Definition(Ok(def.clone())));
+    app.update(Msg::Started {
+        launch: Launch {
+            run_type: saga_lambdas::RunType::Success,
+            trip_id: "t".into(),
+            cancel_failure_rate: 0.0,
+        },
+        result: Ok(arn.clone()),
+    });
+    app.update(Msg::History {
+        arn,
+        result: Ok(events),
+    });
+    for (w, h) in [
+        (20, 5),
+        (79, 23),
+        (80, 24),
+        (100, 30),
+        (120, 40),
+        (200, 60),
+        (300, 90),
+    ] {
+        app.update(Msg::Resize(w, h));
+        let text = demo::to_text(&demo::render(&app, w, h));
+        if w >= 120 && h >= 40 {
+            assert!(text.contains("Fan out"), "{text}");
+            assert!(text.contains('‖'), "Parallel branches summarised:\n{text}");
+        } else if w >= 80 && h >= 24 {
+            assert!(text.contains("State graph"), "{text}");
+        } else {
+            assert!(text.contains("too small"), "{text}");
+        }
+    }
+    let text = demo::to_text(&demo::render(&app, 200, 60));
+    if std::env::var_os("SHOW").is_some() {
+        println!("{text}");
+    }
+    assert!(text.contains("⤳ Each"), "{text}");
+    assert!(text.contains("‖ ✓ Left › ✓ Left 2"), "{text}");
+    assert!(text.contains("⟳ ✗ Work"), "{text}");
+}

@@ -1,0 +1,526 @@
+//! The UI's state and update logic without a terminal: keys → commands, backend answers
+//! → state, and one whole session on the embedded backend through the real loop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use saga_lambdas::RunType;
+use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
+use sagaview::backend::{BackendError, Launch, SagaBackend};
+use sagaview::engine::ExecutionStatus;
+use sagaview::store::Store;
+use sagaview::tui::app::{Mode, RATES};
+use sagaview::tui::demo::{self, DemoScreen};
+use sagaview::tui::keymap::Focus;
+use sagaview::tui::{App, Cmd, Msg, TuiOptions, runner};
+use sagaview::view::sample::{self, Scenario};
+use sagaview::view::{StateStatus, VerdictLevel};
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn idle() -> App {
+    demo::app(DemoScreen::Idle, &demo::options(true), 120, 40)
+}
+
+fn start_cmd(cmds: &[Cmd]) -> Option<&Launch> {
+    cmds.iter().find_map(|c| match c {
+        Cmd::Start(l) => Some(l),
+        _ => None,
+    })
+}
+
+#[test]
+fn digit_keys_choose_the_run_type_and_launch_at_once() {
+    let mut app = idle();
+    for (i, run_type) in RunType::ALL.iter().enumerate() {
+        let digit = char::from(b'1' + u8::try_from(i).unwrap());
+        let cmds = app.update(key(digit));
+        let launch = start_cmd(&cmds).expect("a launch");
+        assert_eq!(launch.run_type, *run_type);
+        assert_eq!(launch.trip_id, sample::TRIP_ID);
+        assert_eq!(app.run_type, *run_type);
+    }
+    let cmds = app.update(key('4'));
+    assert_eq!(
+        cmds,
+        vec![Cmd::Start(Launch {
+            run_type: RunType::FailPayment,
+            trip_id: sample::TRIP_ID.into(),
+            cancel_failure_rate: 0.4,
+        })]
+    );
+    assert!(app.update(key('7')).is_empty());
+}
+
+#[test]
+fn enter_relaunches_except_where_it_selects() {
+    let mut app = idle();
+    app.update(key('4'));
+    let cmds = app.update(code(KeyCode::Enter));
+    assert_eq!(start_cmd(&cmds).unwrap().run_type, RunType::FailPayment);
+    app.focus = Focus::Executions;
+    assert!(start_cmd(&app.update(code(KeyCode::Enter))).is_none());
+    app.focus = Focus::History;
+    assert!(start_cmd(&app.update(code(KeyCode::Enter))).is_none());
+}
+
+#[test]
+fn cancel_failure_rate_cycles_from_the_configured_value() {
+    let mut app = idle();
+    assert_eq!(app.cancel_failure_rate, 0.4);
+    let mut seen = vec![];
+    for _ in 0..4 {
+        app.update(key('c'));
+        seen.push(app.cancel_failure_rate);
+    }
+    assert_eq!(seen, [1.0, 0.0, 0.4, 1.0]);
+    let mut odd = App::new(
+        demo::embedded_info(),
+        &TuiOptions {
+            cancel_failure_rate: 0.2,
+            ..demo::options(true)
+        },
+    );
+    odd.update(key('c'));
+    assert_eq!(odd.cancel_failure_rate, RATES[1]);
+    let launch = odd.update(key('1'));
+    assert_eq!(start_cmd(&launch).unwrap().cancel_failure_rate, 0.4);
+}
+
+#[test]
+fn speed_keys_send_set_speed() {
+    let mut app = idle();
+    assert_eq!(app.update(key('+')), vec![Cmd::SetSpeed(50.0)]);
+    assert_eq!(app.update(key('-')), vec![Cmd::SetSpeed(20.0)]);
+    assert_eq!(app.update(key('-')), vec![Cmd::SetSpeed(10.0)]);
+}
+
+#[test]
+fn trip_id_input_validates_and_escape_cancels() {
+    let mut app = idle();
+    app.update(key('t'));
+    assert!(matches!(app.mode, Mode::EditTrip { .. }));
+    for _ in 0..sample::TRIP_ID.len() {
+        app.update(code(KeyCode::Backspace));
+    }
+    app.update(key(' '));
+    match &app.mode {
+        Mode::EditTrip { buffer, error } => {
+            assert_eq!(buffer, "");
+            assert!(error.is_some(), "a space is refused");
+        }
+        m => panic!("{m:?}"),
+    }
+    // Empty input is refused on Enter.
+    assert!(app.update(code(KeyCode::Enter)).is_empty());
+    assert!(matches!(&app.mode, Mode::EditTrip { error: Some(_), .. }));
+    for c in "my_trip-7".chars() {
+        app.update(key(c));
+    }
+    // Keys that mean something elsewhere are just text here.
+    app.update(key('q'));
+    let cmds = app.update(code(KeyCode::Enter));
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.trip_id, "my_trip-7q");
+    assert_eq!(
+        cmds,
+        vec![Cmd::FetchRows {
+            trip_id: "my_trip-7q".into(),
+            for_verdict: None
+        }]
+    );
+    app.update(key('t'));
+    app.update(key('x'));
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.trip_id, "my_trip-7q");
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn trip_id_input_stops_at_64_characters() {
+    let mut app = idle();
+    app.update(key('t'));
+    for _ in 0..70 {
+        app.update(key('a'));
+    }
+    match &app.mode {
+        Mode::EditTrip { buffer, error } => {
+            assert_eq!(buffer.len(), 64);
+            assert!(error.is_some());
+        }
+        m => panic!("{m:?}"),
+    }
+}
+
+#[test]
+fn new_trip_id_comes_back_as_a_message() {
+    let mut app = idle();
+    assert_eq!(app.update(key('n')), vec![Cmd::NewTripId]);
+    let id = runner::random_trip_id();
+    assert!(saga_lambdas::trip::validate_trip_id(&id).is_ok());
+    let cmds = app.update(Msg::TripGenerated(id.clone()));
+    assert_eq!(app.trip_id, id);
+    assert!(matches!(&cmds[..], [Cmd::FetchRows { .. }]));
+}
+
+#[test]
+fn quit_keys_and_terminate() {
+    for msg in [
+        key('q'),
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        Msg::Terminate,
+    ] {
+        let mut app = idle();
+        assert_eq!(app.update(msg), vec![Cmd::Quit]);
+        assert!(app.quitting);
+    }
+    // Ctrl-C quits even while typing a trip id.
+    let mut app = idle();
+    app.update(key('t'));
+    let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(app.update(ctrl_c), vec![Cmd::Quit]);
+}
+
+#[test]
+fn help_overlay_opens_and_closes() {
+    let mut app = idle();
+    app.update(key('?'));
+    assert_eq!(app.mode, Mode::Help);
+    assert!(
+        app.update(key('4')).is_empty(),
+        "keys do not launch under help"
+    );
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn tab_cycles_focus() {
+    let mut app = idle();
+    let mut order = vec![app.focus];
+    for _ in 0..4 {
+        app.update(code(KeyCode::Tab));
+        order.push(app.focus);
+    }
+    assert_eq!(
+        order,
+        [
+            Focus::Graph,
+            Focus::History,
+            Focus::Rows,
+            Focus::Executions,
+            Focus::Graph
+        ]
+    );
+    app.update(code(KeyCode::BackTab));
+    assert_eq!(app.focus, Focus::Executions);
+}
+
+const ARN: &str = "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:x";
+
+fn started(app: &mut App, run_type: RunType) -> Vec<Cmd> {
+    app.update(Msg::Started {
+        launch: Launch {
+            run_type,
+            trip_id: app.trip_id.clone(),
+            cancel_failure_rate: 0.0,
+        },
+        result: Ok(ARN.into()),
+    })
+}
+
+#[test]
+fn a_started_execution_is_selected_and_polled_without_piling_up() {
+    let mut app = idle();
+    assert!(!app.needs_tick(), "idle: no timer, no busy loop");
+    let cmds = started(&mut app, RunType::FailPayment);
+    assert!(cmds.contains(&Cmd::PollHistory {
+        arn: ARN.into(),
+        after_id: 0
+    }));
+    assert_eq!(app.selected.as_deref(), Some(ARN));
+    assert!(app.needs_tick());
+    // The first poll is still out: ticks ask for nothing more.
+    let cmds = app.update(Msg::Tick { now_ms: 1_000 });
+    assert!(!cmds.iter().any(|c| matches!(c, Cmd::PollHistory { .. })));
+    let events = sample::history(Scenario::CompensationRetrying);
+    let last = events.last().unwrap().id;
+    app.update(Msg::History {
+        arn: ARN.into(),
+        result: Ok(events),
+    });
+    let cmds = app.update(Msg::Tick { now_ms: 1_100 });
+    assert!(cmds.contains(&Cmd::PollHistory {
+        arn: ARN.into(),
+        after_id: last
+    }));
+    let e = app.selected_execution().unwrap();
+    assert_eq!(e.view.status_of("RefundPayment"), StateStatus::Retrying(2));
+    assert_eq!(e.view.status_of("TakePayment"), StateStatus::Caught);
+    assert_eq!(app.history_cursor, e.view.events.len() - 1, "follow mode");
+}
+
+#[test]
+fn a_finished_execution_is_judged_on_rows_fetched_after_it_ended() {
+    let mut app = idle();
+    started(&mut app, RunType::FailPayment);
+    let cmds = app.update(Msg::History {
+        arn: ARN.into(),
+        result: Ok(sample::history(Scenario::CompensationExhausted)),
+    });
+    assert_eq!(
+        cmds,
+        vec![Cmd::FetchRows {
+            trip_id: sample::TRIP_ID.into(),
+            for_verdict: Some(ARN.into())
+        }]
+    );
+    // Rows fetched for something else do not judge.
+    app.update(Msg::Rows {
+        trip_id: sample::TRIP_ID.into(),
+        for_verdict: None,
+        result: Ok(vec![]),
+    });
+    assert!(app.last_verdict.is_none());
+    app.update(Msg::Rows {
+        trip_id: sample::TRIP_ID.into(),
+        for_verdict: Some(ARN.into()),
+        result: Ok(sample::rows(Scenario::CompensationExhausted)),
+    });
+    let v = app.last_verdict.clone().unwrap();
+    assert_eq!(v.level, VerdictLevel::Error);
+    assert_eq!(v.orphans.len(), 2);
+    assert!(!app.needs_tick() || app.rows.has_marks());
+}
+
+#[test]
+fn stop_asks_the_backend_only_for_a_running_execution() {
+    let mut app = idle();
+    assert!(app.update(key('s')).is_empty());
+    assert!(app.notice.is_some());
+    started(&mut app, RunType::Success);
+    assert_eq!(app.update(key('s')), vec![Cmd::Stop(ARN.into())]);
+}
+
+#[test]
+fn backend_errors_become_notices_not_crashes() {
+    let mut app = idle();
+    app.update(Msg::Started {
+        launch: Launch {
+            run_type: RunType::Success,
+            trip_id: "t".into(),
+            cancel_failure_rate: 0.0,
+        },
+        result: Err(BackendError::Failed("throttled".into())),
+    });
+    let (_, text, _) = app.notice.clone().unwrap();
+    assert!(text.contains("throttled"), "{text}");
+    // Notices fade.
+    app.update(Msg::Tick { now_ms: 60_000 });
+    assert!(app.notice.is_none());
+}
+
+#[test]
+fn clicking_an_execution_selects_it_and_the_wheel_scrolls_history() {
+    let mut app = demo::app(
+        DemoScreen::CompensationRetrying,
+        &demo::options(true),
+        120,
+        40,
+    );
+    let areas = sagaview::tui::ui::areas(ratatui::layout::Rect::new(0, 0, 120, 40));
+    let older = app.executions[1].arn.clone();
+    // Row 0 is the border, row 1 the column header, rows 2.. the executions.
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: areas.executions.x + 3,
+        row: areas.executions.y + 3,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.update(Msg::Mouse(click));
+    assert_eq!(app.focus, Focus::Executions);
+    assert_eq!(app.selected.as_deref(), Some(older.as_str()));
+    let before = app.history_cursor;
+    let wheel = MouseEvent {
+        kind: MouseEventKind::ScrollUp,
+        column: areas.history.x + 2,
+        row: areas.history.y + 2,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.update(Msg::Mouse(wheel));
+    assert_eq!(app.history_cursor, before - 3);
+    assert!(!app.follow);
+}
+
+#[test]
+fn enter_on_history_opens_the_event_payload() {
+    let mut app = demo::app(
+        DemoScreen::CompensationRetrying,
+        &demo::options(true),
+        120,
+        40,
+    );
+    app.focus = Focus::History;
+    app.update(code(KeyCode::Home));
+    app.update(code(KeyCode::Enter));
+    assert!(matches!(app.mode, Mode::Event { index: 0, .. }));
+    let text = demo::render(&app, 120, 40);
+    let screen: String = text.content().iter().map(|c| c.symbol()).collect();
+    assert!(screen.contains("ExecutionStarted"));
+    assert!(
+        screen.contains("\"trip_id\": \"trip-0001\""),
+        "payload pretty-printed"
+    );
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn graph_pans_within_its_content() {
+    let mut app = demo::app(DemoScreen::Idle, &demo::options(true), 80, 24);
+    app.update(code(KeyCode::Right));
+    app.update(code(KeyCode::Right));
+    let (x, _) = app.graph_pan.unwrap();
+    assert!(x <= 8);
+    for _ in 0..100 {
+        app.update(code(KeyCode::Down));
+    }
+    let (_, y) = app.graph_pan.unwrap();
+    assert!(y < 20, "clamped to the content: {y}");
+}
+
+#[test]
+fn minimum_size_is_80_by_24() {
+    let mut app = idle();
+    app.update(Msg::Resize(80, 24));
+    assert!(!app.too_small());
+    app.update(Msg::Resize(79, 24));
+    assert!(app.too_small());
+    app.update(Msg::Resize(80, 23));
+    assert!(app.too_small());
+}
+
+/// A whole session through the real loop, on the embedded backend, drawn into a
+/// `TestBackend`: `4` launches failPayment, the loop polls until it ends, `q` quits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_on_the_embedded_backend() {
+    let store = Store::open_in_memory().unwrap();
+    let backend: Arc<dyn SagaBackend> = Arc::new(
+        EmbeddedBackend::new(
+            store,
+            EmbeddedOptions {
+                seed: Some(7),
+                speed: 100.0,
+                ..EmbeddedOptions::default()
+            },
+        )
+        .unwrap(),
+    );
+    let options = TuiOptions {
+        trip_id: "tui-session".into(),
+        cancel_failure_rate: 0.0,
+        ..demo::options(true)
+    };
+    let app = App::new(backend.info(), &options);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let driver = {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            tx.send(key('4')).unwrap();
+            tokio::time::sleep(Duration::from_millis(4_000)).await;
+            tx.send(key('q')).unwrap();
+        })
+    };
+    let app = tokio::time::timeout(
+        Duration::from_secs(30),
+        runner::run_loop(&mut terminal, app, backend, tx, rx),
+    )
+    .await
+    .expect("the loop ends on q")
+    .unwrap();
+    driver.await.unwrap();
+    let e = app.selected_execution().expect("the launched execution");
+    assert_eq!(e.status(), ExecutionStatus::Failed);
+    assert_eq!(e.view.status_of("TakePayment"), StateStatus::Caught);
+    assert_eq!(e.view.status_of("RefundPayment"), StateStatus::Succeeded);
+    assert_eq!(
+        e.view.status_of("CancelHotelReservation"),
+        StateStatus::Succeeded
+    );
+    let verdict = app.last_verdict.clone().expect("judged");
+    assert_eq!(verdict.level, VerdictLevel::Ok, "{}", verdict.text);
+    assert_eq!(app.rows.live_count(), 0);
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("⤳ TakePayment"), "{screen}");
+    assert!(screen.contains("rolled back cleanly"), "{screen}");
+}
+
+/// Histories the embedded runtime really records: a compensation that always fails is
+/// retried (`↻1`, `↻2`, `↻3` along the way), then exhausts and strands the bookings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_histories_reduce_to_retries_and_exhaustion() {
+    let backend = EmbeddedBackend::new(
+        Store::open_in_memory().unwrap(),
+        EmbeddedOptions {
+            seed: Some(11),
+            speed: 100.0,
+            ..EmbeddedOptions::default()
+        },
+    )
+    .unwrap();
+    let def = backend.definition(None).await.unwrap();
+    let arn = backend
+        .start(Launch {
+            run_type: RunType::FailPayment,
+            trip_id: "exhaust".into(),
+            cancel_failure_rate: 1.0,
+        })
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(30), backend.wait(&arn))
+        .await
+        .expect("finishes")
+        .unwrap();
+    let events = backend.history_since(&arn, 0).await.unwrap();
+    // Replay event by event: the retry number shows while RefundPayment is retried.
+    let mut view = sagaview::view::ExecutionView::new(Some(&def));
+    let mut seen = vec![];
+    for e in &events {
+        view.apply(std::slice::from_ref(e));
+        let s = view.status_of("RefundPayment");
+        if seen.last() != Some(&s) {
+            seen.push(s);
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            StateStatus::NotStarted,
+            StateStatus::Running,
+            StateStatus::Retrying(1),
+            StateStatus::Retrying(2),
+            StateStatus::Retrying(3),
+            StateStatus::Failed,
+        ]
+    );
+    assert_eq!(view.status_of("TakePayment"), StateStatus::Caught);
+    assert_eq!(view.state("RefundPayment").unwrap().attempts, 4);
+    let rows = backend.rows("exhaust").await.unwrap();
+    let graph = sagaview::view::StateGraph::from_definition(&def);
+    let verdict = sagaview::view::judge(&view, &graph, &rows).unwrap();
+    assert_eq!(verdict.level, VerdictLevel::Error);
+    assert!(verdict.text.contains("RefundPayment"), "{}", verdict.text);
+    let kinds: Vec<&str> = verdict.orphans.iter().map(|o| o.kind.as_str()).collect();
+    assert_eq!(kinds, ["Flight", "Hotel"]);
+}

@@ -1,0 +1,86 @@
+//! Whole-screen snapshots of the terminal UI (ratatui `TestBackend` + insta).
+//!
+//! Every screen is built from fixed histories and rows (`sagaview::tui::demo`), so the
+//! text is reproducible: fixed trip id, fixed timestamps, spinner frame 0.
+
+use insta::assert_snapshot;
+use sagaview::tui::demo::{self, DemoScreen};
+
+fn screen(s: DemoScreen, w: u16, h: u16) -> String {
+    demo::terminal(s, w, h).backend().to_string()
+}
+
+#[test]
+fn idle_start_120x40() {
+    assert_snapshot!(demo::terminal(DemoScreen::Idle, 120, 40).backend());
+}
+
+#[test]
+fn idle_start_80x24() {
+    assert_snapshot!(demo::terminal(DemoScreen::Idle, 80, 24).backend());
+}
+
+#[test]
+fn success_finished_120x40() {
+    let text = screen(DemoScreen::SuccessFinished, 120, 40);
+    assert!(text.contains("booking complete"), "{text}");
+    assert_snapshot!(text);
+}
+
+#[test]
+fn success_finished_80x24() {
+    assert_snapshot!(demo::terminal(DemoScreen::SuccessFinished, 80, 24).backend());
+}
+
+#[test]
+fn fail_payment_compensation_retrying_120x40() {
+    let text = screen(DemoScreen::CompensationRetrying, 120, 40);
+    assert!(text.contains("↻2 RefundPayment"), "{text}");
+    assert!(text.contains("⤳ TakePayment"), "{text}");
+    assert_snapshot!(text);
+}
+
+#[test]
+fn fail_payment_compensation_retrying_80x24() {
+    let text = screen(DemoScreen::CompensationRetrying, 80, 24);
+    assert!(text.contains("↻2"), "{text}");
+    assert_snapshot!(text);
+}
+
+#[test]
+fn compensation_exhausted_names_orphans_120x40() {
+    let text = screen(DemoScreen::CompensationExhausted, 120, 40);
+    assert!(text.contains("✗ CancelFlightReservation"), "{text}");
+    assert!(text.contains("orphaned: FLIGHT#"), "{text}");
+    assert_snapshot!(text);
+}
+
+#[test]
+fn compensation_exhausted_80x24() {
+    assert_snapshot!(demo::terminal(DemoScreen::CompensationExhausted, 80, 24).backend());
+}
+
+#[test]
+fn help_overlay_120x40() {
+    let text = screen(DemoScreen::Help, 120, 40);
+    assert!(
+        text.contains("failFlightsConfirmation") && text.contains("Ctrl-C"),
+        "{text}"
+    );
+    assert_snapshot!(text);
+}
+
+#[test]
+fn help_overlay_80x24() {
+    assert_snapshot!(demo::terminal(DemoScreen::Help, 80, 24).backend());
+}
+
+#[test]
+fn below_80x24_says_too_small() {
+    let text = screen(DemoScreen::Idle, 79, 24);
+    assert!(text.contains("terminal too small"), "{text}");
+    let text = screen(DemoScreen::Idle, 80, 23);
+    assert!(text.contains("terminal too small"), "{text}");
+    let text = screen(DemoScreen::Idle, 80, 24);
+    assert!(!text.contains("terminal too small"), "{text}");
+}
