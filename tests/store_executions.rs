@@ -291,3 +291,45 @@ fn many_events_in_one_transaction() {
     assert_eq!(store.event_count(ARN).unwrap(), 2000);
     assert_eq!(store.events_since(ARN, 1990).unwrap().len(), 10);
 }
+
+#[test]
+fn a_batch_commits_many_executions_and_a_bad_write_loses_only_itself() {
+    use sagaview::store::StoreWrite;
+    let store = Store::open_in_memory().unwrap();
+    let a = "arn:aws:states:local:000000000000:execution:saga:a";
+    let b = "arn:aws:states:local:000000000000:execution:saga:b";
+    let writes = vec![
+        StoreWrite::Start {
+            record: running(a, at(0)),
+            events: vec![(1, event(1, "ExecutionStarted"))],
+        },
+        StoreWrite::Start {
+            record: running(b, at(1)),
+            events: vec![(1, event(1, "ExecutionStarted"))],
+        },
+        StoreWrite::Events {
+            arn: a.into(),
+            events: vec![(2, event(2, "PassStateEntered"))],
+        },
+        StoreWrite::Finish {
+            arn: a.into(),
+            events: vec![(3, event(3, "ExecutionSucceeded"))],
+            outcome: ExecutionOutcome::succeeded("{}", at(5)),
+        },
+        // Refused: b has no event 1 twice.
+        StoreWrite::Events {
+            arn: b.into(),
+            events: vec![(1, event(1, "PassStateEntered"))],
+        },
+    ];
+    let errors = store.write_batch(&writes);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        matches!(errors[0], StoreError::DuplicateEvent { .. }),
+        "{errors:?}"
+    );
+    let got = store.get_execution(a).unwrap().unwrap();
+    assert_eq!(got.status, ExecutionStatus::Succeeded);
+    assert_eq!(store.event_count(a).unwrap(), 3);
+    assert_eq!(store.event_count(b).unwrap(), 1);
+}

@@ -51,6 +51,7 @@ pub struct EmbeddedBackend {
     machine: Arc<StateMachine>,
     definition: Arc<Definition>,
     demo_clock: Option<Arc<DemoClock>>,
+    recorder: Arc<StoreRecorder>,
 }
 
 impl std::fmt::Debug for EmbeddedBackend {
@@ -110,18 +111,18 @@ impl EmbeddedBackend {
         // The ARN depends only on the config, so compute it before the engine exists.
         let probe = Engine::new(config.clone(), clock.clone(), invoker.clone());
         let machine = probe.state_machine(SAGA_STATE_MACHINE_NAME, definition.clone());
-        let recorder = Arc::new(StoreRecorder::new(
-            store.clone(),
-            machine.arn.clone(),
-            machine.name.clone(),
-        ));
-        let engine = Engine::with_observers(config, clock, invoker, vec![recorder]);
+        let recorder = Arc::new(
+            StoreRecorder::new(store.clone(), machine.arn.clone(), machine.name.clone())
+                .map_err(|e| failed(format!("cannot start the store writer: {e}")))?,
+        );
+        let engine = Engine::with_observers(config, clock, invoker, vec![recorder.clone()]);
         Ok(Self {
             engine,
             store,
             machine,
             definition: Arc::new(definition),
             demo_clock,
+            recorder,
         })
     }
 
@@ -134,6 +135,7 @@ impl EmbeddedBackend {
     pub async fn wait(&self, execution_arn: &str) -> Result<ExecutionSummary, BackendError> {
         // An execution the engine has already let go of has ended; the store has it.
         let _ = self.engine.wait(execution_arn).await;
+        self.recorder.flush().await;
         let summary = self.summary(execution_arn)?;
         if summary.status.is_terminal() {
             Ok(summary)
@@ -227,9 +229,11 @@ impl SagaBackend for EmbeddedBackend {
             // Once ended, an execution lives on in the store only, so memory stays flat
             // however many runs a workshop makes.
             let engine = self.engine.clone();
+            let recorder = self.recorder.clone();
             let ended = arn.clone();
             tokio::spawn(async move {
                 if engine.wait(&ended).await.is_ok() {
+                    recorder.flush().await;
                     engine.forget(&ended);
                 }
             });

@@ -240,12 +240,21 @@ fn is_duplicate_key(e: &rusqlite::Error) -> bool {
 impl Store {
     /// Records a new execution (normally `RUNNING`, before its first event).
     pub fn insert_execution(&self, record: &ExecutionRecord) -> Result<(), StoreError> {
+        let conn = self.conn();
+        self.insert_execution_in(&conn, record)
+    }
+
+    /// Inserts an execution inside the caller's connection or transaction.
+    pub(super) fn insert_execution_in(
+        &self,
+        conn: &Connection,
+        record: &ExecutionRecord,
+    ) -> Result<(), StoreError> {
         let labels =
             serde_json::to_string(&record.labels).map_err(|source| StoreError::Encode {
                 what: "execution labels",
                 source,
             })?;
-        let conn = self.conn();
         let inserted = conn
             .prepare_cached(&format!(
                 "INSERT INTO executions ({EXECUTION_COLUMNS})
@@ -327,6 +336,18 @@ impl Store {
             .map_err(self.sql_err("starting to finish an execution"))?;
         self.require_running(&tx, arn)?;
         self.insert_events(&tx, arn, events)?;
+        self.record_outcome_in(&tx, arn, outcome)?;
+        tx.commit()
+            .map_err(self.sql_err("committing an execution's outcome"))
+    }
+
+    /// Records an outcome inside the caller's transaction.
+    pub(super) fn record_outcome_in(
+        &self,
+        tx: &Connection,
+        arn: &str,
+        outcome: &ExecutionOutcome,
+    ) -> Result<(), StoreError> {
         tx.prepare_cached(
             "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_ms = ?6
              WHERE execution_arn = ?1",
@@ -342,8 +363,7 @@ impl Store {
             ])
         })
         .map_err(self.sql_err("recording an execution's outcome"))?;
-        tx.commit()
-            .map_err(self.sql_err("committing an execution's outcome"))
+        Ok(())
     }
 
     /// One execution, or `None` if it is not stored.
@@ -412,7 +432,7 @@ impl Store {
     }
 
     /// Fails unless the execution exists and is still running.
-    fn require_running(&self, conn: &Connection, arn: &str) -> Result<(), StoreError> {
+    pub(super) fn require_running(&self, conn: &Connection, arn: &str) -> Result<(), StoreError> {
         let status: Option<String> = conn
             .prepare_cached("SELECT status FROM executions WHERE execution_arn = ?1")
             .and_then(|mut st| st.query_row([arn], |r| r.get(0)).optional())
@@ -440,7 +460,7 @@ impl Store {
     }
 
     /// Inserts events inside the caller's transaction.
-    fn insert_events<'a>(
+    pub(super) fn insert_events<'a>(
         &self,
         conn: &Connection,
         arn: &str,

@@ -22,6 +22,7 @@
 //! millisecond precision, integers sort and compare cheaply in SQL, and there is no
 //! time-zone text to misparse. The API takes and returns [`chrono::DateTime<Utc>`].
 
+mod batch;
 mod error;
 mod executions;
 mod items;
@@ -29,6 +30,7 @@ mod open;
 mod recovery;
 mod schema;
 
+pub use batch::StoreWrite;
 pub use error::StoreError;
 pub use executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, UnknownStatus};
 pub use recovery::{INTERRUPTED_CAUSE, INTERRUPTED_ERROR};

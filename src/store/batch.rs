@@ -1,0 +1,90 @@
+//! Group commit: many executions' writes in one transaction.
+//!
+//! An execution produces a history event every few microseconds; committing each alone
+//! makes SQLite's per-transaction work the bottleneck. The recorder queues writes and
+//! hands them over in batches; a batch is one transaction, so it still becomes visible
+//! all at once or not at all.
+
+use super::executions::{ExecutionOutcome, ExecutionRecord};
+use super::{Store, StoreError};
+use rusqlite::TransactionBehavior;
+
+/// One queued write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreWrite {
+    /// A new execution and its first events.
+    Start {
+        /// The execution.
+        record: ExecutionRecord,
+        /// Its first events, as `(id, GetExecutionHistory JSON)`.
+        events: Vec<(i64, String)>,
+    },
+    /// More events of a running execution.
+    Events {
+        /// The execution.
+        arn: String,
+        /// The events.
+        events: Vec<(i64, String)>,
+    },
+    /// The last events and the outcome, which must become visible together.
+    Finish {
+        /// The execution.
+        arn: String,
+        /// The last events (normally the terminal one).
+        events: Vec<(i64, String)>,
+        /// How it ended.
+        outcome: ExecutionOutcome,
+    },
+}
+
+impl Store {
+    /// Applies the writes in one transaction. If that fails (one bad write), each write
+    /// is retried on its own so the good ones are not lost; the errors of the writes
+    /// that still fail are returned.
+    pub fn write_batch(&self, writes: &[StoreWrite]) -> Vec<StoreError> {
+        if writes.is_empty() {
+            return Vec::new();
+        }
+        if self.write_all(writes).is_ok() {
+            return Vec::new();
+        }
+        writes
+            .iter()
+            .filter_map(|w| self.write_all(std::slice::from_ref(w)).err())
+            .collect()
+    }
+
+    fn write_all(&self, writes: &[StoreWrite]) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(self.sql_err("starting a batch of writes"))?;
+        for w in writes {
+            match w {
+                StoreWrite::Start { record, events } => {
+                    self.insert_execution_in(&tx, record)?;
+                    self.insert_events(&tx, &record.execution_arn, as_refs(events))?;
+                }
+                StoreWrite::Events { arn, events } => {
+                    self.require_running(&tx, arn)?;
+                    self.insert_events(&tx, arn, as_refs(events))?;
+                }
+                StoreWrite::Finish {
+                    arn,
+                    events,
+                    outcome,
+                } => {
+                    self.require_running(&tx, arn)?;
+                    self.insert_events(&tx, arn, as_refs(events))?;
+                    self.record_outcome_in(&tx, arn, outcome)?;
+                }
+            }
+        }
+        tx.commit()
+            .map_err(self.sql_err("committing a batch of writes"))
+    }
+}
+
+fn as_refs(events: &[(i64, String)]) -> impl Iterator<Item = (i64, &str)> {
+    events.iter().map(|(id, json)| (*id, json.as_str()))
+}
