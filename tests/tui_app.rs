@@ -524,3 +524,112 @@ async fn embedded_histories_reduce_to_retries_and_exhaustion() {
     let kinds: Vec<&str> = verdict.orphans.iter().map(|o| o.kind.as_str()).collect();
     assert_eq!(kinds, ["Flight", "Hotel"]);
 }
+
+#[test]
+fn only_the_newest_finished_histories_stay_in_memory() {
+    use sagaview::tui::app::KEPT_HISTORIES;
+    let mut app = idle();
+    let total = KEPT_HISTORIES + 10;
+    let arns: Vec<String> = (0..total)
+        .map(|i| format!("arn:aws:states:us-east-1:123456789012:execution:BookingSaga:e{i:03}"))
+        .collect();
+    for arn in &arns {
+        app.update(Msg::Started {
+            launch: Launch {
+                run_type: RunType::FailPayment,
+                trip_id: sample::TRIP_ID.into(),
+                cancel_failure_rate: 1.0,
+            },
+            result: Ok(arn.clone()),
+        });
+        app.update(Msg::History {
+            arn: arn.clone(),
+            result: Ok(sample::history(Scenario::CompensationExhausted)),
+        });
+        app.update(Msg::Rows {
+            trip_id: sample::TRIP_ID.into(),
+            for_verdict: Some(arn.clone()),
+            result: Ok(sample::rows(Scenario::CompensationExhausted)),
+        });
+    }
+    // One more history arrival lets the app release what it no longer needs.
+    app.update(Msg::History {
+        arn: arns[total - 1].clone(),
+        result: Ok(vec![]),
+    });
+    let loaded = app
+        .executions
+        .iter()
+        .filter(|e| !e.view.events.is_empty())
+        .count();
+    assert!(loaded <= KEPT_HISTORIES + 1, "{loaded} histories kept");
+    // A released execution still lists its outcome, and reloads when selected.
+    let old = app.executions.iter().find(|e| e.arn == arns[0]).unwrap();
+    assert!(old.view.events.is_empty());
+    assert_eq!(old.status(), ExecutionStatus::Failed);
+    assert!(old.duration_secs().is_some());
+}
+
+/// A workshop hammering `1`: after 200 launches through the real loop, only a bounded
+/// number of full histories stay in the app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_launches_keep_a_bounded_number_of_histories() {
+    use sagaview::tui::app::KEPT_HISTORIES;
+    let backend: Arc<dyn SagaBackend> = Arc::new(
+        EmbeddedBackend::new(
+            Store::open_in_memory().unwrap(),
+            EmbeddedOptions {
+                seed: Some(3),
+                speed: 100.0,
+                ..EmbeddedOptions::default()
+            },
+        )
+        .unwrap(),
+    );
+    let options = TuiOptions {
+        trip_id: "many".into(),
+        cancel_failure_rate: 0.0,
+        ..demo::options(true)
+    };
+    let app = App::new(backend.info(), &options);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let driver = {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            for _ in 0..200 {
+                tx.send(key('2')).unwrap();
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(5_000)).await;
+            tx.send(key('q')).unwrap();
+        })
+    };
+    let app = tokio::time::timeout(
+        Duration::from_secs(60),
+        runner::run_loop(&mut terminal, app, backend, tx, rx),
+    )
+    .await
+    .expect("the loop ends on q")
+    .unwrap();
+    driver.await.unwrap();
+    assert_eq!(app.executions.len(), 200);
+    let running = app
+        .executions
+        .iter()
+        .filter(|e| e.status() == ExecutionStatus::Running)
+        .count();
+    assert_eq!(running, 0);
+    let loaded: Vec<_> = app
+        .executions
+        .iter()
+        .filter(|e| !e.view.events.is_empty())
+        .map(|e| (e.verdict.is_some(), e.view.is_finished()))
+        .collect();
+    assert!(
+        loaded.len() <= KEPT_HISTORIES + 2,
+        "{} kept: {loaded:?}",
+        loaded.len()
+    );
+}

@@ -122,7 +122,20 @@ impl Execution {
     fn needs_poll(&self) -> bool {
         self.status() == ExecutionStatus::Running
     }
+
+    /// Drops the history of a finished, judged execution, keeping what the list shows;
+    /// selecting it again reloads the history from the backend.
+    fn release_history(&mut self, definition: Option<&Definition>) {
+        self.listed_status = self.status();
+        self.start = self.start.or(self.view.started_at);
+        self.stop = self.stop.or(self.view.stopped_at);
+        self.view = ExecutionView::new(definition);
+    }
 }
+
+/// Finished executions whose full history stays in memory besides the selected one; a
+/// workshop can run thousands of sagas without the UI growing.
+pub const KEPT_HISTORIES: usize = 16;
 
 /// Which overlay or input has the keyboard.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -759,7 +772,30 @@ impl App {
         if selected && follow {
             self.history_cursor = len.saturating_sub(1);
         }
+        self.release_old_histories();
         cmds
+    }
+
+    /// Keeps the histories of the selected execution, the running ones, the ones still
+    /// waiting for a verdict and the [`KEPT_HISTORIES`] newest others.
+    fn release_old_histories(&mut self) {
+        let definition = self.graph.as_ref().map(|g| g.definition.clone());
+        let selected = self.selected.clone();
+        let mut kept = 0;
+        for e in &mut self.executions {
+            let releasable = !e.view.events.is_empty()
+                && e.view.is_finished()
+                && !e.poll_in_flight
+                && e.verdict.is_some()
+                && selected.as_deref() != Some(e.arn.as_str());
+            if !releasable {
+                continue;
+            }
+            kept += 1;
+            if kept > KEPT_HISTORIES {
+                e.release_history(definition.as_deref());
+            }
+        }
     }
 
     fn on_executions(&mut self, list: Vec<ExecutionSummary>) -> Vec<Cmd> {
@@ -818,6 +854,7 @@ impl App {
                 e.verdict = Some(v.clone());
                 self.last_verdict = Some(v);
             }
+            self.release_old_histories();
         }
         vec![]
     }
