@@ -9,8 +9,8 @@ use super::{
 };
 use crate::asl::Definition;
 use crate::engine::{
-    Clock, Engine, EngineConfig, ExecutionStatus, FunctionRegistry, InvokeRequest, Payload,
-    StateMachine, TaskFailure, VirtualClock,
+    Clock, Engine, EngineConfig, FunctionRegistry, InvokeRequest, Payload, StateMachine,
+    TaskFailure, VirtualClock,
 };
 use crate::history::HistoryEvent;
 use crate::store::{ExecutionRecord, Store};
@@ -178,13 +178,7 @@ fn summary_of(r: ExecutionRecord) -> ExecutionSummary {
     ExecutionSummary {
         run_type: label("run_type"),
         trip_id: label("trip_id"),
-        status: match r.status.as_str() {
-            "SUCCEEDED" => ExecutionStatus::Succeeded,
-            "FAILED" => ExecutionStatus::Failed,
-            "TIMED_OUT" => ExecutionStatus::TimedOut,
-            "ABORTED" => ExecutionStatus::Aborted,
-            _ => ExecutionStatus::Running,
-        },
+        status: r.status,
         execution_arn: r.execution_arn,
         name: r.name,
         start_date: r.start_date,

@@ -165,13 +165,7 @@ impl ExecutionObserver for StoreRecorder {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&d.execution_arn);
-        let status = match d.status.as_str().parse::<ExecutionStatus>() {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "unknown execution status");
-                return;
-            }
-        };
+        let status = d.status;
         let stop = d.stop_date.unwrap_or(d.start_date);
         let outcome = match status {
             ExecutionStatus::Succeeded => {

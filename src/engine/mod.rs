@@ -32,7 +32,7 @@ pub use error::StatesError;
 pub use invoker::{
     FunctionRegistry, InvokeError, InvokeRequest, Payload, TaskFailure, TaskInvoker,
 };
-pub use record::{ExecutionDescription, ExecutionObserver, ExecutionStatus};
+pub use record::{ExecutionDescription, ExecutionObserver, ExecutionStatus, UnknownStatus};
 
 use crate::asl::Definition;
 use crate::history::HistoryEvent;

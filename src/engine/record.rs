@@ -4,37 +4,72 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
 
 use crate::history::{EventDetails, EventType, HistoryEvent};
 
-/// Execution status, as DescribeExecution reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// An execution's status, with Step Functions' names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-#[allow(missing_docs)]
 pub enum ExecutionStatus {
+    /// Still going.
+    #[default]
     Running,
+    /// Reached a Succeed or end state.
     Succeeded,
+    /// Reached a Fail state or an uncaught error.
     Failed,
+    /// Exceeded its `TimeoutSeconds`.
     TimedOut,
+    /// Stopped from outside, or interrupted by its process exiting.
     Aborted,
 }
 
 impl ExecutionStatus {
-    /// The AWS spelling (`RUNNING`, `SUCCEEDED`, ...).
+    /// The AWS name, e.g. `TIMED_OUT`, which is also what the database stores.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Running => "RUNNING",
-            Self::Succeeded => "SUCCEEDED",
-            Self::Failed => "FAILED",
-            Self::TimedOut => "TIMED_OUT",
-            Self::Aborted => "ABORTED",
+            ExecutionStatus::Running => "RUNNING",
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+            ExecutionStatus::Aborted => "ABORTED",
         }
     }
 
-    /// Whether the execution has ended.
+    /// Whether the execution has finished (every status but `RUNNING`).
     pub fn is_terminal(self) -> bool {
-        self != Self::Running
+        self != ExecutionStatus::Running
+    }
+}
+
+impl fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A status name Step Functions does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown execution status {0:?}; expected RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED"
+)]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for ExecutionStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "RUNNING" => ExecutionStatus::Running,
+            "SUCCEEDED" => ExecutionStatus::Succeeded,
+            "FAILED" => ExecutionStatus::Failed,
+            "TIMED_OUT" => ExecutionStatus::TimedOut,
+            "ABORTED" => ExecutionStatus::Aborted,
+            _ => return Err(UnknownStatus(s.to_string())),
+        })
     }
 }
 
