@@ -5,7 +5,7 @@
 
 use crate::backend::{BackendError, ExecutionSummary, Launch, SagaBackend};
 use crate::engine::ExecutionStatus;
-use crate::history::{EventDetails, EventType, HistoryEvent};
+use crate::history::{EventDetails, EventType, HistoryEvent, failure_line};
 use crate::view::graph::StateGraph;
 use crate::view::reducer::ExecutionView;
 use crate::view::verdict::{Verdict, VerdictLevel, judge};
@@ -107,41 +107,6 @@ fn state_names(events: &[HistoryEvent]) -> HashMap<u64, String> {
     names
 }
 
-fn error_text(error: &Option<String>, cause: &Option<String>) -> String {
-    let cause = cause.as_deref().map(readable_cause).unwrap_or_default();
-    match (error.as_deref(), cause.is_empty()) {
-        (Some(e), false) => format!("{e}: {cause}"),
-        (Some(e), true) => e.to_string(),
-        (None, _) => cause,
-    }
-}
-
-/// Lambda causes are `{"errorMessage": …, "errorType": …}` documents; show the message.
-fn readable_cause(cause: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(cause)
-        .ok()
-        .and_then(|v| {
-            v.get("errorMessage")
-                .and_then(|m| m.as_str())
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| cause.to_string())
-}
-
-fn event_detail(e: &HistoryEvent) -> String {
-    match &e.details {
-        Some(EventDetails::TaskFailed(d)) | Some(EventDetails::TaskTimedOut(d)) => {
-            error_text(&d.error, &d.cause)
-        }
-        Some(EventDetails::ExecutionFailed(d))
-        | Some(EventDetails::ExecutionAborted(d))
-        | Some(EventDetails::ExecutionTimedOut(d))
-        | Some(EventDetails::LambdaFunctionFailed(d))
-        | Some(EventDetails::LambdaFunctionTimedOut(d)) => error_text(&d.error, &d.cause),
-        _ => String::new(),
-    }
-}
-
 /// Writes the human trace: events with relative times, the outcome, the rows, the verdict.
 pub fn write_trace(out: &mut dyn Write, report: &RunReport) -> std::io::Result<()> {
     let names = state_names(&report.events);
@@ -170,7 +135,7 @@ pub fn write_trace(out: &mut dyn Write, report: &RunReport) -> std::io::Result<(
             }
             _ => {}
         }
-        let detail = event_detail(e);
+        let detail = e.failure_text().unwrap_or_default();
         let extra = [note, detail]
             .into_iter()
             .filter(|s| !s.is_empty())
@@ -188,7 +153,7 @@ pub fn write_trace(out: &mut dyn Write, report: &RunReport) -> std::io::Result<(
     let s = &report.summary;
     write!(out, "status: {}", s.status.as_str())?;
     if s.status != ExecutionStatus::Succeeded {
-        let text = error_text(&s.error, &s.cause);
+        let text = failure_line(s.error.as_deref(), s.cause.as_deref());
         if !text.is_empty() {
             write!(out, " ({text})")?;
         }

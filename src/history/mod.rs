@@ -1,5 +1,7 @@
 //! Execution histories in the exact shape of `GetExecutionHistory`.
 
 pub mod event;
+mod failure;
 
 pub use event::{EventDetails, EventType, HistoryEvent, PayloadDetails};
+pub use failure::failure_line;

@@ -412,21 +412,10 @@ fn timeout_error(t: EventType) -> Option<String> {
     .then(|| "States.Timeout".to_string())
 }
 
-/// Error and cause of any event that carries them.
+/// Error and cause of any event that carries them, owned.
 fn error_of(ev: &HistoryEvent) -> Option<(Option<String>, Option<String>)> {
-    match &ev.details {
-        Some(
-            EventDetails::ExecutionFailed(d)
-            | EventDetails::ExecutionAborted(d)
-            | EventDetails::ExecutionTimedOut(d)
-            | EventDetails::LambdaFunctionFailed(d)
-            | EventDetails::LambdaFunctionTimedOut(d),
-        ) => Some((d.error.clone(), d.cause.clone())),
-        Some(EventDetails::TaskFailed(d) | EventDetails::TaskTimedOut(d)) => {
-            Some((d.error.clone(), d.cause.clone()))
-        }
-        _ => None,
-    }
+    ev.error_and_cause()
+        .map(|(e, c)| (e.map(str::to_string), c.map(str::to_string)))
 }
 
 /// Whether a `Retry` of the state will retry this failure; counts the retry if so.

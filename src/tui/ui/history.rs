@@ -7,47 +7,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{list_offset, panel};
-use crate::history::{EventDetails, HistoryEvent};
+use crate::history::HistoryEvent;
 use crate::tui::app::App;
 use crate::tui::keymap::Focus;
 use crate::view::reducer::EventNote;
 
-/// Error and cause of a failure event; a Lambda error document's message is unwrapped.
-pub fn failure_text(event: &HistoryEvent) -> Option<String> {
-    let (error, cause) = match &event.details {
-        Some(
-            EventDetails::ExecutionFailed(d)
-            | EventDetails::ExecutionAborted(d)
-            | EventDetails::ExecutionTimedOut(d)
-            | EventDetails::LambdaFunctionFailed(d)
-            | EventDetails::LambdaFunctionTimedOut(d),
-        ) => (d.error.clone(), d.cause.clone()),
-        Some(EventDetails::TaskFailed(d) | EventDetails::TaskTimedOut(d)) => {
-            (d.error.clone(), d.cause.clone())
-        }
-        _ => return None,
-    };
-    let cause = cause.map(|c| {
-        serde_json::from_str::<serde_json::Value>(&c)
-            .ok()
-            .and_then(|v| {
-                v.get("errorMessage")
-                    .and_then(|m| m.as_str())
-                    .map(str::to_string)
-            })
-            .unwrap_or(c)
-    });
-    Some(match (error, cause) {
-        (Some(e), Some(c)) => format!("{e}: {c}"),
-        (Some(e), None) => e,
-        (None, Some(c)) => c,
-        (None, None) => String::new(),
-    })
-}
-
 fn line<'a>(app: &App, offset: f64, event: &HistoryEvent, note: &EventNote) -> Line<'a> {
     let p = &app.palette;
-    let failure = failure_text(event);
+    let failure = event.failure_text();
     let type_style = if failure.is_some() {
         p.error
     } else if event.event_type.as_str().starts_with("Execution") {
