@@ -409,16 +409,19 @@ fn minimum_size_is_80_by_24() {
     assert!(app.too_small());
 }
 
-/// A whole session through the real loop, on the embedded backend, drawn into a
-/// `TestBackend`: `4` launches failPayment, the loop polls until it ends, `q` quits.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn session_on_the_embedded_backend() {
-    let store = Store::open_in_memory().unwrap();
+/// Runs the real loop on a fresh embedded backend, drawn into a 120x40 `TestBackend`,
+/// typing `script` (wait in ms, then key); the script must end with `q`.
+async fn embedded_session(
+    seed: u64,
+    trip_id: &str,
+    script: Vec<(u64, char)>,
+    timeout_secs: u64,
+) -> (App, Terminal<TestBackend>) {
     let backend: Arc<dyn SagaBackend> = Arc::new(
         EmbeddedBackend::new(
-            store,
+            Store::open_in_memory().unwrap(),
             EmbeddedOptions {
-                seed: Some(7),
+                seed: Some(seed),
                 speed: 100.0,
                 ..EmbeddedOptions::default()
             },
@@ -426,7 +429,7 @@ async fn session_on_the_embedded_backend() {
         .unwrap(),
     );
     let options = TuiOptions {
-        trip_id: "tui-session".into(),
+        trip_id: trip_id.into(),
         cancel_failure_rate: 0.0,
         ..demo::options(true)
     };
@@ -436,20 +439,29 @@ async fn session_on_the_embedded_backend() {
     let driver = {
         let tx = tx.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            tx.send(key('4')).unwrap();
-            tokio::time::sleep(Duration::from_millis(4_000)).await;
-            tx.send(key('q')).unwrap();
+            for (wait_ms, c) in script {
+                tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+                tx.send(key(c)).unwrap();
+            }
         })
     };
     let app = tokio::time::timeout(
-        Duration::from_secs(30),
+        Duration::from_secs(timeout_secs),
         runner::run_loop(&mut terminal, app, backend, tx, rx),
     )
     .await
     .expect("the loop ends on q")
     .unwrap();
     driver.await.unwrap();
+    (app, terminal)
+}
+
+/// A whole session through the real loop, on the embedded backend, drawn into a
+/// `TestBackend`: `4` launches failPayment, the loop polls until it ends, `q` quits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_on_the_embedded_backend() {
+    let script = vec![(200, '4'), (4_000, 'q')];
+    let (app, terminal) = embedded_session(7, "tui-session", script, 30).await;
     let e = app.selected_execution().expect("the launched execution");
     assert_eq!(e.status(), ExecutionStatus::Failed);
     assert_eq!(e.view.status_of("TakePayment"), StateStatus::Caught);
@@ -575,45 +587,10 @@ fn only_the_newest_finished_histories_stay_in_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_launches_keep_a_bounded_number_of_histories() {
     use sagaview::tui::app::KEPT_HISTORIES;
-    let backend: Arc<dyn SagaBackend> = Arc::new(
-        EmbeddedBackend::new(
-            Store::open_in_memory().unwrap(),
-            EmbeddedOptions {
-                seed: Some(3),
-                speed: 100.0,
-                ..EmbeddedOptions::default()
-            },
-        )
-        .unwrap(),
-    );
-    let options = TuiOptions {
-        trip_id: "many".into(),
-        cancel_failure_rate: 0.0,
-        ..demo::options(true)
-    };
-    let app = App::new(backend.info(), &options);
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let driver = {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            for _ in 0..200 {
-                tx.send(key('2')).unwrap();
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            tokio::time::sleep(Duration::from_millis(5_000)).await;
-            tx.send(key('q')).unwrap();
-        })
-    };
-    let app = tokio::time::timeout(
-        Duration::from_secs(60),
-        runner::run_loop(&mut terminal, app, backend, tx, rx),
-    )
-    .await
-    .expect("the loop ends on q")
-    .unwrap();
-    driver.await.unwrap();
+    let mut script = vec![(200, '2')];
+    script.extend(std::iter::repeat_n((5, '2'), 199));
+    script.push((5_000, 'q'));
+    let (app, _) = embedded_session(3, "many", script, 60).await;
     assert_eq!(app.executions.len(), 200);
     let running = app
         .executions
