@@ -325,3 +325,28 @@ async fn a_running_execution_can_be_stopped() {
         EventType::ExecutionAborted
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_ended_execution_always_comes_with_its_whole_history() {
+    // Virtual time lets the run end before the store writer has committed anything;
+    // the status must never say "ended" while the history is still missing.
+    for i in 0..40 {
+        // A fresh backend each time: its writer thread has only just started.
+        let b = backend(Store::open_in_memory().unwrap(), 5);
+        let report = run_once(
+            &b,
+            launch(RunType::Success, &format!("whole-{i}"), 0.0),
+            Duration::from_millis(20),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.summary.status, ExecutionStatus::Succeeded);
+        assert_eq!(
+            report.events.last().map(|e| e.event_type),
+            Some(EventType::ExecutionSucceeded),
+            "run {i} reported SUCCEEDED with {} events",
+            report.events.len()
+        );
+        assert!(report.verdict.is_some(), "run {i} has no verdict");
+    }
+}

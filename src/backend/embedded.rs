@@ -173,6 +173,14 @@ impl EmbeddedBackend {
     }
 }
 
+impl EmbeddedBackend {
+    fn ended_in_engine(&self, arn: &str) -> bool {
+        self.engine
+            .describe(arn)
+            .is_ok_and(|d| d.status.is_terminal())
+    }
+}
+
 fn summary_of(r: ExecutionRecord) -> ExecutionSummary {
     let label = |k: &str| r.labels.get(k).and_then(|v| v.as_str()).map(str::to_string);
     ExecutionSummary {
@@ -262,7 +270,14 @@ impl SagaBackend for EmbeddedBackend {
         &'a self,
         execution_arn: &'a str,
     ) -> BoxFuture<'a, Result<ExecutionSummary, BackendError>> {
-        Box::pin(async move { self.summary(execution_arn) })
+        Box::pin(async move {
+            if self.ended_in_engine(execution_arn) {
+                // The writer may not have committed the ending yet: a caller that sees
+                // "ended" must also find the whole history.
+                self.recorder.flush().await;
+            }
+            self.summary(execution_arn)
+        })
     }
 
     fn list_executions(
@@ -287,7 +302,10 @@ impl SagaBackend for EmbeddedBackend {
     fn stop<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>> {
         Box::pin(async move {
             match self.engine.stop(execution_arn).await {
-                Ok(_) => Ok(()),
+                Ok(_) => {
+                    self.recorder.flush().await;
+                    Ok(())
+                }
                 Err(_) => match self.summary(execution_arn)? {
                     s if s.status.is_terminal() => Ok(()),
                     _ => Err(BackendError::Failed(format!(
