@@ -15,6 +15,8 @@ pub mod trip;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "dynamodb")]
+pub mod dynamo;
 #[cfg(feature = "aws")]
 pub mod start;
 

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{new_table, sdk_config, unique};
-use saga_lambdas::aws::DynamoTable;
+use saga_lambdas::dynamo::DynamoTable;
 use saga_lambdas::{
     AttrValue, FixedChance, Item, RunType, SagaError, Step, Table, ThreadChance, TripRequest,
     handle, ids,

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use saga_lambdas::aws::DynamoTable;
+use saga_lambdas::dynamo::DynamoTable;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The moto server's URL. The tests need the real DynamoDB / Step Functions APIs, so a
