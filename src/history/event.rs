@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 /// One event of an execution history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEvent {
-    /// When the event happened.
+    /// When the event happened. Written as RFC 3339; read from that or from the epoch
+    /// seconds the Step Functions wire protocol uses.
+    #[serde(deserialize_with = "wire_time::deserialize")]
     pub timestamp: DateTime<Utc>,
     /// The event type, e.g. `TaskStateEntered`.
     #[serde(rename = "type")]
@@ -25,16 +27,16 @@ pub struct HistoryEvent {
 }
 
 macro_rules! event_types {
-    ($($name:ident),* $(,)?) => {
+    ($($name:ident),* ; $(#[$attr:meta])* $last:ident) => {
         /// Every history event type the engine emits (AWS names).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[allow(missing_docs)]
-        pub enum EventType { $($name),* }
+        pub enum EventType { $($name,)* $(#[$attr])* $last }
 
         impl EventType {
             /// The AWS name, e.g. `"ExecutionStarted"`.
             pub fn as_str(self) -> &'static str {
-                match self { $(Self::$name => stringify!($name)),* }
+                match self { $(Self::$name => stringify!($name),)* Self::$last => stringify!($last) }
             }
         }
     };
@@ -82,7 +84,10 @@ event_types!(
     LambdaFunctionStarted,
     LambdaFunctionSucceeded,
     LambdaFunctionFailed,
-    LambdaFunctionTimedOut,
+    LambdaFunctionTimedOut;
+    /// A type this version does not model (AWS adds new ones); read, never emitted.
+    #[serde(other)]
+    Unrecognized
 );
 
 impl EventType {
@@ -176,6 +181,7 @@ pub enum EventDetails {
 #[allow(missing_docs)]
 pub struct ExecutionStartedDetails {
     pub input: String,
+    #[serde(default)]
     pub input_details: PayloadDetails,
     pub role_arn: String,
 }
@@ -186,6 +192,7 @@ pub struct ExecutionStartedDetails {
 #[allow(missing_docs)]
 pub struct OutputDetails {
     pub output: String,
+    #[serde(default)]
     pub output_details: PayloadDetails,
 }
 
@@ -206,6 +213,7 @@ pub struct ErrorDetails {
 pub struct StateEnteredDetails {
     pub name: String,
     pub input: String,
+    #[serde(default)]
     pub input_details: PayloadDetails,
 }
 
@@ -216,6 +224,7 @@ pub struct StateEnteredDetails {
 pub struct StateExitedDetails {
     pub name: String,
     pub output: String,
+    #[serde(default)]
     pub output_details: PayloadDetails,
 }
 
@@ -249,6 +258,7 @@ pub struct TaskSucceededDetails {
     pub resource_type: String,
     pub resource: String,
     pub output: String,
+    #[serde(default)]
     pub output_details: PayloadDetails,
 }
 
@@ -272,6 +282,7 @@ pub struct TaskErrorDetails {
 pub struct LambdaScheduledDetails {
     pub resource: String,
     pub input: String,
+    #[serde(default)]
     pub input_details: PayloadDetails,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_in_seconds: Option<u64>,
@@ -290,6 +301,34 @@ pub struct MapStateStartedDetails {
 pub struct MapIterationDetails {
     pub name: String,
     pub index: u64,
+}
+
+/// Timestamps as either side writes them: RFC 3339 text (AWS CLI output, the store) or
+/// epoch seconds with a fraction (the awsJson wire protocol).
+mod wire_time {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Wire {
+        Seconds(f64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        match Wire::deserialize(d)? {
+            Wire::Seconds(s) if s.is_finite() => {
+                let millis = (s * 1000.0).round() as i64;
+                DateTime::from_timestamp_millis(millis)
+                    .ok_or_else(|| D::Error::custom(format!("timestamp {s} is out of range")))
+            }
+            Wire::Seconds(s) => Err(D::Error::custom(format!("timestamp {s} is not a time"))),
+            Wire::Text(t) => DateTime::parse_from_rfc3339(&t)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| D::Error::custom(format!("timestamp {t:?}: {e}"))),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -335,5 +374,28 @@ mod tests {
         };
         let v = serde_json::to_value(&event).unwrap();
         assert_eq!(v.as_object().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn reads_the_wire_shape_including_what_it_does_not_model() {
+        let page = r#"[
+          {"timestamp": 1795698104.234, "type": "ExecutionStarted", "id": 1, "previousEventId": 0,
+           "executionStartedEventDetails": {"input": "{}", "inputDetails": {"truncated": false},
+             "roleArn": "arn:aws:iam::123456789012:role/x"}},
+          {"timestamp": 1795698105.5, "type": "TaskSubmitted", "id": 2, "previousEventId": 1,
+           "taskSubmittedEventDetails": {"resource": "x", "resourceType": "y"}},
+          {"timestamp": "2026-11-26T12:00:00.123Z", "type": "WaitStateEntered", "id": 3,
+           "previousEventId": 2, "stateEnteredEventDetails": {"name": "W", "input": "{}"}}
+        ]"#;
+        let events: Vec<HistoryEvent> = serde_json::from_str(page).unwrap();
+        assert_eq!(events[0].timestamp.timestamp_millis(), 1_795_698_104_234);
+        assert_eq!(events[1].event_type, EventType::Unrecognized);
+        assert_eq!(events[1].details, None);
+        assert_eq!(events[2].timestamp.timestamp_millis() % 1000, 123);
+        let bad = r#"{"timestamp": "yesterday", "type": "ExecutionStarted", "id": 1, "previousEventId": 0}"#;
+        let err = serde_json::from_str::<HistoryEvent>(bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("yesterday"), "{err}");
     }
 }
