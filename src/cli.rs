@@ -14,7 +14,8 @@ pub use crate::run_cmd::RunArgs;
 #[command(version, about)]
 #[command(
     after_help = "Without a subcommand the terminal UI starts on the embedded runtime: \
-press 1-6 to launch a scenario, ? for every key, q to quit."
+press 1-6 to launch a scenario, ? for every key, q to quit.\n\
+With --aws --stack NAME it drives and watches the deployed stack instead."
 )]
 pub struct Cli {
     /// What to do; without a subcommand the terminal UI starts.
@@ -23,6 +24,9 @@ pub struct Cli {
 
     #[command(flatten)]
     pub saga: crate::run_cmd::SagaArgs,
+
+    #[command(flatten)]
+    pub aws: crate::aws_args::AwsArgs,
 
     /// Colour theme: dark, light or high-contrast (for projectors). NO_COLOR is respected.
     #[arg(long, value_enum, default_value = "dark")]
@@ -36,11 +40,11 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run one saga on the embedded runtime and print its trace, rows and verdict.
+    /// Run one saga (embedded, or on AWS with --aws) and print its trace, rows and verdict.
     ///
     /// Exit status: 0 when the booking succeeded, 1 when the execution failed (or
     /// was aborted or timed out), 2 on usage errors.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Run a directory of recorded AWS executions on the embedded runtime and compare.
     Conformance {
         /// Directory of case files (searched recursively).
@@ -55,9 +59,9 @@ pub enum Command {
 /// 2 when its input could not be used.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        None => crate::run_cmd::tui(cli.saga, cli.theme, cli.log_file),
+        None => crate::run_cmd::tui(cli.saga, cli.aws, cli.theme, cli.log_file),
         Some(Command::Conformance { dir, verbose }) => conformance(&dir, verbose),
-        Some(Command::Run(args)) => crate::run_cmd::run(args),
+        Some(Command::Run(args)) => crate::run_cmd::run(*args),
     }
 }
 

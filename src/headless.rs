@@ -41,9 +41,10 @@ pub async fn run_once(
     poll: std::time::Duration,
 ) -> Result<RunReport, BackendError> {
     let trip_id = launch.trip_id.clone();
-    let definition = backend.definition(None).await?;
-    let graph = StateGraph::from_definition(&definition);
     let arn = backend.start(launch).await?;
+    // The definition this execution runs (a deployed state machine may change later).
+    let definition = backend.definition(Some(&arn)).await?;
+    let graph = StateGraph::from_definition(&definition);
     let mut view = ExecutionView::new(Some(&definition));
     let mut events = Vec::new();
     loop {

@@ -1,5 +1,6 @@
 //! The `sagaview` binary: a thin shell over the library.
 
+mod aws_args;
 mod cli;
 mod run_cmd;
 

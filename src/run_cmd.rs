@@ -1,8 +1,10 @@
 //! The flags shared by the terminal UI and `sagaview run`, and the `run` command.
 
+use crate::aws_args::AwsArgs;
 use clap::Args;
 use saga_lambdas::RunType;
 use saga_lambdas::trip::{validate_cancel_failure_rate, validate_trip_id};
+use sagaview::backend::aws::AwsBackend;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{Launch, SagaBackend};
 use sagaview::headless::{run_once, to_json, write_trace};
@@ -76,9 +78,12 @@ pub struct RunArgs {
     pub json: bool,
 
     /// Do not wait out retry backoff: time jumps ahead, so the history still shows the
-    /// waits but the run ends at once.
-    #[arg(long)]
+    /// waits but the run ends at once (embedded runtime only).
+    #[arg(long, conflicts_with = "aws")]
     pub instant: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 fn parse_trip_id(s: &str) -> Result<String, String> {
@@ -107,6 +112,9 @@ fn parse_run_type(s: &str) -> Result<RunType, String> {
 
 /// Runs one saga headless; see [`RunArgs`] for the exit status.
 pub fn run(args: RunArgs) -> ExitCode {
+    if args.aws.aws {
+        return run_aws(args);
+    }
     let store = match args.saga.open_store() {
         Ok(s) => s,
         Err(e) => {
@@ -155,6 +163,50 @@ pub fn run(args: RunArgs) -> ExitCode {
         )
         .await
     });
+    print_report(report, args.json)
+}
+
+/// `sagaview run --aws`: the same run and report against a deployed stack.
+fn run_aws(args: RunArgs) -> ExitCode {
+    if args.saga.db.is_some() || args.saga.seed.is_some() {
+        eprintln!("error: --db and --seed apply to the embedded runtime, not to --aws");
+        return ExitCode::from(2);
+    }
+    let options = match args.aws.options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let launch = Launch {
+        run_type: args.run_type,
+        trip_id: args.saga.trip_id_or_random(),
+        cancel_failure_rate: args.saga.cancel_failure_rate,
+    };
+    let report = runtime.block_on(async {
+        let backend = AwsBackend::connect(options).await?;
+        run_once(
+            &backend as &dyn SagaBackend,
+            launch,
+            Duration::from_millis(500),
+        )
+        .await
+    });
+    print_report(report, args.json)
+}
+
+fn print_report(
+    report: Result<sagaview::headless::RunReport, sagaview::backend::BackendError>,
+    json: bool,
+) -> ExitCode {
     let report = match report {
         Ok(r) => r,
         Err(e) => {
@@ -163,7 +215,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     };
     let mut out = std::io::stdout().lock();
-    let written = if args.json {
+    let written = if json {
         serde_json::to_writer_pretty(&mut out, &to_json(&report))
             .map_err(std::io::Error::other)
             .and_then(|()| std::io::Write::write_all(&mut out, b"\n"))
@@ -192,7 +244,15 @@ fn default_log_file(saga: &SagaArgs) -> PathBuf {
 }
 
 /// The terminal UI on the embedded backend (the default command).
-pub fn tui(saga: SagaArgs, theme: sagaview::tui::Theme, log_file: Option<PathBuf>) -> ExitCode {
+pub fn tui(
+    saga: SagaArgs,
+    aws: AwsArgs,
+    theme: sagaview::tui::Theme,
+    log_file: Option<PathBuf>,
+) -> ExitCode {
+    if aws.aws {
+        return tui_aws(saga, aws, theme, log_file);
+    }
     let store = match saga.open_store() {
         Ok(s) => s,
         Err(e) => {
@@ -225,6 +285,49 @@ pub fn tui(saga: SagaArgs, theme: sagaview::tui::Theme, log_file: Option<PathBuf
     let result = runtime.block_on(async {
         let backend = EmbeddedBackend::new(store, embedded)?;
         sagaview::tui::run(std::sync::Arc::new(backend), options).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The terminal UI on a deployed stack.
+fn tui_aws(
+    saga: SagaArgs,
+    aws: AwsArgs,
+    theme: sagaview::tui::Theme,
+    log_file: Option<PathBuf>,
+) -> ExitCode {
+    let options = match aws.options() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let tui_options = sagaview::tui::TuiOptions {
+        trip_id: saga.trip_id_or_random(),
+        run_type: RunType::Success,
+        cancel_failure_rate: saga.cancel_failure_rate,
+        speed: 1.0,
+        theme,
+        log_file: Some(log_file.unwrap_or_else(|| std::env::temp_dir().join("sagaview.log"))),
+        no_color: sagaview::tui::no_color_from_env(),
+    };
+    let result = runtime.block_on(async {
+        let backend = AwsBackend::connect(options).await?;
+        sagaview::tui::run(std::sync::Arc::new(backend), tui_options).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,6 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+pub mod aws;
 mod clock;
 pub mod embedded;
 mod recorder;

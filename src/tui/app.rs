@@ -24,6 +24,13 @@ use crate::view::{ExecutionView, LayoutSet, StateGraph, Verdict, VerdictLevel, j
 pub const POLL_MS: u64 = 250;
 /// The same against AWS, which throttles `GetExecutionHistory` to a few calls a second.
 pub const AWS_POLL_MS: u64 = 1_000;
+/// How often the execution list is refreshed against AWS while something runs, so
+/// executions started elsewhere (the API, a colleague) appear.
+pub const AWS_LIST_BUSY_MS: u64 = 5_000;
+/// The same when nothing runs.
+pub const AWS_LIST_IDLE_MS: u64 = 15_000;
+/// How long to wait before asking again for a definition that could not be loaded.
+pub const DEFINITION_RETRY_MS: u64 = 5_000;
 /// How long a notice (e.g. a backend error) stays in the header.
 pub const NOTICE_MS: u64 = 6_000;
 /// Cancel failure rates `c` cycles through.
@@ -208,6 +215,10 @@ pub struct App {
     pub quitting: bool,
     rows_in_flight: bool,
     rows_last_ms: Option<u64>,
+    list_in_flight: bool,
+    list_last_ms: Option<u64>,
+    definition_in_flight: bool,
+    definition_failed_ms: Option<u64>,
 }
 
 fn next_in(list: &[f64], current: f64) -> f64 {
@@ -244,12 +255,19 @@ impl App {
             quitting: false,
             rows_in_flight: false,
             rows_last_ms: None,
+            list_in_flight: false,
+            list_last_ms: None,
+            definition_in_flight: false,
+            definition_failed_ms: None,
         }
     }
 
     /// What to fetch first: the definition, the execution list and the trip's rows.
     pub fn startup(&mut self) -> Vec<Cmd> {
         self.rows_in_flight = true;
+        self.list_in_flight = true;
+        self.list_last_ms = Some(self.now_ms);
+        self.definition_in_flight = true;
         vec![
             Cmd::LoadDefinition,
             Cmd::ListExecutions,
@@ -280,9 +298,15 @@ impl App {
 
     /// Whether the loop should keep a timer running (polls, spinner, fading marks).
     pub fn needs_tick(&self) -> bool {
-        self.executions.iter().any(|e| e.needs_poll())
+        self.is_aws()
+            || self.graph.is_none()
+            || self.executions.iter().any(|e| e.needs_poll())
             || self.rows.has_marks()
             || self.notice.is_some()
+    }
+
+    fn is_aws(&self) -> bool {
+        matches!(self.info.kind, BackendKind::Aws { .. })
     }
 
     /// Whether the screen is below the supported minimum.
@@ -302,6 +326,8 @@ impl App {
             }
             Msg::Tick { now_ms } => self.on_tick(now_ms),
             Msg::Definition(Ok(def)) => {
+                self.definition_in_flight = false;
+                self.definition_failed_ms = None;
                 for e in &mut self.executions {
                     let events = std::mem::take(&mut e.view.events);
                     e.view = ExecutionView::new(Some(&def));
@@ -310,11 +336,21 @@ impl App {
                 self.graph = Some(GraphModel::new(def));
                 vec![]
             }
-            Msg::Definition(Err(e)) => self.notify(VerdictLevel::Error, format!("definition: {e}")),
+            Msg::Definition(Err(e)) => {
+                self.definition_in_flight = false;
+                self.definition_failed_ms = Some(self.now_ms);
+                self.notify(VerdictLevel::Error, format!("definition: {e}"))
+            }
             Msg::Started { launch, result } => self.on_started(launch, result),
             Msg::History { arn, result } => self.on_history(&arn, result),
-            Msg::Executions(Ok(list)) => self.on_executions(list),
-            Msg::Executions(Err(e)) => self.notify(VerdictLevel::Error, format!("list: {e}")),
+            Msg::Executions(Ok(list)) => {
+                self.list_in_flight = false;
+                self.on_executions(list)
+            }
+            Msg::Executions(Err(e)) => {
+                self.list_in_flight = false;
+                self.notify(VerdictLevel::Error, format!("list: {e}"))
+            }
             Msg::Rows {
                 trip_id,
                 for_verdict,
@@ -691,6 +727,31 @@ impl App {
                     arn: e.arn.clone(),
                     after_id: e.view.last_event_id(),
                 });
+            }
+        }
+        if self.graph.is_none()
+            && !self.definition_in_flight
+            && self
+                .definition_failed_ms
+                .is_some_and(|at| now_ms.saturating_sub(at) >= DEFINITION_RETRY_MS)
+        {
+            self.definition_in_flight = true;
+            cmds.push(Cmd::LoadDefinition);
+        }
+        if self.is_aws() && !self.list_in_flight {
+            let any_running = self.executions.iter().any(|e| e.needs_poll());
+            let every = if any_running {
+                AWS_LIST_BUSY_MS
+            } else {
+                AWS_LIST_IDLE_MS
+            };
+            if self
+                .list_last_ms
+                .is_none_or(|l| now_ms.saturating_sub(l) >= every)
+            {
+                self.list_in_flight = true;
+                self.list_last_ms = Some(now_ms);
+                cmds.push(Cmd::ListExecutions);
             }
         }
         if trip_running && !self.rows_in_flight && due(self.rows_last_ms) {

@@ -1,0 +1,245 @@
+//! AWS failures turned into one status-bar line that says what to do.
+//!
+//! The SDK's errors are precise but long and nested; a viewer in a workshop needs
+//! "your SSO session expired: run `aws sso login`", not a chain of dispatch errors.
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// What went wrong, as far as the user can act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// No credentials could be found at all.
+    NoCredentials,
+    /// Credentials were found but have expired or been revoked.
+    ExpiredCredentials,
+    /// The credentials lack a permission.
+    AccessDenied,
+    /// The named stack, state machine, execution or table does not exist.
+    NotFound,
+    /// The endpoint could not be reached (network, DNS, wrong `--endpoint-url`).
+    Unreachable,
+    /// AWS throttled the call.
+    Throttled,
+    /// Anything else.
+    Other,
+}
+
+impl Problem {
+    /// Whether polling should simply try again later.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            Problem::Unreachable | Problem::Throttled | Problem::Other
+        )
+    }
+}
+
+/// A failed AWS call: its kind and the line shown to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsFailure {
+    /// The kind, for retry decisions.
+    pub problem: Problem,
+    /// One line: the operation, what happened, what to do.
+    pub line: String,
+}
+
+/// Classifies from the error code and the full error text (both as AWS and the SDK
+/// word them).
+pub fn classify_text(code: Option<&str>, text: &str) -> Problem {
+    let lower = text.to_ascii_lowercase();
+    match code.unwrap_or_default() {
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "ProvisionedThroughputExceededException"
+        | "RequestLimitExceeded" => {
+            return Problem::Throttled;
+        }
+        "ExpiredToken"
+        | "ExpiredTokenException"
+        | "RequestExpired"
+        | "InvalidClientTokenId"
+        | "UnrecognizedClientException"
+        | "InvalidSignatureException" => {
+            return Problem::ExpiredCredentials;
+        }
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+            return Problem::AccessDenied;
+        }
+        "ExecutionDoesNotExist" | "StateMachineDoesNotExist" | "ResourceNotFoundException" => {
+            return Problem::NotFound;
+        }
+        "ValidationError" if lower.contains("does not exist") => return Problem::NotFound,
+        _ => {}
+    }
+    if lower.contains("no credentials")
+        || lower.contains("credentialsnotloaded")
+        || lower.contains("failed to load credentials")
+        || lower.contains("no providers in chain provided credentials")
+    {
+        Problem::NoCredentials
+    } else if lower.contains("token") && (lower.contains("expired") || lower.contains("refresh")) {
+        Problem::ExpiredCredentials
+    } else if lower.contains("connection refused")
+        || lower.contains("dns error")
+        || lower.contains("failed to lookup address")
+        || lower.contains("timed out")
+        || lower.contains("timeout")
+        || lower.contains("error trying to connect")
+        || lower.contains("io error")
+        || lower.contains("dispatch failure")
+    {
+        Problem::Unreachable
+    } else {
+        Problem::Other
+    }
+}
+
+/// What the user can do about each kind of problem.
+pub fn advice(problem: Problem) -> &'static str {
+    match problem {
+        Problem::NoCredentials => {
+            "no AWS credentials found: run `aws configure` or `aws sso login`, or pass --profile"
+        }
+        Problem::ExpiredCredentials => {
+            "your AWS credentials are expired or invalid: refresh them (e.g. `aws sso login`)"
+        }
+        Problem::AccessDenied => {
+            "access denied: the viewer's role needs the policy in the README (\"Watch your deployed stack\")"
+        }
+        Problem::NotFound => "not found: check the name/ARN and --region",
+        Problem::Unreachable => "cannot reach the endpoint: check the network or --endpoint-url",
+        Problem::Throttled => "throttled by AWS: slowing down",
+        Problem::Other => "AWS refused the call",
+    }
+}
+
+/// Turns an SDK error from `operation` into an [`AwsFailure`].
+pub fn from_sdk<E, R>(operation: &str, err: &SdkError<E, R>) -> AwsFailure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let text = DisplayErrorContext(err).to_string();
+    let code = err.as_service_error().and_then(|e| e.code());
+    let problem = match err {
+        SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => Problem::Unreachable,
+        SdkError::TimeoutError(_) => Problem::Unreachable,
+        _ => classify_text(code, &text),
+    };
+    let detail = err
+        .as_service_error()
+        .and_then(|e| e.message())
+        .map(str::to_string)
+        .unwrap_or_else(|| root_cause(err));
+    tracing::debug!(operation, error = %text, "AWS call failed");
+    let line = match problem {
+        // The chain's last provider ("IMDS disabled") would only mislead here.
+        Problem::NoCredentials => format!("{operation}: {}", advice(problem)),
+        _ => format!("{operation}: {} ({detail})", advice(problem)),
+    };
+    AwsFailure { problem, line }
+}
+
+/// The innermost readable message of an error chain (the SDK's outer layers say only
+/// "dispatch failure" or "service error").
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut best = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !text.is_empty() && !text.contains('{') {
+            best = text;
+        }
+        next = e.source();
+    }
+    short(&best)
+}
+
+/// The last, most specific part of an error chain, kept short for a status line.
+fn short(text: &str) -> String {
+    let last = text.rsplit(": ").next().unwrap_or(text).trim();
+    let mut s: String = last.chars().take(160).collect();
+    if last.chars().count() > 160 {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_codes_map_to_problems() {
+        let cases = [
+            (
+                Some("ThrottlingException"),
+                "Rate exceeded",
+                Problem::Throttled,
+            ),
+            (
+                Some("ExpiredTokenException"),
+                "The security token included in the request is expired",
+                Problem::ExpiredCredentials,
+            ),
+            (
+                Some("AccessDeniedException"),
+                "User is not authorized to perform: states:GetExecutionHistory",
+                Problem::AccessDenied,
+            ),
+            (
+                Some("ValidationError"),
+                "Stack with id saga does not exist",
+                Problem::NotFound,
+            ),
+            (
+                Some("ExecutionDoesNotExist"),
+                "Execution Does Not Exist",
+                Problem::NotFound,
+            ),
+            (
+                None,
+                "dispatch failure: io error: error trying to connect: tcp connect error: Connection refused (os error 111)",
+                Problem::Unreachable,
+            ),
+            (
+                None,
+                "failed to construct request: no credentials in the property bag",
+                Problem::NoCredentials,
+            ),
+            (
+                None,
+                "the credential provider was not enabled: no providers in chain provided credentials",
+                Problem::NoCredentials,
+            ),
+            (
+                None,
+                "the SSO token has expired and cannot be refreshed",
+                Problem::ExpiredCredentials,
+            ),
+            (Some("InternalFailure"), "boom", Problem::Other),
+        ];
+        for (code, text, want) in cases {
+            assert_eq!(classify_text(code, text), want, "{code:?} {text}");
+        }
+    }
+
+    #[test]
+    fn lines_say_what_to_do() {
+        assert!(advice(Problem::NoCredentials).contains("aws sso login"));
+        assert!(advice(Problem::AccessDenied).contains("README"));
+        assert!(advice(Problem::Unreachable).contains("--endpoint-url"));
+        assert!(!Problem::AccessDenied.is_transient());
+        assert!(Problem::Throttled.is_transient());
+    }
+
+    #[test]
+    fn long_chains_are_cut_to_their_last_part() {
+        let s = short(&format!("a: b: {}", "x".repeat(300)));
+        assert_eq!(s.chars().count(), 161);
+        assert!(s.starts_with('x'));
+    }
+}

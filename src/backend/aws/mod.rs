@@ -1,0 +1,550 @@
+//! The AWS backend: drive and watch a deployed saga (or any Step Functions / DynamoDB
+//! compatible endpoint) through the same [`SagaBackend`] calls the embedded runtime
+//! answers.
+//!
+//! Configuration is the standard AWS chain (aws-config: profiles, SSO, environment,
+//! `AWS_ENDPOINT_URL[_SFN]`), every Step Functions call is paced by [`quota::Limiter`],
+//! and failures come back as one line that says what to do.
+
+pub mod failure;
+pub mod history;
+pub mod quota;
+pub mod stack;
+pub mod wire;
+
+use super::{
+    BackendError, BackendInfo, BackendKind, BoxFuture, ExecutionSummary, Launch, SagaBackend,
+};
+use crate::asl::{Definition, load_definition};
+use crate::engine::ExecutionStatus;
+use crate::history::HistoryEvent;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use history::{Page, PageSizes, PageSource};
+use quota::{Api, Limiter};
+use saga_lambdas::dynamo::DynamoTable;
+use saga_lambdas::{Item, Table, TripRequest};
+use stack::Targets;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use wire::{CallLog, RawBody};
+
+/// How a launch reaches Step Functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LaunchVia {
+    /// `StartExecution` with the input the API's starter function builds.
+    #[default]
+    StartExecution,
+    /// A GET on the stack's API Gateway URL, as the article's users do.
+    Api,
+}
+
+/// Where the deployment is and how to reach it.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    /// CloudFormation stack whose outputs name the resources.
+    pub stack: Option<String>,
+    /// The saga state machine (overrides the stack output).
+    pub state_machine_arn: Option<String>,
+    /// The saga table (overrides the stack output).
+    pub table: Option<String>,
+    /// The starter API's URL (overrides the stack output).
+    pub api_url: Option<String>,
+    /// One endpoint for every service (LocalStack, moto, …).
+    pub endpoint_url: Option<String>,
+    /// Named profile from the AWS config files.
+    pub profile: Option<String>,
+    /// Region (else the environment or the profile's).
+    pub region: Option<String>,
+    /// StartExecution or the API.
+    pub launch_via: LaunchVia,
+    /// `GetExecutionHistory` page sizes.
+    pub pages: PageSizes,
+    /// DynamoDB Query page size (`None`: DynamoDB's 1 MB pages).
+    pub rows_page_size: Option<i32>,
+}
+
+/// How long a failed stack lookup is remembered before trying again.
+const RESOLVE_RETRY: Duration = Duration::from_secs(5);
+
+/// The saga on AWS.
+pub struct AwsBackend {
+    options: AwsOptions,
+    region: String,
+    sfn: aws_sdk_sfn::Client,
+    dynamodb: aws_sdk_dynamodb::Client,
+    cloudformation: aws_sdk_cloudformation::Client,
+    http: reqwest::Client,
+    limiter: Limiter,
+    calls: CallLog,
+    targets: tokio::sync::OnceCell<Targets>,
+    last_resolve_failure: Mutex<Option<(tokio::time::Instant, BackendError)>>,
+    definitions: Mutex<HashMap<String, Arc<Definition>>>,
+}
+
+impl std::fmt::Debug for AwsBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsBackend")
+            .field("region", &self.region)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// AWS SDK timestamps as chrono's.
+fn to_chrono(t: &aws_smithy_types::DateTime) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()).unwrap_or_default()
+}
+
+/// An AWS status string; statuses newer than this version (e.g. `PENDING_REDRIVE`)
+/// read as running, which is what they mean for a viewer.
+fn status_of(s: &str) -> ExecutionStatus {
+    s.parse().unwrap_or(ExecutionStatus::Running)
+}
+
+impl AwsBackend {
+    /// Loads the AWS configuration and builds the clients. Only a missing region fails
+    /// here; everything that needs the network is tried (and retried) on first use, so
+    /// the UI can start and show what is wrong.
+    pub async fn connect(options: AwsOptions) -> Result<Self, BackendError> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(Duration::from_secs(10))
+                    .operation_timeout(Duration::from_secs(30))
+                    .build(),
+            );
+        if let Some(p) = &options.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &options.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(e) = &options.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        let sdk = loader.load().await;
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .filter(|r| !r.trim().is_empty())
+            .ok_or_else(|| {
+                BackendError::Failed(
+                    "no AWS region: pass --region, set AWS_REGION, or set region in your profile"
+                        .into(),
+                )
+            })?;
+        let calls = CallLog::default();
+        let sfn = aws_sdk_sfn::Client::from_conf(
+            aws_sdk_sfn::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        );
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| BackendError::Failed(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            region,
+            sfn,
+            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
+            cloudformation: aws_sdk_cloudformation::Client::new(&sdk),
+            http,
+            limiter: Limiter::default(),
+            calls,
+            targets: tokio::sync::OnceCell::new(),
+            last_resolve_failure: Mutex::new(None),
+            definitions: Mutex::new(HashMap::new()),
+            options,
+        })
+    }
+
+    /// Every Step Functions request sent so far (retries included), for rate checks.
+    pub fn call_log(&self) -> &CallLog {
+        &self.calls
+    }
+
+    /// The resources, from the flags or the stack's outputs (looked up once).
+    pub async fn targets(&self) -> Result<&Targets, BackendError> {
+        if let Some(t) = self.targets.get() {
+            return Ok(t);
+        }
+        if let Some((at, err)) = &*self
+            .last_resolve_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            && at.elapsed() < RESOLVE_RETRY
+        {
+            return Err(err.clone());
+        }
+        let result = self
+            .targets
+            .get_or_try_init(|| async {
+                let o = &self.options;
+                let outputs = match &o.stack {
+                    Some(stack) => stack::outputs_of(&self.cloudformation, stack).await?,
+                    None => HashMap::new(),
+                };
+                stack::targets_from(
+                    o.stack.as_deref(),
+                    &outputs,
+                    o.state_machine_arn.as_deref(),
+                    o.table.as_deref(),
+                    o.api_url.as_deref(),
+                )
+            })
+            .await;
+        if let Err(e) = &result {
+            *self
+                .last_resolve_failure
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) =
+                Some((tokio::time::Instant::now(), e.clone()));
+        }
+        result
+    }
+
+    /// Runs one Step Functions call inside its quota, turning failures into one line.
+    async fn call<T, E, F>(&self, api: Api, request: F) -> Result<T, BackendError>
+    where
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        self.limiter.acquire(api).await;
+        match request.await {
+            Ok(v) => {
+                self.limiter.succeeded(api);
+                Ok(v)
+            }
+            Err(e) => {
+                let f = failure::from_sdk(api.name(), &e);
+                if f.problem == failure::Problem::Throttled {
+                    self.limiter.throttled(api);
+                }
+                Err(BackendError::Failed(f.line))
+            }
+        }
+    }
+
+    fn table(&self, targets: &Targets) -> DynamoTable {
+        DynamoTable::new(self.dynamodb.clone(), &targets.table_name)
+            .with_page_size(self.options.rows_page_size)
+    }
+
+    async fn start_via_api(&self, launch: &Launch, url: &str) -> Result<String, BackendError> {
+        let rate = launch.cancel_failure_rate.to_string();
+        let response = self
+            .http
+            .get(url)
+            .query(&[
+                ("runType", launch.run_type.as_str()),
+                ("tripID", launch.trip_id.as_str()),
+                ("cancelFailureRate", rate.as_str()),
+            ])
+            .send()
+            .await
+            .map_err(|e| {
+                BackendError::Failed(format!(
+                    "API {url}: {} ({e})",
+                    failure::advice(failure::Problem::Unreachable)
+                ))
+            })?;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        if !status.is_success() {
+            let message = json["message"].as_str().unwrap_or(body.as_str());
+            return Err(BackendError::Failed(format!(
+                "API {url} answered {status}: {message}"
+            )));
+        }
+        json["executionArn"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| {
+                BackendError::Failed(format!(
+                    "API {url} answered without an executionArn: {}",
+                    body.chars().take(200).collect::<String>()
+                ))
+            })
+    }
+
+    async fn load_definition(
+        &self,
+        execution_arn: Option<&str>,
+    ) -> Result<Arc<Definition>, BackendError> {
+        let key = execution_arn.unwrap_or("").to_string();
+        if let Some(d) = self
+            .definitions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(d.clone());
+        }
+        let text = match execution_arn {
+            Some(arn) => {
+                self.call(
+                    Api::DescribeStateMachineForExecution,
+                    self.sfn
+                        .describe_state_machine_for_execution()
+                        .execution_arn(arn)
+                        .send(),
+                )
+                .await?
+                .definition
+            }
+            None => {
+                let arn = self.targets().await?.state_machine_arn.clone();
+                self.call(
+                    Api::DescribeStateMachine,
+                    self.sfn
+                        .describe_state_machine()
+                        .state_machine_arn(arn)
+                        .send(),
+                )
+                .await?
+                .definition
+            }
+        };
+        let definition = Arc::new(load_definition(&text).map_err(|e| {
+            BackendError::Failed(format!(
+                "the state machine's definition cannot be read: {e}"
+            ))
+        })?);
+        self.definitions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, definition.clone());
+        Ok(definition)
+    }
+}
+
+/// One execution's history, page by page, in AWS's own JSON.
+struct ExecutionPages<'a> {
+    backend: &'a AwsBackend,
+    arn: &'a str,
+}
+
+impl PageSource for ExecutionPages<'_> {
+    fn page(
+        &self,
+        token: Option<String>,
+        reverse: bool,
+        max: i32,
+    ) -> BoxFuture<'_, Result<Page, BackendError>> {
+        Box::pin(async move {
+            let raw = RawBody::default();
+            self.backend
+                .call(
+                    Api::GetExecutionHistory,
+                    self.backend
+                        .sfn
+                        .get_execution_history()
+                        .execution_arn(self.arn)
+                        .max_results(max)
+                        .reverse_order(reverse)
+                        .include_execution_data(true)
+                        .set_next_token(token)
+                        .customize()
+                        .interceptor(raw.clone())
+                        .send(),
+                )
+                .await?;
+            let body = raw.take().ok_or_else(|| {
+                BackendError::Failed("GetExecutionHistory: the answer had no body".into())
+            })?;
+            serde_json::from_slice::<Page>(&body).map_err(|e| {
+                BackendError::Failed(format!("GetExecutionHistory: unreadable answer: {e}"))
+            })
+        })
+    }
+}
+
+fn table_failure(e: saga_lambdas::TableError) -> BackendError {
+    let text = e.to_string();
+    let problem = failure::classify_text(None, &text);
+    let last = text.rsplit(": ").next().unwrap_or(&text);
+    BackendError::Failed(format!("Query: {} ({last})", failure::advice(problem)))
+}
+
+impl SagaBackend for AwsBackend {
+    fn info(&self) -> BackendInfo {
+        let arn = self
+            .targets
+            .get()
+            .map(|t| t.state_machine_arn.clone())
+            .or_else(|| self.options.state_machine_arn.clone())
+            .unwrap_or_default();
+        let name = arn
+            .rsplit(':')
+            .next()
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .or_else(|| self.options.stack.clone())
+            .unwrap_or_else(|| "state machine".into());
+        BackendInfo {
+            kind: BackendKind::Aws {
+                region: self.region.clone(),
+            },
+            state_machine_name: name,
+            state_machine_arn: arn,
+        }
+    }
+
+    fn definition<'a>(
+        &'a self,
+        execution_arn: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Arc<Definition>, BackendError>> {
+        Box::pin(self.load_definition(execution_arn))
+    }
+
+    fn start(&self, launch: Launch) -> BoxFuture<'_, Result<String, BackendError>> {
+        Box::pin(async move {
+            let targets = self.targets().await?;
+            match self.options.launch_via {
+                LaunchVia::Api => {
+                    let url = targets.api_url.as_deref().ok_or_else(|| {
+                        BackendError::Failed(
+                            "--launch-via api needs the API URL: pass --api-url or a --stack with an ApiUrl output".into(),
+                        )
+                    })?;
+                    self.start_via_api(&launch, url).await
+                }
+                LaunchVia::StartExecution => {
+                    let input = TripRequest::example(
+                        &launch.trip_id,
+                        launch.run_type,
+                        launch.cancel_failure_rate,
+                    )
+                    .to_input()
+                    .to_string();
+                    let name = saga_lambdas::trip::execution_name(&launch.trip_id);
+                    let out = self
+                        .call(
+                            Api::StartExecution,
+                            self.sfn
+                                .start_execution()
+                                .state_machine_arn(&targets.state_machine_arn)
+                                .name(name)
+                                .input(input)
+                                .send(),
+                        )
+                        .await?;
+                    Ok(out.execution_arn)
+                }
+            }
+        })
+    }
+
+    fn history_since<'a>(
+        &'a self,
+        execution_arn: &'a str,
+        after_id: u64,
+    ) -> BoxFuture<'a, Result<Vec<HistoryEvent>, BackendError>> {
+        Box::pin(async move {
+            let pages = ExecutionPages {
+                backend: self,
+                arn: execution_arn,
+            };
+            history::events_after(&pages, after_id, self.options.pages).await
+        })
+    }
+
+    fn describe<'a>(
+        &'a self,
+        execution_arn: &'a str,
+    ) -> BoxFuture<'a, Result<ExecutionSummary, BackendError>> {
+        Box::pin(async move {
+            let d = self
+                .call(
+                    Api::DescribeExecution,
+                    self.sfn
+                        .describe_execution()
+                        .execution_arn(execution_arn)
+                        .send(),
+                )
+                .await?;
+            let (run_type, trip_id) =
+                ExecutionSummary::labels_from_input(d.input().unwrap_or_default());
+            Ok(ExecutionSummary {
+                execution_arn: d.execution_arn().to_string(),
+                name: d.name().unwrap_or_default().to_string(),
+                status: status_of(d.status().as_str()),
+                start_date: to_chrono(d.start_date()),
+                stop_date: d.stop_date().map(to_chrono),
+                run_type,
+                trip_id,
+                error: d.error().map(str::to_string),
+                cause: d.cause().map(str::to_string),
+                output: d.output().map(str::to_string),
+            })
+        })
+    }
+
+    fn list_executions(
+        &self,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, BackendError>> {
+        Box::pin(async move {
+            let arn = self.targets().await?.state_machine_arn.clone();
+            let max = i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000);
+            let out = self
+                .call(
+                    Api::ListExecutions,
+                    self.sfn
+                        .list_executions()
+                        .state_machine_arn(arn)
+                        .max_results(max)
+                        .send(),
+                )
+                .await?;
+            Ok(out
+                .executions()
+                .iter()
+                .map(|e| ExecutionSummary {
+                    execution_arn: e.execution_arn().to_string(),
+                    name: e.name().to_string(),
+                    status: status_of(e.status().as_str()),
+                    start_date: to_chrono(e.start_date()),
+                    stop_date: e.stop_date().map(to_chrono),
+                    run_type: None,
+                    trip_id: None,
+                    error: None,
+                    cause: None,
+                    output: None,
+                })
+                .collect())
+        })
+    }
+
+    fn rows<'a>(&'a self, trip_id: &'a str) -> BoxFuture<'a, Result<Vec<Item>, BackendError>> {
+        Box::pin(async move {
+            let targets = self.targets().await?;
+            self.table(targets)
+                .query_trip(trip_id)
+                .await
+                .map_err(table_failure)
+        })
+    }
+
+    fn stop<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            self.call(
+                Api::StopExecution,
+                self.sfn
+                    .stop_execution()
+                    .execution_arn(execution_arn)
+                    .error("sagaview.Stopped")
+                    .cause("stopped from sagaview")
+                    .send(),
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+}

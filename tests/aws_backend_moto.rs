@@ -1,0 +1,487 @@
+//! The AWS backend against a real peer: moto's Step Functions (executing the saga's ASL)
+//! and DynamoDB, reached through the same code a deployed stack is.
+
+// Each test holds moto's lock for its whole run (moto's Lambda mode is global), across
+// awaits on its own runtime; tests waiting for it block only their own thread.
+#![allow(clippy::await_holding_lock)]
+
+mod support;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use saga_lambdas::dynamo::DynamoTable;
+use saga_lambdas::{FixedChance, RunType, Step, TripRequest};
+use sagaview::backend::aws::history::PageSizes;
+use sagaview::backend::aws::quota::Api;
+use sagaview::backend::aws::{AwsBackend, AwsOptions, LaunchVia};
+use sagaview::backend::{Launch, SagaBackend};
+use sagaview::engine::ExecutionStatus;
+use sagaview::headless::run_once;
+use sagaview::tui::{App, Msg, TuiOptions, demo, runner};
+use sagaview::view::StateStatus;
+use support::moto::{self, Lambdas, SagaStack};
+
+fn options_for(stack: &SagaStack, endpoint: &str) -> AwsOptions {
+    AwsOptions {
+        stack: Some(stack.stack_name.clone()),
+        endpoint_url: Some(endpoint.to_string()),
+        region: Some(stack.region.clone()),
+        ..AwsOptions::default()
+    }
+}
+
+async fn backend(options: AwsOptions) -> AwsBackend {
+    // SAFETY: set before any client reads the environment; every test sets the same values.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    }
+    AwsBackend::connect(options).await.expect("connect")
+}
+
+fn sagaview() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sagaview"));
+    moto::aws_env(&mut cmd);
+    cmd
+}
+
+fn types(events: &[serde_json::Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// `run --aws --stack` through small pages: the streamed history is moto's own, event
+/// for event, and it really was read a few events at a time.
+#[test]
+fn run_streams_motos_history_through_small_pages() {
+    let _turn = moto::moto_lock();
+    let stack = moto::create_stack(Lambdas::Echo, None);
+    let proxy = moto::PagingProxy::start();
+    let out = sagaview()
+        .args(["run", "--aws", "--stack", &stack.stack_name])
+        .args(["--endpoint-url", &proxy.url, "--history-page-size", "3"])
+        .args(["--trip-id", "paged-trip", "--json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "SUCCEEDED");
+    let ours = report["events"].as_array().unwrap().clone();
+    let arn = report["executionArn"].as_str().unwrap();
+    let theirs = moto::motos_history(arn);
+    assert_eq!(types(&ours), types(&theirs));
+    assert!(ours.len() > 20, "{} events", ours.len());
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert_eq!(a["id"], b["id"]);
+        assert_eq!(a["previousEventId"], b["previousEventId"]);
+        let details = |e: &serde_json::Value| {
+            e.as_object()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| k.ends_with("EventDetails"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(details(a), details(b), "event {}", a["id"]);
+        let ms = chrono::DateTime::parse_from_rfc3339(a["timestamp"].as_str().unwrap())
+            .unwrap()
+            .timestamp_millis();
+        let theirs_ms = (b["timestamp"].as_f64().unwrap() * 1000.0).round() as i64;
+        assert_eq!(ms, theirs_ms, "event {}", a["id"]);
+    }
+    let entered: Vec<_> = ours
+        .iter()
+        .filter_map(|e| e["stateEnteredEventDetails"]["name"].as_str())
+        .collect();
+    assert_eq!(
+        entered,
+        [
+            "ReserveHotel",
+            "ReserveFlight",
+            "TakePayment",
+            "ConfirmHotelBooking",
+            "ConfirmFlight",
+            "We have made your booking!"
+        ]
+    );
+    let stats = proxy.stats();
+    let pages = stats["calls"]["AWSStepFunctions.GetExecutionHistory"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        pages as usize >= ours.len() / 3,
+        "{pages} history pages for {} events",
+        ours.len()
+    );
+}
+
+/// Polls after the first read ask for the newest events only: through the paging proxy
+/// (which honours reverseOrder as AWS does), re-reading a 30-event history costs one
+/// small page, not the whole history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn later_polls_transfer_only_new_events() {
+    let _turn = moto::moto_lock();
+    let stack = moto::create_stack(Lambdas::Echo, None);
+    let proxy = moto::PagingProxy::start();
+    let mut options = options_for(&stack, &proxy.url);
+    options.pages = PageSizes { full: 4, tail: 4 };
+    let b = backend(options).await;
+    let report = run_once(
+        &b,
+        Launch {
+            run_type: RunType::Success,
+            trip_id: "tail-trip".into(),
+            cancel_failure_rate: 0.0,
+        },
+        Duration::from_millis(200),
+    )
+    .await
+    .unwrap();
+    let all = b
+        .history_since(&report.summary.execution_arn, 0)
+        .await
+        .unwrap();
+    assert_eq!(all, report.events);
+    let before = proxy.stats()["historyEventsServed"].as_u64().unwrap();
+    let last = all.last().unwrap().id;
+    let tail = b
+        .history_since(&report.summary.execution_arn, last - 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        tail.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [last - 1, last]
+    );
+    let served = proxy.stats()["historyEventsServed"].as_u64().unwrap() - before;
+    assert!(served <= 4, "{served} events transferred for 2 new ones");
+}
+
+/// With every Lambda failing, moto runs the saga's error path: ReserveHotel is caught,
+/// CancelHotelReservation is retried three times, and the execution fails; the same
+/// reducer and verdict as the embedded run say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_lambdas_run_the_compensation_and_its_retries() {
+    let _turn = moto::moto_lock();
+    let stack = moto::create_stack(Lambdas::Fail, None);
+    let b = backend(options_for(&stack, &moto::moto_url())).await;
+    let report = run_once(
+        &b,
+        Launch {
+            run_type: RunType::Success,
+            trip_id: "failing-trip".into(),
+            cancel_failure_rate: 0.0,
+        },
+        Duration::from_millis(300),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.summary.status, ExecutionStatus::Failed);
+    let failed_in = |state: &str| {
+        let mut current = String::new();
+        let mut n = 0;
+        for e in &report.events {
+            if let Some(sagaview::history::EventDetails::StateEntered(d)) = &e.details {
+                current = d.name.clone();
+            }
+            if current == state && e.event_type == sagaview::history::EventType::TaskFailed {
+                n += 1;
+            }
+        }
+        n
+    };
+    assert_eq!(failed_in("ReserveHotel"), 1);
+    assert_eq!(
+        failed_in("CancelHotelReservation"),
+        4,
+        "1 attempt + 3 retries"
+    );
+    assert_eq!(
+        report.events.last().unwrap().event_type,
+        sagaview::history::EventType::ExecutionFailed
+    );
+    let definition = b
+        .definition(Some(&report.summary.execution_arn))
+        .await
+        .unwrap();
+    let mut view = sagaview::view::ExecutionView::new(Some(&definition));
+    view.apply(&report.events);
+    assert_eq!(view.status_of("ReserveHotel"), StateStatus::Caught);
+    assert_eq!(
+        view.status_of("CancelHotelReservation"),
+        StateStatus::Failed
+    );
+    let verdict = report.verdict.expect("a verdict");
+    assert!(!verdict.text.is_empty());
+}
+
+/// Rows the saga's handlers write into moto's DynamoDB come back through the backend,
+/// across Query pages, and in `run --aws` output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_in_motos_table_appear() {
+    let _turn = moto::moto_lock();
+    let stack = moto::create_stack(Lambdas::Echo, None);
+    let mut options = options_for(&stack, &moto::moto_url());
+    options.rows_page_size = Some(1);
+    let b = backend(options).await;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(stack.region.clone()))
+        .endpoint_url(moto::moto_url())
+        .load()
+        .await;
+    let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table_name);
+    let trip = "rows-trip";
+    let input = TripRequest::example(trip, RunType::Success, 0.0).to_input();
+    for step in [Step::ReserveHotel, Step::ReserveFlight, Step::TakePayment] {
+        saga_lambdas::handle(step, &table, &FixedChance(0.0), &input)
+            .await
+            .unwrap();
+    }
+    saga_lambdas::handle(Step::ConfirmHotel, &table, &FixedChance(0.0), &input)
+        .await
+        .unwrap();
+    let rows = b.rows(trip).await.unwrap();
+    let summary: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            let s = |k: &str| match r.get(k) {
+                Some(saga_lambdas::AttrValue::S(s)) => s.clone(),
+                _ => String::new(),
+            };
+            (s("type"), s("transaction_status"))
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("Flight".to_string(), "pending".to_string()),
+            ("Hotel".to_string(), "confirmed".to_string()),
+            ("Payment".to_string(), "confirmed".to_string()),
+        ]
+    );
+    let out = sagaview()
+        .args(["run", "--aws", "--stack", &stack.stack_name])
+        .args(["--endpoint-url", &moto::moto_url(), "--rows-page-size", "1"])
+        .args(["--trip-id", trip, "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rows"].as_array().unwrap().len(), 3);
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+/// Runs the real UI loop on `backend`, drawn into a 120x40 `TestBackend`, typing
+/// `script` (wait in ms, then key); the script must end with `q`.
+async fn session(
+    backend: Arc<AwsBackend>,
+    trip_id: &str,
+    script: Vec<(u64, char)>,
+) -> (App, Terminal<TestBackend>) {
+    let options = TuiOptions {
+        trip_id: trip_id.into(),
+        cancel_failure_rate: 0.0,
+        ..demo::options(true)
+    };
+    let app = App::new(backend.info(), &options);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let driver = {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            for (wait_ms, c) in script {
+                tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+                tx.send(key(c)).unwrap();
+            }
+        })
+    };
+    let app = tokio::time::timeout(
+        Duration::from_secs(60),
+        runner::run_loop(&mut terminal, app, backend, tx, rx),
+    )
+    .await
+    .expect("the loop ends on q")
+    .unwrap();
+    driver.await.unwrap();
+    (app, terminal)
+}
+
+/// The terminal UI on the AWS backend pointed at moto: `1` launches, the loop polls
+/// moto until the execution ends, the graph and the header show it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ui_drives_and_watches_moto() {
+    let _turn = moto::moto_lock();
+    let stack = moto::create_stack(Lambdas::Echo, None);
+    let b = Arc::new(backend(options_for(&stack, &moto::moto_url())).await);
+    let (app, terminal) = session(b, "ui-trip", vec![(500, '1'), (4_000, 'q')]).await;
+    let e = app.selected_execution().expect("the launched execution");
+    assert_eq!(e.status(), ExecutionStatus::Succeeded);
+    assert_eq!(e.view.status_of("ConfirmFlight"), StateStatus::Succeeded);
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("aws us-east-1"), "{screen}");
+    assert!(screen.contains("ExecutionSucceeded"), "{screen}");
+}
+
+/// Ten executions running at once, watched by the UI for several seconds: every Step
+/// Functions call it sent is counted, and no one-second window holds more calls to an
+/// API than AWS refills per second (so AWS's buckets never empty).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_running_executions_stay_inside_the_quotas() {
+    let _turn = moto::moto_lock();
+    let wait = std::env::temp_dir().join(format!("sagaview-wait-{}.asl.json", std::process::id()));
+    std::fs::write(
+        &wait,
+        r#"{"StartAt":"Hold","States":{"Hold":{"Type":"Wait","Seconds":8,"Next":"Done"},"Done":{"Type":"Succeed"}}}"#,
+    )
+    .unwrap();
+    let stack = moto::create_stack(Lambdas::Echo, Some(wait.to_str().unwrap()));
+    let b = Arc::new(backend(options_for(&stack, &moto::moto_url())).await);
+    let mut script: Vec<(u64, char)> = (0..10).map(|_| (50, '1')).collect();
+    script.push((6_000, 'q'));
+    let (app, _) = session(b.clone(), "quota-trip", script).await;
+    let running = app
+        .executions
+        .iter()
+        .filter(|e| e.status() == ExecutionStatus::Running)
+        .count();
+    assert_eq!(running, 10, "all ten still running when the UI quit");
+    let calls = b.call_log().snapshot();
+    let count = |op: &str| calls.iter().filter(|c| c.operation == op).count();
+    assert_eq!(count("StartExecution"), 10);
+    assert!(
+        count("GetExecutionHistory") >= 20,
+        "the UI kept polling: {} history calls",
+        count("GetExecutionHistory")
+    );
+    for api in Api::ALL {
+        let times: Vec<_> = calls
+            .iter()
+            .filter(|c| c.operation == api.name())
+            .map(|c| c.at)
+            .collect();
+        let limit = api.aws_quota().per_second;
+        for (i, t) in times.iter().enumerate() {
+            let in_window = times[i..]
+                .iter()
+                .take_while(|u| u.duration_since(*t) < Duration::from_secs(1))
+                .count();
+            assert!(
+                in_window as f64 <= limit,
+                "{}: {in_window} calls within one second (AWS refills {limit}/s)",
+                api.name()
+            );
+        }
+    }
+    let _ = std::fs::remove_file(wait);
+}
+
+/// `--launch-via api`: a GET on the API URL reaches the real start-saga handler, which
+/// starts the execution in moto; the run then watches it like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launching_through_the_api_starts_the_saga() {
+    let _turn = moto::moto_lock();
+    let stack = moto::create_stack(Lambdas::Echo, None);
+    let api = support::starter::serve(&stack).await;
+    let mut options = options_for(&stack, &moto::moto_url());
+    options.launch_via = LaunchVia::Api;
+    options.api_url = Some(api.clone());
+    let b = backend(options).await;
+    let report = run_once(
+        &b,
+        Launch {
+            run_type: RunType::FailPayment,
+            trip_id: "api-trip".into(),
+            cancel_failure_rate: 0.0,
+        },
+        Duration::from_millis(300),
+    )
+    .await
+    .unwrap();
+    let started = report
+        .events
+        .iter()
+        .find_map(|e| match &e.details {
+            Some(sagaview::history::EventDetails::ExecutionStarted(d)) => Some(d.input.clone()),
+            _ => None,
+        })
+        .expect("ExecutionStarted");
+    let input: serde_json::Value = serde_json::from_str(&started).unwrap();
+    assert_eq!(input["run_type"], "failPayment");
+    assert_eq!(input["trip_id"], "api-trip");
+    assert!(
+        report.summary.execution_arn.contains(
+            &stack
+                .state_machine_arn
+                .replace(":stateMachine:", ":execution:")
+        )
+    );
+}
+
+/// What goes wrong is said in one line with what to do, and `run` exits 1 (2 for flags
+/// that cannot name a saga).
+#[test]
+fn connection_problems_are_one_clear_line() {
+    let line = |args: &[&str], env: &[(&str, &str)], drop_credentials: bool| {
+        let mut cmd = sagaview();
+        cmd.args(["run", "--aws"]).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        if drop_credentials {
+            cmd.env_remove("AWS_ACCESS_KEY_ID")
+                .env_remove("AWS_SECRET_ACCESS_KEY")
+                .env("AWS_EC2_METADATA_DISABLED", "true");
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        (out.status.code(), err)
+    };
+    let (code, err) = line(
+        &["--stack", "saga", "--endpoint-url", "http://127.0.0.1:9"],
+        &[],
+        false,
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("cannot reach the endpoint"), "{err}");
+    let (code, err) = line(
+        &[
+            "--stack",
+            "no-such-stack",
+            "--endpoint-url",
+            &moto::moto_url(),
+        ],
+        &[],
+        false,
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("stack no-such-stack not found"), "{err}");
+    let (code, err) = line(
+        &["--stack", "saga", "--endpoint-url", &moto::moto_url()],
+        &[],
+        true,
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no AWS credentials found"), "{err}");
+    let (code, err) = line(&["--stack", "saga"], &[("AWS_REGION", "")], false);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no AWS region"), "{err}");
+    let (code, err) = line(&["--table", "t"], &[], false);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--aws needs --stack"), "{err}");
+}

@@ -1,0 +1,172 @@
+//! Shared set-up for the tests that run sagaview's AWS backend against the moto server
+//! `scripts/test` starts: the saga's resources created in moto by
+//! `scripts/moto/saga_stack.py`, and `scripts/moto/paging_proxy.py` in front of moto
+//! where paging must be exercised (moto itself ignores GetExecutionHistory paging).
+
+#![allow(dead_code)]
+
+use serde::Deserialize;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// The moto server's URL: a missing server is a failure, never a skip.
+pub fn moto_url() -> String {
+    std::env::var("MOTO_URL").expect(
+        "MOTO_URL is not set: these tests talk to a moto server; run scripts/test, which starts one",
+    )
+}
+
+/// The Python that has boto3 (the test venv `scripts/test` builds).
+pub fn python() -> String {
+    std::env::var("SAGAVIEW_TEST_PYTHON").expect(
+        "SAGAVIEW_TEST_PYTHON is not set: run scripts/test, which builds the venv with boto3",
+    )
+}
+
+fn script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts/moto")
+        .join(name)
+}
+
+/// What `saga_stack.py` created.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SagaStack {
+    /// Region.
+    pub region: String,
+    /// CloudFormation stack with the SAM outputs.
+    pub stack_name: String,
+    /// The state machine.
+    pub state_machine_arn: String,
+    /// The table.
+    pub table_name: String,
+}
+
+/// How moto's Lambda functions behave.
+#[derive(Debug, Clone, Copy)]
+pub enum Lambdas {
+    /// Every task returns its input.
+    Echo,
+    /// Every task fails.
+    Fail,
+}
+
+/// Creates the saga (or `definition`) in moto, switching moto's Lambda mode first.
+pub fn create_stack(lambdas: Lambdas, definition: Option<&str>) -> SagaStack {
+    let mode = match lambdas {
+        Lambdas::Echo => "echo",
+        Lambdas::Fail => "fail",
+    };
+    let mut cmd = Command::new(python());
+    cmd.arg(script("saga_stack.py"))
+        .args(["--endpoint", &moto_url(), "--lambda-mode", mode]);
+    if let Some(d) = definition {
+        cmd.args(["--definition", d]);
+    }
+    let out = cmd.output().expect("run saga_stack.py");
+    assert!(
+        out.status.success(),
+        "saga_stack.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "saga_stack.py printed {:?}: {e}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+/// The paging proxy in front of moto; stopped when dropped.
+pub struct PagingProxy {
+    child: Child,
+    /// Its URL.
+    pub url: String,
+}
+
+impl PagingProxy {
+    /// Starts the proxy on a free port.
+    pub fn start() -> Self {
+        let mut child = Command::new(python())
+            .arg(script("paging_proxy.py"))
+            .args(["--upstream", &moto_url(), "--port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start paging_proxy.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the proxy's address");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected proxy banner {line:?}"))
+            .to_string();
+        Self { child, url }
+    }
+
+    /// `{"calls": {target: n}, "historyEventsServed": n}`.
+    pub fn stats(&self) -> serde_json::Value {
+        let body = std::process::Command::new(python())
+            .args([
+                "-c",
+                "import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1]).read().decode())",
+                &format!("{}/_proxy/stats", self.url),
+            ])
+            .output()
+            .expect("read proxy stats");
+        serde_json::from_slice(&body.stdout).expect("stats JSON")
+    }
+}
+
+impl Drop for PagingProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// moto's own GetExecutionHistory answer for `arn`, as raw JSON events.
+pub fn motos_history(arn: &str) -> Vec<serde_json::Value> {
+    let code = r#"
+import json, sys, urllib.request
+req = urllib.request.Request(sys.argv[1], data=json.dumps({"executionArn": sys.argv[2]}).encode(),
+    headers={"X-Amz-Target": "AWSStepFunctions.GetExecutionHistory",
+             "Content-Type": "application/x-amz-json-1.0",
+             "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=0"})
+print(urllib.request.urlopen(req).read().decode())
+"#;
+    let out = Command::new(python())
+        .args(["-c", code, &moto_url(), arn])
+        .output()
+        .expect("ask moto for the history");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("history JSON");
+    v["events"].as_array().expect("events").clone()
+}
+
+/// moto's configuration is global: tests that switch its Lambda mode take turns.
+pub fn moto_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Environment for a `sagaview` child process talking to moto.
+pub fn aws_env(cmd: &mut Command) -> &mut Command {
+    cmd.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent/sagaview-test-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/sagaview-test-credentials",
+        )
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+}
