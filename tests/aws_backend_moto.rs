@@ -485,3 +485,22 @@ fn connection_problems_are_one_clear_line() {
     assert_eq!(code, Some(2));
     assert!(err.contains("--aws needs --stack"), "{err}");
 }
+
+/// An unreachable endpoint is a line in the header, not the end of the UI: the loop keeps
+/// running (and asking again) until the user quits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ui_survives_an_unreachable_endpoint() {
+    let b = Arc::new(
+        backend(AwsOptions {
+            stack: Some("saga".into()),
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            region: Some("us-east-1".into()),
+            ..AwsOptions::default()
+        })
+        .await,
+    );
+    let (app, terminal) = session(b, "offline-trip", vec![(1_500, '1'), (1_500, 'q')]).await;
+    assert!(app.executions.is_empty());
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("cannot reach the endpoint"), "{screen}");
+}
