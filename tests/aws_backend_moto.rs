@@ -369,6 +369,9 @@ async fn ten_running_executions_stay_inside_the_quotas() {
         count("GetExecutionHistory")
     );
     for api in Api::ALL {
+        eprintln!("{}: {} calls", api.name(), count(api.name()));
+    }
+    for api in Api::ALL {
         let times: Vec<_> = calls
             .iter()
             .filter(|c| c.operation == api.name())
@@ -387,6 +390,19 @@ async fn ten_running_executions_stay_inside_the_quotas() {
             );
         }
     }
+    // `s` on a running one: StopExecution, and the history ends ABORTED.
+    let victim = app.executions[0].arn.clone();
+    b.stop(&victim).await.unwrap();
+    assert_eq!(
+        b.describe(&victim).await.unwrap().status,
+        ExecutionStatus::Aborted
+    );
+    let listed = b.list_executions(50).await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|e| e.execution_arn == victim && e.status == ExecutionStatus::Aborted)
+    );
     let _ = std::fs::remove_file(wait);
 }
 
