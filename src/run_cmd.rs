@@ -110,18 +110,62 @@ fn parse_run_type(s: &str) -> Result<RunType, String> {
     s.parse::<RunType>().map_err(|e| e.to_string())
 }
 
+/// Why a command stopped early: the message for stderr and the exit status.
+struct Exit {
+    code: u8,
+    message: String,
+}
+
+impl Exit {
+    /// Input that cannot be used (exit status 2).
+    fn usage(message: impl std::fmt::Display) -> Self {
+        Self {
+            code: 2,
+            message: message.to_string(),
+        }
+    }
+
+    /// Something failed while running (exit status 1).
+    fn failed(message: impl std::fmt::Display) -> Self {
+        Self {
+            code: 1,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Prints the error, if any, and turns the outcome into the process exit status.
+fn finish(outcome: Result<ExitCode, Exit>) -> ExitCode {
+    outcome.unwrap_or_else(|e| {
+        eprintln!("error: {}", e.message);
+        ExitCode::from(e.code)
+    })
+}
+
+fn multi_thread_runtime() -> Result<tokio::runtime::Runtime, Exit> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| Exit::usage(format!("cannot start the async runtime: {e}")))
+}
+
+fn launch_of(args: &RunArgs) -> Launch {
+    Launch {
+        run_type: args.run_type,
+        trip_id: args.saga.trip_id_or_random(),
+        cancel_failure_rate: args.saga.cancel_failure_rate,
+    }
+}
+
 /// Runs one saga headless; see [`RunArgs`] for the exit status.
 pub fn run(args: RunArgs) -> ExitCode {
-    if args.aws.aws {
-        return run_aws(args);
-    }
-    let store = match args.saga.open_store() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    finish(if args.aws.aws {
+        run_aws(&args)
+    } else {
+        run_embedded(&args)
+    })
+}
+
+fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
+    let store = args.saga.open_store().map_err(Exit::usage)?;
     for arn in store.recovered_on_open() {
         eprintln!("note: {arn} was still running when its process exited; marked ABORTED");
     }
@@ -132,15 +176,9 @@ pub fn run(args: RunArgs) -> ExitCode {
             .enable_all()
             .start_paused(true)
             .build()
+            .map_err(|e| Exit::usage(format!("cannot start the async runtime: {e}")))?
     } else {
-        tokio::runtime::Runtime::new()
-    };
-    let runtime = match runtime {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
+        multi_thread_runtime()?
     };
     let options = EmbeddedOptions {
         seed: args.saga.seed,
@@ -148,11 +186,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         instant: args.instant,
         task_latency: None,
     };
-    let launch = Launch {
-        run_type: args.run_type,
-        trip_id: args.saga.trip_id_or_random(),
-        cancel_failure_rate: args.saga.cancel_failure_rate,
-    };
+    let launch = launch_of(args);
     // The backend is built inside the runtime so its clock reads the runtime's time.
     let report = runtime.block_on(async {
         let backend = EmbeddedBackend::new(store, options)?;
@@ -167,30 +201,15 @@ pub fn run(args: RunArgs) -> ExitCode {
 }
 
 /// `sagaview run --aws`: the same run and report against a deployed stack.
-fn run_aws(args: RunArgs) -> ExitCode {
+fn run_aws(args: &RunArgs) -> Result<ExitCode, Exit> {
     if args.saga.db.is_some() || args.saga.seed.is_some() {
-        eprintln!("error: --db and --seed apply to the embedded runtime, not to --aws");
-        return ExitCode::from(2);
+        return Err(Exit::usage(
+            "--db and --seed apply to the embedded runtime, not to --aws",
+        ));
     }
-    let options = match args.aws.options() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let launch = Launch {
-        run_type: args.run_type,
-        trip_id: args.saga.trip_id_or_random(),
-        cancel_failure_rate: args.saga.cancel_failure_rate,
-    };
+    let options = args.aws.options().map_err(Exit::usage)?;
+    let runtime = multi_thread_runtime()?;
+    let launch = launch_of(args);
     let report = runtime.block_on(async {
         let backend = AwsBackend::connect(options).await?;
         run_once(
@@ -206,14 +225,8 @@ fn run_aws(args: RunArgs) -> ExitCode {
 fn print_report(
     report: Result<sagaview::headless::RunReport, sagaview::backend::BackendError>,
     json: bool,
-) -> ExitCode {
-    let report = match report {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
+) -> Result<ExitCode, Exit> {
+    let report = report.map_err(Exit::failed)?;
     let mut out = std::io::stdout().lock();
     let written = if json {
         serde_json::to_writer_pretty(&mut out, &to_json(&report))
@@ -222,11 +235,8 @@ fn print_report(
     } else {
         write_trace(&mut out, &report)
     };
-    if let Err(e) = written {
-        eprintln!("error: cannot write the report: {e}");
-        return ExitCode::from(1);
-    }
-    ExitCode::from(report.exit_code())
+    written.map_err(|e| Exit::failed(format!("cannot write the report: {e}")))?;
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 /// Where logs go when `--log-file` is not given: beside the database, or the temp dir.
@@ -243,97 +253,52 @@ fn default_log_file(saga: &SagaArgs) -> PathBuf {
         .join("sagaview.log")
 }
 
-/// The terminal UI on the embedded backend (the default command).
+/// The terminal UI (the default command): on the embedded backend, or on AWS with `--aws`.
 pub fn tui(
     saga: SagaArgs,
     aws: AwsArgs,
     theme: sagaview::tui::Theme,
     log_file: Option<PathBuf>,
 ) -> ExitCode {
-    if aws.aws {
-        return tui_aws(saga, aws, theme, log_file);
-    }
-    let store = match saga.open_store() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let options = sagaview::tui::TuiOptions {
-        trip_id: saga.trip_id_or_random(),
-        run_type: RunType::Success,
-        cancel_failure_rate: saga.cancel_failure_rate,
-        speed: saga.speed,
-        theme,
-        log_file: Some(log_file.unwrap_or_else(|| default_log_file(&saga))),
-        no_color: sagaview::tui::no_color_from_env(),
-    };
-    let embedded = EmbeddedOptions {
-        seed: saga.seed,
-        speed: saga.speed,
-        instant: false,
-        task_latency: None,
-    };
-    let result = runtime.block_on(async {
-        let backend = EmbeddedBackend::new(store, embedded)?;
-        sagaview::tui::run(std::sync::Arc::new(backend), options).await
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
-    }
+    finish(tui_on(saga, aws, theme, log_file))
 }
 
-/// The terminal UI on a deployed stack.
-fn tui_aws(
+fn tui_on(
     saga: SagaArgs,
     aws: AwsArgs,
     theme: sagaview::tui::Theme,
     log_file: Option<PathBuf>,
-) -> ExitCode {
-    let options = match aws.options() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let tui_options = sagaview::tui::TuiOptions {
+) -> Result<ExitCode, Exit> {
+    let options = sagaview::tui::TuiOptions {
         trip_id: saga.trip_id_or_random(),
         run_type: RunType::Success,
         cancel_failure_rate: saga.cancel_failure_rate,
-        speed: 1.0,
+        // AWS waits are real: there is no speed to show.
+        speed: if aws.aws { 1.0 } else { saga.speed },
         theme,
-        log_file: Some(log_file.unwrap_or_else(|| std::env::temp_dir().join("sagaview.log"))),
+        log_file: Some(log_file.unwrap_or_else(|| default_log_file(&saga))),
         no_color: sagaview::tui::no_color_from_env(),
     };
-    let result = runtime.block_on(async {
-        let backend = AwsBackend::connect(options).await?;
-        sagaview::tui::run(std::sync::Arc::new(backend), tui_options).await
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
-    }
+    let result = if aws.aws {
+        let aws_options = aws.options().map_err(Exit::usage)?;
+        multi_thread_runtime()?.block_on(async {
+            let backend = AwsBackend::connect(aws_options).await?;
+            sagaview::tui::run(std::sync::Arc::new(backend), options).await
+        })
+    } else {
+        let store = saga.open_store().map_err(Exit::usage)?;
+        let embedded = EmbeddedOptions {
+            seed: saga.seed,
+            speed: saga.speed,
+            instant: false,
+            task_latency: None,
+        };
+        multi_thread_runtime()?.block_on(async {
+            let backend = EmbeddedBackend::new(store, embedded)?;
+            sagaview::tui::run(std::sync::Arc::new(backend), options).await
+        })
+    };
+    result
+        .map(|()| ExitCode::SUCCESS)
+        .map_err(|e| Exit::failed(format!("{e:#}")))
 }

@@ -11,7 +11,6 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use saga_lambdas::dynamo::DynamoTable;
@@ -22,7 +21,7 @@ use sagaview::backend::aws::{AwsBackend, AwsOptions, LaunchVia};
 use sagaview::backend::{Launch, SagaBackend};
 use sagaview::engine::ExecutionStatus;
 use sagaview::headless::run_once;
-use sagaview::tui::{App, Msg, TuiOptions, demo, runner};
+use sagaview::tui::App;
 use sagaview::view::StateStatus;
 use support::moto::{self, Lambdas, SagaStack};
 
@@ -282,43 +281,12 @@ async fn rows_in_motos_table_appear() {
     assert_eq!(report["rows"].as_array().unwrap().len(), 3);
 }
 
-fn key(c: char) -> Msg {
-    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
-}
-
-/// Runs the real UI loop on `backend`, drawn into a 120x40 `TestBackend`, typing
-/// `script` (wait in ms, then key); the script must end with `q`.
 async fn session(
     backend: Arc<AwsBackend>,
     trip_id: &str,
     script: Vec<(u64, char)>,
 ) -> (App, Terminal<TestBackend>) {
-    let options = TuiOptions {
-        trip_id: trip_id.into(),
-        cancel_failure_rate: 0.0,
-        ..demo::options(true)
-    };
-    let app = App::new(backend.info(), &options);
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let driver = {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            for (wait_ms, c) in script {
-                tokio::time::sleep(Duration::from_millis(wait_ms)).await;
-                tx.send(key(c)).unwrap();
-            }
-        })
-    };
-    let app = tokio::time::timeout(
-        Duration::from_secs(60),
-        runner::run_loop(&mut terminal, app, backend, tx, rx),
-    )
-    .await
-    .expect("the loop ends on q")
-    .unwrap();
-    driver.await.unwrap();
-    (app, terminal)
+    support::tui::session(backend, trip_id, script, 60).await
 }
 
 /// The terminal UI on the AWS backend pointed at moto: `1` launches, the loop polls

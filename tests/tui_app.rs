@@ -1,6 +1,8 @@
 //! The UI's state and update logic without a terminal: keys → commands, backend answers
 //! → state, and one whole session on the embedded backend through the real loop.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -409,8 +411,8 @@ fn minimum_size_is_80_by_24() {
     assert!(app.too_small());
 }
 
-/// Runs the real loop on a fresh embedded backend, drawn into a 120x40 `TestBackend`,
-/// typing `script` (wait in ms, then key); the script must end with `q`.
+/// Runs the real loop on a fresh embedded backend (speed 100×), drawn into a 120x40
+/// `TestBackend`, typing `script` (wait in ms, then key); the script must end with `q`.
 async fn embedded_session(
     seed: u64,
     trip_id: &str,
@@ -428,32 +430,7 @@ async fn embedded_session(
         )
         .unwrap(),
     );
-    let options = TuiOptions {
-        trip_id: trip_id.into(),
-        cancel_failure_rate: 0.0,
-        ..demo::options(true)
-    };
-    let app = App::new(backend.info(), &options);
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let driver = {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            for (wait_ms, c) in script {
-                tokio::time::sleep(Duration::from_millis(wait_ms)).await;
-                tx.send(key(c)).unwrap();
-            }
-        })
-    };
-    let app = tokio::time::timeout(
-        Duration::from_secs(timeout_secs),
-        runner::run_loop(&mut terminal, app, backend, tx, rx),
-    )
-    .await
-    .expect("the loop ends on q")
-    .unwrap();
-    driver.await.unwrap();
-    (app, terminal)
+    support::tui::session(backend, trip_id, script, timeout_secs).await
 }
 
 /// A whole session through the real loop, on the embedded backend, drawn into a

@@ -1,4 +1,5 @@
-//! Helpers shared by the tests that talk to a moto server.
+//! Helpers shared by the integration tests: moto fixtures and UI sessions.
 
 pub mod moto;
 pub mod starter;
+pub mod tui;

@@ -1,0 +1,52 @@
+//! One UI session through the real loop, drawn into a `TestBackend`, for any backend.
+
+#![allow(dead_code)]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use sagaview::backend::SagaBackend;
+use sagaview::tui::{App, Msg, TuiOptions, demo, runner};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A key press as the terminal would send it.
+pub fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+/// Runs the real loop on `backend` at 120x40 for trip `trip_id` (compensations never
+/// fail), typing `script` (wait in ms, then key); the script must end with `q`.
+pub async fn session(
+    backend: Arc<dyn SagaBackend>,
+    trip_id: &str,
+    script: Vec<(u64, char)>,
+    timeout_secs: u64,
+) -> (App, Terminal<TestBackend>) {
+    let options = TuiOptions {
+        trip_id: trip_id.into(),
+        cancel_failure_rate: 0.0,
+        ..demo::options(true)
+    };
+    let app = App::new(backend.info(), &options);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let driver = {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            for (wait_ms, c) in script {
+                tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+                tx.send(key(c)).expect("the loop is listening");
+            }
+        })
+    };
+    let app = tokio::time::timeout(
+        Duration::from_secs(timeout_secs),
+        runner::run_loop(&mut terminal, app, backend, tx, rx),
+    )
+    .await
+    .expect("the loop ends on q")
+    .expect("the loop runs");
+    driver.await.expect("the script ran");
+    (app, terminal)
+}
