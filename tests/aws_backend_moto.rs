@@ -488,3 +488,34 @@ async fn the_ui_survives_an_unreachable_endpoint() {
     let screen = terminal.backend().to_string();
     assert!(screen.contains("cannot reach the endpoint"), "{screen}");
 }
+
+/// Against a server that checks credentials and policies: an unknown key and a key
+/// without the needed permission each come back as the line that says what to do.
+#[test]
+fn refused_credentials_and_missing_permissions_say_what_to_do() {
+    let strict = moto::StrictMoto::start();
+    let run = |key: &str, secret: &str| {
+        let out = sagaview()
+            .args(["run", "--aws", "--endpoint-url", &strict.url])
+            .args([
+                "--state-machine-arn",
+                "arn:aws:states:us-east-1:123456789012:stateMachine:BookingSaga",
+                "--table",
+                "saga",
+            ])
+            .env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        err
+    };
+    let err = run("AKIANOSUCHKEY0000000", "nope");
+    assert!(err.contains("credentials are expired or invalid"), "{err}");
+    let (id, secret) = strict.viewer_key.clone();
+    let err = run(&id, &secret);
+    assert!(err.contains("access denied"), "{err}");
+    assert!(err.contains("states:StartExecution"), "{err}");
+}

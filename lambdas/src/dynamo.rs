@@ -4,7 +4,8 @@ use crate::handlers::{CONFIRMED, PENDING};
 use crate::item::{AttrValue, Item};
 use crate::table::{Confirmed, Table, TableError};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
@@ -45,15 +46,32 @@ impl DynamoTable {
         ])
     }
 
-    fn backend_error<E>(&self, op: &str, e: E) -> TableError
+    fn backend_error<E>(&self, op: &str, e: SdkError<E, HttpResponse>) -> TableError
     where
-        E: std::error::Error,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        TableError::Backend(format!(
+        // A server that answers in a format the SDK cannot parse (some compatible
+        // servers send XML errors) still says what went wrong in the body.
+        let status = e.raw_response().map(|r| r.status().as_u16());
+        let body = e
+            .raw_response()
+            .and_then(|r| r.body().bytes())
+            .filter(|_| e.as_service_error().and_then(|s| s.code()).is_none())
+            .map(|b| {
+                String::from_utf8_lossy(b)
+                    .chars()
+                    .take(400)
+                    .collect::<String>()
+            });
+        let mut text = format!(
             "DynamoDB {op} on table {}: {}",
             self.table_name,
             DisplayErrorContext(e)
-        ))
+        );
+        if let (Some(status), Some(body)) = (status, body) {
+            text.push_str(&format!(" (HTTP {status}: {body})"));
+        }
+        TableError::Backend(text)
     }
 }
 

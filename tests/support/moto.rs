@@ -170,3 +170,81 @@ pub fn aws_env(cmd: &mut Command) -> &mut Command {
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_ENDPOINT_URL")
 }
+
+/// A second moto server of the test's own that checks credentials and IAM policies
+/// (`INITIAL_NO_AUTH_ACTION_COUNT`), with one user whose policy allows only
+/// `cloudformation:DescribeStacks`; stopped when dropped.
+pub struct StrictMoto {
+    child: Child,
+    /// Its URL.
+    pub url: String,
+    /// The restricted user's access key id and secret.
+    pub viewer_key: (String, String),
+}
+
+impl StrictMoto {
+    /// Starts the server and creates the restricted user (the only unchecked calls).
+    pub fn start() -> Self {
+        let python = PathBuf::from(python());
+        let server = python.with_file_name("moto_server");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port()
+            .to_string();
+        let child = Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port])
+            .env("MOTO_PORT", &port)
+            // The three IAM calls below are the only ones allowed without a valid key.
+            .env("INITIAL_NO_AUTH_ACTION_COUNT", "3")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start a second moto server");
+        let url = format!("http://127.0.0.1:{port}");
+        let code = r#"
+import json, sys, time, urllib.request, boto3
+url = sys.argv[1]
+for _ in range(100):
+    try:
+        urllib.request.urlopen(url + "/moto-api/", timeout=1); break
+    except Exception:
+        time.sleep(0.1)
+iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+iam.create_user(UserName="viewer")
+key = iam.create_access_key(UserName="viewer")["AccessKey"]
+iam.put_user_policy(UserName="viewer", PolicyName="stack-only", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "cloudformation:DescribeStacks", "Resource": "*"}]}))
+print(key["AccessKeyId"], key["SecretAccessKey"])
+"#;
+        let out = Command::new(&python)
+            .args(["-c", code, &url])
+            .output()
+            .expect("create the restricted user");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut parts = text.split_whitespace();
+        let viewer_key = (
+            parts.next().expect("key id").to_string(),
+            parts.next().expect("secret").to_string(),
+        );
+        Self {
+            child,
+            url,
+            viewer_key,
+        }
+    }
+}
+
+impl Drop for StrictMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

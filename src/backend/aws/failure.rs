@@ -3,6 +3,7 @@
 //! The SDK's errors are precise but long and nested; a viewer in a workshop needs
 //! "your SSO session expired: run `aws sso login`", not a chain of dispatch errors.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -117,23 +118,39 @@ pub fn advice(problem: Problem) -> &'static str {
 }
 
 /// Turns an SDK error from `operation` into an [`AwsFailure`].
-pub fn from_sdk<E, R>(operation: &str, err: &SdkError<E, R>) -> AwsFailure
+pub fn from_sdk<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> AwsFailure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     let text = DisplayErrorContext(err).to_string();
-    let code = err.as_service_error().and_then(|e| e.code());
+    // Some compatible servers answer authentication failures in XML, which the JSON
+    // protocol's parser cannot read: fall back to the raw body.
+    let body = err
+        .raw_response()
+        .and_then(|r| r.body().bytes())
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    let service = err.as_service_error();
+    let code = service
+        .and_then(|e| e.code())
+        .map(str::to_string)
+        .or_else(|| between(&body, "<Code>", "</Code>"));
+    let message = service
+        .and_then(|e| e.message())
+        .map(str::to_string)
+        .or_else(|| between(&body, "<Message>", "</Message>"));
+    let forbidden = err
+        .raw_response()
+        .is_some_and(|r| r.status().as_u16() == 403);
     let problem = match err {
         SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => Problem::Unreachable,
         SdkError::TimeoutError(_) => Problem::Unreachable,
-        _ => classify_text(code, &text),
+        _ => match classify_text(code.as_deref(), &format!("{text} {body}")) {
+            Problem::Other if forbidden => Problem::AccessDenied,
+            p => p,
+        },
     };
-    let detail = err
-        .as_service_error()
-        .and_then(|e| e.message())
-        .map(str::to_string)
-        .unwrap_or_else(|| root_cause(err));
+    let detail = message.unwrap_or_else(|| root_cause(err));
     tracing::debug!(operation, error = %text, "AWS call failed");
     let line = match problem {
         // The chain's last provider ("IMDS disabled") would only mislead here.
@@ -141,6 +158,13 @@ where
         _ => format!("{operation}: {} ({detail})", advice(problem)),
     };
     AwsFailure { problem, line }
+}
+
+/// The text between the first `open` and the next `close`, if any.
+fn between(text: &str, open: &str, close: &str) -> Option<String> {
+    let start = text.find(open)? + open.len();
+    let len = text[start..].find(close)?;
+    Some(text[start..start + len].trim().to_string()).filter(|s| !s.is_empty())
 }
 
 /// The innermost readable message of an error chain (the SDK's outer layers say only

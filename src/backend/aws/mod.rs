@@ -367,9 +367,20 @@ impl PageSource for ExecutionPages<'_> {
 
 fn table_failure(e: saga_lambdas::TableError) -> BackendError {
     let text = e.to_string();
-    let problem = failure::classify_text(None, &text);
-    let last = text.rsplit(": ").next().unwrap_or(&text);
-    BackendError::Failed(format!("Query: {} ({last})", failure::advice(problem)))
+    let code = failure_code(&text);
+    let problem = failure::classify_text(code.as_deref(), &text);
+    let detail = text
+        .split_once("<Message>")
+        .and_then(|(_, rest)| rest.split_once("</Message>"))
+        .map(|(m, _)| m.to_string())
+        .unwrap_or_else(|| text.rsplit(": ").next().unwrap_or(&text).to_string());
+    BackendError::Failed(format!("Query: {} ({detail})", failure::advice(problem)))
+}
+
+/// An error code named in an XML error body quoted in `text`.
+fn failure_code(text: &str) -> Option<String> {
+    let (_, rest) = text.split_once("<Code>")?;
+    rest.split_once("</Code>").map(|(c, _)| c.to_string())
 }
 
 impl SagaBackend for AwsBackend {
@@ -546,5 +557,32 @@ impl SagaBackend for AwsBackend {
             .await
             .map(|_| ())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_failures_read_xml_error_bodies() {
+        let e = saga_lambdas::TableError::Backend(
+            "DynamoDB Query on table saga: unhandled error (HTTP 403: <ErrorResponse><Errors><Error>\
+             <Code>AccessDenied</Code><Message>User: viewer is not authorized to perform: \
+             dynamodb:Query</Message></Error></Errors></ErrorResponse>)"
+                .into(),
+        );
+        let line = table_failure(e).to_string();
+        assert!(line.starts_with("Query: access denied"), "{line}");
+        assert!(
+            line.contains("not authorized to perform: dynamodb:Query"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn newer_statuses_read_as_running() {
+        assert_eq!(status_of("SUCCEEDED"), ExecutionStatus::Succeeded);
+        assert_eq!(status_of("PENDING_REDRIVE"), ExecutionStatus::Running);
     }
 }

@@ -246,6 +246,7 @@ mod tests {
         limiter.throttled(Api::ListExecutions);
         let t = Instant::now();
         limiter.acquire(Api::ListExecutions).await;
-        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+        // Back to the first step: 0.5-1 s (tokio's timer rounds up to the millisecond).
+        assert!(t.elapsed() <= Duration::from_secs(1), "{:?}", t.elapsed());
     }
 }
