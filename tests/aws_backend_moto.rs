@@ -519,3 +519,53 @@ fn refused_credentials_and_missing_permissions_say_what_to_do() {
     assert!(err.contains("access denied"), "{err}");
     assert!(err.contains("states:StartExecution"), "{err}");
 }
+
+/// The standard configuration chain, without sagaview's own flags: a named profile
+/// carrying region, keys and endpoint, and the per-service endpoint variables.
+#[test]
+fn profiles_and_endpoint_variables_are_honoured() {
+    let _turn = moto::moto_lock();
+    let stack = moto::create_stack(Lambdas::Echo, None);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile workshop]\nregion = {}\naws_access_key_id = testing\naws_secret_access_key = testing\nendpoint_url = {}\n",
+            stack.region,
+            moto::moto_url()
+        ),
+    )
+    .unwrap();
+    let run = |cmd: &mut Command, extra: &[&str]| {
+        let out = cmd
+            .args(["run", "--aws", "--stack", &stack.stack_name, "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["status"], "SUCCEEDED");
+    };
+    run(
+        sagaview()
+            .env("AWS_CONFIG_FILE", &config)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_REGION"),
+        &["--profile", "workshop"],
+    );
+    let url = moto::moto_url();
+    run(
+        sagaview()
+            .env("AWS_ENDPOINT_URL_SFN", &url)
+            .env("AWS_ENDPOINT_URL_DYNAMODB", &url)
+            .env("AWS_ENDPOINT_URL_CLOUDFORMATION", &url),
+        &[],
+    );
+}
