@@ -296,7 +296,14 @@ async fn the_ui_drives_and_watches_moto() {
     let _turn = moto::moto_lock();
     let stack = moto::create_stack(Lambdas::Echo, None);
     let b = Arc::new(backend(options_for(&stack, &moto::moto_url())).await);
-    let (app, terminal) = session(b, "ui-trip", vec![(500, '1'), (4_000, 'q')]).await;
+    let (app, terminal) = session(b.clone(), "ui-trip", vec![(500, '1'), (4_000, 'q')]).await;
+    let asked = b
+        .call_log()
+        .snapshot()
+        .iter()
+        .filter(|c| c.operation == "DescribeStateMachineForExecution")
+        .count();
+    assert_eq!(asked, 1, "the launched execution's own definition, once");
     let e = app.selected_execution().expect("the launched execution");
     assert_eq!(e.status(), ExecutionStatus::Succeeded);
     assert_eq!(e.view.status_of("ConfirmFlight"), StateStatus::Succeeded);

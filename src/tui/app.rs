@@ -88,6 +88,10 @@ pub struct Execution {
     verdict_requested: bool,
     poll_in_flight: bool,
     last_poll_ms: Option<u64>,
+    /// The definition this execution runs, when asked for it (AWS: it may differ from
+    /// the state machine's current one).
+    definition: Option<Arc<Definition>>,
+    definition_requested: bool,
 }
 
 impl Execution {
@@ -106,7 +110,16 @@ impl Execution {
             verdict_requested: false,
             poll_in_flight: false,
             last_poll_ms: None,
+            definition: None,
+            definition_requested: false,
         }
+    }
+
+    /// Re-reduces the history with another definition.
+    fn use_definition(&mut self, definition: &Definition) {
+        let events = std::mem::take(&mut self.view.events);
+        self.view = ExecutionView::new(Some(definition));
+        self.view.apply(&events);
     }
 
     /// Status: from the history when it has one, else from the list.
@@ -136,7 +149,7 @@ impl Execution {
         self.listed_status = self.status();
         self.start = self.start.or(self.view.started_at);
         self.stop = self.stop.or(self.view.stopped_at);
-        self.view = ExecutionView::new(definition);
+        self.view = ExecutionView::new(self.definition.as_deref().or(definition));
     }
 }
 
@@ -328,14 +341,28 @@ impl App {
             Msg::Definition(Ok(def)) => {
                 self.definition_in_flight = false;
                 self.definition_failed_ms = None;
-                for e in &mut self.executions {
-                    let events = std::mem::take(&mut e.view.events);
-                    e.view = ExecutionView::new(Some(&def));
-                    e.view.apply(&events);
+                for e in self
+                    .executions
+                    .iter_mut()
+                    .filter(|e| e.definition.is_none())
+                {
+                    e.use_definition(&def);
                 }
-                self.graph = Some(GraphModel::new(def));
+                let own = self.selected_execution().and_then(|e| e.definition.clone());
+                self.graph = Some(GraphModel::new(own.unwrap_or(def)));
                 vec![]
             }
+            Msg::ExecutionDefinition { arn, result } => match result {
+                Ok(def) => {
+                    if let Some(e) = self.execution_mut(&arn) {
+                        e.use_definition(&def);
+                        e.definition = Some(def);
+                    }
+                    self.show_selected_definition();
+                    vec![]
+                }
+                Err(e) => self.notify(VerdictLevel::Error, format!("definition: {e}")),
+            },
             Msg::Definition(Err(e)) => {
                 self.definition_in_flight = false;
                 self.definition_failed_ms = Some(self.now_ms);
@@ -626,8 +653,33 @@ impl App {
         vec![]
     }
 
+    /// Draws the graph of the definition the selected execution runs, when it has its
+    /// own (an execution started before the state machine was updated).
+    fn show_selected_definition(&mut self) {
+        let Some(own) = self.selected_execution().and_then(|e| e.definition.clone()) else {
+            return;
+        };
+        if !self
+            .graph
+            .as_ref()
+            .is_some_and(|g| Arc::ptr_eq(&g.definition, &own))
+        {
+            self.graph = Some(GraphModel::new(own));
+        }
+    }
+
     fn select(&mut self, arn: String) -> Vec<Cmd> {
         self.selected = Some(arn.clone());
+        self.show_selected_definition();
+        let aws = self.is_aws();
+        let mut cmds = Vec::new();
+        if let Some(e) = self.execution_mut(&arn)
+            && aws
+            && !e.definition_requested
+        {
+            e.definition_requested = true;
+            cmds.push(Cmd::LoadExecutionDefinition(arn.clone()));
+        }
         if let Some(i) = self.executions.iter().position(|e| e.arn == arn) {
             self.exec_cursor = i;
         }
@@ -639,7 +691,10 @@ impl App {
             .iter()
             .find(|e| e.arn == arn)
             .is_some_and(|e| e.view.events.is_empty() && !e.poll_in_flight);
-        if needs { self.poll_now(&arn) } else { vec![] }
+        if needs {
+            cmds.extend(self.poll_now(&arn));
+        }
+        cmds
     }
 
     fn poll_now(&mut self, arn: &str) -> Vec<Cmd> {

@@ -28,6 +28,13 @@ pub enum Msg {
     },
     /// The saga definition, for the graph.
     Definition(Result<Arc<Definition>, BackendError>),
+    /// The definition one execution runs (AWS: DescribeStateMachineForExecution).
+    ExecutionDefinition {
+        /// The execution.
+        arn: String,
+        /// Its definition.
+        result: Result<Arc<Definition>, BackendError>,
+    },
     /// A launch was answered.
     Started {
         /// What was asked.
@@ -71,6 +78,8 @@ pub enum Msg {
 pub enum Cmd {
     /// Fetch the saga definition.
     LoadDefinition,
+    /// Fetch the definition one execution runs.
+    LoadExecutionDefinition(String),
     /// Fetch recent executions.
     ListExecutions,
     /// Start an execution.

@@ -86,6 +86,12 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
                 let _ = tx.send(Msg::Definition(b.definition(None).await));
             });
         }
+        Cmd::LoadExecutionDefinition(arn) => {
+            tokio::spawn(async move {
+                let result = b.definition(Some(&arn)).await;
+                let _ = tx.send(Msg::ExecutionDefinition { arn, result });
+            });
+        }
         Cmd::ListExecutions => {
             tokio::spawn(async move {
                 let _ = tx.send(Msg::Executions(b.list_executions(LIST_LIMIT).await));

@@ -277,7 +277,7 @@ impl AwsBackend {
         &self,
         execution_arn: Option<&str>,
     ) -> Result<Arc<Definition>, BackendError> {
-        let key = execution_arn.unwrap_or("").to_string();
+        let key = format!("arn:{}", execution_arn.unwrap_or(""));
         if let Some(d) = self
             .definitions
             .lock()
@@ -311,15 +311,26 @@ impl AwsBackend {
                 .definition
             }
         };
-        let definition = Arc::new(load_definition(&text).map_err(|e| {
-            BackendError::Failed(format!(
-                "the state machine's definition cannot be read: {e}"
-            ))
-        })?);
-        self.definitions
+        // Executions of one state machine version share one parsed definition, so the
+        // UI keeps its graph when moving between them.
+        let text_key = format!("text:{text}");
+        let known = self
+            .definitions
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(key, definition.clone());
+            .get(&text_key)
+            .cloned();
+        let definition = match known {
+            Some(d) => d,
+            None => Arc::new(load_definition(&text).map_err(|e| {
+                BackendError::Failed(format!(
+                    "the state machine's definition cannot be read: {e}"
+                ))
+            })?),
+        };
+        let mut cache = self.definitions.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert(text_key, definition.clone());
+        cache.insert(key, definition.clone());
         Ok(definition)
     }
 }
