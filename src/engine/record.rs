@@ -104,6 +104,8 @@ pub struct ExecutionDescription {
 /// Events arrive complete and in id order, each exactly once; `on_finished`
 /// is called after the terminal event.  Calls come from the execution's task,
 /// so implementations should be quick (hand work off to a channel if not).
+/// `on_event` runs while the execution's record is locked, so that the event need
+/// not be copied: it must not call back into the engine about the same execution.
 pub trait ExecutionObserver: Send + Sync {
     /// A new history event of `execution_arn`.
     fn on_event(&self, execution_arn: &str, event: &HistoryEvent);
@@ -161,16 +163,17 @@ impl ExecutionRecord {
             previous_event_id,
             details,
         };
-        if self.observers.is_empty() {
-            inner.events.push(event);
-            return id;
-        }
-        let copy = event.clone();
         inner.events.push(event);
-        let arn = inner.description.execution_arn.clone();
-        drop(inner);
-        for o in self.observers.iter() {
-            o.on_event(&arn, &copy);
+        // Observers see the event where it is kept, without a copy of its payloads:
+        // they are called with the record locked (see `ExecutionObserver`).
+        let RecordInner {
+            description,
+            events,
+        } = &*inner;
+        if let Some(event) = events.last() {
+            for o in self.observers.iter() {
+                o.on_event(&description.execution_arn, event);
+            }
         }
         id
     }

@@ -256,12 +256,21 @@ impl Run {
                     }
                 };
                 if let Some(exited) = EventType::state_exited(type_name) {
+                    // The next state is entered with exactly this text: write it once.
+                    let text = output_text.take().unwrap_or_else(|| json_text(&output));
+                    let text = match next {
+                        Transition::Next(_) => {
+                            output_text = Some(text.clone());
+                            text
+                        }
+                        Transition::End => text,
+                    };
                     prev = self.emit_event(
                         exited,
                         prev,
                         Some(EventDetails::StateExited(StateExitedDetails {
                             name: state.name.clone(),
-                            output: output_text.clone().unwrap_or_else(|| json_text(&output)),
+                            output: text,
                             output_details: untruncated(),
                         })),
                     );
@@ -642,14 +651,6 @@ impl Run {
             .ok_or_else(|| {
                 StatesError::runtime("The field 'FunctionName' is required by lambda:invoke")
             })?;
-        let payload = match params.get("Payload") {
-            None | Some(Value::Null) => Value::Object(Map::new()),
-            // A string payload is sent as the request body itself.
-            Some(Value::String(text)) => {
-                serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
-            }
-            Some(p) => p.clone(),
-        };
         *prev = self.emit_event(
             EventType::TaskScheduled,
             *prev,
@@ -669,6 +670,15 @@ impl Run {
                 resource: RES.into(),
             })),
         );
+        // The parameters are in the history now: the payload can be moved out of them.
+        let mut params = params;
+        let payload = match params.get_mut("Payload").map(Value::take) {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            // A string payload is sent as the request body itself.
+            Some(Value::String(text)) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            Some(p) => p,
+        };
+        drop(params);
         let (outcome, request_id) = self.invoke(&function, payload, timeout).await;
         match outcome {
             Invoked::Ok(payload) => {
