@@ -14,7 +14,7 @@ use std::time::Duration;
 const MEMORY: &str = ":memory:";
 
 /// How long a write waits for another process's write transaction to finish.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Enough cached statements for every query this module prepares.
 const STATEMENT_CACHE: usize = 32;

@@ -48,6 +48,25 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (execution_arn, id)
     ) WITHOUT ROWID;
     ",
+    // Version 2: events keep their big payload unescaped beside the event JSON (see
+    // `events.rs`), in a rowid table, since SQLite stores rows of many kilobytes
+    // poorly in a WITHOUT ROWID b-tree. The JSON is no longer checked by SQLite: the
+    // store writes only events it serialised itself or text it has parsed.
+    "
+    CREATE TABLE events_v2 (
+        execution_arn TEXT NOT NULL
+                      REFERENCES executions (execution_arn) ON DELETE CASCADE,
+        id            INTEGER NOT NULL,
+        event         TEXT NOT NULL,
+        payload       TEXT,
+        payload_at    INTEGER,
+        UNIQUE (execution_arn, id)
+    );
+    INSERT INTO events_v2 (execution_arn, id, event)
+        SELECT execution_arn, id, event FROM events ORDER BY execution_arn, id;
+    DROP TABLE events;
+    ALTER TABLE events_v2 RENAME TO events;
+    ",
 ];
 
 /// The schema version this build writes.
@@ -119,6 +138,35 @@ mod tests {
         // A second run is a no-op, not a "table already exists" failure.
         migrate(&mut conn, ":memory:").unwrap();
         assert_eq!(version(&conn), LATEST);
+    }
+
+    #[test]
+    fn version_1_histories_survive_the_upgrade() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO executions VALUES ('a', 'a', 'm', 'm', 'RUNNING', '{}', NULL, NULL,
+                 NULL, 0, NULL, '{}');
+             INSERT INTO events VALUES ('a', 1, '{\"id\":1}'), ('a', 2, '{\"id\":2}');",
+        )
+        .unwrap();
+        migrate(&mut conn, ":memory:").unwrap();
+        assert_eq!(version(&conn), LATEST);
+        let rows: Vec<(i64, String, Option<String>)> = conn
+            .prepare("SELECT id, event, payload FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (1, r#"{"id":1}"#.to_string(), None),
+                (2, r#"{"id":2}"#.to_string(), None)
+            ]
+        );
     }
 
     #[test]
