@@ -219,10 +219,14 @@ fn writer(store: Store, shared: &Shared) {
 
 impl ExecutionObserver for StoreRecorder {
     fn on_event(&self, execution_arn: &str, event: &HistoryEvent) {
-        let stored = match NewEvent::from_event(event) {
+        self.on_shared_event(execution_arn, &Arc::new(event.clone()));
+    }
+
+    fn on_shared_event(&self, execution_arn: &str, event: &Arc<HistoryEvent>) {
+        let stored = match NewEvent::from_event(event.clone()) {
             Ok(stored) => stored,
             Err(e) => {
-                tracing::error!(execution_arn, error = %e, "could not encode a history event");
+                tracing::error!(execution_arn, error = %e, "could not store a history event");
                 return;
             }
         };

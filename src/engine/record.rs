@@ -109,6 +109,11 @@ pub struct ExecutionDescription {
 pub trait ExecutionObserver: Send + Sync {
     /// A new history event of `execution_arn`.
     fn on_event(&self, execution_arn: &str, event: &HistoryEvent);
+    /// The same, with the event as the engine keeps it: an observer that holds on to
+    /// events (to write them elsewhere later) can keep this one without copying it.
+    fn on_shared_event(&self, execution_arn: &str, event: &Arc<HistoryEvent>) {
+        self.on_event(execution_arn, event);
+    }
     /// The execution reached a terminal status.
     fn on_finished(&self, description: &ExecutionDescription);
 }
@@ -122,7 +127,8 @@ pub(crate) struct ExecutionRecord {
 
 struct RecordInner {
     description: ExecutionDescription,
-    events: Vec<HistoryEvent>,
+    /// Shared, so observers can keep an event without copying its payloads.
+    events: Vec<Arc<HistoryEvent>>,
 }
 
 impl ExecutionRecord {
@@ -163,17 +169,12 @@ impl ExecutionRecord {
             previous_event_id,
             details,
         };
-        inner.events.push(event);
+        let event = Arc::new(event);
+        inner.events.push(event.clone());
         // Observers see the event where it is kept, without a copy of its payloads:
         // they are called with the record locked (see `ExecutionObserver`).
-        let RecordInner {
-            description,
-            events,
-        } = &*inner;
-        if let Some(event) = events.last() {
-            for o in self.observers.iter() {
-                o.on_event(&description.execution_arn, event);
-            }
+        for o in self.observers.iter() {
+            o.on_shared_event(&inner.description.execution_arn, &event);
         }
         id
     }
@@ -216,7 +217,10 @@ impl ExecutionRecord {
         let start = usize::try_from(after)
             .unwrap_or(usize::MAX)
             .min(inner.events.len());
-        inner.events[start..].to_vec()
+        inner.events[start..]
+            .iter()
+            .map(|e| (**e).clone())
+            .collect()
     }
 
     pub(crate) async fn wait_finished(&self) {

@@ -6,7 +6,7 @@
 //! the same transaction as the final status ([`Store::append_events_and_finish`]), so a
 //! reader never sees one without the other.
 
-use super::events::{NewEvent, reassemble};
+use super::events::{NewEvent, StoredPayload, read_payload, reassemble};
 use super::{Store, StoreError};
 pub use crate::engine::{ExecutionStatus, UnknownStatus};
 use chrono::{DateTime, Utc};
@@ -346,7 +346,7 @@ impl Store {
     /// The events with an id above `after_id`, in id order, as `(id, JSON text)`: what
     /// a viewer polls with the last id it has seen (0 for all).
     pub fn events_since(&self, arn: &str, after_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
-        type Row = (i64, String, Option<String>, Option<i64>);
+        type Row = (i64, String, Result<Option<String>, String>, Option<i64>);
         let rows: Vec<Row> = {
             let conn = self.conn();
             let mut st = conn
@@ -356,14 +356,15 @@ impl Store {
                 )
                 .map_err(self.sql_err("reading events"))?;
             st.query_map(params![arn, after_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((r.get(0)?, r.get(1)?, read_payload(r.get_ref(2)?), r.get(3)?))
             })
             .and_then(|rows| rows.collect())
             .map_err(self.sql_err("reading events"))?
         };
         rows.into_iter()
             .map(|(id, text, payload, at)| {
-                reassemble(text, payload, at)
+                payload
+                    .and_then(|payload| reassemble(text, payload, at))
                     .map(|json| (id, json))
                     .map_err(|detail| StoreError::BadRow {
                         location: self.location().to_string(),
@@ -435,8 +436,9 @@ impl Store {
             .map_err(self.sql_err("appending an event"))?;
         for event in events {
             let id = event.id();
-            let (text, payload, payload_at) = event.columns(arn)?;
-            match st.execute(params![arn, id, text, payload, payload_at]) {
+            let row = event.row(arn)?;
+            let payload = row.payload.map(StoredPayload::new);
+            match st.execute(params![arn, id, row.event, payload, row.payload_at]) {
                 Ok(_) => {}
                 Err(e) if is_duplicate_key(&e) => {
                     return Err(StoreError::DuplicateEvent {
