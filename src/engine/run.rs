@@ -193,9 +193,9 @@ impl Run {
                 let forward_text = (matches!(state.kind, StateKind::Parallel(_))
                     || passes_input_through(&state.kind))
                 .then(|| entered_text.clone());
-                let splice_from = result_field(&state.kind)
-                    .filter(|_| entered_compact)
-                    .map(|key| (key, entered_text.clone()));
+                // A task can reuse its input's text (see `StateCtx::compact_input`).
+                let compact_entered = (entered_compact && matches!(state.kind, StateKind::Task(_)))
+                    .then(|| entered_text.clone());
                 let entered_id = self.record.emit(
                     entered_at,
                     EventType::state_entered(type_name),
@@ -218,6 +218,7 @@ impl Run {
                     entered_at,
                     map_item,
                     input_text: forward_text,
+                    compact_input: compact_entered.as_deref(),
                     result_text: Mutex::default(),
                 };
                 let outcome = if let StateKind::Fail(f) = &state.kind {
@@ -244,9 +245,11 @@ impl Run {
                         if passes_input_through(&state.kind) {
                             output_text = ctx.input_text.clone();
                             output_compact = entered_compact;
-                        } else if let (Some((key, text)), Some(result)) =
-                            (&splice_from, ctx.take_result_text())
-                        {
+                        } else if let (Some(key), Some(text), Some(result)) = (
+                            result_field(&state.kind),
+                            ctx.compact_input,
+                            ctx.take_result_text(),
+                        ) {
                             output_text = spliced_output(&input, text, key, &result);
                             output_compact = output_text.is_some();
                         }
@@ -590,8 +593,19 @@ impl Run {
             (None, None) => None,
         };
         ctx.set_result_text(None);
+        let params_text = match (&t.io.parameters, &t.io.input_path, ctx.compact_input) {
+            (
+                Some(crate::asl::template::Template::Object(members)),
+                Selection::Whole,
+                Some(input_text),
+            ) => template_text(members, &effective, input_text),
+            _ => None,
+        };
         let result = match &t.resource {
-            TaskResource::LambdaInvoke => self.lambda_invoke(effective, timeout, ctx, prev).await?,
+            TaskResource::LambdaInvoke => {
+                self.lambda_invoke(effective, params_text, timeout, ctx, prev)
+                    .await?
+            }
             TaskResource::LambdaFunction { arn, function } => {
                 self.lambda_function(arn, function, effective, timeout, prev)
                     .await?
@@ -665,6 +679,7 @@ impl Run {
     async fn lambda_invoke(
         &self,
         params: Value,
+        params_text: Option<String>,
         timeout: Option<u64>,
         ctx: &StateCtx<'_>,
         prev: &mut u64,
@@ -685,7 +700,7 @@ impl Run {
                 resource_type: RT.into(),
                 resource: RES.into(),
                 region: self.shared.config.region.clone(),
-                parameters: json_text(&params),
+                parameters: params_text.unwrap_or_else(|| json_text(&params)),
                 timeout_in_seconds: timeout,
             })),
         );
@@ -873,6 +888,8 @@ pub(crate) struct StateCtx<'a> {
     pub(crate) map_item: Option<(usize, &'a Value)>,
     /// The state input as text, kept for states that hand it on unchanged (Parallel).
     pub(crate) input_text: Option<String>,
+    /// A task's input as its compact JSON text (what serialising it gives), when known.
+    pub(crate) compact_input: Option<&'a str>,
     /// The compact JSON text of a task's result, when the task wrote it to the history
     /// and nothing reshaped the result afterwards: lets the output text be assembled
     /// instead of serialised again (see `spliced_output`).
@@ -910,6 +927,39 @@ fn spliced_output(input: &Value, input_text: &str, key: &str, result_text: &str)
     out.push_str(&key_text);
     out.push(':');
     out.push_str(result_text);
+    out.push('}');
+    Some(out)
+}
+
+/// The compact JSON text of `value`, the result of the object template `members`,
+/// with the text of every `"key.$": "$"` member taken from `input_text` (the compact
+/// text of the whole input) instead of serialising that copy of the input again.
+fn template_text(
+    members: &[(String, crate::asl::template::Template)],
+    value: &Value,
+    input_text: &str,
+) -> Option<String> {
+    use crate::asl::template::Template;
+    let map = value.as_object()?;
+    if map.len() != members.len() {
+        return None;
+    }
+    let mut out = String::with_capacity(input_text.len() + 64 * members.len());
+    out.push('{');
+    for (i, ((key, template), (member, v))) in members.iter().zip(map).enumerate() {
+        if key != member {
+            return None;
+        }
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&json_text(&Value::String(key.clone())));
+        out.push(':');
+        match template {
+            Template::Path(p) if p.is_whole_input() => out.push_str(input_text),
+            _ => out.push_str(&json_text(v)),
+        }
+    }
     out.push('}');
     Some(out)
 }
@@ -991,5 +1041,48 @@ mod tests {
         let input = json!({"Res": 1, "b": 2});
         assert!(spliced_output(&input, &json_text(&input), "Res", "3").is_none());
         assert!(spliced_output(&json!([1]), "[1]", "Res", "3").is_none());
+    }
+
+    #[test]
+    fn a_template_text_is_the_evaluated_template_serialised() {
+        use crate::asl::template::Template;
+        use crate::engine::context::ExecutionFacts;
+        use rand::SeedableRng;
+        let template = Template::compile(&json!({
+            "FunctionName": "arn:f",
+            "Payload.$": "$",
+            "Part.$": "$.a",
+            "k\"é": {"n.$": "$.a[0]"}
+        }))
+        .unwrap();
+        let Template::Object(members) = &template else {
+            panic!("an object template");
+        };
+        let input = json!({"a": [1, "x\"y"], "b": {"c": null}});
+        let facts = ExecutionFacts {
+            id: "arn:e".into(),
+            name: "e".into(),
+            input: input.clone(),
+            start_time: "2024-01-01T00:00:00.000Z".into(),
+            role_arn: "arn:r".into(),
+            machine_id: "arn:m".into(),
+            machine_name: "m".into(),
+        };
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut env = Env {
+            scope: Scope {
+                execution: &facts,
+                state: StateFacts {
+                    name: "S",
+                    entered_time: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+                    retry_count: None,
+                    map_item: None,
+                },
+            },
+            rng: &mut rng,
+        };
+        let value = eval_template(&template, &input, &mut env).unwrap();
+        let text = template_text(members, &value, &json_text(&input)).unwrap();
+        assert_eq!(text, json_text(&value));
     }
 }
