@@ -50,15 +50,28 @@ const MIGRATIONS: &[&str] = &[
     ",
     // Version 2: events keep their big payload unescaped beside the event JSON (see
     // `events.rs`), in a rowid table, since SQLite stores rows of many kilobytes
-    // poorly in a WITHOUT ROWID b-tree. The JSON is no longer checked by SQLite: the
-    // store writes only events it serialised itself or text it has parsed.
+    // poorly in a WITHOUT ROWID b-tree. Neither events nor items are checked with
+    // json_valid by SQLite any more: the store writes only JSON it serialised itself
+    // (or, for events handed in as text, has parsed), and the check cost a parse of
+    // every row written.
     "
+    CREATE TABLE items_v2 (
+        pk   TEXT NOT NULL,
+        sk   TEXT NOT NULL,
+        item TEXT NOT NULL,
+        PRIMARY KEY (pk, sk)
+    ) WITHOUT ROWID;
+    INSERT INTO items_v2 (pk, sk, item) SELECT pk, sk, item FROM items;
+    DROP TABLE items;
+    ALTER TABLE items_v2 RENAME TO items;
+
     CREATE TABLE events_v2 (
         execution_arn TEXT NOT NULL
                       REFERENCES executions (execution_arn) ON DELETE CASCADE,
         id            INTEGER NOT NULL,
         event         TEXT NOT NULL,
-        payload       TEXT,
+        -- The payload's text, or (long ones) its LZ4 compression as a BLOB.
+        payload,
         payload_at    INTEGER,
         UNIQUE (execution_arn, id)
     );
@@ -148,7 +161,8 @@ mod tests {
         conn.execute_batch(
             "INSERT INTO executions VALUES ('a', 'a', 'm', 'm', 'RUNNING', '{}', NULL, NULL,
                  NULL, 0, NULL, '{}');
-             INSERT INTO events VALUES ('a', 1, '{\"id\":1}'), ('a', 2, '{\"id\":2}');",
+             INSERT INTO events VALUES ('a', 1, '{\"id\":1}'), ('a', 2, '{\"id\":2}');
+             INSERT INTO items VALUES ('t', 's', '{\"pk\":{\"S\":\"t\"}}');",
         )
         .unwrap();
         migrate(&mut conn, ":memory:").unwrap();
@@ -167,6 +181,14 @@ mod tests {
                 (2, r#"{"id":2}"#.to_string(), None)
             ]
         );
+        let item: String = conn
+            .query_row(
+                "SELECT item FROM items WHERE pk = 't' AND sk = 's'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(item, r#"{"pk":{"S":"t"}}"#);
     }
 
     #[test]
