@@ -301,25 +301,25 @@ fn a_batch_commits_many_executions_and_a_bad_write_loses_only_itself() {
     let writes = vec![
         StoreWrite::Start {
             record: running(a, at(0)),
-            events: vec![(1, event(1, "ExecutionStarted"))],
+            events: vec![(1, event(1, "ExecutionStarted")).into()],
         },
         StoreWrite::Start {
             record: running(b, at(1)),
-            events: vec![(1, event(1, "ExecutionStarted"))],
+            events: vec![(1, event(1, "ExecutionStarted")).into()],
         },
         StoreWrite::Events {
             arn: a.into(),
-            events: vec![(2, event(2, "PassStateEntered"))],
+            events: vec![(2, event(2, "PassStateEntered")).into()],
         },
         StoreWrite::Finish {
             arn: a.into(),
-            events: vec![(3, event(3, "ExecutionSucceeded"))],
+            events: vec![(3, event(3, "ExecutionSucceeded")).into()],
             outcome: ExecutionOutcome::succeeded("{}", at(5)),
         },
         // Refused: b has no event 1 twice.
         StoreWrite::Events {
             arn: b.into(),
-            events: vec![(1, event(1, "PassStateEntered"))],
+            events: vec![(1, event(1, "PassStateEntered")).into()],
         },
     ];
     let errors = store.write_batch(&writes);

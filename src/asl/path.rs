@@ -94,6 +94,12 @@ impl JsonPath {
         &self.text
     }
 
+    /// True for `$`: the whole input, which lets a caller that already has the input's
+    /// text reuse it instead of serialising the selected value again.
+    pub fn is_whole_input(&self) -> bool {
+        !self.context && matches!(&self.kind, PathKind::Plain(s) if s.is_empty())
+    }
+
     /// True when the path starts with `$$` (the context object).
     pub fn is_context(&self) -> bool {
         self.context

@@ -235,7 +235,7 @@ impl SagaBackend for EmbeddedBackend {
             let ended = arn.clone();
             tokio::spawn(async move {
                 if engine.wait(&ended).await.is_ok() {
-                    recorder.flush().await;
+                    recorder.committed().await;
                     engine.forget(&ended);
                 }
             });

@@ -5,30 +5,60 @@
 //! executions never wait for SQLite. The terminal event is written together with the
 //! final status, so a reader (the UI, or the next process after a crash) never sees
 //! half an execution end.
+//!
+//! Queuing a write does not wake the writer each time: it lets writes gather for up to
+//! [`LINGER`] (or until [`MAX_BATCH`] are queued, or someone waits for a flush), so a
+//! busy runtime commits a few large transactions instead of one per event.
 
 use crate::engine::{ExecutionDescription, ExecutionObserver};
 use crate::history::{EventDetails, EventType, HistoryEvent};
-use crate::store::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, Store, StoreWrite};
+use crate::store::{
+    ExecutionOutcome, ExecutionRecord, ExecutionStatus, NewEvent, Store, StoreWrite,
+};
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// Most writes committed in one transaction: bounds how long a reader waits for the lock.
 const MAX_BATCH: usize = 1024;
 
-enum Job {
-    Write(Box<StoreWrite>),
-    /// Answered once every write queued before it is committed.
-    Flush(tokio::sync::oneshot::Sender<()>),
+/// How long queued writes may wait for company before they are committed, when nobody
+/// is waiting for them: short enough for a watching UI to look live.
+const LINGER: Duration = Duration::from_millis(10);
+
+type Waiter = tokio::sync::oneshot::Sender<()>;
+
+/// What the engine's side hands the writer thread.
+#[derive(Default)]
+struct Queue {
+    writes: Vec<StoreWrite>,
+    /// Answered once every write queued before them is committed.
+    waiters: Vec<Waiter>,
+    /// A waiter wants its answer now: commit without lingering.
+    urgent: bool,
+    /// The recorder is gone: commit what is left and stop.
+    closed: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    wake: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // Pushes and drains leave the queue consistent even if a holder panicked.
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// An [`ExecutionObserver`] writing into a [`Store`] through a writer thread.
 pub struct StoreRecorder {
     state_machine_arn: String,
     state_machine_name: String,
-    jobs: Mutex<Sender<Job>>,
+    shared: Arc<Shared>,
     /// Terminal events held back until `on_finished` writes them with the status.
-    terminal: Mutex<HashMap<String, (i64, String)>>,
+    terminal: Mutex<HashMap<String, NewEvent>>,
 }
 
 impl StoreRecorder {
@@ -38,38 +68,64 @@ impl StoreRecorder {
         state_machine_arn: String,
         state_machine_name: String,
     ) -> std::io::Result<Self> {
-        let (tx, rx) = channel();
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+        });
+        let for_writer = shared.clone();
         std::thread::Builder::new()
             .name("sagaview-store-writer".into())
-            .spawn(move || writer(store, rx))?;
+            .spawn(move || writer(store, &for_writer))?;
         Ok(Self {
             state_machine_arn,
             state_machine_name,
-            jobs: Mutex::new(tx),
+            shared,
             terminal: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Waits until everything recorded so far is committed.
+    /// Waits until everything recorded so far is committed, committing it now.
     pub async fn flush(&self) {
+        self.wait_committed(true).await;
+    }
+
+    /// Waits until everything recorded so far is committed, without hurrying the
+    /// writer: for book-keeping that may lag by [`LINGER`].
+    pub async fn committed(&self) {
+        self.wait_committed(false).await;
+    }
+
+    async fn wait_committed(&self, urgent: bool) {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(Job::Flush(tx));
+        {
+            let mut q = self.shared.lock();
+            q.waiters.push(tx);
+            if urgent {
+                q.urgent = true;
+            }
+        }
+        self.shared.wake.notify_one();
         // An error means the writer is gone; there is nothing left to wait for.
         let _ = rx.await;
     }
 
-    fn send(&self, job: Job) {
-        let sent = self
-            .jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(job);
-        if sent.is_err() {
-            tracing::error!("the store writer has stopped; history is no longer recorded");
+    fn send(&self, write: StoreWrite) {
+        let wake = {
+            let mut q = self.shared.lock();
+            if q.closed {
+                tracing::error!("the store writer has stopped; history is no longer recorded");
+                return;
+            }
+            q.writes.push(write);
+            // The first write starts the writer's linger; a full batch ends it.
+            q.writes.len() == 1 || q.writes.len() >= MAX_BATCH
+        };
+        if wake {
+            self.shared.wake.notify_one();
         }
     }
 
-    fn started(&self, arn: &str, event: &HistoryEvent, json: String, id: i64) -> StoreWrite {
+    fn started(&self, arn: &str, event: &HistoryEvent, stored: NewEvent) -> StoreWrite {
         let input = match &event.details {
             Some(EventDetails::ExecutionStarted(d)) => d.input.clone(),
             _ => "{}".to_string(),
@@ -96,51 +152,86 @@ impl StoreRecorder {
                 stop_date: None,
                 labels,
             },
-            events: vec![(id, json)],
+            events: vec![stored],
         }
     }
 }
 
-/// Commits queued writes in batches until every sender is gone.
-fn writer(store: Store, jobs: Receiver<Job>) {
-    let mut writes = Vec::with_capacity(MAX_BATCH);
-    let mut flushes = Vec::new();
-    while let Ok(first) = jobs.recv() {
-        let mut next = Some(first);
-        while let Some(job) = next.take() {
-            match job {
-                Job::Write(w) => writes.push(*w),
-                Job::Flush(f) => flushes.push(f),
+impl Drop for StoreRecorder {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.wake.notify_one();
+    }
+}
+
+/// Commits queued writes in batches until the recorder is dropped and the queue is empty.
+fn writer(store: Store, shared: &Shared) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut checkpointer = store.checkpointer().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "checkpoints stay with the store's own commits");
+        None
+    });
+    loop {
+        let waiters = {
+            let mut q = shared.lock();
+            while q.writes.is_empty() && q.waiters.is_empty() {
+                if q.closed {
+                    return;
+                }
+                q = shared.wake.wait(q).unwrap_or_else(|e| e.into_inner());
             }
-            if writes.len() < MAX_BATCH {
-                next = jobs.try_recv().ok();
+            let deadline = Instant::now() + LINGER;
+            while !q.urgent && !q.closed && q.writes.len() < MAX_BATCH {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                q = shared
+                    .wake
+                    .wait_timeout(q, left)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
             }
-        }
-        for e in store.write_batch(&writes) {
+            let take = q.writes.len().min(MAX_BATCH);
+            batch.extend(q.writes.drain(..take));
+            if q.writes.is_empty() {
+                q.urgent = false;
+                std::mem::take(&mut q.waiters)
+            } else {
+                Vec::new()
+            }
+        };
+        for e in store.write_batch(&batch) {
             tracing::error!(error = %e, "could not store history");
         }
-        writes.clear();
-        for f in flushes.drain(..) {
-            let _ = f.send(());
+        if let Some(cp) = checkpointer.as_mut() {
+            let bytes = batch.iter().map(StoreWrite::size).sum();
+            if let Err(e) = cp.wrote(bytes) {
+                tracing::warn!(error = %e, "could not checkpoint the store's WAL");
+            }
+        }
+        batch.clear();
+        for w in waiters {
+            let _ = w.send(());
         }
     }
 }
 
 impl ExecutionObserver for StoreRecorder {
     fn on_event(&self, execution_arn: &str, event: &HistoryEvent) {
-        let (json, id) = match (serde_json::to_string(event), i64::try_from(event.id)) {
-            (Ok(json), Ok(id)) => (json, id),
-            (Err(e), _) => {
-                tracing::error!(execution_arn, error = %e, "could not encode a history event");
-                return;
-            }
-            (_, Err(e)) => {
-                tracing::error!(execution_arn, error = %e, "history event id out of range");
+        self.on_shared_event(execution_arn, &Arc::new(event.clone()));
+    }
+
+    fn on_shared_event(&self, execution_arn: &str, event: &Arc<HistoryEvent>) {
+        let stored = match NewEvent::from_event(event.clone()) {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::error!(execution_arn, error = %e, "could not store a history event");
                 return;
             }
         };
         let write = match event.event_type {
-            EventType::ExecutionStarted => self.started(execution_arn, event, json, id),
+            EventType::ExecutionStarted => self.started(execution_arn, event, stored),
             EventType::ExecutionSucceeded
             | EventType::ExecutionFailed
             | EventType::ExecutionAborted
@@ -148,15 +239,15 @@ impl ExecutionObserver for StoreRecorder {
                 self.terminal
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .insert(execution_arn.to_string(), (id, json));
+                    .insert(execution_arn.to_string(), stored);
                 return;
             }
             _ => StoreWrite::Events {
                 arn: execution_arn.to_string(),
-                events: vec![(id, json)],
+                events: vec![stored],
             },
         };
-        self.send(Job::Write(Box::new(write)));
+        self.send(write);
     }
 
     fn on_finished(&self, d: &ExecutionDescription) {
@@ -173,10 +264,10 @@ impl ExecutionObserver for StoreRecorder {
             }
             other => ExecutionOutcome::ended(other, d.error.clone(), d.cause.clone(), stop),
         };
-        self.send(Job::Write(Box::new(StoreWrite::Finish {
+        self.send(StoreWrite::Finish {
             arn: d.execution_arn.clone(),
             events: terminal.into_iter().collect(),
             outcome,
-        })));
+        });
     }
 }

@@ -223,6 +223,8 @@ impl Run {
                                         entered_at: ctx.entered_at,
                                         map_item: Some((index, item)),
                                         input_text: None,
+                                        compact_input: None,
+                                        result_text: Mutex::default(),
                                     };
                                     let scope = self.scope_for(&item_ctx, None);
                                     let mut rng =

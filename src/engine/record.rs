@@ -104,9 +104,16 @@ pub struct ExecutionDescription {
 /// Events arrive complete and in id order, each exactly once; `on_finished`
 /// is called after the terminal event.  Calls come from the execution's task,
 /// so implementations should be quick (hand work off to a channel if not).
+/// `on_event` runs while the execution's record is locked, so that the event need
+/// not be copied: it must not call back into the engine about the same execution.
 pub trait ExecutionObserver: Send + Sync {
     /// A new history event of `execution_arn`.
     fn on_event(&self, execution_arn: &str, event: &HistoryEvent);
+    /// The same, with the event as the engine keeps it: an observer that holds on to
+    /// events (to write them elsewhere later) can keep this one without copying it.
+    fn on_shared_event(&self, execution_arn: &str, event: &Arc<HistoryEvent>) {
+        self.on_event(execution_arn, event);
+    }
     /// The execution reached a terminal status.
     fn on_finished(&self, description: &ExecutionDescription);
 }
@@ -120,7 +127,8 @@ pub(crate) struct ExecutionRecord {
 
 struct RecordInner {
     description: ExecutionDescription,
-    events: Vec<HistoryEvent>,
+    /// Shared, so observers can keep an event without copying its payloads.
+    events: Vec<Arc<HistoryEvent>>,
 }
 
 impl ExecutionRecord {
@@ -161,16 +169,12 @@ impl ExecutionRecord {
             previous_event_id,
             details,
         };
-        if self.observers.is_empty() {
-            inner.events.push(event);
-            return id;
-        }
-        let copy = event.clone();
-        inner.events.push(event);
-        let arn = inner.description.execution_arn.clone();
-        drop(inner);
+        let event = Arc::new(event);
+        inner.events.push(event.clone());
+        // Observers see the event where it is kept, without a copy of its payloads:
+        // they are called with the record locked (see `ExecutionObserver`).
         for o in self.observers.iter() {
-            o.on_event(&arn, &copy);
+            o.on_shared_event(&inner.description.execution_arn, &event);
         }
         id
     }
@@ -213,7 +217,10 @@ impl ExecutionRecord {
         let start = usize::try_from(after)
             .unwrap_or(usize::MAX)
             .min(inner.events.len());
-        inner.events[start..].to_vec()
+        inner.events[start..]
+            .iter()
+            .map(|e| (**e).clone())
+            .collect()
     }
 
     pub(crate) async fn wait_finished(&self) {

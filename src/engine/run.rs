@@ -176,6 +176,9 @@ impl Run {
         Box::pin(async move {
             // The first state sees the input exactly as given (AWS keeps the text until it changes).
             let mut input_text = input_text;
+            // Whether `input_text` is the compact serialisation of `input` (the given
+            // execution input is kept as the caller wrote it, so it may not be).
+            let mut input_text_compact = false;
             let mut prev = prev;
             let mut current = def.start_at;
             let mut input = input;
@@ -183,10 +186,16 @@ impl Run {
                 let state = &def.states[current];
                 let type_name = state.kind.type_name();
                 let entered_at = self.now();
-                let entered_text = input_text.take().unwrap_or_else(|| json_text(&input));
+                let (entered_text, entered_compact) = match input_text.take() {
+                    Some(text) => (text, input_text_compact),
+                    None => (json_text(&input), true),
+                };
                 let forward_text = (matches!(state.kind, StateKind::Parallel(_))
                     || passes_input_through(&state.kind))
                 .then(|| entered_text.clone());
+                // A task can reuse its input's text (see `StateCtx::compact_input`).
+                let compact_entered = (entered_compact && matches!(state.kind, StateKind::Task(_)))
+                    .then(|| entered_text.clone());
                 let entered_id = self.record.emit(
                     entered_at,
                     EventType::state_entered(type_name),
@@ -209,6 +218,8 @@ impl Run {
                     entered_at,
                     map_item,
                     input_text: forward_text,
+                    compact_input: compact_entered.as_deref(),
+                    result_text: Mutex::default(),
                 };
                 let outcome = if let StateKind::Fail(f) = &state.kind {
                     match self.fail_error(f, &input, &ctx) {
@@ -228,10 +239,19 @@ impl Run {
                         })
                 };
                 let mut output_text = None;
+                let mut output_compact = false;
                 let (output, next) = match outcome {
                     Ok(ok) => {
                         if passes_input_through(&state.kind) {
                             output_text = ctx.input_text.clone();
+                            output_compact = entered_compact;
+                        } else if let (Some(key), Some(text), Some(result)) = (
+                            result_field(&state.kind),
+                            ctx.compact_input,
+                            ctx.take_result_text(),
+                        ) {
+                            output_text = spliced_output(&input, text, key, &result);
+                            output_compact = output_text.is_some();
                         }
                         ok
                     }
@@ -256,12 +276,27 @@ impl Run {
                     }
                 };
                 if let Some(exited) = EventType::state_exited(type_name) {
+                    // The next state is entered with exactly this text: write it once.
+                    let text = match output_text.take() {
+                        Some(text) => text,
+                        None => {
+                            output_compact = true;
+                            json_text(&output)
+                        }
+                    };
+                    let text = match next {
+                        Transition::Next(_) => {
+                            output_text = Some(text.clone());
+                            text
+                        }
+                        Transition::End => text,
+                    };
                     prev = self.emit_event(
                         exited,
                         prev,
                         Some(EventDetails::StateExited(StateExitedDetails {
                             name: state.name.clone(),
-                            output: output_text.clone().unwrap_or_else(|| json_text(&output)),
+                            output: text,
                             output_details: untruncated(),
                         })),
                     );
@@ -271,6 +306,7 @@ impl Run {
                         current = i;
                         input = output;
                         input_text = output_text;
+                        input_text_compact = output_compact;
                     }
                     Transition::End => return Ok((output, prev)),
                 }
@@ -556,8 +592,20 @@ impl Run {
             }
             (None, None) => None,
         };
+        ctx.set_result_text(None);
+        let params_text = match (&t.io.parameters, &t.io.input_path, ctx.compact_input) {
+            (
+                Some(crate::asl::template::Template::Object(members)),
+                Selection::Whole,
+                Some(input_text),
+            ) => template_text(members, &effective, input_text),
+            _ => None,
+        };
         let result = match &t.resource {
-            TaskResource::LambdaInvoke => self.lambda_invoke(effective, timeout, prev).await?,
+            TaskResource::LambdaInvoke => {
+                self.lambda_invoke(effective, params_text, timeout, ctx, prev)
+                    .await?
+            }
             TaskResource::LambdaFunction { arn, function } => {
                 self.lambda_function(arn, function, effective, timeout, prev)
                     .await?
@@ -565,6 +613,7 @@ impl Run {
         };
         let result = match &t.io.result_selector {
             Some(tpl) => {
+                ctx.set_result_text(None);
                 let mut rng = self.rng();
                 eval_template(
                     tpl,
@@ -630,7 +679,9 @@ impl Run {
     async fn lambda_invoke(
         &self,
         params: Value,
+        params_text: Option<String>,
         timeout: Option<u64>,
+        ctx: &StateCtx<'_>,
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
         const RT: &str = "lambda";
@@ -642,14 +693,6 @@ impl Run {
             .ok_or_else(|| {
                 StatesError::runtime("The field 'FunctionName' is required by lambda:invoke")
             })?;
-        let payload = match params.get("Payload") {
-            None | Some(Value::Null) => Value::Object(Map::new()),
-            // A string payload is sent as the request body itself.
-            Some(Value::String(text)) => {
-                serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
-            }
-            Some(p) => p.clone(),
-        };
         *prev = self.emit_event(
             EventType::TaskScheduled,
             *prev,
@@ -657,7 +700,7 @@ impl Run {
                 resource_type: RT.into(),
                 resource: RES.into(),
                 region: self.shared.config.region.clone(),
-                parameters: json_text(&params),
+                parameters: params_text.unwrap_or_else(|| json_text(&params)),
                 timeout_in_seconds: timeout,
             })),
         );
@@ -669,6 +712,15 @@ impl Run {
                 resource: RES.into(),
             })),
         );
+        // The parameters are in the history now: the payload can be moved out of them.
+        let mut params = params;
+        let payload = match params.get_mut("Payload").map(Value::take) {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            // A string payload is sent as the request body itself.
+            Some(Value::String(text)) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            Some(p) => p,
+        };
+        drop(params);
         let (outcome, request_id) = self.invoke(&function, payload, timeout).await;
         match outcome {
             Invoked::Ok(payload) => {
@@ -688,13 +740,15 @@ impl Run {
                     &trace,
                     self.now(),
                 );
+                let output = json_text(&response);
+                ctx.set_result_text(Some(output.clone()));
                 *prev = self.emit_event(
                     EventType::TaskSucceeded,
                     *prev,
                     Some(EventDetails::TaskSucceeded(TaskSucceededDetails {
                         resource_type: RT.into(),
                         resource: RES.into(),
-                        output: json_text(&response),
+                        output,
                         output_details: untruncated(),
                     })),
                 );
@@ -834,6 +888,95 @@ pub(crate) struct StateCtx<'a> {
     pub(crate) map_item: Option<(usize, &'a Value)>,
     /// The state input as text, kept for states that hand it on unchanged (Parallel).
     pub(crate) input_text: Option<String>,
+    /// A task's input as its compact JSON text (what serialising it gives), when known.
+    pub(crate) compact_input: Option<&'a str>,
+    /// The compact JSON text of a task's result, when the task wrote it to the history
+    /// and nothing reshaped the result afterwards: lets the output text be assembled
+    /// instead of serialised again (see `spliced_output`).
+    pub(crate) result_text: Mutex<Option<String>>,
+}
+
+impl StateCtx<'_> {
+    fn set_result_text(&self, text: Option<String>) {
+        *self.result_text.lock().unwrap_or_else(|p| p.into_inner()) = text;
+    }
+
+    fn take_result_text(&self) -> Option<String> {
+        self.result_text
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+}
+
+/// The compact JSON text of `input` with `result` stored under the new top-level
+/// field `key`, made from their texts: exactly what serialising the merged value gives
+/// when `input_text` is the compact text of an object `input` without that field,
+/// since the new member is then appended last.
+fn spliced_output(input: &Value, input_text: &str, key: &str, result_text: &str) -> Option<String> {
+    let object = input.as_object()?;
+    if object.contains_key(key) || !input_text.ends_with('}') {
+        return None;
+    }
+    let key_text = json_text(&Value::String(key.to_owned()));
+    let mut out = String::with_capacity(input_text.len() + key_text.len() + result_text.len() + 2);
+    out.push_str(&input_text[..input_text.len() - 1]);
+    if !object.is_empty() {
+        out.push(',');
+    }
+    out.push_str(&key_text);
+    out.push(':');
+    out.push_str(result_text);
+    out.push('}');
+    Some(out)
+}
+
+/// The compact JSON text of `value`, the result of the object template `members`,
+/// with the text of every `"key.$": "$"` member taken from `input_text` (the compact
+/// text of the whole input) instead of serialising that copy of the input again.
+fn template_text(
+    members: &[(String, crate::asl::template::Template)],
+    value: &Value,
+    input_text: &str,
+) -> Option<String> {
+    use crate::asl::template::Template;
+    let map = value.as_object()?;
+    if map.len() != members.len() {
+        return None;
+    }
+    let mut out = String::with_capacity(input_text.len() + 64 * members.len());
+    out.push('{');
+    for (i, ((key, template), (member, v))) in members.iter().zip(map).enumerate() {
+        if key != member {
+            return None;
+        }
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&json_text(&Value::String(key.clone())));
+        out.push(':');
+        match template {
+            Template::Path(p) if p.is_whole_input() => out.push_str(input_text),
+            _ => out.push_str(&json_text(v)),
+        }
+    }
+    out.push('}');
+    Some(out)
+}
+
+/// The top-level field a task's ResultPath writes, when the output is exactly the input
+/// with that field added (no OutputPath).
+fn result_field(kind: &StateKind) -> Option<&str> {
+    let StateKind::Task(t) = kind else {
+        return None;
+    };
+    match (&t.io.result_path, &t.io.output_path) {
+        (ResultTarget::At(segments), Selection::Whole) => match segments.as_slice() {
+            [crate::asl::path::Segment::Key(k)] => Some(k),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Compact JSON text of a value (AWS's payload form), via the fast writer path.
@@ -870,4 +1013,76 @@ fn output_too_large(output: &Value) -> bool {
         }
     }
     rough(output) > PAYLOAD_LIMIT_BYTES / 2 && json_text(output).len() > PAYLOAD_LIMIT_BYTES
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_spliced_output_is_the_merged_value_serialised() {
+        let result = json!({"Payload": {"ok": true, "s": "a\"b"}, "StatusCode": 200});
+        for (input, key) in [
+            (json!({"trip": "t1", "n": 1.5}), "Res"),
+            (json!({}), "Res"),
+            (json!({"a": [1, {"b": null}]}), "k\"é\n"),
+        ] {
+            let mut merged = input.clone();
+            merged
+                .as_object_mut()
+                .unwrap()
+                .insert(key.to_owned(), result.clone());
+            let spliced =
+                spliced_output(&input, &json_text(&input), key, &json_text(&result)).unwrap();
+            assert_eq!(spliced, json_text(&merged));
+        }
+        // An existing field keeps its place when overwritten: no splicing then.
+        let input = json!({"Res": 1, "b": 2});
+        assert!(spliced_output(&input, &json_text(&input), "Res", "3").is_none());
+        assert!(spliced_output(&json!([1]), "[1]", "Res", "3").is_none());
+    }
+
+    #[test]
+    fn a_template_text_is_the_evaluated_template_serialised() {
+        use crate::asl::template::Template;
+        use crate::engine::context::ExecutionFacts;
+        use rand::SeedableRng;
+        let template = Template::compile(&json!({
+            "FunctionName": "arn:f",
+            "Payload.$": "$",
+            "Part.$": "$.a",
+            "k\"é": {"n.$": "$.a[0]"}
+        }))
+        .unwrap();
+        let Template::Object(members) = &template else {
+            panic!("an object template");
+        };
+        let input = json!({"a": [1, "x\"y"], "b": {"c": null}});
+        let facts = ExecutionFacts {
+            id: "arn:e".into(),
+            name: "e".into(),
+            input: input.clone(),
+            start_time: "2024-01-01T00:00:00.000Z".into(),
+            role_arn: "arn:r".into(),
+            machine_id: "arn:m".into(),
+            machine_name: "m".into(),
+        };
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut env = Env {
+            scope: Scope {
+                execution: &facts,
+                state: StateFacts {
+                    name: "S",
+                    entered_time: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+                    retry_count: None,
+                    map_item: None,
+                },
+            },
+            rng: &mut rng,
+        };
+        let value = eval_template(&template, &input, &mut env).unwrap();
+        let text = template_text(members, &value, &json_text(&input)).unwrap();
+        assert_eq!(text, json_text(&value));
+    }
 }

@@ -5,9 +5,11 @@
 //! hands them over in batches; a batch is one transaction, so it still becomes visible
 //! all at once or not at all.
 
+use super::events::NewEvent;
 use super::executions::{ExecutionOutcome, ExecutionRecord};
 use super::{Store, StoreError};
 use rusqlite::TransactionBehavior;
+use std::collections::HashSet;
 
 /// One queued write.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,25 +18,44 @@ pub enum StoreWrite {
     Start {
         /// The execution.
         record: ExecutionRecord,
-        /// Its first events, as `(id, GetExecutionHistory JSON)`.
-        events: Vec<(i64, String)>,
+        /// Its first events.
+        events: Vec<NewEvent>,
     },
     /// More events of a running execution.
     Events {
         /// The execution.
         arn: String,
         /// The events.
-        events: Vec<(i64, String)>,
+        events: Vec<NewEvent>,
     },
     /// The last events and the outcome, which must become visible together.
     Finish {
         /// The execution.
         arn: String,
         /// The last events (normally the terminal one).
-        events: Vec<(i64, String)>,
+        events: Vec<NewEvent>,
         /// How it ended.
         outcome: ExecutionOutcome,
     },
+}
+
+impl StoreWrite {
+    /// About how many bytes the write stores.
+    pub fn size(&self) -> usize {
+        let events = match self {
+            StoreWrite::Start { events, .. }
+            | StoreWrite::Events { events, .. }
+            | StoreWrite::Finish { events, .. } => events,
+        };
+        let extra = match self {
+            StoreWrite::Start { record, .. } => record.input.len() + 256,
+            StoreWrite::Finish { outcome, .. } => {
+                outcome.output.as_ref().map_or(0, String::len) + 64
+            }
+            StoreWrite::Events { .. } => 0,
+        };
+        events.iter().map(NewEvent::size).sum::<usize>() + extra
+    }
 }
 
 impl Store {
@@ -59,23 +80,34 @@ impl Store {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(self.sql_err("starting a batch of writes"))?;
+        // Executions this transaction has already seen running: an execution appends
+        // many times per batch, and only its own `Finish` can end it meanwhile.
+        let mut running: HashSet<&str> = HashSet::new();
         for w in writes {
             match w {
                 StoreWrite::Start { record, events } => {
                     self.insert_execution_in(&tx, record)?;
-                    self.insert_events(&tx, &record.execution_arn, as_refs(events))?;
+                    self.insert_events(&tx, &record.execution_arn, events)?;
+                    if record.status == super::ExecutionStatus::Running {
+                        running.insert(&record.execution_arn);
+                    }
                 }
                 StoreWrite::Events { arn, events } => {
-                    self.require_running(&tx, arn)?;
-                    self.insert_events(&tx, arn, as_refs(events))?;
+                    if !running.contains(arn.as_str()) {
+                        self.require_running(&tx, arn)?;
+                        running.insert(arn);
+                    }
+                    self.insert_events(&tx, arn, events)?;
                 }
                 StoreWrite::Finish {
                     arn,
                     events,
                     outcome,
                 } => {
-                    self.require_running(&tx, arn)?;
-                    self.insert_events(&tx, arn, as_refs(events))?;
+                    if !running.remove(arn.as_str()) {
+                        self.require_running(&tx, arn)?;
+                    }
+                    self.insert_events(&tx, arn, events)?;
                     self.record_outcome_in(&tx, arn, outcome)?;
                 }
             }
@@ -83,8 +115,4 @@ impl Store {
         tx.commit()
             .map_err(self.sql_err("committing a batch of writes"))
     }
-}
-
-fn as_refs(events: &[(i64, String)]) -> impl Iterator<Item = (i64, &str)> {
-    events.iter().map(|(id, json)| (*id, json.as_str()))
 }

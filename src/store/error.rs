@@ -135,6 +135,24 @@ pub enum StoreError {
         attr: &'static str,
     },
 
+    /// Event text handed to the store that is not JSON.
+    #[error("event {id} of execution {arn} is not JSON: {source}")]
+    NotJson {
+        /// The execution.
+        arn: String,
+        /// The event id.
+        id: i64,
+        /// serde_json's error.
+        source: serde_json::Error,
+    },
+
+    /// An event id too large for the database's integer ids.
+    #[error("history event id {id} is out of the database's range")]
+    EventIdOutOfRange {
+        /// The event id.
+        id: u64,
+    },
+
     /// A value could not be turned into JSON text for storage.
     #[error("cannot encode {what} as JSON: {source}")]
     Encode {

@@ -6,6 +6,7 @@
 //! the same transaction as the final status ([`Store::append_events_and_finish`]), so a
 //! reader never sees one without the other.
 
+use super::events::{NewEvent, StoredPayload, read_payload, reassemble};
 use super::{Store, StoreError};
 pub use crate::engine::{ExecutionStatus, UnknownStatus};
 use chrono::{DateTime, Utc};
@@ -157,6 +158,14 @@ impl RawExecution {
     }
 }
 
+/// A caller's `(id, JSON text)` events, ready to store.
+fn owned_events<'a>(events: impl IntoIterator<Item = (i64, &'a str)>) -> Vec<NewEvent> {
+    events
+        .into_iter()
+        .map(|(id, json)| NewEvent::from_json(id, json))
+        .collect()
+}
+
 fn from_millis(ms: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
 }
@@ -238,7 +247,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(self.sql_err("starting to append events"))?;
         self.require_running(&tx, arn)?;
-        self.insert_events(&tx, arn, events)?;
+        self.insert_events(&tx, arn, &owned_events(events))?;
         tx.commit().map_err(self.sql_err("committing events"))
     }
 
@@ -270,7 +279,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(self.sql_err("starting to finish an execution"))?;
         self.require_running(&tx, arn)?;
-        self.insert_events(&tx, arn, events)?;
+        self.insert_events(&tx, arn, &owned_events(events))?;
         self.record_outcome_in(&tx, arn, outcome)?;
         tx.commit()
             .map_err(self.sql_err("committing an execution's outcome"))
@@ -337,15 +346,33 @@ impl Store {
     /// The events with an id above `after_id`, in id order, as `(id, JSON text)`: what
     /// a viewer polls with the last id it has seen (0 for all).
     pub fn events_since(&self, arn: &str, after_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare_cached(
-                "SELECT id, event FROM events WHERE execution_arn = ?1 AND id > ?2 ORDER BY id",
-            )
-            .map_err(self.sql_err("reading events"))?;
-        st.query_map(params![arn, after_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        type Row = (i64, String, Result<Option<String>, String>, Option<i64>);
+        let rows: Vec<Row> = {
+            let conn = self.conn();
+            let mut st = conn
+                .prepare_cached(
+                    "SELECT id, event, payload, payload_at FROM events
+                     WHERE execution_arn = ?1 AND id > ?2 ORDER BY id",
+                )
+                .map_err(self.sql_err("reading events"))?;
+            st.query_map(params![arn, after_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, read_payload(r.get_ref(2)?), r.get(3)?))
+            })
             .and_then(|rows| rows.collect())
-            .map_err(self.sql_err("reading events"))
+            .map_err(self.sql_err("reading events"))?
+        };
+        rows.into_iter()
+            .map(|(id, text, payload, at)| {
+                payload
+                    .and_then(|payload| reassemble(text, payload, at))
+                    .map(|json| (id, json))
+                    .map_err(|detail| StoreError::BadRow {
+                        location: self.location().to_string(),
+                        what: format!("event {id} of execution {arn}"),
+                        detail,
+                    })
+            })
+            .collect()
     }
 
     /// How many events the execution has (0 for an unknown execution).
@@ -399,13 +426,19 @@ impl Store {
         &self,
         conn: &Connection,
         arn: &str,
-        events: impl IntoIterator<Item = (i64, &'a str)>,
+        events: impl IntoIterator<Item = &'a NewEvent>,
     ) -> Result<(), StoreError> {
         let mut st = conn
-            .prepare_cached("INSERT INTO events (execution_arn, id, event) VALUES (?1, ?2, ?3)")
+            .prepare_cached(
+                "INSERT INTO events (execution_arn, id, event, payload, payload_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
             .map_err(self.sql_err("appending an event"))?;
-        for (id, json) in events {
-            match st.execute(params![arn, id, json]) {
+        for event in events {
+            let id = event.id();
+            let row = event.row(arn)?;
+            let payload = row.payload.map(StoredPayload::new);
+            match st.execute(params![arn, id, row.event, payload, row.payload_at]) {
                 Ok(_) => {}
                 Err(e) if is_duplicate_key(&e) => {
                     return Err(StoreError::DuplicateEvent {

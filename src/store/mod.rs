@@ -15,15 +15,18 @@
 //!   (`{"pk":{"S":"t1"},...}`) so attribute types survive exactly;
 //! * `executions`: one row per execution, with the fields `DescribeExecution` shows plus
 //!   free-form `labels`;
-//! * `events (execution_arn, id, event)`: each history event as the JSON text of its
-//!   `GetExecutionHistory` shape.
+//! * `events (execution_arn, id, event, payload, payload_at)`: each history event as the
+//!   JSON text of its `GetExecutionHistory` shape, with its big payload member kept
+//!   aside unescaped (see [`NewEvent`]) and put back when read.
 //!
 //! Dates are stored as INTEGER unix milliseconds (UTC): Step Functions reports dates at
 //! millisecond precision, integers sort and compare cheaply in SQL, and there is no
 //! time-zone text to misparse. The API takes and returns [`chrono::DateTime<Utc>`].
 
 mod batch;
+mod checkpoint;
 mod error;
+mod events;
 mod executions;
 mod items;
 mod open;
@@ -31,7 +34,9 @@ mod recovery;
 mod schema;
 
 pub use batch::StoreWrite;
+pub use checkpoint::Checkpointer;
 pub use error::StoreError;
+pub use events::NewEvent;
 pub use executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, UnknownStatus};
 pub use recovery::{INTERRUPTED_CAUSE, INTERRUPTED_ERROR};
 

@@ -3,7 +3,7 @@
 
 use super::schema::{self, APPLICATION_ID};
 use super::{Inner, Store, StoreError, recovery};
-use rusqlite::{Connection, ErrorCode};
+use rusqlite::{Connection, ErrorCode, FileControl, OpenFlags};
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use std::time::Duration;
 const MEMORY: &str = ":memory:";
 
 /// How long a write waits for another process's write transaction to finish.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Enough cached statements for every query this module prepares.
 const STATEMENT_CACHE: usize = 32;
@@ -71,12 +71,32 @@ impl Store {
     }
 
     /// Opens a private, empty, throwaway database; two calls never share data.
+    ///
+    /// It lives in SQLite's `memdb` VFS (one growing buffer; a name without a leading
+    /// `/` is private to its connection) with the journal in memory, rather than in
+    /// `:memory:`: there every commit scans SQLite's page cache, which holds the whole
+    /// database, so commits slow down as the history grows.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let mut conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
-            location: MEMORY.to_string(),
-            op: "opening an in-memory database",
-            source,
-        })?;
+        let sql_err = |op| {
+            move |source| StoreError::Sqlite {
+                location: MEMORY.to_string(),
+                op,
+                source,
+            }
+        };
+        let mut conn = Connection::open_with_flags(
+            "file:sagaview?vfs=memdb",
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sql_err("opening an in-memory database"))?;
+        let mut limit = i64::MAX;
+        conn.file_control(Some(rusqlite::MAIN_DB), FileControl::SizeLimit(&mut limit))
+            .map_err(sql_err("lifting the in-memory database's size limit"))?;
+        conn.pragma_update(None, "journal_mode", "MEMORY")
+            .map_err(sql_err("keeping the journal in memory"))?;
         prepare(&mut conn, MEMORY, false)?;
         Ok(Store {
             inner: Arc::new(Inner {
@@ -280,6 +300,19 @@ mod tests {
         }
         let err = Store::open(&path).unwrap_err().to_string();
         assert!(err.contains("application_id 0x7"), "{err}");
+    }
+
+    #[test]
+    fn in_memory_stores_are_private_and_unbounded() {
+        let a = Store::open_in_memory().unwrap();
+        let b = Store::open_in_memory().unwrap();
+        a.conn().execute_batch("CREATE TABLE only_a (x)").unwrap();
+        assert!(b.conn().execute_batch("SELECT * FROM only_a").is_err());
+        let mut limit = -1;
+        a.conn()
+            .file_control(Some(rusqlite::MAIN_DB), FileControl::SizeLimit(&mut limit))
+            .unwrap();
+        assert_eq!(limit, i64::MAX);
     }
 
     #[test]

@@ -48,6 +48,38 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (execution_arn, id)
     ) WITHOUT ROWID;
     ",
+    // Version 2: events keep their big payload unescaped beside the event JSON (see
+    // `events.rs`), in a rowid table, since SQLite stores rows of many kilobytes
+    // poorly in a WITHOUT ROWID b-tree. Neither events nor items are checked with
+    // json_valid by SQLite any more: the store writes only JSON it serialised itself
+    // (or, for events handed in as text, has parsed), and the check cost a parse of
+    // every row written.
+    "
+    CREATE TABLE items_v2 (
+        pk   TEXT NOT NULL,
+        sk   TEXT NOT NULL,
+        item TEXT NOT NULL,
+        PRIMARY KEY (pk, sk)
+    ) WITHOUT ROWID;
+    INSERT INTO items_v2 (pk, sk, item) SELECT pk, sk, item FROM items;
+    DROP TABLE items;
+    ALTER TABLE items_v2 RENAME TO items;
+
+    CREATE TABLE events_v2 (
+        execution_arn TEXT NOT NULL
+                      REFERENCES executions (execution_arn) ON DELETE CASCADE,
+        id            INTEGER NOT NULL,
+        event         TEXT NOT NULL,
+        -- The payload's text, or (long ones) its LZ4 compression as a BLOB.
+        payload,
+        payload_at    INTEGER,
+        UNIQUE (execution_arn, id)
+    );
+    INSERT INTO events_v2 (execution_arn, id, event)
+        SELECT execution_arn, id, event FROM events ORDER BY execution_arn, id;
+    DROP TABLE events;
+    ALTER TABLE events_v2 RENAME TO events;
+    ",
 ];
 
 /// The schema version this build writes.
@@ -119,6 +151,44 @@ mod tests {
         // A second run is a no-op, not a "table already exists" failure.
         migrate(&mut conn, ":memory:").unwrap();
         assert_eq!(version(&conn), LATEST);
+    }
+
+    #[test]
+    fn version_1_histories_survive_the_upgrade() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO executions VALUES ('a', 'a', 'm', 'm', 'RUNNING', '{}', NULL, NULL,
+                 NULL, 0, NULL, '{}');
+             INSERT INTO events VALUES ('a', 1, '{\"id\":1}'), ('a', 2, '{\"id\":2}');
+             INSERT INTO items VALUES ('t', 's', '{\"pk\":{\"S\":\"t\"}}');",
+        )
+        .unwrap();
+        migrate(&mut conn, ":memory:").unwrap();
+        assert_eq!(version(&conn), LATEST);
+        let rows: Vec<(i64, String, Option<String>)> = conn
+            .prepare("SELECT id, event, payload FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (1, r#"{"id":1}"#.to_string(), None),
+                (2, r#"{"id":2}"#.to_string(), None)
+            ]
+        );
+        let item: String = conn
+            .query_row(
+                "SELECT item FROM items WHERE pk = 't' AND sk = 's'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(item, r#"{"pk":{"S":"t"}}"#);
     }
 
     #[test]

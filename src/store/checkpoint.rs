@@ -1,0 +1,113 @@
+//! WAL checkpoints run beside the writes instead of inside them.
+//!
+//! SQLite normally checkpoints (copies the WAL back into the database file, with its
+//! fsyncs) inside whichever commit happens to fill the WAL past 1000 pages: with the
+//! history written from a writer thread, that is as likely to be a saga handler's small
+//! table write on the runtime's thread. A [`Checkpointer`] turns that off for the
+//! store's connection and checkpoints from a connection of its own, which SQLite lets
+//! run while the other connection keeps writing.
+
+use super::{Store, StoreError};
+use rusqlite::Connection;
+
+/// Bytes written between two checkpoints: about the 1000 pages SQLite's automatic
+/// checkpoint lets the WAL reach.
+const CHECKPOINT_EVERY: usize = 4 * 1024 * 1024;
+
+/// Checkpoints a file store's WAL from its own connection; see the module docs.
+pub struct Checkpointer {
+    store: Store,
+    conn: Connection,
+    written: usize,
+}
+
+impl std::fmt::Debug for Checkpointer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpointer")
+            .field("store", &self.store)
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Takes WAL checkpoints off this store's own commits and returns what does them
+    /// instead, for a writer that knows how much it writes; `None` for an in-memory
+    /// store, which has no WAL. Dropping the checkpointer hands them back.
+    pub fn checkpointer(&self) -> Result<Option<Checkpointer>, StoreError> {
+        let Some(path) = self.path() else {
+            return Ok(None);
+        };
+        let conn =
+            Connection::open(path).map_err(self.sql_err("opening a checkpoint connection"))?;
+        conn.busy_timeout(super::open::BUSY_TIMEOUT)
+            .map_err(self.sql_err("setting the checkpoint connection's busy timeout"))?;
+        self.conn()
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(self.sql_err("turning off automatic checkpoints"))?;
+        Ok(Some(Checkpointer {
+            store: self.clone(),
+            conn,
+            written: 0,
+        }))
+    }
+}
+
+impl Checkpointer {
+    /// Notes `bytes` more committed, and checkpoints once enough has accumulated.
+    pub fn wrote(&mut self, bytes: usize) -> Result<(), StoreError> {
+        self.written = self.written.saturating_add(bytes);
+        if self.written < CHECKPOINT_EVERY {
+            return Ok(());
+        }
+        self.written = 0;
+        self.checkpoint()
+    }
+
+    /// Copies what the WAL holds into the database file, without waiting for anyone.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(self.store.sql_err("checkpointing the WAL"))
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        let restored = self
+            .store
+            .conn()
+            .pragma_update(None, "wal_autocheckpoint", 1000);
+        if let Err(e) = restored {
+            tracing::warn!(error = %e, "could not turn automatic checkpoints back on");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_memory_store_has_no_checkpointer() {
+        let store = Store::open_in_memory().unwrap();
+        assert!(store.checkpointer().unwrap().is_none());
+    }
+
+    #[test]
+    fn the_store_stops_checkpointing_until_the_checkpointer_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("c.db")).unwrap();
+        let auto = |s: &Store| -> i64 {
+            s.conn()
+                .pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))
+                .unwrap()
+        };
+        let mut cp = store.checkpointer().unwrap().unwrap();
+        assert_eq!(auto(&store), 0);
+        cp.wrote(CHECKPOINT_EVERY).unwrap();
+        assert_eq!(cp.written, 0);
+        drop(cp);
+        assert_eq!(auto(&store), 1000);
+    }
+}
