@@ -1,4 +1,5 @@
-//! Runs the conformance pack and guards every case listed in conformance/passing.txt.
+//! Runs the conformance pack and guards every case listed in conformance/passing.txt;
+//! the cases that fail must be exactly those explained in conformance/failures.md.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -53,6 +54,27 @@ fn listed_cases_keep_passing() {
     {
         println!("newly passing (add to conformance/passing.txt): {}", r.id);
     }
+    // conformance/failures.md lists every failing case with its reason: a case that
+    // starts passing or newly fails must be moved in or out of it.
+    let explained: BTreeSet<String> = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/conformance/failures.md"
+    ))
+    .expect("conformance/failures.md is readable")
+    .lines()
+    .filter_map(|l| l.strip_prefix("- `"))
+    .filter_map(|l| l.split('`').next())
+    .map(str::to_owned)
+    .collect();
+    let failing: BTreeSet<String> = results
+        .iter()
+        .filter(|r| !r.passed())
+        .map(|r| r.id.clone())
+        .collect();
+    assert_eq!(
+        failing, explained,
+        "the failing cases and the list in conformance/failures.md differ"
+    );
     assert!(
         regressions.is_empty(),
         "{} listed case(s) no longer pass:\n{}",
