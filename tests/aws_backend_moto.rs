@@ -43,6 +43,15 @@ async fn backend(options: AwsOptions) -> AwsBackend {
     AwsBackend::connect(options).await.expect("connect")
 }
 
+/// A launch whose compensations never fail.
+fn launch(run_type: RunType, trip_id: &str) -> Launch {
+    Launch {
+        run_type,
+        trip_id: trip_id.into(),
+        cancel_failure_rate: 0.0,
+    }
+}
+
 fn sagaview() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sagaview"));
     moto::aws_env(&mut cmd);
@@ -135,11 +144,7 @@ async fn later_polls_transfer_only_new_events() {
     let b = backend(options).await;
     let report = run_once(
         &b,
-        Launch {
-            run_type: RunType::Success,
-            trip_id: "tail-trip".into(),
-            cancel_failure_rate: 0.0,
-        },
+        launch(RunType::Success, "tail-trip"),
         Duration::from_millis(200),
     )
     .await
@@ -173,11 +178,7 @@ async fn failing_lambdas_run_the_compensation_and_its_retries() {
     let b = backend(options_for(&stack, &moto::moto_url())).await;
     let report = run_once(
         &b,
-        Launch {
-            run_type: RunType::Success,
-            trip_id: "failing-trip".into(),
-            cancel_failure_rate: 0.0,
-        },
+        launch(RunType::Success, "failing-trip"),
         Duration::from_millis(300),
     )
     .await
@@ -394,11 +395,7 @@ async fn launching_through_the_api_starts_the_saga() {
     let b = backend(options).await;
     let report = run_once(
         &b,
-        Launch {
-            run_type: RunType::FailPayment,
-            trip_id: "api-trip".into(),
-            cancel_failure_rate: 0.0,
-        },
+        launch(RunType::FailPayment, "api-trip"),
         Duration::from_millis(300),
     )
     .await

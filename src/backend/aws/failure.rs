@@ -27,16 +27,6 @@ pub enum Problem {
     Other,
 }
 
-impl Problem {
-    /// Whether polling should simply try again later.
-    pub fn is_transient(self) -> bool {
-        matches!(
-            self,
-            Problem::Unreachable | Problem::Throttled | Problem::Other
-        )
-    }
-}
-
 /// A failed AWS call: its kind and the line shown to the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsFailure {
@@ -160,6 +150,19 @@ where
     AwsFailure { problem, line }
 }
 
+/// Turns an error known only as text (e.g. the table's, which quotes an unparsed XML
+/// error body) into an [`AwsFailure`].
+pub fn from_text(operation: &str, text: &str) -> AwsFailure {
+    let code = between(text, "<Code>", "</Code>");
+    let problem = classify_text(code.as_deref(), text);
+    let detail = between(text, "<Message>", "</Message>")
+        .unwrap_or_else(|| text.rsplit(": ").next().unwrap_or(text).to_string());
+    AwsFailure {
+        problem,
+        line: format!("{operation}: {} ({detail})", advice(problem)),
+    }
+}
+
 /// The text between the first `open` and the next `close`, if any.
 fn between(text: &str, open: &str, close: &str) -> Option<String> {
     let start = text.find(open)? + open.len();
@@ -256,8 +259,6 @@ mod tests {
         assert!(advice(Problem::NoCredentials).contains("aws sso login"));
         assert!(advice(Problem::AccessDenied).contains("README"));
         assert!(advice(Problem::Unreachable).contains("--endpoint-url"));
-        assert!(!Problem::AccessDenied.is_transient());
-        assert!(Problem::Throttled.is_transient());
     }
 
     #[test]

@@ -377,21 +377,7 @@ impl PageSource for ExecutionPages<'_> {
 }
 
 fn table_failure(e: saga_lambdas::TableError) -> BackendError {
-    let text = e.to_string();
-    let code = failure_code(&text);
-    let problem = failure::classify_text(code.as_deref(), &text);
-    let detail = text
-        .split_once("<Message>")
-        .and_then(|(_, rest)| rest.split_once("</Message>"))
-        .map(|(m, _)| m.to_string())
-        .unwrap_or_else(|| text.rsplit(": ").next().unwrap_or(&text).to_string());
-    BackendError::Failed(format!("Query: {} ({detail})", failure::advice(problem)))
-}
-
-/// An error code named in an XML error body quoted in `text`.
-fn failure_code(text: &str) -> Option<String> {
-    let (_, rest) = text.split_once("<Code>")?;
-    rest.split_once("</Code>").map(|(c, _)| c.to_string())
+    BackendError::Failed(failure::from_text("Query", &e.to_string()).line)
 }
 
 impl SagaBackend for AwsBackend {
