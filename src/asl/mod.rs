@@ -10,6 +10,7 @@ pub mod model;
 pub mod path;
 pub mod template;
 pub mod timestamp;
+pub mod tolerance;
 
 pub use error::DefinitionError;
 pub use load::{load_definition, load_definition_value};

@@ -301,6 +301,8 @@ pub struct MapState {
     pub max_concurrency: u64,
     /// `MaxConcurrencyPath`.
     pub max_concurrency_path: Option<JsonPath>,
+    /// `ToleratedFailureCount`/`...Percentage` and their `...Path` forms.
+    pub tolerance: super::tolerance::FailureTolerance,
     /// `Retry`.
     pub retry: Vec<Retrier>,
     /// `Catch`.

@@ -10,7 +10,8 @@ use super::clock::BoxFuture;
 use super::dataflow::{
     Env, apply_result_path, apply_selection, apply_selection_owned, eval_template, select,
 };
-use super::error::StatesError;
+use super::error::{StatesError, names};
+use super::map_tolerance::Threshold;
 use super::run::{Run, StateCtx};
 use crate::asl::model::{IoConfig, MapState, ParallelState, Retrier, Selection};
 use crate::history::event::{EventDetails, EventType, MapIterationDetails, MapStateStartedDetails};
@@ -192,6 +193,8 @@ impl Run {
                 })?
             }
         };
+        let threshold = Threshold::resolve(&m.tolerance, &selected, &scope, items.len())?;
+        let threshold = &threshold;
         let chain = Mutex::new(*prev);
         let result = self
             .with_retries(&m.retry, || async {
@@ -206,7 +209,7 @@ impl Run {
                 let link = Mutex::new(started);
                 let link = &link;
                 let selected = &selected;
-                type Iteration<'f> = BoxFuture<'f, Result<(Value, u64), StatesError>>;
+                type Iteration<'f> = BoxFuture<'f, Result<(Value, u64), (StatesError, u64)>>;
                 let iterations: Vec<Iteration<'_>> = items
                     .iter()
                     .enumerate()
@@ -229,6 +232,7 @@ impl Run {
                                     let scope = self.scope_for(&item_ctx, None);
                                     let mut rng =
                                         self.rng.lock().unwrap_or_else(|p| p.into_inner());
+                                    let start = *link.lock().unwrap_or_else(|e| e.into_inner());
                                     eval_template(
                                         t,
                                         selected,
@@ -236,7 +240,8 @@ impl Run {
                                             scope,
                                             rng: &mut rng,
                                         },
-                                    )?
+                                    )
+                                    .map_err(|e| (e, start))?
                                 }
                                 None => item.clone(),
                             };
@@ -267,12 +272,12 @@ impl Run {
                                 }
                                 Err((e, last)) => {
                                     *link.lock().unwrap_or_else(|e| e.into_inner()) = last;
-                                    self.emit_event(
+                                    let id = self.emit_event(
                                         EventType::MapIterationFailed,
                                         last,
                                         Some(EventDetails::MapIterationFailed(details())),
                                     );
-                                    Err(e)
+                                    Err((e, id))
                                 }
                             }
                         })
@@ -288,16 +293,35 @@ impl Run {
                 let mut outputs = Vec::with_capacity(items.len());
                 let mut last_done = started;
                 let mut failure = None;
+                let mut failed = 0;
                 while let Some(r) = stream.next().await {
                     match r {
                         Ok((v, id)) => {
                             outputs.push(v);
                             last_done = id;
                         }
-                        Err(e) => {
+                        // States.Runtime ends the execution whatever the thresholds.
+                        Err((e, _)) if e.error == names::RUNTIME => {
                             failure = Some(e);
                             break;
                         }
+                        Err((e, id)) => match threshold {
+                            // A tolerated failure keeps its slot: the error object a
+                            // Catch would see stands in for the iteration's output.
+                            Some(t) if t.tolerates(failed + 1) => {
+                                failed += 1;
+                                outputs.push(e.to_catch_output());
+                                last_done = id;
+                            }
+                            Some(_) => {
+                                failure = Some(Threshold::exceeded());
+                                break;
+                            }
+                            None => {
+                                failure = Some(e);
+                                break;
+                            }
+                        },
                     }
                 }
                 drop(stream);

@@ -16,6 +16,7 @@ pub mod error;
 pub mod intrinsics;
 pub mod invoker;
 pub mod lambda;
+pub mod map_tolerance;
 pub mod record;
 mod run;
 
