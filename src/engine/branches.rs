@@ -13,7 +13,7 @@ use super::dataflow::{
 use super::error::{StatesError, names};
 use super::map_tolerance::Threshold;
 use super::run::{Run, StateCtx};
-use crate::asl::model::{IoConfig, MapState, ParallelState, Retrier, Selection};
+use crate::asl::model::{IoConfig, MapState, ParallelState, ResultTarget, Retrier, Selection};
 use crate::history::event::{EventDetails, EventType, MapIterationDetails, MapStateStartedDetails};
 
 impl Run {
@@ -68,14 +68,14 @@ impl Run {
         }
     }
 
-    async fn with_retries<F, Fut>(
+    async fn with_retries<T, F, Fut>(
         &self,
         retriers: &[Retrier],
         mut attempt: F,
-    ) -> Result<Value, StatesError>
+    ) -> Result<T, StatesError>
     where
         F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = Result<Value, StatesError>>,
+        Fut: std::future::Future<Output = Result<T, StatesError>>,
     {
         let mut counters = vec![0u32; retriers.len()];
         loop {
@@ -107,7 +107,7 @@ impl Run {
                 let start_prev = *chain.lock().unwrap_or_else(|e| e.into_inner());
                 let started = self.emit_event(EventType::ParallelStateStarted, start_prev, None);
                 let last = Mutex::new(started);
-                type Branch<'f> = BoxFuture<'f, Result<Value, StatesError>>;
+                type Branch<'f> = BoxFuture<'f, Result<(Value, Option<String>), StatesError>>;
                 let unchanged =
                     matches!(p.io.input_path, Selection::Whole) && p.io.parameters.is_none();
                 let branches: Vec<Branch<'_>> = p
@@ -122,12 +122,12 @@ impl Run {
                         };
                         let last = &last;
                         Box::pin(async move {
-                            let r = self.run_definition(b, input, started, None, text).await;
+                            let r = self.run_flow(b, input, started, None, text, true).await;
                             let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
                             match r {
-                                Ok((v, id)) => {
+                                Ok((v, id, text)) => {
                                     *l = (*l).max(id);
-                                    Ok(v)
+                                    Ok((v, text))
                                 }
                                 Err((e, id)) => {
                                     *l = (*l).max(id);
@@ -140,15 +140,18 @@ impl Run {
                 let outcome = try_join_all(branches).await;
                 let last = *last.lock().unwrap_or_else(|e| e.into_inner());
                 *chain.lock().unwrap_or_else(|e| e.into_inner()) = last;
-                outcome.map(Value::Array)
+                outcome.map(|branches| branches.into_iter().unzip::<_, _, Vec<_>, Vec<_>>())
             })
             .await;
         let last = *chain.lock().unwrap_or_else(|e| e.into_inner());
         match result {
-            Ok(outputs) => {
+            Ok((outputs, texts)) => {
                 self.emit_event(EventType::ParallelStateSucceeded, last, None);
                 *prev = last;
-                self.finish_result(&p.io, raw, outputs, ctx)
+                if result_unchanged(&p.io) {
+                    ctx.set_result_text(joined_texts(texts));
+                }
+                self.finish_result(&p.io, raw, Value::Array(outputs), ctx)
             }
             Err(e) => {
                 *prev = self.emit_event(EventType::ParallelStateFailed, last, None);
@@ -350,5 +353,33 @@ impl Run {
                 Err(e)
             }
         }
+    }
+}
+
+/// Whether a Parallel's output is its result as it is (no ResultSelector, ResultPath or
+/// OutputPath reshapes it).
+fn result_unchanged(io: &IoConfig) -> bool {
+    io.result_selector.is_none()
+        && matches!(io.result_path, ResultTarget::Replace)
+        && matches!(io.output_path, Selection::Whole)
+}
+
+/// A Parallel's output text as AWS writes it: the branches' output texts, unchanged,
+/// joined with `,` (the recordings `test_parallel_state_nested` and
+/// `test_parallel_state_order` show both the kept texts and the separator).
+fn joined_texts(texts: Vec<Option<String>>) -> Option<String> {
+    let texts = texts.into_iter().collect::<Option<Vec<String>>>()?;
+    Some(format!("[{}]", texts.join(",")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn branch_texts_are_joined_unchanged() {
+        let texts = vec![Some("[1, 2]".to_owned()), Some("{\"a\": 1}".to_owned())];
+        assert_eq!(joined_texts(texts).as_deref(), Some("[[1, 2],{\"a\": 1}]"));
+        assert_eq!(joined_texts(vec![Some("1".into()), None]), None);
     }
 }

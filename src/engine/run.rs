@@ -40,8 +40,12 @@ pub(crate) struct Run {
 /// The result of a flow: its output or error, and the id of its last event.
 type FlowResult = Result<(Value, u64), (StatesError, u64)>;
 
+/// A flow's result with, when asked for and known, the text its last state wrote as
+/// output (AWS hands that text on unchanged, see `Run::run_flow`).
+pub(crate) type FlowText = Result<(Value, u64, Option<String>), (StatesError, u64)>;
+
 enum Ending {
-    Done(FlowResult),
+    Done(FlowText),
     Aborted,
     TimedOut,
 }
@@ -93,7 +97,7 @@ impl Run {
         );
         let timeout = machine.definition.timeout_seconds;
         let ending = {
-            let body = self.run_definition(&machine.definition, input, 0, None, Some(input_text));
+            let body = self.run_flow(&machine.definition, input, 0, None, Some(input_text), true);
             let timer = async {
                 match timeout {
                     Some(s) => self.shared.clock.sleep(Duration::from_secs(s)).await,
@@ -108,8 +112,8 @@ impl Run {
         };
         let last = self.record.last_event_id();
         match ending {
-            Ending::Done(Ok((output, prev))) => {
-                let text = json_text(&output);
+            Ending::Done(Ok((output, prev, text))) => {
+                let text = text.unwrap_or_else(|| json_text(&output));
                 self.emit_event(
                     EventType::ExecutionSucceeded,
                     prev,
@@ -173,6 +177,27 @@ impl Run {
         map_item: Option<(usize, &'a Value)>,
         input_text: Option<String>,
     ) -> BoxFuture<'a, FlowResult> {
+        Box::pin(async move {
+            self.run_flow(def, input, prev, map_item, input_text, false)
+                .await
+                .map(|(output, last, _)| (output, last))
+        })
+    }
+
+    /// Like [`Run::run_definition`]; with `keep_text`, also returns the output text the
+    /// last state wrote to the history, which AWS passes on as it is (a Parallel's
+    /// output and the execution's output are built from it; the recording
+    /// `scenarios/test_base_scenarios.test_parallel_state_nested` keeps the spaces of the
+    /// execution input in both).
+    pub(crate) fn run_flow<'a>(
+        &'a self,
+        def: &'a Definition,
+        input: Value,
+        prev: u64,
+        map_item: Option<(usize, &'a Value)>,
+        input_text: Option<String>,
+        keep_text: bool,
+    ) -> BoxFuture<'a, FlowText> {
         Box::pin(async move {
             // The first state sees the input exactly as given (AWS keeps the text until it changes).
             let mut input_text = input_text;
@@ -245,6 +270,9 @@ impl Run {
                         if passes_input_through(&state.kind) {
                             output_text = ctx.input_text.clone();
                             output_compact = entered_compact;
+                        } else if matches!(state.kind, StateKind::Parallel(_)) {
+                            // Set only when the Parallel's output is its branches' texts.
+                            output_text = ctx.take_result_text();
                         } else if let (Some(key), Some(text), Some(result)) = (
                             result_field(&state.kind),
                             ctx.compact_input,
@@ -289,6 +317,10 @@ impl Run {
                             output_text = Some(text.clone());
                             text
                         }
+                        Transition::End if keep_text => {
+                            output_text = Some(text.clone());
+                            text
+                        }
                         Transition::End => text,
                     };
                     prev = self.emit_event(
@@ -308,7 +340,9 @@ impl Run {
                         input_text = output_text;
                         input_text_compact = output_compact;
                     }
-                    Transition::End => return Ok((output, prev)),
+                    Transition::End => {
+                        return Ok((output, prev, output_text.filter(|_| keep_text)));
+                    }
                 }
             }
         })
@@ -897,7 +931,7 @@ pub(crate) struct StateCtx<'a> {
 }
 
 impl StateCtx<'_> {
-    fn set_result_text(&self, text: Option<String>) {
+    pub(crate) fn set_result_text(&self, text: Option<String>) {
         *self.result_text.lock().unwrap_or_else(|p| p.into_inner()) = text;
     }
 
