@@ -315,11 +315,14 @@ impl StateParser<'_> {
         if timeout_seconds.is_some() && self.obj.contains_key("TimeoutSecondsPath") {
             return Err("'TimeoutSeconds' and 'TimeoutSecondsPath' are exclusive".into());
         }
+        let heartbeat_seconds = super::heartbeat::heartbeat_seconds(self.obj, timeout_seconds)?;
         Ok(StateKind::Task(TaskState {
             io: self.io(true)?,
             resource,
             timeout_seconds,
             timeout_seconds_path: self.path_field("TimeoutSecondsPath")?,
+            heartbeat_seconds,
+            heartbeat_seconds_path: self.path_field("HeartbeatSecondsPath")?,
             retry: self.retriers()?,
             catch: self.catchers()?,
             transition: self.transition()?,

@@ -4,6 +4,7 @@
 
 pub mod choice;
 pub mod error;
+pub mod heartbeat;
 pub mod intrinsic;
 pub mod load;
 pub mod model;

@@ -190,6 +190,10 @@ pub struct TaskState {
     pub timeout_seconds: Option<u64>,
     /// `TimeoutSecondsPath`.
     pub timeout_seconds_path: Option<JsonPath>,
+    /// `HeartbeatSeconds`: the longest a task may go without a heartbeat.
+    pub heartbeat_seconds: Option<u64>,
+    /// `HeartbeatSecondsPath`.
+    pub heartbeat_seconds_path: Option<JsonPath>,
     /// `Retry`.
     pub retry: Vec<Retrier>,
     /// `Catch`.

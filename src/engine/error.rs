@@ -17,6 +17,11 @@ pub mod names {
     pub const RUNTIME: &str = "States.Runtime";
     /// Task or execution timeout.
     pub const TIMEOUT: &str = "States.Timeout";
+    /// A task went longer than its HeartbeatSeconds without a heartbeat. The AWS
+    /// developer guide ("Error names") defines it, and counts it as a `States.Timeout`
+    /// too ("ran longer than the TimeoutSeconds value, or failed to send a heartbeat
+    /// for a period longer than the HeartbeatSeconds value").
+    pub const HEARTBEAT_TIMEOUT: &str = "States.HeartbeatTimeout";
     /// Payload above the 256 KiB service limit.
     pub const DATA_LIMIT: &str = "States.DataLimitExceeded";
     /// Matches every error (except `States.Runtime`).
@@ -77,10 +82,12 @@ impl StatesError {
         if self.error == names::RUNTIME {
             return false;
         }
+        let timeout = self.error == names::TIMEOUT || self.error == names::HEARTBEAT_TIMEOUT;
         error_equals.iter().any(|e| {
             e == &self.error
                 || e == names::ALL
-                || (e == names::TASK_FAILED && self.error != names::TIMEOUT)
+                || (e == names::TASK_FAILED && !timeout)
+                || (e == names::TIMEOUT && timeout)
         })
     }
 

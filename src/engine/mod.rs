@@ -13,6 +13,7 @@ pub mod clock;
 pub mod context;
 pub mod dataflow;
 pub mod error;
+mod heartbeat;
 pub mod intrinsics;
 pub mod invoker;
 pub mod lambda;

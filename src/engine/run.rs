@@ -55,6 +55,7 @@ enum Invoked {
     Failed(super::invoker::TaskFailure),
     NotFound,
     TimedOut,
+    HeartbeatTimedOut,
 }
 
 fn untruncated() -> PayloadDetails {
@@ -626,6 +627,7 @@ impl Run {
             }
             (None, None) => None,
         };
+        let heartbeat = super::heartbeat::resolve(t, &selected, &scope, timeout)?;
         ctx.set_result_text(None);
         let params_text = match (&t.io.parameters, &t.io.input_path, ctx.compact_input) {
             (
@@ -637,11 +639,11 @@ impl Run {
         };
         let result = match &t.resource {
             TaskResource::LambdaInvoke => {
-                self.lambda_invoke(effective, params_text, timeout, ctx, prev)
+                self.lambda_invoke(effective, params_text, (timeout, heartbeat), ctx, prev)
                     .await?
             }
             TaskResource::LambdaFunction { arn, function } => {
-                self.lambda_function(arn, function, effective, timeout, prev)
+                self.lambda_function(arn, function, effective, (timeout, heartbeat), prev)
                     .await?
             }
         };
@@ -676,12 +678,16 @@ impl Run {
         )
     }
 
+    /// Invokes `function`; `limits` are the task's TimeoutSeconds and HeartbeatSeconds
+    /// (a request-response invocation sends no heartbeats, so the heartbeat limit bounds
+    /// the whole call).
     async fn invoke(
         &self,
         function: &str,
         payload: Value,
-        timeout: Option<u64>,
+        limits: (Option<u64>, Option<u64>),
     ) -> (Invoked, String) {
+        let (timeout, heartbeat) = limits;
         let request_id = random_uuid(&mut self.rng());
         let request = InvokeRequest {
             function: function.to_owned(),
@@ -698,12 +704,25 @@ impl Run {
                 Err(InvokeError::Failed(f)) => Invoked::Failed(f),
             }
         };
-        let outcome = match timeout {
-            None => call.await,
-            Some(s) => {
+        let outcome = match (timeout, heartbeat) {
+            (None, None) => call.await,
+            (Some(s), None) => {
                 tokio::select! {
                     r = call => r,
                     _ = self.shared.clock.sleep(Duration::from_secs(s)) => Invoked::TimedOut,
+                }
+            }
+            (timeout, Some(h)) => {
+                let timer = async {
+                    match timeout {
+                        Some(s) => self.shared.clock.sleep(Duration::from_secs(s)).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    r = call => r,
+                    _ = timer => Invoked::TimedOut,
+                    _ = self.shared.clock.sleep(Duration::from_secs(h)) => Invoked::HeartbeatTimedOut,
                 }
             }
         };
@@ -714,7 +733,7 @@ impl Run {
         &self,
         params: Value,
         params_text: Option<String>,
-        timeout: Option<u64>,
+        limits: (Option<u64>, Option<u64>),
         ctx: &StateCtx<'_>,
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
@@ -735,7 +754,8 @@ impl Run {
                 resource: RES.into(),
                 region: self.shared.config.region.clone(),
                 parameters: params_text.unwrap_or_else(|| json_text(&params)),
-                timeout_in_seconds: timeout,
+                timeout_in_seconds: limits.0,
+                heartbeat_in_seconds: limits.1,
             })),
         );
         *prev = self.emit_event(
@@ -755,7 +775,7 @@ impl Run {
             Some(p) => p,
         };
         drop(params);
-        let (outcome, request_id) = self.invoke(&function, payload, timeout).await;
+        let (outcome, request_id) = self.invoke(&function, payload, limits).await;
         match outcome {
             Invoked::Ok(payload) => {
                 let text = lambda::payload_text(&payload);
@@ -802,6 +822,13 @@ impl Run {
             Invoked::TimedOut => {
                 let e = StatesError {
                     error: names::TIMEOUT.into(),
+                    cause: None,
+                };
+                self.task_failed(prev, EventType::TaskTimedOut, e)
+            }
+            Invoked::HeartbeatTimedOut => {
+                let e = StatesError {
+                    error: names::HEARTBEAT_TIMEOUT.into(),
                     cause: None,
                 };
                 self.task_failed(prev, EventType::TaskTimedOut, e)
@@ -854,9 +881,10 @@ impl Run {
         arn: &str,
         function: &str,
         input: Value,
-        timeout: Option<u64>,
+        limits: (Option<u64>, Option<u64>),
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
+        let timeout = limits.0;
         *prev = self.emit_event(
             EventType::LambdaFunctionScheduled,
             *prev,
@@ -870,7 +898,7 @@ impl Run {
             )),
         );
         *prev = self.emit_event(EventType::LambdaFunctionStarted, *prev, None);
-        let (outcome, request_id) = self.invoke(function, input, timeout).await;
+        let (outcome, request_id) = self.invoke(function, input, limits).await;
         match outcome {
             Invoked::Ok(payload) => {
                 let text = lambda::payload_text(&payload);
@@ -908,6 +936,14 @@ impl Run {
                 EventType::LambdaFunctionTimedOut,
                 StatesError {
                     error: names::TIMEOUT.into(),
+                    cause: None,
+                },
+            ),
+            Invoked::HeartbeatTimedOut => self.lambda_failed(
+                prev,
+                EventType::LambdaFunctionTimedOut,
+                StatesError {
+                    error: names::HEARTBEAT_TIMEOUT.into(),
                     cause: None,
                 },
             ),

@@ -239,6 +239,8 @@ pub struct TaskScheduledDetails {
     pub parameters: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_in_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_in_seconds: Option<u64>,
 }
 
 /// `taskStartedEventDetails`.
@@ -348,6 +350,7 @@ mod tests {
                 region: "us-east-1".into(),
                 parameters: "{}".into(),
                 timeout_in_seconds: None,
+                heartbeat_in_seconds: None,
             })),
         };
         let v = serde_json::to_value(&event).unwrap();

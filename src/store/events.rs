@@ -286,6 +286,7 @@ fn without_payload(d: &EventDetails) -> Option<EventDetails> {
             region: x.region.clone(),
             parameters: String::new(),
             timeout_in_seconds: x.timeout_in_seconds,
+            heartbeat_in_seconds: x.heartbeat_in_seconds,
         }),
         D::TaskSucceeded(x) => D::TaskSucceeded(TaskSucceededDetails {
             resource_type: x.resource_type.clone(),
@@ -350,6 +351,7 @@ mod tests {
                 region: "us-east-1".into(),
                 parameters: tricky.into(),
                 timeout_in_seconds: Some(3),
+                heartbeat_in_seconds: Some(2),
             }))),
             event(Some(EventDetails::ExecutionFailed(ErrorDetails {
                 error: Some("E".into()),

@@ -118,6 +118,7 @@ impl HistoryBuilder {
                 region: "us-east-1".into(),
                 parameters: json!({"FunctionName": function, "Payload": {}}).to_string(),
                 timeout_in_seconds: None,
+                heartbeat_in_seconds: None,
             })),
         );
         self.wait(15);
