@@ -573,3 +573,28 @@ fn profiles_and_endpoint_variables_are_honoured() {
         &[],
     );
 }
+
+/// SendTaskSuccess/Failure/Heartbeat go through the backend API and report AWS's error
+/// name for a token no task holds (moto's executing mode answers `InvalidToken`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_token_calls_report_the_aws_error_name() {
+    let _turn = moto::moto_lock();
+    let stack = moto::create_stack(Lambdas::Echo, None);
+    let b = backend(options_for(&stack, &moto::moto_url())).await;
+    let heartbeat = b.send_task_heartbeat("no-such-token").await;
+    let success = b.send_task_success("no-such-token", "{}").await;
+    let failure = b
+        .send_task_failure("no-such-token", Some("Rejected"), None)
+        .await;
+    for (call, result) in [
+        ("SendTaskHeartbeat", heartbeat),
+        ("SendTaskSuccess", success),
+        ("SendTaskFailure", failure),
+    ] {
+        let line = result
+            .expect_err("moto refuses an unknown token")
+            .to_string();
+        assert!(line.starts_with(call), "{line}");
+        assert!(line.contains("InvalidToken"), "{line}");
+    }
+}

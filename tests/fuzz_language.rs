@@ -374,6 +374,7 @@ fn with_env<T>(input: &Value, item: &Value, f: impl FnOnce(&mut Env<'_>) -> T) -
                 entered_time: DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
                 retry_count: Some(0),
                 map_item: Some((1, item)),
+                task_token: None,
             },
         },
         rng: &mut rng,

@@ -303,7 +303,16 @@ impl StateParser<'_> {
 
     fn task(&self) -> R<StateKind> {
         let resource = self.str_field("Resource")?.ok_or("missing 'Resource'")?;
+        // The callback pattern is a suffix of the service integration's ARN
+        // ("Service integration patterns", AWS developer guide).
+        let (resource, wait_for_task_token) = match resource.strip_suffix(".waitForTaskToken") {
+            Some(base) if base.starts_with("arn:aws:states:") => (base, true),
+            _ => (resource, false),
+        };
         let resource = parse_resource(resource)?;
+        if wait_for_task_token && resource != TaskResource::LambdaInvoke {
+            return Err("'.waitForTaskToken' is supported for lambda:invoke only".into());
+        }
         let timeout_seconds = match self.obj.get("TimeoutSeconds") {
             None => None,
             Some(v) => Some(
@@ -319,6 +328,7 @@ impl StateParser<'_> {
         Ok(StateKind::Task(TaskState {
             io: self.io(true)?,
             resource,
+            wait_for_task_token,
             timeout_seconds,
             timeout_seconds_path: self.path_field("TimeoutSecondsPath")?,
             heartbeat_seconds,
@@ -629,7 +639,7 @@ fn parse_resource(resource: &str) -> R<TaskResource> {
         return match parts.get(6).copied() {
             Some("invoke") if parts.len() == 7 => Ok(TaskResource::LambdaInvoke),
             _ => Err(format!(
-                "unsupported resource '{resource}' (only lambda:invoke without .sync/.waitForTaskToken)"
+                "unsupported resource '{resource}' (lambda:invoke, optionally .waitForTaskToken, is supported; .sync is not)"
             )),
         };
     }

@@ -186,6 +186,8 @@ pub struct TaskState {
     pub io: IoConfig,
     /// What is invoked.
     pub resource: TaskResource,
+    /// `.waitForTaskToken`: after the call, wait for SendTaskSuccess/SendTaskFailure.
+    pub wait_for_task_token: bool,
     /// `TimeoutSeconds`.
     pub timeout_seconds: Option<u64>,
     /// `TimeoutSecondsPath`.

@@ -316,6 +316,33 @@ impl SagaBackend for EmbeddedBackend {
         })
     }
 
+    fn send_task_success<'a>(
+        &'a self,
+        task_token: &'a str,
+        output: &'a str,
+    ) -> BoxFuture<'a, Result<(), BackendError>> {
+        let sent = self.engine.send_task_success(task_token, output);
+        Box::pin(async move { sent.map_err(|e| BackendError::Failed(e.to_string())) })
+    }
+
+    fn send_task_failure<'a>(
+        &'a self,
+        task_token: &'a str,
+        error: Option<&'a str>,
+        cause: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(), BackendError>> {
+        let sent = self.engine.send_task_failure(task_token, error, cause);
+        Box::pin(async move { sent.map_err(|e| BackendError::Failed(e.to_string())) })
+    }
+
+    fn send_task_heartbeat<'a>(
+        &'a self,
+        task_token: &'a str,
+    ) -> BoxFuture<'a, Result<(), BackendError>> {
+        let sent = self.engine.send_task_heartbeat(task_token);
+        Box::pin(async move { sent.map_err(|e| BackendError::Failed(e.to_string())) })
+    }
+
     fn set_speed(&self, speed: f64) {
         if let Some(c) = &self.demo_clock {
             c.set_speed(speed);

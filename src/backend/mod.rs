@@ -142,6 +142,30 @@ pub trait SagaBackend: Send + Sync {
     /// Stops a running execution (it ends ABORTED).
     fn stop<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>>;
 
+    /// SendTaskSuccess: a `.waitForTaskToken` task waiting on `task_token` succeeds with
+    /// `output` (JSON text); lets a person approve a waiting step.
+    fn send_task_success<'a>(
+        &'a self,
+        task_token: &'a str,
+        output: &'a str,
+    ) -> BoxFuture<'a, Result<(), BackendError>>;
+
+    /// SendTaskFailure: the task waiting on `task_token` fails with `error` and `cause`;
+    /// lets a person reject a waiting step.
+    fn send_task_failure<'a>(
+        &'a self,
+        task_token: &'a str,
+        error: Option<&'a str>,
+        cause: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(), BackendError>>;
+
+    /// SendTaskHeartbeat: the task waiting on `task_token` is still being worked on
+    /// (restarts its HeartbeatSeconds timer).
+    fn send_task_heartbeat<'a>(
+        &'a self,
+        task_token: &'a str,
+    ) -> BoxFuture<'a, Result<(), BackendError>>;
+
     /// Changes the demo speed of waits from now on; backends whose time is real (AWS)
     /// ignore it.
     fn set_speed(&self, _speed: f64) {}

@@ -182,6 +182,7 @@ mod tests {
                 entered_time: chrono::DateTime::from_timestamp(0, 0).unwrap(),
                 retry_count: None,
                 map_item: None,
+                task_token: None,
             },
         };
         let rule = ChoiceRule::parse(rule.as_object().unwrap(), &[]).unwrap();

@@ -32,6 +32,8 @@ pub struct StateFacts<'a> {
     pub retry_count: Option<u32>,
     /// `(index, value)` when running inside a Map iteration.
     pub map_item: Option<(usize, &'a Value)>,
+    /// `$$.Task.Token` of a `.waitForTaskToken` task.
+    pub task_token: Option<&'a str>,
 }
 
 /// Everything a path or template may read besides the state input.
@@ -70,6 +72,11 @@ impl Scope<'_> {
         root.insert("Execution".into(), Value::Object(execution));
         root.insert("State".into(), Value::Object(state));
         root.insert("StateMachine".into(), Value::Object(machine));
+        if let Some(token) = self.state.task_token {
+            let mut task = Map::new();
+            task.insert("Token".into(), token.into());
+            root.insert("Task".into(), Value::Object(task));
+        }
         if let Some((index, value)) = self.state.map_item {
             let mut item = Map::new();
             item.insert("Index".into(), index.into());

@@ -179,6 +179,7 @@ mod tests {
                 entered_time: chrono::DateTime::from_timestamp(1, 0).unwrap(),
                 retry_count: Some(2),
                 map_item: None,
+                task_token: None,
             },
         }
     }

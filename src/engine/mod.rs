@@ -8,6 +8,7 @@
 //! ```
 
 mod branches;
+mod callback;
 pub mod choice_eval;
 pub mod clock;
 pub mod context;
@@ -20,6 +21,7 @@ pub mod lambda;
 pub mod map_tolerance;
 pub mod record;
 mod run;
+pub mod task_token;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,6 +37,7 @@ pub use invoker::{
     FunctionRegistry, InvokeError, InvokeRequest, Payload, TaskFailure, TaskInvoker,
 };
 pub use record::{ExecutionDescription, ExecutionObserver, ExecutionStatus, UnknownStatus};
+pub use task_token::TaskTokenError;
 
 use crate::asl::Definition;
 use crate::history::HistoryEvent;
@@ -104,6 +107,7 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) invoker: Arc<dyn TaskInvoker>,
     pub(crate) config: EngineConfig,
+    pub(crate) tokens: task_token::TaskTokens,
 }
 
 /// The executions API of the embedded runtime (start, describe, stop, list, history).
@@ -145,6 +149,7 @@ impl Engine {
                 clock,
                 invoker,
                 config,
+                tokens: task_token::TaskTokens::default(),
             }),
             observers: observers.into(),
             executions: Arc::new(Mutex::new(Executions::default())),
@@ -289,6 +294,42 @@ impl Engine {
             execs.order.retain(|a| a != arn);
         }
         ended
+    }
+
+    /// SendTaskSuccess: ends the `.waitForTaskToken` task that was given `token` with
+    /// `output` (JSON text) as its result.
+    pub fn send_task_success(&self, token: &str, output: &str) -> Result<(), TaskTokenError> {
+        let value: Value = serde_json::from_str(output)
+            .map_err(|e| TaskTokenError::InvalidOutput(e.to_string()))?;
+        self.shared.tokens.deliver(
+            token,
+            task_token::Callback::Success(value, output.to_owned()),
+        )
+    }
+
+    /// SendTaskFailure: fails the `.waitForTaskToken` task that was given `token` with
+    /// `error` and `cause` (retriers and catchers see them as for any task error).
+    pub fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), TaskTokenError> {
+        self.shared.tokens.deliver(
+            token,
+            task_token::Callback::Failure {
+                error: error.map(str::to_owned),
+                cause: cause.map(str::to_owned),
+            },
+        )
+    }
+
+    /// SendTaskHeartbeat: restarts the HeartbeatSeconds timer of the task that was given
+    /// `token` (TimeoutSeconds still bounds the task as a whole).
+    pub fn send_task_heartbeat(&self, token: &str) -> Result<(), TaskTokenError> {
+        self.shared
+            .tokens
+            .deliver(token, task_token::Callback::Heartbeat)
     }
 
     /// StopExecution: aborts a running execution (status ABORTED, `ExecutionAborted` event).

@@ -23,6 +23,7 @@ use super::intrinsics::random_uuid;
 use super::invoker::{InvokeError, InvokeRequest, Payload};
 use super::lambda;
 use super::record::{ExecutionRecord, ExecutionStatus};
+use super::task_token::Callback;
 use super::{Shared, StateMachine};
 use crate::asl::model::*;
 use crate::history::event::*;
@@ -58,7 +59,9 @@ enum Invoked {
     HeartbeatTimedOut,
 }
 
-fn untruncated() -> PayloadDetails {
+type CallbackReceiver = tokio::sync::mpsc::UnboundedReceiver<Callback>;
+
+pub(crate) fn untruncated() -> PayloadDetails {
     PayloadDetails { truncated: false }
 }
 
@@ -443,6 +446,7 @@ impl Run {
                 entered_time: ctx.entered_at,
                 retry_count,
                 map_item: ctx.map_item,
+                task_token: None,
             },
         }
     }
@@ -593,7 +597,44 @@ impl Run {
         retry_count: u32,
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
-        let scope = self.scope_for(ctx, Some(retry_count));
+        let (token, mut receiver) = match t.wait_for_task_token {
+            true => {
+                let unique = random_uuid(&mut self.rng());
+                let (token, rx) = self.shared.tokens.open(&unique);
+                (Some(token), Some(rx))
+            }
+            false => (None, None),
+        };
+        let result = self
+            .task_attempt_with(
+                t,
+                raw,
+                ctx,
+                retry_count,
+                token.as_deref(),
+                receiver.as_mut(),
+                prev,
+            )
+            .await;
+        if let Some(token) = &token {
+            self.shared.tokens.close(token);
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn task_attempt_with(
+        &self,
+        t: &TaskState,
+        raw: &Value,
+        ctx: &StateCtx<'_>,
+        retry_count: u32,
+        token: Option<&str>,
+        callback: Option<&mut CallbackReceiver>,
+        prev: &mut u64,
+    ) -> Result<Value, StatesError> {
+        let mut scope = self.scope_for(ctx, Some(retry_count));
+        scope.state.task_token = token;
         let selected = select_input(&t.io.input_path, raw, &scope)?;
         let effective = match &t.io.parameters {
             Some(tpl) => {
@@ -639,8 +680,15 @@ impl Run {
         };
         let result = match &t.resource {
             TaskResource::LambdaInvoke => {
-                self.lambda_invoke(effective, params_text, (timeout, heartbeat), ctx, prev)
-                    .await?
+                self.lambda_invoke(
+                    effective,
+                    params_text,
+                    (timeout, heartbeat),
+                    callback,
+                    ctx,
+                    prev,
+                )
+                .await?
             }
             TaskResource::LambdaFunction { arn, function } => {
                 self.lambda_function(arn, function, effective, (timeout, heartbeat), prev)
@@ -734,11 +782,17 @@ impl Run {
         params: Value,
         params_text: Option<String>,
         limits: (Option<u64>, Option<u64>),
+        callback: Option<&mut CallbackReceiver>,
         ctx: &StateCtx<'_>,
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
         const RT: &str = "lambda";
-        const RES: &str = "invoke";
+        let res = if callback.is_some() {
+            "invoke.waitForTaskToken"
+        } else {
+            "invoke"
+        };
+        let scheduled_at = self.now();
         let function = params
             .get("FunctionName")
             .and_then(Value::as_str)
@@ -751,7 +805,7 @@ impl Run {
             *prev,
             Some(EventDetails::TaskScheduled(TaskScheduledDetails {
                 resource_type: RT.into(),
-                resource: RES.into(),
+                resource: res.into(),
                 region: self.shared.config.region.clone(),
                 parameters: params_text.unwrap_or_else(|| json_text(&params)),
                 timeout_in_seconds: limits.0,
@@ -763,7 +817,7 @@ impl Run {
             *prev,
             Some(EventDetails::TaskStarted(TaskResourceDetails {
                 resource_type: RT.into(),
-                resource: RES.into(),
+                resource: res.into(),
             })),
         );
         // The parameters are in the history now: the payload can be moved out of them.
@@ -784,6 +838,7 @@ impl Run {
                         prev,
                         EventType::TaskFailed,
                         StatesError::data_limit(RT),
+                        res,
                     );
                 }
                 let trace = format!("Root=1-{}", &request_id[..8]);
@@ -795,13 +850,18 @@ impl Run {
                     self.now(),
                 );
                 let output = json_text(&response);
+                if let Some(rx) = callback {
+                    return self
+                        .wait_for_token(rx, output, scheduled_at, limits, ctx, prev)
+                        .await;
+                }
                 ctx.set_result_text(Some(output.clone()));
                 *prev = self.emit_event(
                     EventType::TaskSucceeded,
                     *prev,
                     Some(EventDetails::TaskSucceeded(TaskSucceededDetails {
                         resource_type: RT.into(),
-                        resource: RES.into(),
+                        resource: res.into(),
                         output,
                         output_details: untruncated(),
                     })),
@@ -810,41 +870,42 @@ impl Run {
             }
             Invoked::Failed(f) => {
                 let e = StatesError::new(f.error, lambda::service_error_cause(&f.cause));
-                self.task_failed(prev, EventType::TaskFailed, e)
+                self.task_failed(prev, EventType::TaskFailed, e, res)
             }
             Invoked::NotFound => {
                 let e = StatesError::new(
                     "Lambda.ResourceNotFoundException",
                     lambda::not_found_cause(&self.function_arn(&function), &request_id),
                 );
-                self.task_failed(prev, EventType::TaskFailed, e)
+                self.task_failed(prev, EventType::TaskFailed, e, res)
             }
             Invoked::TimedOut => {
                 let e = StatesError {
                     error: names::TIMEOUT.into(),
                     cause: None,
                 };
-                self.task_failed(prev, EventType::TaskTimedOut, e)
+                self.task_failed(prev, EventType::TaskTimedOut, e, res)
             }
             Invoked::HeartbeatTimedOut => {
                 let e = StatesError {
                     error: names::HEARTBEAT_TIMEOUT.into(),
                     cause: None,
                 };
-                self.task_failed(prev, EventType::TaskTimedOut, e)
+                self.task_failed(prev, EventType::TaskTimedOut, e, res)
             }
         }
     }
 
-    fn task_failed(
+    pub(crate) fn task_failed(
         &self,
         prev: &mut u64,
         ty: EventType,
         error: StatesError,
+        resource: &str,
     ) -> Result<Value, StatesError> {
         let details = TaskErrorDetails {
             resource_type: "lambda".into(),
-            resource: "invoke".into(),
+            resource: resource.into(),
             error: Some(error.error.clone()),
             cause: error.cause.clone(),
         };
@@ -1147,6 +1208,7 @@ mod tests {
                     entered_time: chrono::DateTime::from_timestamp(0, 0).unwrap(),
                     retry_count: None,
                     map_item: None,
+                    task_token: None,
                 },
             },
             rng: &mut rng,

@@ -84,7 +84,8 @@ event_types!(
     LambdaFunctionStarted,
     LambdaFunctionSucceeded,
     LambdaFunctionFailed,
-    LambdaFunctionTimedOut;
+    LambdaFunctionTimedOut,
+    TaskSubmitted;
     /// A type this version does not model (AWS adds new ones); read, never emitted.
     #[serde(other)]
     Unrecognized
@@ -151,6 +152,8 @@ pub enum EventDetails {
     TaskStarted(TaskResourceDetails),
     #[serde(rename = "taskSucceededEventDetails")]
     TaskSucceeded(TaskSucceededDetails),
+    #[serde(rename = "taskSubmittedEventDetails")]
+    TaskSubmitted(TaskSucceededDetails),
     #[serde(rename = "taskFailedEventDetails")]
     TaskFailed(TaskErrorDetails),
     #[serde(rename = "taskTimedOutEventDetails")]
@@ -385,8 +388,8 @@ mod tests {
           {"timestamp": 1795698104.234, "type": "ExecutionStarted", "id": 1, "previousEventId": 0,
            "executionStartedEventDetails": {"input": "{}", "inputDetails": {"truncated": false},
              "roleArn": "arn:aws:iam::123456789012:role/x"}},
-          {"timestamp": 1795698105.5, "type": "TaskSubmitted", "id": 2, "previousEventId": 1,
-           "taskSubmittedEventDetails": {"resource": "x", "resourceType": "y"}},
+          {"timestamp": 1795698105.5, "type": "ActivityScheduled", "id": 2, "previousEventId": 1,
+           "activityScheduledEventDetails": {"resource": "x"}},
           {"timestamp": "2026-11-26T12:00:00.123Z", "type": "WaitStateEntered", "id": 3,
            "previousEventId": 2, "stateEnteredEventDetails": {"name": "W", "input": "{}"}}
         ]"#;

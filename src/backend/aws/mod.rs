@@ -230,6 +230,33 @@ impl AwsBackend {
         }
     }
 
+    /// Like [`AwsBackend::call`] for SendTaskSuccess/Failure/Heartbeat: the line also
+    /// names AWS's error code (`TaskDoesNotExist`, `InvalidToken`, `TaskTimedOut`, ...),
+    /// which says what happened to the task better than any advice.
+    async fn call_task<T, E, F>(&self, api: Api, request: F) -> Result<T, BackendError>
+    where
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut code = None;
+        let result = self
+            .call(api, async {
+                request.await.inspect_err(|e| {
+                    code = e
+                        .as_service_error()
+                        .and_then(|s| s.code())
+                        .map(str::to_owned);
+                })
+            })
+            .await;
+        result.map_err(|e| match (e, code) {
+            (BackendError::Failed(line), Some(code)) if !line.contains(&code) => {
+                BackendError::Failed(format!("{line} [{code}]"))
+            }
+            (e, _) => e,
+        })
+    }
+
     fn table(&self, targets: &Targets) -> DynamoTable {
         DynamoTable::new(self.dynamodb.clone(), &targets.table_name)
             .with_page_size(self.options.rows_page_size)
@@ -550,6 +577,60 @@ impl SagaBackend for AwsBackend {
                     .error("sagaview.Stopped")
                     .cause("stopped from sagaview")
                     .send(),
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn send_task_success<'a>(
+        &'a self,
+        task_token: &'a str,
+        output: &'a str,
+    ) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            self.call_task(
+                Api::SendTaskSuccess,
+                self.sfn
+                    .send_task_success()
+                    .task_token(task_token)
+                    .output(output)
+                    .send(),
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn send_task_failure<'a>(
+        &'a self,
+        task_token: &'a str,
+        error: Option<&'a str>,
+        cause: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            self.call_task(
+                Api::SendTaskFailure,
+                self.sfn
+                    .send_task_failure()
+                    .task_token(task_token)
+                    .set_error(error.map(str::to_owned))
+                    .set_cause(cause.map(str::to_owned))
+                    .send(),
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn send_task_heartbeat<'a>(
+        &'a self,
+        task_token: &'a str,
+    ) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            self.call_task(
+                Api::SendTaskHeartbeat,
+                self.sfn.send_task_heartbeat().task_token(task_token).send(),
             )
             .await
             .map(|_| ())

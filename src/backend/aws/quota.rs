@@ -28,6 +28,12 @@ pub enum Api {
     StartExecution,
     /// `StopExecution`: bucket 1000, refill 200/s (the large regions).
     StopExecution,
+    /// `SendTaskSuccess`: bucket 1500, refill 500/s (the large regions).
+    SendTaskSuccess,
+    /// `SendTaskFailure`: bucket 1500, refill 500/s (the large regions).
+    SendTaskFailure,
+    /// `SendTaskHeartbeat`: bucket 1500, refill 500/s (the large regions).
+    SendTaskHeartbeat,
 }
 
 /// A token bucket's shape.
@@ -41,7 +47,7 @@ pub struct Quota {
 
 impl Api {
     /// Every metered API.
-    pub const ALL: [Api; 7] = [
+    pub const ALL: [Api; 10] = [
         Api::GetExecutionHistory,
         Api::DescribeExecution,
         Api::ListExecutions,
@@ -49,6 +55,9 @@ impl Api {
         Api::DescribeStateMachine,
         Api::StartExecution,
         Api::StopExecution,
+        Api::SendTaskSuccess,
+        Api::SendTaskFailure,
+        Api::SendTaskHeartbeat,
     ];
 
     /// The operation name, as the SDK and AWS name it.
@@ -61,6 +70,9 @@ impl Api {
             Api::DescribeStateMachine => "DescribeStateMachine",
             Api::StartExecution => "StartExecution",
             Api::StopExecution => "StopExecution",
+            Api::SendTaskSuccess => "SendTaskSuccess",
+            Api::SendTaskFailure => "SendTaskFailure",
+            Api::SendTaskHeartbeat => "SendTaskHeartbeat",
         }
     }
 
@@ -75,6 +87,7 @@ impl Api {
             Api::DescribeStateMachine => (200.0, 20.0),
             Api::StartExecution => (1300.0, 300.0),
             Api::StopExecution => (1000.0, 200.0),
+            Api::SendTaskSuccess | Api::SendTaskFailure | Api::SendTaskHeartbeat => (1500.0, 500.0),
         };
         Quota { burst, per_second }
     }

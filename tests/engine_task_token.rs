@@ -1,0 +1,220 @@
+//! `.waitForTaskToken` on the embedded engine, on virtual time: `$$.Task.Token`, the
+//! `TaskSubmitted` event, SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat and their
+//! AWS error names.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::DateTime;
+use serde_json::{Value, json};
+
+use sagaview::asl::load_definition_value;
+use sagaview::engine::{
+    Engine, EngineConfig, ExecutionStatus, FunctionRegistry, TaskTokenError, VirtualClock,
+};
+use sagaview::history::{EventDetails, HistoryEvent};
+
+/// An engine whose `notify` function remembers the token it was sent.
+fn engine() -> (Engine, Arc<Mutex<Option<String>>>) {
+    let seen = Arc::new(Mutex::new(None));
+    let mut registry = FunctionRegistry::new();
+    let keep = seen.clone();
+    registry.register_fn("notify", move |payload: Value| {
+        let token = payload["token"].as_str().map(str::to_owned);
+        *keep.lock().unwrap_or_else(|p| p.into_inner()) = token;
+        Ok(json!({"notified": true}))
+    });
+    let config = EngineConfig {
+        seed: Some(7),
+        ..EngineConfig::default()
+    };
+    let clock = VirtualClock::new(DateTime::from_timestamp(1_700_000_000, 0).expect("a time"));
+    (
+        Engine::new(config, Arc::new(clock), Arc::new(registry)),
+        seen,
+    )
+}
+
+fn definition(extra: Value) -> Value {
+    let mut task = json!({
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": "notify",
+                       "Payload": {"token.$": "$$.Task.Token", "order.$": "$.order"}},
+        "HeartbeatSeconds": 10,
+        "TimeoutSeconds": 100,
+        "End": true
+    });
+    for (k, v) in extra.as_object().expect("an object") {
+        task[k] = v.clone();
+    }
+    json!({"StartAt": "Approve", "States": {"Approve": task}})
+}
+
+/// Starts the execution and returns its ARN and the token once the function has it.
+async fn start(engine: &Engine, seen: &Mutex<Option<String>>, extra: Value) -> (String, String) {
+    let definition = load_definition_value(&definition(extra)).expect("valid definition");
+    let machine = engine.state_machine("approval", definition);
+    let arn = engine
+        .start(&machine, None, r#"{"order": 42}"#)
+        .expect("started");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let token = seen
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .expect("the function received the token");
+    (arn, token)
+}
+
+fn types(history: &[HistoryEvent]) -> Vec<&'static str> {
+    history.iter().map(|e| e.event_type.as_str()).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn success_ends_the_wait_with_the_output_sent() {
+    let (engine, seen) = engine();
+    let (arn, token) = start(&engine, &seen, json!({})).await;
+    let waiting = engine.describe(&arn).expect("described");
+    assert_eq!(waiting.status, ExecutionStatus::Running);
+    engine
+        .send_task_success(&token, r#"{"approved": true}"#)
+        .expect("accepted");
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    assert_eq!(d.output.as_deref(), Some(r#"{"approved":true}"#));
+    let history = engine.history_since(&arn, 0).expect("history");
+    assert_eq!(
+        types(&history),
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let scheduled = history
+        .iter()
+        .find_map(|e| match &e.details {
+            Some(EventDetails::TaskScheduled(s)) => Some(s.clone()),
+            _ => None,
+        })
+        .expect("TaskScheduled");
+    assert_eq!(scheduled.resource, "invoke.waitForTaskToken");
+    assert!(
+        scheduled.parameters.contains(&token),
+        "{}",
+        scheduled.parameters
+    );
+    assert_eq!(scheduled.heartbeat_in_seconds, Some(10));
+    // The token is spent: AWS answers TaskTimedOut for a closed task.
+    assert!(matches!(
+        engine.send_task_heartbeat(&token),
+        Err(TaskTokenError::TaskTimedOut(_))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn heartbeats_keep_a_task_alive_past_its_heartbeat_seconds() {
+    let (engine, seen) = engine();
+    let (arn, token) = start(&engine, &seen, json!({})).await;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        engine.send_task_heartbeat(&token).expect("accepted");
+    }
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    engine
+        .send_task_success(&token, "\"done\"")
+        .expect("accepted");
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_task_times_out_on_its_heartbeat() {
+    let (engine, seen) = engine();
+    let (arn, token) = start(&engine, &seen, json!({})).await;
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.error.as_deref(), Some("States.HeartbeatTimeout"));
+    let history = engine.history_since(&arn, 0).expect("history");
+    assert!(types(&history).contains(&"TaskTimedOut"));
+    assert!(matches!(
+        engine.send_task_success(&token, "{}"),
+        Err(TaskTokenError::TaskTimedOut(_))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_seconds_bounds_the_wait_whatever_the_heartbeats() {
+    let (engine, seen) = engine();
+    let (arn, token) = start(&engine, &seen, json!({"TimeoutSeconds": 20})).await;
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        let _ = engine.send_task_heartbeat(&token);
+    }
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.error.as_deref(), Some("States.Timeout"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn failure_is_a_task_error_for_catchers() {
+    let (engine, seen) = engine();
+    let mut def = definition(json!({
+        "Catch": [{"ErrorEquals": ["Rejected"], "ResultPath": "$.why", "Next": "Done"}]
+    }));
+    def["States"]["Approve"]
+        .as_object_mut()
+        .expect("an object")
+        .remove("End");
+    def["States"]["Approve"]["Next"] = json!("Done");
+    def["States"]["Done"] = json!({"Type": "Pass", "End": true});
+    let definition = load_definition_value(&def).expect("valid definition");
+    let machine = engine.state_machine("approval", definition);
+    let arn = engine
+        .start(&machine, None, r#"{"order": 42}"#)
+        .expect("started");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let token = seen
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .expect("token");
+    engine
+        .send_task_failure(&token, Some("Rejected"), Some("too expensive"))
+        .expect("accepted");
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    let output: Value = serde_json::from_str(d.output.as_deref().expect("output")).expect("json");
+    assert_eq!(
+        output,
+        json!({"order": 42, "why": {"Error": "Rejected", "Cause": "too expensive"}})
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn bad_tokens_and_outputs_get_the_aws_error_names() {
+    let (engine, seen) = engine();
+    let (arn, token) = start(&engine, &seen, json!({})).await;
+    let name = |r: Result<(), TaskTokenError>| r.map_err(|e| e.aws_name());
+    assert_eq!(
+        name(engine.send_task_heartbeat("not-a-token")),
+        Err("InvalidToken")
+    );
+    assert_eq!(
+        name(engine.send_task_heartbeat(&format!("{token}x"))),
+        Err("TaskDoesNotExist")
+    );
+    assert_eq!(
+        name(engine.send_task_success(&token, "{not json")),
+        Err("InvalidOutput")
+    );
+    engine.send_task_success(&token, "1").expect("accepted");
+    assert_eq!(
+        engine.wait(&arn).await.expect("ended").status,
+        ExecutionStatus::Succeeded
+    );
+}
