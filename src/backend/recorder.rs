@@ -38,6 +38,11 @@ struct Queue {
     urgent: bool,
     /// The recorder is gone: commit what is left and stop.
     closed: bool,
+    /// Writes queued since the recorder started.
+    queued: u64,
+    /// Of those, how many the writer has committed (or given up on, with an error
+    /// logged): when it equals `queued` a flush has nothing to wait for.
+    committed: u64,
 }
 
 struct Shared {
@@ -99,6 +104,10 @@ impl StoreRecorder {
         let (tx, rx) = tokio::sync::oneshot::channel();
         {
             let mut q = self.shared.lock();
+            // Everything is already in: no need for a round trip through the writer.
+            if q.committed == q.queued {
+                return;
+            }
             q.waiters.push(tx);
             if urgent {
                 q.urgent = true;
@@ -117,6 +126,7 @@ impl StoreRecorder {
                 return;
             }
             q.writes.push(write);
+            q.queued += 1;
             // The first write starts the writer's linger; a full batch ends it.
             q.writes.len() == 1 || q.writes.len() >= MAX_BATCH
         };
@@ -210,7 +220,9 @@ fn writer(store: Store, shared: &Shared) {
                 tracing::warn!(error = %e, "could not checkpoint the store's WAL");
             }
         }
+        let done = batch.len() as u64;
         batch.clear();
+        shared.lock().committed += done;
         for w in waiters {
             let _ = w.send(());
         }
