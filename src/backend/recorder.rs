@@ -64,6 +64,9 @@ pub struct StoreRecorder {
     shared: Arc<Shared>,
     /// Terminal events held back until `on_finished` writes them with the status.
     terminal: Mutex<HashMap<String, NewEvent>>,
+    /// The writer thread, joined on drop so that everything recorded is committed
+    /// (and the store let go of) once the recorder is gone.
+    writer: Option<std::thread::JoinHandle<()>>,
 }
 
 impl StoreRecorder {
@@ -78,7 +81,7 @@ impl StoreRecorder {
             wake: Condvar::new(),
         });
         let for_writer = shared.clone();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("sagaview-store-writer".into())
             .spawn(move || writer(store, &for_writer))?;
         Ok(Self {
@@ -86,6 +89,7 @@ impl StoreRecorder {
             state_machine_name,
             shared,
             terminal: Mutex::new(HashMap::new()),
+            writer: Some(writer),
         })
     }
 
@@ -171,6 +175,11 @@ impl Drop for StoreRecorder {
     fn drop(&mut self) {
         self.shared.lock().closed = true;
         self.shared.wake.notify_one();
+        if let Some(writer) = self.writer.take()
+            && writer.join().is_err()
+        {
+            tracing::error!("the store writer panicked; the last history may be missing");
+        }
     }
 }
 
