@@ -424,6 +424,7 @@ fn expected_state(name: &str, expected: Expected) -> Value {
                     "FunctionName": format!("${{{placeholder}}}"),
                     "Payload.$": "$",
                 },
+                "ResultSelector": { "Payload.$": "$.Payload" },
                 "ResultPath": format!("$.{name}Result"),
                 "Next": next,
             });

@@ -38,298 +38,330 @@ fn event(id: i64, ty: &str) -> String {
 
 const ARN: &str = "arn:aws:states:local:000000000000:execution:saga:one";
 
+/// Both store implementations, so every rule here is checked on each: the in-memory
+/// one and a file in a temporary folder (which lives as long as the returned guard).
+fn stores() -> (tempfile::TempDir, [Store; 2]) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Store::open(dir.path().join("test.db")).unwrap();
+    (dir, [Store::open_in_memory().unwrap(), file])
+}
 #[test]
 fn an_execution_reads_back_exactly() {
-    let store = Store::open_in_memory().unwrap();
-    let rec = running(ARN, at(123));
-    store.insert_execution(&rec).unwrap();
-    assert_eq!(store.get_execution(ARN).unwrap(), Some(rec));
-    assert_eq!(store.get_execution("arn:other").unwrap(), None);
+    let (_dir, stores) = stores();
+    for store in stores {
+        let rec = running(ARN, at(123));
+        store.insert_execution(&rec).unwrap();
+        assert_eq!(store.get_execution(ARN).unwrap(), Some(rec));
+        assert_eq!(store.get_execution("arn:other").unwrap(), None);
+    }
 }
 
 #[test]
 fn dates_are_kept_to_the_millisecond() {
-    let store = Store::open_in_memory().unwrap();
-    let precise = at(5) + Duration::microseconds(999);
-    store.insert_execution(&running(ARN, precise)).unwrap();
-    let back = store.get_execution(ARN).unwrap().unwrap();
-    assert_eq!(back.start_date, at(5));
+    let (_dir, stores) = stores();
+    for store in stores {
+        let precise = at(5) + Duration::microseconds(999);
+        store.insert_execution(&running(ARN, precise)).unwrap();
+        let back = store.get_execution(ARN).unwrap().unwrap();
+        assert_eq!(back.start_date, at(5));
+    }
 }
 
 #[test]
 fn inserting_the_same_arn_twice_is_refused() {
-    let store = Store::open_in_memory().unwrap();
-    store.insert_execution(&running(ARN, at(0))).unwrap();
-    let err = store.insert_execution(&running(ARN, at(1))).unwrap_err();
-    assert!(matches!(err, StoreError::ExecutionExists { .. }), "{err}");
-    assert!(err.to_string().contains(ARN), "{err}");
+    let (_dir, stores) = stores();
+    for store in stores {
+        store.insert_execution(&running(ARN, at(0))).unwrap();
+        let err = store.insert_execution(&running(ARN, at(1))).unwrap_err();
+        assert!(matches!(err, StoreError::ExecutionExists { .. }), "{err}");
+        assert!(err.to_string().contains(ARN), "{err}");
+    }
 }
 
 #[test]
 fn list_is_newest_first_and_limited() {
-    let store = Store::open_in_memory().unwrap();
-    for (name, ms) in [("b", 20), ("a", 10), ("c", 30), ("d", 30)] {
-        store
-            .insert_execution(&running(&format!("arn:x:{name}"), at(ms)))
-            .unwrap();
+    let (_dir, stores) = stores();
+    for store in stores {
+        for (name, ms) in [("b", 20), ("a", 10), ("c", 30), ("d", 30)] {
+            store
+                .insert_execution(&running(&format!("arn:x:{name}"), at(ms)))
+                .unwrap();
+        }
+        let names: Vec<String> = store
+            .list_executions(10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        // Equal start dates: the later insert first.
+        assert_eq!(names, ["d", "c", "b", "a"]);
+        assert_eq!(store.list_executions(2).unwrap().len(), 2);
+        assert_eq!(store.list_executions(0).unwrap().len(), 0);
     }
-    let names: Vec<String> = store
-        .list_executions(10)
-        .unwrap()
-        .into_iter()
-        .map(|r| r.name)
-        .collect();
-    // Equal start dates: the later insert first.
-    assert_eq!(names, ["d", "c", "b", "a"]);
-    assert_eq!(store.list_executions(2).unwrap().len(), 2);
-    assert_eq!(store.list_executions(0).unwrap().len(), 0);
 }
 
 #[test]
 fn events_are_polled_incrementally_in_id_order() {
-    let store = Store::open_in_memory().unwrap();
-    store.insert_execution(&running(ARN, at(0))).unwrap();
-    store
-        .append_event(ARN, 2, &event(2, "PassStateEntered"))
-        .unwrap();
-    store
-        .append_event(ARN, 1, &event(1, "ExecutionStarted"))
-        .unwrap();
-    let e3 = event(3, "PassStateExited");
-    store.append_events(ARN, [(3, e3.as_str())]).unwrap();
+    let (_dir, stores) = stores();
+    for store in stores {
+        store.insert_execution(&running(ARN, at(0))).unwrap();
+        store
+            .append_event(ARN, 2, &event(2, "PassStateEntered"))
+            .unwrap();
+        store
+            .append_event(ARN, 1, &event(1, "ExecutionStarted"))
+            .unwrap();
+        let e3 = event(3, "PassStateExited");
+        store.append_events(ARN, [(3, e3.as_str())]).unwrap();
 
-    let all = store.events_since(ARN, 0).unwrap();
-    assert_eq!(all.iter().map(|e| e.0).collect::<Vec<_>>(), [1, 2, 3]);
-    assert_eq!(all[0].1, event(1, "ExecutionStarted"));
-    let later = store.events_since(ARN, 2).unwrap();
-    assert_eq!(later, vec![(3, e3)]);
-    assert!(store.events_since(ARN, 3).unwrap().is_empty());
-    assert_eq!(store.event_count(ARN).unwrap(), 3);
-    assert_eq!(store.last_event_id(ARN).unwrap(), Some(3));
-    assert_eq!(store.event_count("arn:none").unwrap(), 0);
-    assert_eq!(store.last_event_id("arn:none").unwrap(), None);
+        let all = store.events_since(ARN, 0).unwrap();
+        assert_eq!(all.iter().map(|e| e.0).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(all[0].1, event(1, "ExecutionStarted"));
+        let later = store.events_since(ARN, 2).unwrap();
+        assert_eq!(later, vec![(3, e3)]);
+        assert!(store.events_since(ARN, 3).unwrap().is_empty());
+        assert_eq!(store.event_count(ARN).unwrap(), 3);
+        assert_eq!(store.last_event_id(ARN).unwrap(), Some(3));
+        assert_eq!(store.event_count("arn:none").unwrap(), 0);
+        assert_eq!(store.last_event_id("arn:none").unwrap(), None);
+    }
 }
 
 #[test]
 fn event_ids_are_unique_per_execution() {
-    let store = Store::open_in_memory().unwrap();
-    store.insert_execution(&running(ARN, at(0))).unwrap();
-    store
-        .insert_execution(&running("arn:x:two", at(0)))
-        .unwrap();
-    store
-        .append_event(ARN, 1, &event(1, "ExecutionStarted"))
-        .unwrap();
-    // The same id in another execution is fine.
-    store
-        .append_event("arn:x:two", 1, &event(1, "ExecutionStarted"))
-        .unwrap();
-    let err = store.append_event(ARN, 1, "{}").unwrap_err();
-    assert!(
-        matches!(err, StoreError::DuplicateEvent { id: 1, .. }),
-        "{err}"
-    );
-    assert_eq!(
-        store.events_since(ARN, 0).unwrap()[0].1,
-        event(1, "ExecutionStarted")
-    );
+    let (_dir, stores) = stores();
+    for store in stores {
+        store.insert_execution(&running(ARN, at(0))).unwrap();
+        store
+            .insert_execution(&running("arn:x:two", at(0)))
+            .unwrap();
+        store
+            .append_event(ARN, 1, &event(1, "ExecutionStarted"))
+            .unwrap();
+        // The same id in another execution is fine.
+        store
+            .append_event("arn:x:two", 1, &event(1, "ExecutionStarted"))
+            .unwrap();
+        let err = store.append_event(ARN, 1, "{}").unwrap_err();
+        assert!(
+            matches!(err, StoreError::DuplicateEvent { id: 1, .. }),
+            "{err}"
+        );
+        assert_eq!(
+            store.events_since(ARN, 0).unwrap()[0].1,
+            event(1, "ExecutionStarted")
+        );
+    }
 }
 
 #[test]
 fn events_must_be_json() {
-    let store = Store::open_in_memory().unwrap();
-    store.insert_execution(&running(ARN, at(0))).unwrap();
-    assert!(store.append_event(ARN, 1, "not json").is_err());
-    assert_eq!(store.event_count(ARN).unwrap(), 0);
+    let (_dir, stores) = stores();
+    for store in stores {
+        store.insert_execution(&running(ARN, at(0))).unwrap();
+        assert!(store.append_event(ARN, 1, "not json").is_err());
+        assert_eq!(store.event_count(ARN).unwrap(), 0);
+    }
 }
 
 #[test]
 fn finishing_records_the_outcome_and_closes_the_history() {
-    let store = Store::open_in_memory().unwrap();
-    store.insert_execution(&running(ARN, at(0))).unwrap();
-    store
-        .append_event(ARN, 1, &event(1, "ExecutionStarted"))
-        .unwrap();
-    let done = event(2, "ExecutionSucceeded");
-    store
-        .append_events_and_finish(
-            ARN,
-            [(2, done.as_str())],
-            &ExecutionOutcome::succeeded(r#"{"ok":true}"#, at(50)),
-        )
-        .unwrap();
+    let (_dir, stores) = stores();
+    for store in stores {
+        store.insert_execution(&running(ARN, at(0))).unwrap();
+        store
+            .append_event(ARN, 1, &event(1, "ExecutionStarted"))
+            .unwrap();
+        let done = event(2, "ExecutionSucceeded");
+        store
+            .append_events_and_finish(
+                ARN,
+                [(2, done.as_str())],
+                &ExecutionOutcome::succeeded(r#"{"ok":true}"#, at(50)),
+            )
+            .unwrap();
 
-    let rec = store.get_execution(ARN).unwrap().unwrap();
-    assert_eq!(rec.status, ExecutionStatus::Succeeded);
-    assert_eq!(rec.output.as_deref(), Some(r#"{"ok":true}"#));
-    assert_eq!(rec.stop_date, Some(at(50)));
-    assert_eq!(store.event_count(ARN).unwrap(), 2);
+        let rec = store.get_execution(ARN).unwrap().unwrap();
+        assert_eq!(rec.status, ExecutionStatus::Succeeded);
+        assert_eq!(rec.output.as_deref(), Some(r#"{"ok":true}"#));
+        assert_eq!(rec.stop_date, Some(at(50)));
+        assert_eq!(store.event_count(ARN).unwrap(), 2);
 
-    // A finished history takes no more events and cannot finish again.
-    let err = store
-        .append_event(ARN, 3, &event(3, "PassStateEntered"))
-        .unwrap_err();
-    assert!(matches!(err, StoreError::NotRunning { .. }), "{err}");
-    let again = ExecutionOutcome::ended(ExecutionStatus::Failed, Some("E".into()), None, at(60));
-    let err = store.finish_execution(ARN, &again).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::NotRunning {
-                status: ExecutionStatus::Succeeded,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert_eq!(
-        store.get_execution(ARN).unwrap().unwrap().status,
-        ExecutionStatus::Succeeded
-    );
+        // A finished history takes no more events and cannot finish again.
+        let err = store
+            .append_event(ARN, 3, &event(3, "PassStateEntered"))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotRunning { .. }), "{err}");
+        let again =
+            ExecutionOutcome::ended(ExecutionStatus::Failed, Some("E".into()), None, at(60));
+        let err = store.finish_execution(ARN, &again).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::NotRunning {
+                    status: ExecutionStatus::Succeeded,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            store.get_execution(ARN).unwrap().unwrap().status,
+            ExecutionStatus::Succeeded
+        );
+    }
 }
 
 #[test]
 fn finish_execution_without_events() {
-    let store = Store::open_in_memory().unwrap();
-    store.insert_execution(&running(ARN, at(0))).unwrap();
-    let outcome = ExecutionOutcome::ended(
-        ExecutionStatus::Failed,
-        Some("PaymentFailed".into()),
-        Some("no money".into()),
-        at(9),
-    );
-    store.finish_execution(ARN, &outcome).unwrap();
-    let rec = store.get_execution(ARN).unwrap().unwrap();
-    assert_eq!(
-        (
-            rec.status,
-            rec.error.as_deref(),
-            rec.cause.as_deref(),
-            rec.output
-        ),
-        (
+    let (_dir, stores) = stores();
+    for store in stores {
+        store.insert_execution(&running(ARN, at(0))).unwrap();
+        let outcome = ExecutionOutcome::ended(
             ExecutionStatus::Failed,
-            Some("PaymentFailed"),
-            Some("no money"),
-            None
-        )
-    );
-    let err = store.finish_execution("arn:none", &outcome).unwrap_err();
-    assert!(matches!(err, StoreError::NoSuchExecution { .. }), "{err}");
+            Some("PaymentFailed".into()),
+            Some("no money".into()),
+            at(9),
+        );
+        store.finish_execution(ARN, &outcome).unwrap();
+        let rec = store.get_execution(ARN).unwrap().unwrap();
+        assert_eq!(
+            (
+                rec.status,
+                rec.error.as_deref(),
+                rec.cause.as_deref(),
+                rec.output
+            ),
+            (
+                ExecutionStatus::Failed,
+                Some("PaymentFailed"),
+                Some("no money"),
+                None
+            )
+        );
+        let err = store.finish_execution("arn:none", &outcome).unwrap_err();
+        assert!(matches!(err, StoreError::NoSuchExecution { .. }), "{err}");
+    }
 }
 
 #[test]
 fn a_failed_append_inside_finish_leaves_nothing_visible() {
-    let store = Store::open_in_memory().unwrap();
-    store.insert_execution(&running(ARN, at(0))).unwrap();
-    store
-        .append_event(ARN, 1, &event(1, "ExecutionStarted"))
-        .unwrap();
-    store
-        .append_event(ARN, 2, &event(2, "PassStateEntered"))
-        .unwrap();
+    let (_dir, stores) = stores();
+    for store in stores {
+        store.insert_execution(&running(ARN, at(0))).unwrap();
+        store
+            .append_event(ARN, 1, &event(1, "ExecutionStarted"))
+            .unwrap();
+        store
+            .append_event(ARN, 2, &event(2, "PassStateEntered"))
+            .unwrap();
 
-    // Event 3 is new, event 2 is a duplicate: the whole transaction must roll back.
-    let e3 = event(3, "PassStateExited");
-    let e2 = event(2, "ExecutionSucceeded");
-    let err = store
-        .append_events_and_finish(
-            ARN,
-            [(3, e3.as_str()), (2, e2.as_str())],
-            &ExecutionOutcome::succeeded("{}", at(5)),
-        )
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::DuplicateEvent { id: 2, .. }),
-        "{err}"
-    );
+        // Event 3 is new, event 2 is a duplicate: the whole transaction must roll back.
+        let e3 = event(3, "PassStateExited");
+        let e2 = event(2, "ExecutionSucceeded");
+        let err = store
+            .append_events_and_finish(
+                ARN,
+                [(3, e3.as_str()), (2, e2.as_str())],
+                &ExecutionOutcome::succeeded("{}", at(5)),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::DuplicateEvent { id: 2, .. }),
+            "{err}"
+        );
 
-    assert_eq!(
-        store.event_count(ARN).unwrap(),
-        2,
-        "event 3 must not be visible"
-    );
-    assert_eq!(
-        store.events_since(ARN, 0).unwrap()[1].1,
-        event(2, "PassStateEntered")
-    );
-    let rec = store.get_execution(ARN).unwrap().unwrap();
-    assert_eq!(rec.status, ExecutionStatus::Running);
-    assert_eq!((rec.output, rec.stop_date), (None, None));
+        assert_eq!(
+            store.event_count(ARN).unwrap(),
+            2,
+            "event 3 must not be visible"
+        );
+        assert_eq!(
+            store.events_since(ARN, 0).unwrap()[1].1,
+            event(2, "PassStateEntered")
+        );
+        let rec = store.get_execution(ARN).unwrap().unwrap();
+        assert_eq!(rec.status, ExecutionStatus::Running);
+        assert_eq!((rec.output, rec.stop_date), (None, None));
 
-    // The same for a multi-event append without finishing.
-    let err = store
-        .append_events(ARN, [(3, e3.as_str()), (1, e3.as_str())])
-        .unwrap_err();
-    assert!(
-        matches!(err, StoreError::DuplicateEvent { id: 1, .. }),
-        "{err}"
-    );
-    assert_eq!(store.event_count(ARN).unwrap(), 2);
+        // The same for a multi-event append without finishing.
+        let err = store
+            .append_events(ARN, [(3, e3.as_str()), (1, e3.as_str())])
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::DuplicateEvent { id: 1, .. }),
+            "{err}"
+        );
+        assert_eq!(store.event_count(ARN).unwrap(), 2);
 
-    // And the execution can still finish properly afterwards.
-    store
-        .append_events_and_finish(
-            ARN,
-            [(3, e2.as_str())],
-            &ExecutionOutcome::succeeded("{}", at(6)),
-        )
-        .unwrap();
-    assert_eq!(store.event_count(ARN).unwrap(), 3);
+        // And the execution can still finish properly afterwards.
+        store
+            .append_events_and_finish(
+                ARN,
+                [(3, e2.as_str())],
+                &ExecutionOutcome::succeeded("{}", at(6)),
+            )
+            .unwrap();
+        assert_eq!(store.event_count(ARN).unwrap(), 3);
+    }
 }
 
 #[test]
 fn many_events_in_one_transaction() {
-    let store = Store::open_in_memory().unwrap();
-    store.insert_execution(&running(ARN, at(0))).unwrap();
-    let events: Vec<(i64, String)> = (1..=2000)
-        .map(|i| (i, event(i, "PassStateEntered")))
-        .collect();
-    store
-        .append_events(ARN, events.iter().map(|(i, e)| (*i, e.as_str())))
-        .unwrap();
-    assert_eq!(store.event_count(ARN).unwrap(), 2000);
-    assert_eq!(store.events_since(ARN, 1990).unwrap().len(), 10);
+    let (_dir, stores) = stores();
+    for store in stores {
+        store.insert_execution(&running(ARN, at(0))).unwrap();
+        let events: Vec<(i64, String)> = (1..=2000)
+            .map(|i| (i, event(i, "PassStateEntered")))
+            .collect();
+        store
+            .append_events(ARN, events.iter().map(|(i, e)| (*i, e.as_str())))
+            .unwrap();
+        assert_eq!(store.event_count(ARN).unwrap(), 2000);
+        assert_eq!(store.events_since(ARN, 1990).unwrap().len(), 10);
+    }
 }
 
 #[test]
 fn a_batch_commits_many_executions_and_a_bad_write_loses_only_itself() {
     use sagaview::store::StoreWrite;
-    let store = Store::open_in_memory().unwrap();
-    let a = "arn:aws:states:local:000000000000:execution:saga:a";
-    let b = "arn:aws:states:local:000000000000:execution:saga:b";
-    let writes = vec![
-        StoreWrite::Start {
-            record: running(a, at(0)),
-            events: vec![(1, event(1, "ExecutionStarted")).into()],
-        },
-        StoreWrite::Start {
-            record: running(b, at(1)),
-            events: vec![(1, event(1, "ExecutionStarted")).into()],
-        },
-        StoreWrite::Events {
-            arn: a.into(),
-            events: vec![(2, event(2, "PassStateEntered")).into()],
-        },
-        StoreWrite::Finish {
-            arn: a.into(),
-            events: vec![(3, event(3, "ExecutionSucceeded")).into()],
-            outcome: ExecutionOutcome::succeeded("{}", at(5)),
-        },
-        // Refused: b has no event 1 twice.
-        StoreWrite::Events {
-            arn: b.into(),
-            events: vec![(1, event(1, "PassStateEntered")).into()],
-        },
-    ];
-    let errors = store.write_batch(&writes);
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(
-        matches!(errors[0], StoreError::DuplicateEvent { .. }),
-        "{errors:?}"
-    );
-    let got = store.get_execution(a).unwrap().unwrap();
-    assert_eq!(got.status, ExecutionStatus::Succeeded);
-    assert_eq!(store.event_count(a).unwrap(), 3);
-    assert_eq!(store.event_count(b).unwrap(), 1);
+    let (_dir, stores) = stores();
+    for store in stores {
+        let a = "arn:aws:states:local:000000000000:execution:saga:a";
+        let b = "arn:aws:states:local:000000000000:execution:saga:b";
+        let writes = vec![
+            StoreWrite::Start {
+                record: running(a, at(0)),
+                events: vec![(1, event(1, "ExecutionStarted")).into()],
+            },
+            StoreWrite::Start {
+                record: running(b, at(1)),
+                events: vec![(1, event(1, "ExecutionStarted")).into()],
+            },
+            StoreWrite::Events {
+                arn: a.into(),
+                events: vec![(2, event(2, "PassStateEntered")).into()],
+            },
+            StoreWrite::Finish {
+                arn: a.into(),
+                events: vec![(3, event(3, "ExecutionSucceeded")).into()],
+                outcome: ExecutionOutcome::succeeded("{}", at(5)),
+            },
+            // Refused: b has no event 1 twice.
+            StoreWrite::Events {
+                arn: b.into(),
+                events: vec![(1, event(1, "PassStateEntered")).into()],
+            },
+        ];
+        let errors = store.write_batch(&writes);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            matches!(errors[0], StoreError::DuplicateEvent { .. }),
+            "{errors:?}"
+        );
+        let got = store.get_execution(a).unwrap().unwrap();
+        assert_eq!(got.status, ExecutionStatus::Succeeded);
+        assert_eq!(store.event_count(a).unwrap(), 3);
+        assert_eq!(store.event_count(b).unwrap(), 1);
+    }
 }

@@ -38,6 +38,11 @@ struct Queue {
     urgent: bool,
     /// The recorder is gone: commit what is left and stop.
     closed: bool,
+    /// Writes queued since the recorder started.
+    queued: u64,
+    /// Of those, how many the writer has committed (or given up on, with an error
+    /// logged): when it equals `queued` a flush has nothing to wait for.
+    committed: u64,
 }
 
 struct Shared {
@@ -59,6 +64,9 @@ pub struct StoreRecorder {
     shared: Arc<Shared>,
     /// Terminal events held back until `on_finished` writes them with the status.
     terminal: Mutex<HashMap<String, NewEvent>>,
+    /// The writer thread, joined on drop so that everything recorded is committed
+    /// (and the store let go of) once the recorder is gone.
+    writer: Option<std::thread::JoinHandle<()>>,
 }
 
 impl StoreRecorder {
@@ -73,7 +81,7 @@ impl StoreRecorder {
             wake: Condvar::new(),
         });
         let for_writer = shared.clone();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("sagaview-store-writer".into())
             .spawn(move || writer(store, &for_writer))?;
         Ok(Self {
@@ -81,6 +89,7 @@ impl StoreRecorder {
             state_machine_name,
             shared,
             terminal: Mutex::new(HashMap::new()),
+            writer: Some(writer),
         })
     }
 
@@ -99,6 +108,10 @@ impl StoreRecorder {
         let (tx, rx) = tokio::sync::oneshot::channel();
         {
             let mut q = self.shared.lock();
+            // Everything is already in: no need for a round trip through the writer.
+            if q.committed == q.queued {
+                return;
+            }
             q.waiters.push(tx);
             if urgent {
                 q.urgent = true;
@@ -117,6 +130,7 @@ impl StoreRecorder {
                 return;
             }
             q.writes.push(write);
+            q.queued += 1;
             // The first write starts the writer's linger; a full batch ends it.
             q.writes.len() == 1 || q.writes.len() >= MAX_BATCH
         };
@@ -161,6 +175,11 @@ impl Drop for StoreRecorder {
     fn drop(&mut self) {
         self.shared.lock().closed = true;
         self.shared.wake.notify_one();
+        if let Some(writer) = self.writer.take()
+            && writer.join().is_err()
+        {
+            tracing::error!("the store writer panicked; the last history may be missing");
+        }
     }
 }
 
@@ -210,7 +229,9 @@ fn writer(store: Store, shared: &Shared) {
                 tracing::warn!(error = %e, "could not checkpoint the store's WAL");
             }
         }
+        let done = batch.len() as u64;
         batch.clear();
+        shared.lock().committed += done;
         for w in waiters {
             let _ = w.send(());
         }

@@ -5,11 +5,12 @@
 //! hands them over in batches; a batch is one transaction, so it still becomes visible
 //! all at once or not at all.
 
-use super::events::NewEvent;
+use super::events::{Encoded, NewEvent, encode_events};
 use super::executions::{ExecutionOutcome, ExecutionRecord};
-use super::{Store, StoreError};
-use rusqlite::TransactionBehavior;
+use super::{Data, Store, StoreError};
+use rusqlite::{Connection, TransactionBehavior};
 use std::collections::HashSet;
+use std::sync::PoisonError;
 
 /// One queued write.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +41,23 @@ pub enum StoreWrite {
 }
 
 impl StoreWrite {
+    /// The execution written to.
+    fn arn(&self) -> &str {
+        match self {
+            StoreWrite::Start { record, .. } => &record.execution_arn,
+            StoreWrite::Events { arn, .. } | StoreWrite::Finish { arn, .. } => arn,
+        }
+    }
+
+    /// The events written.
+    fn events(&self) -> &[NewEvent] {
+        match self {
+            StoreWrite::Start { events, .. }
+            | StoreWrite::Events { events, .. }
+            | StoreWrite::Finish { events, .. } => events,
+        }
+    }
+
     /// About how many bytes the write stores.
     pub fn size(&self) -> usize {
         let events = match self {
@@ -66,44 +84,64 @@ impl Store {
         if writes.is_empty() {
             return Vec::new();
         }
-        if self.write_all(writes).is_ok() {
-            return Vec::new();
+        let conn = match &self.inner.data {
+            Data::Sqlite(conn) => conn,
+            Data::Memory(m) => {
+                return m
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .write_batch(writes);
+            }
+        };
+        // Encoding and compressing the events is most of a batch's work: done before
+        // the lock is taken, so the sagas' table writes wait only for SQLite.
+        let mut errors = Vec::new();
+        let mut ready = Vec::with_capacity(writes.len());
+        for w in writes {
+            match encode_events(w.arn(), w.events()) {
+                Ok(events) => ready.push((w, events)),
+                Err(e) => errors.push(e),
+            }
         }
-        writes
-            .iter()
-            .filter_map(|w| self.write_all(std::slice::from_ref(w)).err())
-            .collect()
+        let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.write_all(&mut conn, &ready).is_err() {
+            errors.extend(
+                ready
+                    .iter()
+                    .filter_map(|w| self.write_all(&mut conn, std::slice::from_ref(w)).err()),
+            );
+        }
+        errors
     }
 
-    fn write_all(&self, writes: &[StoreWrite]) -> Result<(), StoreError> {
-        let mut conn = self.conn();
+    fn write_all(
+        &self,
+        conn: &mut Connection,
+        writes: &[(&StoreWrite, Vec<Encoded<'_>>)],
+    ) -> Result<(), StoreError> {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(self.sql_err("starting a batch of writes"))?;
         // Executions this transaction has already seen running: an execution appends
         // many times per batch, and only its own `Finish` can end it meanwhile.
         let mut running: HashSet<&str> = HashSet::new();
-        for w in writes {
+        for (w, events) in writes {
             match w {
-                StoreWrite::Start { record, events } => {
+                StoreWrite::Start { record, .. } => {
                     self.insert_execution_in(&tx, record)?;
                     self.insert_events(&tx, &record.execution_arn, events)?;
                     if record.status == super::ExecutionStatus::Running {
                         running.insert(&record.execution_arn);
                     }
                 }
-                StoreWrite::Events { arn, events } => {
+                StoreWrite::Events { arn, .. } => {
                     if !running.contains(arn.as_str()) {
                         self.require_running(&tx, arn)?;
                         running.insert(arn);
                     }
                     self.insert_events(&tx, arn, events)?;
                 }
-                StoreWrite::Finish {
-                    arn,
-                    events,
-                    outcome,
-                } => {
+                StoreWrite::Finish { arn, outcome, .. } => {
                     if !running.remove(arn.as_str()) {
                         self.require_running(&tx, arn)?;
                     }

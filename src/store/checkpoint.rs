@@ -42,9 +42,12 @@ impl Store {
             Connection::open(path).map_err(self.sql_err("opening a checkpoint connection"))?;
         conn.busy_timeout(super::open::BUSY_TIMEOUT)
             .map_err(self.sql_err("setting the checkpoint connection's busy timeout"))?;
-        self.conn()
-            .pragma_update(None, "wal_autocheckpoint", 0)
+        let Some(own) = self.conn() else {
+            return Ok(None);
+        };
+        own.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(self.sql_err("turning off automatic checkpoints"))?;
+        drop(own);
         Ok(Some(Checkpointer {
             store: self.clone(),
             conn,
@@ -74,11 +77,10 @@ impl Checkpointer {
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        let restored = self
-            .store
-            .conn()
-            .pragma_update(None, "wal_autocheckpoint", 1000);
-        if let Err(e) = restored {
+        let Some(conn) = self.store.conn() else {
+            return;
+        };
+        if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 1000) {
             tracing::warn!(error = %e, "could not turn automatic checkpoints back on");
         }
     }
@@ -100,6 +102,7 @@ mod tests {
         let store = Store::open(dir.path().join("c.db")).unwrap();
         let auto = |s: &Store| -> i64 {
             s.conn()
+                .unwrap()
                 .pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))
                 .unwrap()
         };

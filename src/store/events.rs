@@ -145,17 +145,36 @@ impl NewEvent {
         }
     }
 
+    /// Checks text that came from a caller is JSON (an engine event always is).
+    pub(super) fn check(&self, arn: &str) -> Result<(), StoreError> {
+        match &self.body {
+            Body::Json(text) => serde_json::from_str::<serde::de::IgnoredAny>(text)
+                .map(drop)
+                .map_err(|source| StoreError::NotJson {
+                    arn: arn.to_string(),
+                    id: self.id,
+                    source,
+                }),
+            Body::Event(_) => Ok(()),
+        }
+    }
+
+    /// The event's whole `GetExecutionHistory` JSON text: what reading it back gives.
+    pub(super) fn to_json(&self) -> Result<String, StoreError> {
+        match &self.body {
+            Body::Json(text) => Ok(text.clone()),
+            Body::Event(e) => serde_json::to_string(e).map_err(|source| StoreError::Encode {
+                what: "a history event",
+                source,
+            }),
+        }
+    }
+
     /// The row to store, after checking text that came from a caller is JSON.
     pub(super) fn row(&self, arn: &str) -> Result<Row<'_>, StoreError> {
         let event = match &self.body {
             Body::Json(text) => {
-                serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|source| {
-                    StoreError::NotJson {
-                        arn: arn.to_string(),
-                        id: self.id,
-                        source,
-                    }
-                })?;
+                self.check(arn)?;
                 return Ok(Row {
                     event: Cow::Borrowed(text),
                     payload: None,
@@ -206,6 +225,38 @@ impl NewEvent {
             None => whole(),
         }
     }
+}
+
+/// An event ready for its INSERT: encoded (and its payload compressed) ahead of the
+/// transaction, so the connection is held only for SQLite's own work.
+pub(super) struct Encoded<'a> {
+    /// The event id.
+    pub(super) id: i64,
+    /// The event JSON, with `""` for the payload when there is one.
+    pub(super) event: Cow<'a, str>,
+    /// The payload column.
+    pub(super) payload: Option<StoredPayload<'a>>,
+    /// Where the payload's `""` is in `event`.
+    pub(super) payload_at: Option<i64>,
+}
+
+/// Encodes the events of one execution for storing; the first failure fails them all.
+pub(super) fn encode_events<'a>(
+    arn: &str,
+    events: &'a [NewEvent],
+) -> Result<Vec<Encoded<'a>>, StoreError> {
+    events
+        .iter()
+        .map(|e| {
+            let row = e.row(arn)?;
+            Ok(Encoded {
+                id: e.id(),
+                event: row.event,
+                payload: row.payload.map(StoredPayload::new),
+                payload_at: row.payload_at,
+            })
+        })
+        .collect()
 }
 
 /// A caller's `(id, JSON text)` pair.

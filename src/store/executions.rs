@@ -6,8 +6,8 @@
 //! the same transaction as the final status ([`Store::append_events_and_finish`]), so a
 //! reader never sees one without the other.
 
-use super::events::{NewEvent, StoredPayload, read_payload, reassemble};
-use super::{Store, StoreError};
+use super::events::{Encoded, NewEvent, encode_events, read_payload, reassemble};
+use super::{Locked, Store, StoreError};
 pub use crate::engine::{ExecutionStatus, UnknownStatus};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, ffi, params};
@@ -184,8 +184,10 @@ fn is_duplicate_key(e: &rusqlite::Error) -> bool {
 impl Store {
     /// Records a new execution (normally `RUNNING`, before its first event).
     pub fn insert_execution(&self, record: &ExecutionRecord) -> Result<(), StoreError> {
-        let conn = self.conn();
-        self.insert_execution_in(&conn, record)
+        match self.lock() {
+            Locked::Sqlite(conn) => self.insert_execution_in(&conn, record),
+            Locked::Memory(mut m) => m.insert_execution(record),
+        }
     }
 
     /// Inserts an execution inside the caller's connection or transaction.
@@ -242,12 +244,16 @@ impl Store {
         arn: &str,
         events: impl IntoIterator<Item = (i64, &'a str)>,
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn();
+        let events = owned_events(events);
+        let mut conn = match self.lock() {
+            Locked::Sqlite(conn) => conn,
+            Locked::Memory(mut m) => return m.append(arn, &events, None),
+        };
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(self.sql_err("starting to append events"))?;
         self.require_running(&tx, arn)?;
-        self.insert_events(&tx, arn, &owned_events(events))?;
+        self.insert_events(&tx, arn, &encode_events(arn, &events)?)?;
         tx.commit().map_err(self.sql_err("committing events"))
     }
 
@@ -274,12 +280,16 @@ impl Store {
                 arn: arn.to_string(),
             });
         }
-        let mut conn = self.conn();
+        let events = owned_events(events);
+        let mut conn = match self.lock() {
+            Locked::Sqlite(conn) => conn,
+            Locked::Memory(mut m) => return m.append(arn, &events, Some(outcome)),
+        };
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(self.sql_err("starting to finish an execution"))?;
         self.require_running(&tx, arn)?;
-        self.insert_events(&tx, arn, &owned_events(events))?;
+        self.insert_events(&tx, arn, &encode_events(arn, &events)?)?;
         self.record_outcome_in(&tx, arn, outcome)?;
         tx.commit()
             .map_err(self.sql_err("committing an execution's outcome"))
@@ -313,7 +323,10 @@ impl Store {
     /// One execution, or `None` if it is not stored.
     pub fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
         let raw = {
-            let conn = self.conn();
+            let conn = match self.lock() {
+                Locked::Sqlite(conn) => conn,
+                Locked::Memory(m) => return Ok(m.get_execution(arn)),
+            };
             conn.prepare_cached(&format!(
                 "SELECT {EXECUTION_COLUMNS} FROM executions WHERE execution_arn = ?1"
             ))
@@ -327,7 +340,12 @@ impl Store {
     pub fn list_executions(&self, limit: usize) -> Result<Vec<ExecutionRecord>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let raws: Vec<RawExecution> = {
-            let conn = self.conn();
+            let conn = match self.lock() {
+                Locked::Sqlite(conn) => conn,
+                Locked::Memory(m) => {
+                    return Ok(m.list_executions(usize::try_from(limit).unwrap_or(usize::MAX)));
+                }
+            };
             let mut st = conn
                 .prepare_cached(&format!(
                     "SELECT {EXECUTION_COLUMNS} FROM executions
@@ -348,7 +366,10 @@ impl Store {
     pub fn events_since(&self, arn: &str, after_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
         type Row = (i64, String, Result<Option<String>, String>, Option<i64>);
         let rows: Vec<Row> = {
-            let conn = self.conn();
+            let conn = match self.lock() {
+                Locked::Sqlite(conn) => conn,
+                Locked::Memory(m) => return m.events_since(arn, after_id),
+            };
             let mut st = conn
                 .prepare_cached(
                     "SELECT id, event, payload, payload_at FROM events
@@ -377,7 +398,10 @@ impl Store {
 
     /// How many events the execution has (0 for an unknown execution).
     pub fn event_count(&self, arn: &str) -> Result<u64, StoreError> {
-        let conn = self.conn();
+        let conn = match self.lock() {
+            Locked::Sqlite(conn) => conn,
+            Locked::Memory(m) => return Ok(m.event_count(arn)),
+        };
         let n: i64 = conn
             .prepare_cached("SELECT count(*) FROM events WHERE execution_arn = ?1")
             .and_then(|mut st| st.query_row([arn], |r| r.get(0)))
@@ -387,7 +411,10 @@ impl Store {
 
     /// The highest event id of the execution, or `None` if it has no events.
     pub fn last_event_id(&self, arn: &str) -> Result<Option<i64>, StoreError> {
-        let conn = self.conn();
+        let conn = match self.lock() {
+            Locked::Sqlite(conn) => conn,
+            Locked::Memory(m) => return Ok(m.last_event_id(arn)),
+        };
         conn.prepare_cached("SELECT max(id) FROM events WHERE execution_arn = ?1")
             .and_then(|mut st| st.query_row([arn], |r| r.get(0)))
             .map_err(self.sql_err("reading the last event id"))
@@ -421,12 +448,12 @@ impl Store {
         }
     }
 
-    /// Inserts events inside the caller's transaction.
-    pub(super) fn insert_events<'a>(
+    /// Inserts encoded events inside the caller's transaction.
+    pub(super) fn insert_events(
         &self,
         conn: &Connection,
         arn: &str,
-        events: impl IntoIterator<Item = &'a NewEvent>,
+        events: &[Encoded<'_>],
     ) -> Result<(), StoreError> {
         let mut st = conn
             .prepare_cached(
@@ -434,11 +461,9 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .map_err(self.sql_err("appending an event"))?;
-        for event in events {
-            let id = event.id();
-            let row = event.row(arn)?;
-            let payload = row.payload.map(StoredPayload::new);
-            match st.execute(params![arn, id, row.event, payload, row.payload_at]) {
+        for e in events {
+            let id = e.id;
+            match st.execute(params![arn, id, e.event, e.payload, e.payload_at]) {
                 Ok(_) => {}
                 Err(e) if is_duplicate_key(&e) => {
                     return Err(StoreError::DuplicateEvent {
@@ -478,7 +503,7 @@ mod tests {
 
     #[test]
     fn an_unknown_stored_status_is_reported_not_unwrapped() {
-        let store = Store::open_in_memory().unwrap();
+        let (_dir, store) = crate::store::temp_file_store();
         store
             .insert_execution(&ExecutionRecord {
                 execution_arn: "a".into(),
@@ -488,7 +513,7 @@ mod tests {
             .unwrap();
         // Bypass the CHECK constraint as a hand edit could.
         {
-            let conn = store.conn();
+            let conn = store.conn().unwrap();
             conn.execute_batch(
                 "PRAGMA ignore_check_constraints = ON;
                  UPDATE executions SET status = 'DONE';
@@ -497,24 +522,26 @@ mod tests {
             .unwrap();
         }
         let err = store.get_execution("a").unwrap_err().to_string();
-        assert!(err.contains("DONE") && err.contains(":memory:"), "{err}");
+        assert!(err.contains("DONE") && err.contains("test.db"), "{err}");
     }
 
     #[test]
     fn events_need_a_known_running_execution() {
-        let store = Store::open_in_memory().unwrap();
-        let err = store.append_event("nope", 1, "{}").unwrap_err();
-        assert!(matches!(err, StoreError::NoSuchExecution { .. }), "{err}");
-        store
-            .insert_execution(&ExecutionRecord {
-                execution_arn: "a".into(),
-                status: ExecutionStatus::Succeeded,
-                labels: serde_json::json!({}),
-                ..Default::default()
-            })
-            .unwrap();
-        let err = store.append_event("a", 1, "{}").unwrap_err();
-        assert!(matches!(err, StoreError::NotRunning { .. }), "{err}");
+        let (_dir, file) = crate::store::temp_file_store();
+        for store in [Store::open_in_memory().unwrap(), file] {
+            let err = store.append_event("nope", 1, "{}").unwrap_err();
+            assert!(matches!(err, StoreError::NoSuchExecution { .. }), "{err}");
+            store
+                .insert_execution(&ExecutionRecord {
+                    execution_arn: "a".into(),
+                    status: ExecutionStatus::Succeeded,
+                    labels: serde_json::json!({}),
+                    ..Default::default()
+                })
+                .unwrap();
+            let err = store.append_event("a", 1, "{}").unwrap_err();
+            assert!(matches!(err, StoreError::NotRunning { .. }), "{err}");
+        }
     }
 
     #[test]

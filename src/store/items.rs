@@ -4,7 +4,7 @@
 //! SQLite compares text byte by byte (UTF-8), which is exactly how DynamoDB orders
 //! string sort keys, so `query_trip` returns rows in DynamoDB's order.
 
-use super::{Store, StoreError};
+use super::{Locked, Store, StoreError};
 use rusqlite::params;
 use saga_lambdas::handlers::{CONFIRMED, PENDING};
 use saga_lambdas::table::Confirmed;
@@ -25,7 +25,13 @@ impl Store {
             what: "a table item",
             source,
         })?;
-        let conn = self.conn();
+        let conn = match self.lock() {
+            Locked::Sqlite(conn) => conn,
+            Locked::Memory(mut m) => {
+                m.put(pk, sk, item);
+                return Ok(());
+            }
+        };
         conn.prepare_cached(
             "INSERT INTO items (pk, sk, item) VALUES (?1, ?2, ?3)
              ON CONFLICT (pk, sk) DO UPDATE SET item = excluded.item",
@@ -41,7 +47,10 @@ impl Store {
     /// Like DynamoDB's condition `transaction_status = :pending`, the attribute must be
     /// the string `pending`; anything else changes nothing.
     pub fn confirm_sync(&self, pk: &str, sk: &str) -> Result<Confirmed, StoreError> {
-        let conn = self.conn();
+        let conn = match self.lock() {
+            Locked::Sqlite(conn) => conn,
+            Locked::Memory(mut m) => return Ok(m.confirm(pk, sk)),
+        };
         let changed = conn
             .prepare_cached(
                 "UPDATE items SET item = json_set(item, '$.transaction_status.S', ?4)
@@ -60,7 +69,13 @@ impl Store {
     /// Deletes a row; a missing row is not an error: [`Table::delete`] without the
     /// async wrapper.
     pub fn delete_sync(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
-        let conn = self.conn();
+        let conn = match self.lock() {
+            Locked::Sqlite(conn) => conn,
+            Locked::Memory(mut m) => {
+                m.delete(pk, sk);
+                return Ok(());
+            }
+        };
         conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
             .and_then(|mut st| st.execute(params![pk, sk]))
             .map_err(self.sql_err("deleting a table item"))?;
@@ -71,7 +86,10 @@ impl Store {
     /// and for [`Table::query_trip`].
     pub fn query_trip_sync(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
         let texts: Vec<(String, String)> = {
-            let conn = self.conn();
+            let conn = match self.lock() {
+                Locked::Sqlite(conn) => conn,
+                Locked::Memory(m) => return Ok(m.query_trip(pk)),
+            };
             let mut st = conn
                 .prepare_cached("SELECT sk, item FROM items WHERE pk = ?1 ORDER BY sk")
                 .map_err(self.sql_err("querying a trip's items"))?;
@@ -143,42 +161,47 @@ mod tests {
 
     #[test]
     fn confirm_needs_the_string_pending() {
-        let store = Store::open_in_memory().unwrap();
-        let mut item = row("t", "s", PENDING);
-        item.insert("transaction_status".into(), AttrValue::N("0".into()));
-        store.put_sync(&item).unwrap();
-        assert_eq!(
-            store.confirm_sync("t", "s").unwrap(),
-            Confirmed::NoPendingRow
-        );
-        assert_eq!(store.query_trip_sync("t").unwrap(), vec![item]);
+        let (_dir, file) = crate::store::temp_file_store();
+        for store in [Store::open_in_memory().unwrap(), file] {
+            let mut item = row("t", "s", PENDING);
+            item.insert("transaction_status".into(), AttrValue::N("0".into()));
+            store.put_sync(&item).unwrap();
+            assert_eq!(
+                store.confirm_sync("t", "s").unwrap(),
+                Confirmed::NoPendingRow
+            );
+            assert_eq!(store.query_trip_sync("t").unwrap(), vec![item]);
+        }
     }
 
     #[test]
     fn confirm_keeps_the_other_attributes_and_the_s_type() {
-        let store = Store::open_in_memory().unwrap();
-        let mut item = row("t", "s", PENDING);
-        item.insert("n".into(), AttrValue::N("1.50".into()));
-        store.put_sync(&item).unwrap();
-        assert_eq!(store.confirm_sync("t", "s").unwrap(), Confirmed::Yes);
-        item.insert(
-            "transaction_status".into(),
-            AttrValue::S(CONFIRMED.to_string()),
-        );
-        assert_eq!(store.query_trip_sync("t").unwrap(), vec![item]);
+        let (_dir, file) = crate::store::temp_file_store();
+        for store in [Store::open_in_memory().unwrap(), file] {
+            let mut item = row("t", "s", PENDING);
+            item.insert("n".into(), AttrValue::N("1.50".into()));
+            store.put_sync(&item).unwrap();
+            assert_eq!(store.confirm_sync("t", "s").unwrap(), Confirmed::Yes);
+            item.insert(
+                "transaction_status".into(),
+                AttrValue::S(CONFIRMED.to_string()),
+            );
+            assert_eq!(store.query_trip_sync("t").unwrap(), vec![item]);
+        }
     }
 
     #[test]
     fn a_damaged_row_is_reported_with_its_key() {
-        let store = Store::open_in_memory().unwrap();
+        let (_dir, store) = crate::store::temp_file_store();
         store
             .conn()
+            .unwrap()
             .execute(
                 "INSERT INTO items VALUES ('t', 's', '{\"x\":{\"Q\":1}}')",
                 [],
             )
             .unwrap();
         let err = store.query_trip_sync("t").unwrap_err().to_string();
-        assert!(err.contains(":memory:") && err.contains("\"s\""), "{err}");
+        assert!(err.contains("test.db") && err.contains("\"s\""), "{err}");
     }
 }

@@ -8,7 +8,9 @@
 //! * crash safety: in WAL mode a process that dies mid-write leaves the last committed
 //!   state intact, and the next open recovers it automatically.
 //!
-//! `:memory:` opens a private, throwaway store for tests and demos.
+//! `:memory:` opens a private, throwaway store for tests, demos and benchmarks; it
+//! keeps the same data under the same rules in plain Rust collections instead (see
+//! [`memory`]), since nothing of it outlives the process.
 //!
 //! Three tables hold the data:
 //! * `items (pk, sk, item)`: the saga's rows, `item` being the whole row as DynamoDB JSON
@@ -29,6 +31,7 @@ mod error;
 mod events;
 mod executions;
 mod items;
+mod memory;
 mod open;
 mod recovery;
 mod schema;
@@ -40,6 +43,7 @@ pub use events::NewEvent;
 pub use executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, UnknownStatus};
 pub use recovery::{INTERRUPTED_CAUSE, INTERRUPTED_ERROR};
 
+use memory::MemoryData;
 use rusqlite::Connection;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -56,7 +60,7 @@ pub struct Store {
 }
 
 struct Inner {
-    conn: Mutex<Connection>,
+    data: Data,
     /// The file path, or `:memory:`, for error messages.
     location: String,
     /// `None` for an in-memory store.
@@ -66,6 +70,20 @@ struct Inner {
     /// Shared lock on `<db>.lock`, held while this store is open, so another process
     /// opening the same file knows these executions are alive and leaves them alone.
     _owner_lock: Option<File>,
+}
+
+/// Where a store keeps its data.
+enum Data {
+    /// An SQLite database file.
+    Sqlite(Mutex<Connection>),
+    /// Rust collections, for `:memory:`.
+    Memory(Mutex<MemoryData>),
+}
+
+/// A store's data, locked for one short piece of work.
+enum Locked<'a> {
+    Sqlite(MutexGuard<'a, Connection>),
+    Memory(MutexGuard<'a, MemoryData>),
 }
 
 impl std::fmt::Debug for Store {
@@ -95,14 +113,23 @@ impl Store {
         &self.inner.recovered
     }
 
-    /// The connection, for one short piece of work.
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    /// The data, for one short piece of work.
+    fn lock(&self) -> Locked<'_> {
         // A poisoned lock only means another call panicked; any transaction it had open
-        // was rolled back when it unwound, so the connection is still consistent.
-        self.inner
-            .conn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        // was rolled back when it unwound, so the connection is still consistent, and
+        // the in-memory data changes only after every check has passed.
+        match &self.inner.data {
+            Data::Sqlite(c) => Locked::Sqlite(c.lock().unwrap_or_else(PoisonError::into_inner)),
+            Data::Memory(m) => Locked::Memory(m.lock().unwrap_or_else(PoisonError::into_inner)),
+        }
+    }
+
+    /// The SQLite connection of a file store, `None` for an in-memory one.
+    fn conn(&self) -> Option<MutexGuard<'_, Connection>> {
+        match self.lock() {
+            Locked::Sqlite(c) => Some(c),
+            Locked::Memory(_) => None,
+        }
     }
 
     /// Wraps an SQLite failure with the database and the operation that failed.
@@ -113,6 +140,14 @@ impl Store {
             source,
         }
     }
+}
+
+/// A file store in a temporary folder, for tests that look at SQLite itself.
+#[cfg(test)]
+pub(crate) fn temp_file_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let store = Store::open(dir.path().join("test.db")).expect("file store");
+    (dir, store)
 }
 
 #[cfg(test)]

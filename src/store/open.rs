@@ -2,8 +2,8 @@
 //! SQLite for durability, migrating the schema and recovering interrupted executions.
 
 use super::schema::{self, APPLICATION_ID};
-use super::{Inner, Store, StoreError, recovery};
-use rusqlite::{Connection, ErrorCode, FileControl, OpenFlags};
+use super::{Data, Inner, Store, StoreError, recovery};
+use rusqlite::{Connection, ErrorCode};
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -49,7 +49,7 @@ impl Store {
             op: "opening the database",
             source,
         })?;
-        prepare(&mut conn, &location, true)?;
+        prepare(&mut conn, &location)?;
 
         let lock = OwnerLock::acquire(path)?;
         let recovered = if lock.sole_user {
@@ -61,7 +61,7 @@ impl Store {
 
         Ok(Store {
             inner: Arc::new(Inner {
-                conn: Mutex::new(conn),
+                data: Data::Sqlite(Mutex::new(conn)),
                 location,
                 path: Some(path.to_path_buf()),
                 recovered,
@@ -70,37 +70,16 @@ impl Store {
         })
     }
 
-    /// Opens a private, empty, throwaway database; two calls never share data.
+    /// Opens a private, empty, throwaway store; two calls never share data.
     ///
-    /// It lives in SQLite's `memdb` VFS (one growing buffer; a name without a leading
-    /// `/` is private to its connection) with the journal in memory, rather than in
-    /// `:memory:`: there every commit scans SQLite's page cache, which holds the whole
-    /// database, so commits slow down as the history grows.
+    /// It keeps its data in Rust collections rather than SQLite (see
+    /// [`super::memory`]): nothing of it outlives the process, so SQLite's encoding
+    /// and page management would cost every event and table write for nothing.
+    /// Infallible today; the `Result` keeps callers' code the same as for a file.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let sql_err = |op| {
-            move |source| StoreError::Sqlite {
-                location: MEMORY.to_string(),
-                op,
-                source,
-            }
-        };
-        let mut conn = Connection::open_with_flags(
-            "file:sagaview?vfs=memdb",
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_URI
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sql_err("opening an in-memory database"))?;
-        let mut limit = i64::MAX;
-        conn.file_control(Some(rusqlite::MAIN_DB), FileControl::SizeLimit(&mut limit))
-            .map_err(sql_err("lifting the in-memory database's size limit"))?;
-        conn.pragma_update(None, "journal_mode", "MEMORY")
-            .map_err(sql_err("keeping the journal in memory"))?;
-        prepare(&mut conn, MEMORY, false)?;
         Ok(Store {
             inner: Arc::new(Inner {
-                conn: Mutex::new(conn),
+                data: Data::Memory(Mutex::default()),
                 location: MEMORY.to_string(),
                 path: None,
                 recovered: Vec::new(),
@@ -118,7 +97,7 @@ impl Store {
 }
 
 /// Checks the file is usable, sets the connection up and migrates the schema.
-fn prepare(conn: &mut Connection, location: &str, is_file: bool) -> Result<(), StoreError> {
+fn prepare(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
     let sql_err = |op| {
         move |source| StoreError::Sqlite {
             location: location.to_string(),
@@ -129,19 +108,17 @@ fn prepare(conn: &mut Connection, location: &str, is_file: bool) -> Result<(), S
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(sql_err("setting the busy timeout"))?;
     check_ownership(conn, location)?;
-    if is_file {
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .map_err(sql_err("switching to WAL journaling"))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::NotUsable {
-                location: location.to_string(),
-                reason: format!("SQLite cannot use WAL journaling here (it stays in {mode} mode)"),
-            });
-        }
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(sql_err("setting synchronous = NORMAL"))?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .map_err(sql_err("switching to WAL journaling"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::NotUsable {
+            location: location.to_string(),
+            reason: format!("SQLite cannot use WAL journaling here (it stays in {mode} mode)"),
+        });
     }
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(sql_err("setting synchronous = NORMAL"))?;
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(sql_err("enabling foreign keys"))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -266,7 +243,7 @@ mod tests {
     fn file_stores_use_wal_and_normal_sync() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("a/b/s.db")).unwrap();
-        let conn = store.conn();
+        let conn = store.conn().unwrap();
         let mode: String = conn
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
@@ -303,16 +280,14 @@ mod tests {
     }
 
     #[test]
-    fn in_memory_stores_are_private_and_unbounded() {
-        let a = Store::open_in_memory().unwrap();
+    fn in_memory_stores_are_private() {
+        let a = Store::open(MEMORY).unwrap();
         let b = Store::open_in_memory().unwrap();
-        a.conn().execute_batch("CREATE TABLE only_a (x)").unwrap();
-        assert!(b.conn().execute_batch("SELECT * FROM only_a").is_err());
-        let mut limit = -1;
-        a.conn()
-            .file_control(Some(rusqlite::MAIN_DB), FileControl::SizeLimit(&mut limit))
-            .unwrap();
-        assert_eq!(limit, i64::MAX);
+        let item = saga_lambdas::item::string_item([("pk", "t".into()), ("sk", "s".into())]);
+        a.put_sync(&item).unwrap();
+        assert_eq!(a.query_trip_sync("t").unwrap(), vec![item]);
+        assert!(b.query_trip_sync("t").unwrap().is_empty());
+        assert_eq!(a.location(), MEMORY);
     }
 
     #[test]

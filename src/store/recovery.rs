@@ -106,11 +106,12 @@ pub(super) fn recover_interrupted(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{ExecutionRecord, ExecutionStatus, Store};
+    use crate::store::{ExecutionRecord, ExecutionStatus};
 
     #[test]
     fn an_execution_without_events_gets_event_one() {
-        let store = Store::open_in_memory().unwrap();
+        let (_dir, store) = crate::store::temp_file_store();
+        let location = store.location().to_string();
         store
             .insert_execution(&ExecutionRecord {
                 execution_arn: "a".into(),
@@ -119,7 +120,7 @@ mod tests {
             })
             .unwrap();
         let now = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
-        let recovered = recover_interrupted(&mut store.conn(), ":memory:", now).unwrap();
+        let recovered = recover_interrupted(&mut store.conn().unwrap(), &location, now).unwrap();
         assert_eq!(recovered, vec!["a".to_string()]);
 
         let events = store.events_since("a", 0).unwrap();
@@ -134,7 +135,7 @@ mod tests {
 
         // Nothing is left to recover the second time.
         assert!(
-            recover_interrupted(&mut store.conn(), ":memory:", now)
+            recover_interrupted(&mut store.conn().unwrap(), &location, now)
                 .unwrap()
                 .is_empty()
         );

@@ -1,0 +1,254 @@
+//! The throwaway store behind `:memory:`, kept in plain Rust collections.
+//!
+//! An in-memory store is never reopened, so SQLite's pages, journal and statements
+//! buy it nothing but cost: encoding every history event, and a table write of a few
+//! microseconds per saga step. Here an engine event is kept as the engine made it
+//! (shared, not copied) and serialised only when read, so the history reads back as
+//! exactly the JSON the SQLite store returns; the rules (append-only histories, a
+//! terminal event and final status written together, dates to the millisecond,
+//! DynamoDB's conditional confirm and sort-key order) are the same, and the same store
+//! tests run against both.
+
+use super::events::NewEvent;
+use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
+use super::{StoreError, StoreWrite};
+use chrono::{DateTime, Utc};
+use saga_lambdas::handlers::{CONFIRMED, PENDING};
+use saga_lambdas::table::Confirmed;
+use saga_lambdas::{AttrValue, Item};
+use std::collections::{BTreeMap, HashMap};
+
+/// What `:memory:` error messages name.
+const LOCATION: &str = ":memory:";
+
+/// Everything an in-memory store holds.
+#[derive(Default)]
+pub(super) struct MemoryData {
+    /// Table rows by partition key, then sort key (byte order, as DynamoDB sorts).
+    items: HashMap<String, BTreeMap<String, Item>>,
+    /// Executions by ARN.
+    executions: HashMap<String, StoredExecution>,
+    /// How many executions were ever inserted: breaks start-date ties in listings the
+    /// way SQLite's rowid does.
+    inserted: u64,
+}
+
+struct StoredExecution {
+    record: ExecutionRecord,
+    /// Insertion order.
+    seq: u64,
+    /// The history by event id.
+    events: BTreeMap<i64, NewEvent>,
+}
+
+/// A date as the store keeps it: to the millisecond, like the SQLite store.
+fn to_millis(d: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(d.timestamp_millis()).unwrap_or(d)
+}
+
+impl MemoryData {
+    /// [`super::Store::put_sync`].
+    pub(super) fn put(&mut self, pk: &str, sk: &str, item: &Item) {
+        self.items
+            .entry(pk.to_string())
+            .or_default()
+            .insert(sk.to_string(), item.clone());
+    }
+
+    /// [`super::Store::confirm_sync`].
+    pub(super) fn confirm(&mut self, pk: &str, sk: &str) -> Confirmed {
+        let row = self.items.get_mut(pk).and_then(|rows| rows.get_mut(sk));
+        match row {
+            Some(item)
+                if item.get("transaction_status").and_then(AttrValue::as_s) == Some(PENDING) =>
+            {
+                item.insert(
+                    "transaction_status".to_string(),
+                    AttrValue::S(CONFIRMED.to_string()),
+                );
+                Confirmed::Yes
+            }
+            _ => Confirmed::NoPendingRow,
+        }
+    }
+
+    /// [`super::Store::delete_sync`].
+    pub(super) fn delete(&mut self, pk: &str, sk: &str) {
+        if let Some(rows) = self.items.get_mut(pk) {
+            rows.remove(sk);
+            if rows.is_empty() {
+                self.items.remove(pk);
+            }
+        }
+    }
+
+    /// [`super::Store::query_trip_sync`].
+    pub(super) fn query_trip(&self, pk: &str) -> Vec<Item> {
+        self.items
+            .get(pk)
+            .map(|rows| rows.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// [`super::Store::insert_execution`].
+    pub(super) fn insert_execution(&mut self, record: &ExecutionRecord) -> Result<(), StoreError> {
+        self.insert_with_events(record, &[])
+    }
+
+    fn insert_with_events(
+        &mut self,
+        record: &ExecutionRecord,
+        events: &[NewEvent],
+    ) -> Result<(), StoreError> {
+        if self.executions.contains_key(&record.execution_arn) {
+            return Err(StoreError::ExecutionExists {
+                location: LOCATION.to_string(),
+                arn: record.execution_arn.clone(),
+            });
+        }
+        let mut history = BTreeMap::new();
+        add_events(&mut history, &record.execution_arn, events)?;
+        let mut record = record.clone();
+        record.start_date = to_millis(record.start_date);
+        record.stop_date = record.stop_date.map(to_millis);
+        self.inserted += 1;
+        self.executions.insert(
+            record.execution_arn.clone(),
+            StoredExecution {
+                record,
+                seq: self.inserted,
+                events: history,
+            },
+        );
+        Ok(())
+    }
+
+    /// The execution, if it exists and is still running.
+    fn running(&mut self, arn: &str) -> Result<&mut StoredExecution, StoreError> {
+        let Some(execution) = self.executions.get_mut(arn) else {
+            return Err(StoreError::NoSuchExecution {
+                location: LOCATION.to_string(),
+                arn: arn.to_string(),
+            });
+        };
+        match execution.record.status {
+            ExecutionStatus::Running => Ok(execution),
+            status => Err(StoreError::NotRunning {
+                location: LOCATION.to_string(),
+                arn: arn.to_string(),
+                status,
+            }),
+        }
+    }
+
+    /// Appends events to a running execution (and records its outcome): all or nothing.
+    pub(super) fn append(
+        &mut self,
+        arn: &str,
+        events: &[NewEvent],
+        outcome: Option<&ExecutionOutcome>,
+    ) -> Result<(), StoreError> {
+        let execution = self.running(arn)?;
+        add_events(&mut execution.events, arn, events)?;
+        if let Some(o) = outcome {
+            let r = &mut execution.record;
+            r.status = o.status;
+            r.output = o.output.clone();
+            r.error = o.error.clone();
+            r.cause = o.cause.clone();
+            r.stop_date = Some(to_millis(o.stop_date));
+        }
+        Ok(())
+    }
+
+    /// [`super::Store::write_batch`]: each write all or nothing; the errors of those
+    /// that could not be made.
+    pub(super) fn write_batch(&mut self, writes: &[StoreWrite]) -> Vec<StoreError> {
+        writes
+            .iter()
+            .filter_map(|w| {
+                let done = match w {
+                    StoreWrite::Start { record, events } => self.insert_with_events(record, events),
+                    StoreWrite::Events { arn, events } => self.append(arn, events, None),
+                    StoreWrite::Finish {
+                        arn,
+                        events,
+                        outcome,
+                    } => self.append(arn, events, Some(outcome)),
+                };
+                done.err()
+            })
+            .collect()
+    }
+
+    /// [`super::Store::get_execution`].
+    pub(super) fn get_execution(&self, arn: &str) -> Option<ExecutionRecord> {
+        self.executions.get(arn).map(|e| e.record.clone())
+    }
+
+    /// [`super::Store::list_executions`]: newest first, ties in insertion order reversed.
+    pub(super) fn list_executions(&self, limit: usize) -> Vec<ExecutionRecord> {
+        let mut all: Vec<&StoredExecution> = self.executions.values().collect();
+        all.sort_unstable_by(|a, b| {
+            (b.record.start_date, b.seq).cmp(&(a.record.start_date, a.seq))
+        });
+        all.into_iter()
+            .take(limit)
+            .map(|e| e.record.clone())
+            .collect()
+    }
+
+    /// [`super::Store::events_since`].
+    pub(super) fn events_since(
+        &self,
+        arn: &str,
+        after_id: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let Some(execution) = self.executions.get(arn) else {
+            return Ok(Vec::new());
+        };
+        execution
+            .events
+            .range(after_id.saturating_add(1)..)
+            .map(|(id, e)| Ok((*id, e.to_json()?)))
+            .collect()
+    }
+
+    /// [`super::Store::event_count`].
+    pub(super) fn event_count(&self, arn: &str) -> u64 {
+        self.executions
+            .get(arn)
+            .map_or(0, |e| e.events.len() as u64)
+    }
+
+    /// [`super::Store::last_event_id`].
+    pub(super) fn last_event_id(&self, arn: &str) -> Option<i64> {
+        self.executions
+            .get(arn)
+            .and_then(|e| e.events.keys().next_back().copied())
+    }
+}
+
+/// Adds events to a history after checking every one: caller text must be JSON and
+/// no id may repeat; on any failure nothing is added.
+fn add_events(
+    history: &mut BTreeMap<i64, NewEvent>,
+    arn: &str,
+    events: &[NewEvent],
+) -> Result<(), StoreError> {
+    for (i, e) in events.iter().enumerate() {
+        e.check(arn)?;
+        let id = e.id();
+        if history.contains_key(&id) || events[..i].iter().any(|o| o.id() == id) {
+            return Err(StoreError::DuplicateEvent {
+                location: LOCATION.to_string(),
+                arn: arn.to_string(),
+                id,
+            });
+        }
+    }
+    for e in events {
+        history.insert(e.id(), e.clone());
+    }
+    Ok(())
+}
