@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use sagaview::asl::load_definition_value;
 use sagaview::engine::{
-    Engine, EngineConfig, ExecutionStatus, FunctionRegistry, TaskTokenError, VirtualClock,
+    Engine, EngineConfig, ExecutionStatus, FunctionRegistry, InvokeRequest, Payload,
+    TaskTokenError, VirtualClock,
 };
 use sagaview::history::{EventDetails, HistoryEvent};
 
@@ -24,6 +25,36 @@ fn engine() -> (Engine, Arc<Mutex<Option<String>>>) {
         *keep.lock().unwrap_or_else(|p| p.into_inner()) = token;
         Ok(json!({"notified": true}))
     });
+    let config = EngineConfig {
+        seed: Some(7),
+        ..EngineConfig::default()
+    };
+    let clock = VirtualClock::new(DateTime::from_timestamp(1_700_000_000, 0).expect("a time"));
+    (
+        Engine::new(config, Arc::new(clock), Arc::new(registry)),
+        seen,
+    )
+}
+
+/// An engine whose `notify` function remembers the token it was sent, then takes
+/// `latency` (virtual) seconds to return, as a function that hands the token to a
+/// worker and goes on with other work.
+fn slow_engine(latency: u64) -> (Engine, Arc<Mutex<Option<String>>>) {
+    let seen = Arc::new(Mutex::new(None));
+    let keep = seen.clone();
+    let mut registry = FunctionRegistry::new();
+    registry.register(
+        "notify",
+        Arc::new(move |req: InvokeRequest| {
+            let keep = keep.clone();
+            Box::pin(async move {
+                let token = req.payload["token"].as_str().map(str::to_owned);
+                *keep.lock().unwrap_or_else(|p| p.into_inner()) = token;
+                tokio::time::sleep(Duration::from_secs(latency)).await;
+                Ok(Payload::Json(json!({"notified": true})))
+            })
+        }),
+    );
     let config = EngineConfig {
         seed: Some(7),
         ..EngineConfig::default()
@@ -216,5 +247,68 @@ async fn bad_tokens_and_outputs_get_the_aws_error_names() {
     assert_eq!(
         engine.wait(&arn).await.expect("ended").status,
         ExecutionStatus::Succeeded
+    );
+}
+
+/// SendTaskHeartbeat "resets the Heartbeat clock" (API reference), also while the Lambda
+/// function is still running: a function slower than HeartbeatSeconds whose worker
+/// heartbeats in time keeps its task alive.
+#[tokio::test(start_paused = true)]
+async fn heartbeats_sent_while_the_function_runs_keep_the_task_alive() {
+    let (engine, seen) = slow_engine(15);
+    let (arn, token) = start(&engine, &seen, json!({})).await;
+    // Heartbeats at t = 5, 9 and 13 (HeartbeatSeconds is 10); the function returns at 15.
+    let mut beats = Vec::new();
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        beats.push(engine.send_task_heartbeat(&token).map_err(|e| e.aws_name()));
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sent = engine
+        .send_task_success(&token, "{}")
+        .map_err(|e| e.aws_name());
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(
+        (beats, sent, d.status, d.error),
+        (vec![Ok(()); 3], Ok(()), ExecutionStatus::Succeeded, None)
+    );
+}
+
+/// The heartbeat clock starts at TaskStarted, not when the function returned: a silent
+/// worker times out HeartbeatSeconds after TaskStarted.
+#[tokio::test(start_paused = true)]
+async fn the_heartbeat_clock_runs_from_task_started() {
+    let (engine, seen) = slow_engine(6);
+    let (arn, _token) = start(&engine, &seen, json!({})).await;
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.error.as_deref(), Some("States.HeartbeatTimeout"));
+    let history = engine.history_since(&arn, 0).expect("history");
+    let started = history
+        .iter()
+        .find(|e| e.event_type.as_str() == "TaskStarted")
+        .expect("TaskStarted");
+    let timed_out = history
+        .iter()
+        .find(|e| e.event_type.as_str() == "TaskTimedOut")
+        .expect("TaskTimedOut");
+    assert_eq!((timed_out.timestamp - started.timestamp).num_seconds(), 10);
+}
+
+/// A success sent before the function returned is held until it has: the task ends
+/// with it right after `TaskSubmitted`.
+#[tokio::test(start_paused = true)]
+async fn a_success_sent_during_the_call_ends_the_task_after_it_returned() {
+    let (engine, seen) = slow_engine(5);
+    let (arn, token) = start(&engine, &seen, json!({})).await;
+    engine
+        .send_task_success(&token, r#"{"early": true}"#)
+        .expect("accepted");
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    assert_eq!(d.output.as_deref(), Some(r#"{"early":true}"#));
+    let history = engine.history_since(&arn, 0).expect("history");
+    assert_eq!(
+        types(&history)[3..6],
+        ["TaskStarted", "TaskSubmitted", "TaskSucceeded"]
     );
 }

@@ -11,6 +11,7 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value};
 
+use super::callback::{CallbackWait, During};
 use super::choice_eval;
 use super::clock::BoxFuture;
 use super::context::{ExecutionFacts, Scope, StateFacts};
@@ -51,7 +52,8 @@ enum Ending {
     TimedOut,
 }
 
-enum Invoked {
+/// How a Lambda invocation ended.
+pub(crate) enum Invoked {
     Ok(Payload),
     Failed(super::invoker::TaskFailure),
     NotFound,
@@ -736,22 +738,7 @@ impl Run {
         limits: (Option<u64>, Option<u64>),
     ) -> (Invoked, String) {
         let (timeout, heartbeat) = limits;
-        let request_id = random_uuid(&mut self.rng());
-        let request = InvokeRequest {
-            function: function.to_owned(),
-            payload,
-            request_id: request_id.clone(),
-        };
-        let call = async {
-            if let Some(latency) = self.shared.config.task_latency {
-                self.shared.clock.sleep(latency).await;
-            }
-            match self.shared.invoker.invoke(request).await {
-                Ok(p) => Invoked::Ok(p),
-                Err(InvokeError::NotFound) => Invoked::NotFound,
-                Err(InvokeError::Failed(f)) => Invoked::Failed(f),
-            }
-        };
+        let (call, request_id) = self.call(function, payload);
         let outcome = match (timeout, heartbeat) {
             (None, None) => call.await,
             (Some(s), None) => {
@@ -777,6 +764,31 @@ impl Run {
         (outcome, request_id)
     }
 
+    /// The invocation of `function` with `payload`, without limits, and its request id.
+    fn call(
+        &self,
+        function: &str,
+        payload: Value,
+    ) -> (impl std::future::Future<Output = Invoked> + '_, String) {
+        let request_id = random_uuid(&mut self.rng());
+        let request = InvokeRequest {
+            function: function.to_owned(),
+            payload,
+            request_id: request_id.clone(),
+        };
+        let call = async move {
+            if let Some(latency) = self.shared.config.task_latency {
+                self.shared.clock.sleep(latency).await;
+            }
+            match self.shared.invoker.invoke(request).await {
+                Ok(p) => Invoked::Ok(p),
+                Err(InvokeError::NotFound) => Invoked::NotFound,
+                Err(InvokeError::Failed(f)) => Invoked::Failed(f),
+            }
+        };
+        (call, request_id)
+    }
+
     async fn lambda_invoke(
         &self,
         params: Value,
@@ -792,7 +804,6 @@ impl Run {
         } else {
             "invoke"
         };
-        let scheduled_at = self.now();
         let function = params
             .get("FunctionName")
             .and_then(Value::as_str)
@@ -829,7 +840,18 @@ impl Run {
             Some(p) => p,
         };
         drop(params);
-        let (outcome, request_id) = self.invoke(&function, payload, limits).await;
+        // A callback task listens to its token from TaskStarted on, during the call too.
+        let mut wait = callback.map(|rx| CallbackWait::start(self, rx, limits));
+        let (outcome, request_id) = match &mut wait {
+            None => self.invoke(&function, payload, limits).await,
+            Some(wait) => {
+                let (call, request_id) = self.call(&function, payload);
+                match wait.during(self, call).await {
+                    During::Returned(outcome) => (outcome, request_id),
+                    During::Ended(waited) => return self.callback_ended(waited, ctx, prev),
+                }
+            }
+        };
         match outcome {
             Invoked::Ok(payload) => {
                 let text = lambda::payload_text(&payload);
@@ -850,10 +872,8 @@ impl Run {
                     self.now(),
                 );
                 let output = json_text(&response);
-                if let Some(rx) = callback {
-                    return self
-                        .wait_for_token(rx, output, scheduled_at, limits, ctx, prev)
-                        .await;
+                if let Some(wait) = &mut wait {
+                    return self.wait_for_token(wait, output, ctx, prev).await;
                 }
                 ctx.set_result_text(Some(output.clone()));
                 *prev = self.emit_event(
