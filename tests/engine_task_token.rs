@@ -312,3 +312,32 @@ async fn a_success_sent_during_the_call_ends_the_task_after_it_returned() {
         ["TaskStarted", "TaskSubmitted", "TaskSucceeded"]
     );
 }
+
+/// An answer sent at the very instant a timer runs out is either refused with
+/// `TaskTimedOut`, and the task times out, or accepted, and the task ends with it:
+/// never accepted and then lost.
+#[tokio::test(start_paused = true)]
+async fn an_answer_accepted_as_a_timer_runs_out_is_honoured() {
+    // At t = 10 the heartbeat timer runs out; at t = 20 TimeoutSeconds does (a
+    // heartbeat at t = 10 keeps the heartbeat timer from running out first).
+    for timeout in [false, true] {
+        let (engine, seen) = engine();
+        let extra =
+            json!({"HeartbeatSeconds": if timeout { 19 } else { 10 }, "TimeoutSeconds": 20});
+        let (arn, token) = start(&engine, &seen, extra).await;
+        tokio::time::sleep(Duration::from_secs(9)).await;
+        if timeout {
+            engine.send_task_heartbeat(&token).expect("accepted");
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+        let sent = engine.send_task_success(&token, r#""late""#);
+        let d = engine.wait(&arn).await.expect("ended");
+        match sent {
+            Ok(()) => assert_eq!(d.output.as_deref(), Some(r#""late""#)),
+            Err(e) => {
+                assert_eq!(e.aws_name(), "TaskTimedOut");
+                assert_eq!(d.status, ExecutionStatus::Failed);
+            }
+        }
+    }
+}

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use super::clock::BoxFuture;
 use super::error::{StatesError, names};
 use super::run::{Invoked, Run, StateCtx, untruncated};
-use super::task_token::Callback;
+use super::task_token::{Callback, TaskTokens};
 use crate::history::event::{EventDetails, EventType, TaskSucceededDetails};
 
 const RESOURCE_TYPE: &str = "lambda";
@@ -54,6 +54,8 @@ pub(crate) enum During {
 
 /// The timers and the token messages of one waiting callback task.
 pub(crate) struct CallbackWait<'r> {
+    tokens: &'r TaskTokens,
+    token: &'r str,
     rx: &'r mut mpsc::UnboundedReceiver<Callback>,
     /// TimeoutSeconds, running from TaskStarted.
     deadline: BoxFuture<'static, ()>,
@@ -67,7 +69,8 @@ impl<'r> CallbackWait<'r> {
     /// Starts both timers now (at TaskStarted): `limits` are the task's
     /// TimeoutSeconds and HeartbeatSeconds.
     pub(crate) fn start(
-        run: &Run,
+        run: &'r Run,
+        token: &'r str,
         rx: &'r mut mpsc::UnboundedReceiver<Callback>,
         limits: (Option<u64>, Option<u64>),
     ) -> Self {
@@ -81,6 +84,8 @@ impl<'r> CallbackWait<'r> {
             (d, clock.sleep(d))
         });
         Self {
+            tokens: &run.shared.tokens,
+            token,
             rx,
             deadline,
             beat,
@@ -108,7 +113,10 @@ impl<'r> CallbackWait<'r> {
                         _ => std::future::pending().await,
                     }
                 };
+                // The token's messages first: an answer accepted before a timer fired
+                // counts.
                 tokio::select! {
+                    biased;
                     message = rx.recv(), if listening => Event::Message(message),
                     outcome = &mut call => return During::Returned(outcome),
                     _ = deadline => Event::Deadline,
@@ -118,8 +126,9 @@ impl<'r> CallbackWait<'r> {
             match event {
                 Event::Message(Some(Callback::Heartbeat)) => self.restart_beat(run),
                 Event::Message(Some(answer)) => self.held = Some(waited(answer)),
-                Event::Message(None) | Event::Deadline => return During::Ended(Waited::TimedOut),
-                Event::Beat => return During::Ended(Waited::HeartbeatTimedOut),
+                Event::Message(None) => return During::Ended(Waited::TimedOut),
+                Event::Deadline => return During::Ended(self.expire(Waited::TimedOut)),
+                Event::Beat => return During::Ended(self.expire(Waited::HeartbeatTimedOut)),
             }
         }
     }
@@ -141,6 +150,7 @@ impl<'r> CallbackWait<'r> {
                     }
                 };
                 tokio::select! {
+                    biased;
                     message = rx.recv() => Event::Message(message),
                     _ = deadline => Event::Deadline,
                     _ = beat => Event::Beat,
@@ -151,10 +161,27 @@ impl<'r> CallbackWait<'r> {
                 Event::Message(Some(answer)) => return waited(answer),
                 // The token was closed without an answer (it stays open while its
                 // task waits, so only an ended task sees this).
-                Event::Message(None) | Event::Deadline => return Waited::TimedOut,
-                Event::Beat => return Waited::HeartbeatTimedOut,
+                Event::Message(None) => return Waited::TimedOut,
+                Event::Deadline => return self.expire(Waited::TimedOut),
+                Event::Beat => return self.expire(Waited::HeartbeatTimedOut),
             }
         }
+    }
+
+    /// A timer ran out: closes the token first (under the tokens' lock, so no answer
+    /// can be accepted afterwards), then honours an answer accepted before that;
+    /// otherwise the task ends with `timed_out`.
+    fn expire(&mut self, timed_out: Waited) -> Waited {
+        self.tokens.close(self.token);
+        if let Some(answer) = self.held.take() {
+            return answer;
+        }
+        while let Ok(message) = self.rx.try_recv() {
+            if !matches!(message, Callback::Heartbeat) {
+                return waited(message);
+            }
+        }
+        timed_out
     }
 
     fn restart_beat(&mut self, run: &Run) {

@@ -686,7 +686,7 @@ impl Run {
                     effective,
                     params_text,
                     (timeout, heartbeat),
-                    callback,
+                    token.zip(callback),
                     ctx,
                     prev,
                 )
@@ -794,7 +794,7 @@ impl Run {
         params: Value,
         params_text: Option<String>,
         limits: (Option<u64>, Option<u64>),
-        callback: Option<&mut CallbackReceiver>,
+        callback: Option<(&str, &mut CallbackReceiver)>,
         ctx: &StateCtx<'_>,
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
@@ -841,7 +841,7 @@ impl Run {
         };
         drop(params);
         // A callback task listens to its token from TaskStarted on, during the call too.
-        let mut wait = callback.map(|rx| CallbackWait::start(self, rx, limits));
+        let mut wait = callback.map(|(token, rx)| CallbackWait::start(self, token, rx, limits));
         let (outcome, request_id) = match &mut wait {
             None => self.invoke(&function, payload, limits).await,
             Some(wait) => {
