@@ -341,3 +341,44 @@ async fn an_answer_accepted_as_a_timer_runs_out_is_honoured() {
         }
     }
 }
+
+/// Stopping an execution while its task waits closes the task's token.
+#[tokio::test(start_paused = true)]
+async fn the_token_of_a_stopped_execution_answers_task_timed_out() {
+    let (engine, seen) = engine();
+    let (arn, token) = start(&engine, &seen, json!({})).await;
+    let d = engine.stop(&arn).await.expect("stopped");
+    assert_eq!(d.status, ExecutionStatus::Aborted);
+    assert_eq!(
+        engine
+            .send_task_success(&token, "{}")
+            .map_err(|e| e.aws_name()),
+        Err("TaskTimedOut")
+    );
+}
+
+/// Each attempt of a retried task gets its own token; the token of a failed attempt
+/// answers `TaskTimedOut`.
+#[tokio::test(start_paused = true)]
+async fn a_retried_task_gets_a_new_token_per_attempt() {
+    let (engine, seen) = engine();
+    let retry = json!({"Retry": [{"ErrorEquals": ["Rejected"], "IntervalSeconds": 1}]});
+    let (arn, first) = start(&engine, &seen, retry).await;
+    engine
+        .send_task_failure(&first, Some("Rejected"), None)
+        .expect("accepted");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let second = seen
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .expect("token");
+    assert_ne!(first, second);
+    assert_eq!(
+        engine.send_task_heartbeat(&first).map_err(|e| e.aws_name()),
+        Err("TaskTimedOut")
+    );
+    engine.send_task_success(&second, "2").expect("accepted");
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.output.as_deref(), Some("2"));
+}

@@ -599,29 +599,18 @@ impl Run {
         retry_count: u32,
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
-        let (token, mut receiver) = match t.wait_for_task_token {
-            true => {
-                let unique = random_uuid(&mut self.rng());
-                let (token, rx) = self.shared.tokens.open(&unique);
-                (Some(token), Some(rx))
-            }
-            false => (None, None),
+        // The token closes when the attempt ends, however it ends (also when the
+        // execution is stopped or times out, or a sibling branch fails).
+        let mut open = t.wait_for_task_token.then(|| {
+            let unique = random_uuid(&mut self.rng());
+            self.shared.tokens.open(&unique)
+        });
+        let (token, receiver) = match &mut open {
+            Some(open) => (Some(open.token.as_str()), Some(&mut open.rx)),
+            None => (None, None),
         };
-        let result = self
-            .task_attempt_with(
-                t,
-                raw,
-                ctx,
-                retry_count,
-                token.as_deref(),
-                receiver.as_mut(),
-                prev,
-            )
-            .await;
-        if let Some(token) = &token {
-            self.shared.tokens.close(token);
-        }
-        result
+        self.task_attempt_with(t, raw, ctx, retry_count, token, receiver, prev)
+            .await
     }
 
     #[allow(clippy::too_many_arguments)]
