@@ -382,3 +382,32 @@ async fn a_retried_task_gets_a_new_token_per_attempt() {
     let d = engine.wait(&arn).await.expect("ended");
     assert_eq!(d.output.as_deref(), Some("2"));
 }
+
+/// The API reference bounds SendTaskSuccess `output` (262144 bytes) and SendTaskFailure
+/// `error` (256) and `cause` (32768 characters): longer ones are refused and the task
+/// keeps waiting.
+#[tokio::test(start_paused = true)]
+async fn parameters_over_the_api_limits_are_refused() {
+    let (engine, seen) = engine();
+    let (arn, token) = start(&engine, &seen, json!({})).await;
+    let name = |r: Result<(), TaskTokenError>| r.map_err(|e| e.aws_name());
+    let big = serde_json::to_string(&"x".repeat(300 * 1024)).expect("json");
+    assert_eq!(
+        name(engine.send_task_success(&token, &big)),
+        Err("ValidationException")
+    );
+    let long_error = "E".repeat(257);
+    assert_eq!(
+        name(engine.send_task_failure(&token, Some(&long_error), None)),
+        Err("ValidationException")
+    );
+    let long_cause = "c".repeat(32_769);
+    assert_eq!(
+        name(engine.send_task_failure(&token, Some("E"), Some(&long_cause))),
+        Err("ValidationException")
+    );
+    let at_limit = serde_json::to_string(&"x".repeat(262_142)).expect("json");
+    assert_eq!(name(engine.send_task_success(&token, &at_limit)), Ok(()));
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+}

@@ -49,6 +49,35 @@ pub enum TaskTokenError {
     /// `InvalidOutput`: SendTaskSuccess output that is not JSON.
     #[error("InvalidOutput: the task output is not valid JSON: {0}")]
     InvalidOutput(String),
+    /// `ValidationException`: a parameter longer than the API reference allows
+    /// (SendTaskSuccess `output`, SendTaskFailure `error` or `cause`).
+    #[error("ValidationException: {0}")]
+    ValidationException(String),
+}
+
+/// The longest SendTaskSuccess `output`, in UTF-8 bytes (API reference: "Length
+/// constraints apply to the payload size, and are expressed as bytes in UTF-8
+/// encoding", maximum 262144).
+pub(crate) const MAX_OUTPUT_BYTES: usize = 262_144;
+/// The longest SendTaskFailure `error`, in characters (API reference: 0 to 256).
+pub(crate) const MAX_ERROR_CHARS: usize = 256;
+/// The longest SendTaskFailure `cause`, in characters (API reference: 0 to 32768).
+pub(crate) const MAX_CAUSE_CHARS: usize = 32_768;
+
+/// Refuses a parameter longer than `max` (as measured by `len`), naming it as AWS's
+/// validation message does.
+pub(crate) fn check_length(
+    name: &str,
+    value: Option<&str>,
+    len: fn(&str) -> usize,
+    max: usize,
+) -> Result<(), TaskTokenError> {
+    match value {
+        Some(v) if len(v) > max => Err(TaskTokenError::ValidationException(format!(
+            "1 validation error detected: Value at '{name}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 impl TaskTokenError {
@@ -59,6 +88,7 @@ impl TaskTokenError {
             Self::TaskDoesNotExist(_) => "TaskDoesNotExist",
             Self::TaskTimedOut(_) => "TaskTimedOut",
             Self::InvalidOutput(_) => "InvalidOutput",
+            Self::ValidationException(_) => "ValidationException",
         }
     }
 }
