@@ -411,3 +411,44 @@ async fn parameters_over_the_api_limits_are_refused() {
     let d = engine.wait(&arn).await.expect("ended");
     assert_eq!(d.status, ExecutionStatus::Succeeded);
 }
+
+/// SendTaskFailure without error or cause: both stay absent, in `TaskFailed` and in
+/// what a catcher hands on (no `"error": ""` or `{"Error": ""}`).
+#[tokio::test(start_paused = true)]
+async fn a_failure_without_error_or_cause_leaves_them_absent() {
+    let (engine, seen) = engine();
+    let mut def = definition(json!({
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.why", "Next": "Done"}]
+    }));
+    def["States"]["Approve"]
+        .as_object_mut()
+        .expect("an object")
+        .remove("End");
+    def["States"]["Approve"]["Next"] = json!("Done");
+    def["States"]["Done"] = json!({"Type": "Pass", "End": true});
+    let machine = engine.state_machine("approval", load_definition_value(&def).expect("valid"));
+    let arn = engine
+        .start(&machine, None, r#"{"order": 42}"#)
+        .expect("started");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let token = seen
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .expect("token");
+    engine
+        .send_task_failure(&token, None, None)
+        .expect("accepted");
+    let d = engine.wait(&arn).await.expect("ended");
+    let output: Value = serde_json::from_str(d.output.as_deref().expect("output")).expect("json");
+    assert_eq!(output, json!({"order": 42, "why": {}}));
+    let history = engine.history_since(&arn, 0).expect("history");
+    let failed = history
+        .iter()
+        .find_map(|e| match &e.details {
+            Some(EventDetails::TaskFailed(f)) => Some(f.clone()),
+            _ => None,
+        })
+        .expect("TaskFailed");
+    assert_eq!((failed.error, failed.cause), (None, None));
+}

@@ -912,10 +912,11 @@ impl Run {
         error: StatesError,
         resource: &str,
     ) -> Result<Value, StatesError> {
+        // An absent error (SendTaskFailure without one) stays absent.
         let details = TaskErrorDetails {
             resource_type: "lambda".into(),
             resource: resource.into(),
-            error: Some(error.error.clone()),
+            error: (!error.error.is_empty()).then(|| error.error.clone()),
             cause: error.cause.clone(),
         };
         let details = if ty == EventType::TaskTimedOut {
