@@ -24,7 +24,7 @@ use super::clock::BoxFuture;
 use super::error::{StatesError, names};
 use super::run::{Invoked, Run, StateCtx, untruncated};
 use super::task_token::{Callback, TaskTokens};
-use crate::history::event::{EventDetails, EventType, TaskSucceededDetails};
+use crate::history::event::{EventDetails, EventType, TaskSubmittedDetails, TaskSucceededDetails};
 
 const RESOURCE_TYPE: &str = "lambda";
 const RESOURCE: &str = "invoke.waitForTaskToken";
@@ -222,11 +222,11 @@ impl Run {
         *prev = self.emit_event(
             EventType::TaskSubmitted,
             *prev,
-            Some(EventDetails::TaskSubmitted(TaskSucceededDetails {
+            Some(EventDetails::TaskSubmitted(TaskSubmittedDetails {
                 resource_type: RESOURCE_TYPE.into(),
                 resource: RESOURCE.into(),
-                output,
-                output_details: untruncated(),
+                output: Some(output),
+                output_details: Some(untruncated()),
             })),
         );
         let waited = wait.after(self).await;
