@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use sagaview::asl::load_definition_value;
 use sagaview::engine::{
-    Engine, EngineConfig, ExecutionStatus, FunctionRegistry, TaskTokenError, VirtualClock,
+    Engine, EngineConfig, ExecutionStatus, FunctionRegistry, InvokeRequest, Payload,
+    TaskTokenError, VirtualClock,
 };
 use sagaview::history::{EventDetails, HistoryEvent};
 
@@ -24,6 +25,36 @@ fn engine() -> (Engine, Arc<Mutex<Option<String>>>) {
         *keep.lock().unwrap_or_else(|p| p.into_inner()) = token;
         Ok(json!({"notified": true}))
     });
+    let config = EngineConfig {
+        seed: Some(7),
+        ..EngineConfig::default()
+    };
+    let clock = VirtualClock::new(DateTime::from_timestamp(1_700_000_000, 0).expect("a time"));
+    (
+        Engine::new(config, Arc::new(clock), Arc::new(registry)),
+        seen,
+    )
+}
+
+/// An engine whose `notify` function remembers the token it was sent, then takes
+/// `latency` (virtual) seconds to return, as a function that hands the token to a
+/// worker and goes on with other work.
+fn slow_engine(latency: u64) -> (Engine, Arc<Mutex<Option<String>>>) {
+    let seen = Arc::new(Mutex::new(None));
+    let keep = seen.clone();
+    let mut registry = FunctionRegistry::new();
+    registry.register(
+        "notify",
+        Arc::new(move |req: InvokeRequest| {
+            let keep = keep.clone();
+            Box::pin(async move {
+                let token = req.payload["token"].as_str().map(str::to_owned);
+                *keep.lock().unwrap_or_else(|p| p.into_inner()) = token;
+                tokio::time::sleep(Duration::from_secs(latency)).await;
+                Ok(Payload::Json(json!({"notified": true})))
+            })
+        }),
+    );
     let config = EngineConfig {
         seed: Some(7),
         ..EngineConfig::default()
@@ -217,4 +248,207 @@ async fn bad_tokens_and_outputs_get_the_aws_error_names() {
         engine.wait(&arn).await.expect("ended").status,
         ExecutionStatus::Succeeded
     );
+}
+
+/// SendTaskHeartbeat "resets the Heartbeat clock" (API reference), also while the Lambda
+/// function is still running: a function slower than HeartbeatSeconds whose worker
+/// heartbeats in time keeps its task alive.
+#[tokio::test(start_paused = true)]
+async fn heartbeats_sent_while_the_function_runs_keep_the_task_alive() {
+    let (engine, seen) = slow_engine(15);
+    let (arn, token) = start(&engine, &seen, json!({})).await;
+    // Heartbeats at t = 5, 9 and 13 (HeartbeatSeconds is 10); the function returns at 15.
+    let mut beats = Vec::new();
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        beats.push(engine.send_task_heartbeat(&token).map_err(|e| e.aws_name()));
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sent = engine
+        .send_task_success(&token, "{}")
+        .map_err(|e| e.aws_name());
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(
+        (beats, sent, d.status, d.error),
+        (vec![Ok(()); 3], Ok(()), ExecutionStatus::Succeeded, None)
+    );
+}
+
+/// The heartbeat clock starts at TaskStarted, not when the function returned: a silent
+/// worker times out HeartbeatSeconds after TaskStarted.
+#[tokio::test(start_paused = true)]
+async fn the_heartbeat_clock_runs_from_task_started() {
+    let (engine, seen) = slow_engine(6);
+    let (arn, _token) = start(&engine, &seen, json!({})).await;
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.error.as_deref(), Some("States.HeartbeatTimeout"));
+    let history = engine.history_since(&arn, 0).expect("history");
+    let started = history
+        .iter()
+        .find(|e| e.event_type.as_str() == "TaskStarted")
+        .expect("TaskStarted");
+    let timed_out = history
+        .iter()
+        .find(|e| e.event_type.as_str() == "TaskTimedOut")
+        .expect("TaskTimedOut");
+    assert_eq!((timed_out.timestamp - started.timestamp).num_seconds(), 10);
+}
+
+/// A success sent before the function returned is held until it has: the task ends
+/// with it right after `TaskSubmitted`.
+#[tokio::test(start_paused = true)]
+async fn a_success_sent_during_the_call_ends_the_task_after_it_returned() {
+    let (engine, seen) = slow_engine(5);
+    let (arn, token) = start(&engine, &seen, json!({})).await;
+    engine
+        .send_task_success(&token, r#"{"early": true}"#)
+        .expect("accepted");
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    assert_eq!(d.output.as_deref(), Some(r#"{"early":true}"#));
+    let history = engine.history_since(&arn, 0).expect("history");
+    assert_eq!(
+        types(&history)[3..6],
+        ["TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    );
+}
+
+/// An answer sent at the very instant a timer runs out is either refused with
+/// `TaskTimedOut`, and the task times out, or accepted, and the task ends with it:
+/// never accepted and then lost.
+#[tokio::test(start_paused = true)]
+async fn an_answer_accepted_as_a_timer_runs_out_is_honoured() {
+    // At t = 10 the heartbeat timer runs out; at t = 20 TimeoutSeconds does (a
+    // heartbeat at t = 10 keeps the heartbeat timer from running out first).
+    for timeout in [false, true] {
+        let (engine, seen) = engine();
+        let extra =
+            json!({"HeartbeatSeconds": if timeout { 19 } else { 10 }, "TimeoutSeconds": 20});
+        let (arn, token) = start(&engine, &seen, extra).await;
+        tokio::time::sleep(Duration::from_secs(9)).await;
+        if timeout {
+            engine.send_task_heartbeat(&token).expect("accepted");
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        }
+        let sent = engine.send_task_success(&token, r#""late""#);
+        let d = engine.wait(&arn).await.expect("ended");
+        match sent {
+            Ok(()) => assert_eq!(d.output.as_deref(), Some(r#""late""#)),
+            Err(e) => {
+                assert_eq!(e.aws_name(), "TaskTimedOut");
+                assert_eq!(d.status, ExecutionStatus::Failed);
+            }
+        }
+    }
+}
+
+/// Stopping an execution while its task waits closes the task's token.
+#[tokio::test(start_paused = true)]
+async fn the_token_of_a_stopped_execution_answers_task_timed_out() {
+    let (engine, seen) = engine();
+    let (arn, token) = start(&engine, &seen, json!({})).await;
+    let d = engine.stop(&arn).await.expect("stopped");
+    assert_eq!(d.status, ExecutionStatus::Aborted);
+    assert_eq!(
+        engine
+            .send_task_success(&token, "{}")
+            .map_err(|e| e.aws_name()),
+        Err("TaskTimedOut")
+    );
+}
+
+/// Each attempt of a retried task gets its own token; the token of a failed attempt
+/// answers `TaskTimedOut`.
+#[tokio::test(start_paused = true)]
+async fn a_retried_task_gets_a_new_token_per_attempt() {
+    let (engine, seen) = engine();
+    let retry = json!({"Retry": [{"ErrorEquals": ["Rejected"], "IntervalSeconds": 1}]});
+    let (arn, first) = start(&engine, &seen, retry).await;
+    engine
+        .send_task_failure(&first, Some("Rejected"), None)
+        .expect("accepted");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let second = seen
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .expect("token");
+    assert_ne!(first, second);
+    assert_eq!(
+        engine.send_task_heartbeat(&first).map_err(|e| e.aws_name()),
+        Err("TaskTimedOut")
+    );
+    engine.send_task_success(&second, "2").expect("accepted");
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.output.as_deref(), Some("2"));
+}
+
+/// The API reference bounds SendTaskSuccess `output` (262144 bytes) and SendTaskFailure
+/// `error` (256) and `cause` (32768 characters): longer ones are refused and the task
+/// keeps waiting.
+#[tokio::test(start_paused = true)]
+async fn parameters_over_the_api_limits_are_refused() {
+    let (engine, seen) = engine();
+    let (arn, token) = start(&engine, &seen, json!({})).await;
+    let name = |r: Result<(), TaskTokenError>| r.map_err(|e| e.aws_name());
+    let big = serde_json::to_string(&"x".repeat(300 * 1024)).expect("json");
+    assert_eq!(
+        name(engine.send_task_success(&token, &big)),
+        Err("ValidationException")
+    );
+    let long_error = "E".repeat(257);
+    assert_eq!(
+        name(engine.send_task_failure(&token, Some(&long_error), None)),
+        Err("ValidationException")
+    );
+    let long_cause = "c".repeat(32_769);
+    assert_eq!(
+        name(engine.send_task_failure(&token, Some("E"), Some(&long_cause))),
+        Err("ValidationException")
+    );
+    let at_limit = serde_json::to_string(&"x".repeat(262_142)).expect("json");
+    assert_eq!(name(engine.send_task_success(&token, &at_limit)), Ok(()));
+    let d = engine.wait(&arn).await.expect("ended");
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+}
+
+/// SendTaskFailure without error or cause: both stay absent, in `TaskFailed` and in
+/// what a catcher hands on (no `"error": ""` or `{"Error": ""}`).
+#[tokio::test(start_paused = true)]
+async fn a_failure_without_error_or_cause_leaves_them_absent() {
+    let (engine, seen) = engine();
+    let mut def = definition(json!({
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.why", "Next": "Done"}]
+    }));
+    def["States"]["Approve"]
+        .as_object_mut()
+        .expect("an object")
+        .remove("End");
+    def["States"]["Approve"]["Next"] = json!("Done");
+    def["States"]["Done"] = json!({"Type": "Pass", "End": true});
+    let machine = engine.state_machine("approval", load_definition_value(&def).expect("valid"));
+    let arn = engine
+        .start(&machine, None, r#"{"order": 42}"#)
+        .expect("started");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let token = seen
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .expect("token");
+    engine
+        .send_task_failure(&token, None, None)
+        .expect("accepted");
+    let d = engine.wait(&arn).await.expect("ended");
+    let output: Value = serde_json::from_str(d.output.as_deref().expect("output")).expect("json");
+    assert_eq!(output, json!({"order": 42, "why": {}}));
+    let history = engine.history_since(&arn, 0).expect("history");
+    let failed = history
+        .iter()
+        .find_map(|e| match &e.details {
+            Some(EventDetails::TaskFailed(f)) => Some(f.clone()),
+            _ => None,
+        })
+        .expect("TaskFailed");
+    assert_eq!((failed.error, failed.cause), (None, None));
 }

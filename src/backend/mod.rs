@@ -143,15 +143,16 @@ pub trait SagaBackend: Send + Sync {
     fn stop<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>>;
 
     /// SendTaskSuccess: a `.waitForTaskToken` task waiting on `task_token` succeeds with
-    /// `output` (JSON text); lets a person approve a waiting step.
+    /// `output` (JSON text). The API for callers driving callback tasks on either
+    /// backend; no screen calls it yet, an approval view can build on it.
     fn send_task_success<'a>(
         &'a self,
         task_token: &'a str,
         output: &'a str,
     ) -> BoxFuture<'a, Result<(), BackendError>>;
 
-    /// SendTaskFailure: the task waiting on `task_token` fails with `error` and `cause`;
-    /// lets a person reject a waiting step.
+    /// SendTaskFailure: the task waiting on `task_token` fails with `error` and `cause`
+    /// (the API for callers, as [`SagaBackend::send_task_success`]).
     fn send_task_failure<'a>(
         &'a self,
         task_token: &'a str,

@@ -91,10 +91,14 @@ impl StatesError {
         })
     }
 
-    /// The `{Error, Cause}` object a catcher hands to its next state.
+    /// The `{Error, Cause}` object a catcher hands to its next state; an absent error
+    /// (empty name) or cause stays absent, as AWS omits absent members
+    /// (`conformance/known-differences.md`, `fixture:map-fail-catch`).
     pub fn to_catch_output(&self) -> serde_json::Value {
         let mut map = serde_json::Map::new();
-        map.insert("Error".into(), self.error.clone().into());
+        if !self.error.is_empty() {
+            map.insert("Error".into(), self.error.clone().into());
+        }
         if let Some(cause) = &self.cause {
             map.insert("Cause".into(), cause.clone().into());
         }

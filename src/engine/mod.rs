@@ -298,7 +298,14 @@ impl Engine {
 
     /// SendTaskSuccess: ends the `.waitForTaskToken` task that was given `token` with
     /// `output` (JSON text) as its result.
+    /// An output over 262144 bytes is refused with `ValidationException`, as AWS does.
     pub fn send_task_success(&self, token: &str, output: &str) -> Result<(), TaskTokenError> {
+        task_token::check_length(
+            "output",
+            Some(output),
+            str::len,
+            task_token::MAX_OUTPUT_BYTES,
+        )?;
         let value: Value = serde_json::from_str(output)
             .map_err(|e| TaskTokenError::InvalidOutput(e.to_string()))?;
         self.shared.tokens.deliver(
@@ -309,12 +316,17 @@ impl Engine {
 
     /// SendTaskFailure: fails the `.waitForTaskToken` task that was given `token` with
     /// `error` and `cause` (retriers and catchers see them as for any task error).
+    /// An `error` over 256 or a `cause` over 32768 characters is refused with
+    /// `ValidationException`, as AWS does.
     pub fn send_task_failure(
         &self,
         token: &str,
         error: Option<&str>,
         cause: Option<&str>,
     ) -> Result<(), TaskTokenError> {
+        let chars = |s: &str| s.chars().count();
+        task_token::check_length("error", error, chars, task_token::MAX_ERROR_CHARS)?;
+        task_token::check_length("cause", cause, chars, task_token::MAX_CAUSE_CHARS)?;
         self.shared.tokens.deliver(
             token,
             task_token::Callback::Failure {

@@ -11,6 +11,7 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 use serde_json::{Map, Value};
 
+use super::callback::{CallbackWait, During};
 use super::choice_eval;
 use super::clock::BoxFuture;
 use super::context::{ExecutionFacts, Scope, StateFacts};
@@ -51,7 +52,8 @@ enum Ending {
     TimedOut,
 }
 
-enum Invoked {
+/// How a Lambda invocation ended.
+pub(crate) enum Invoked {
     Ok(Payload),
     Failed(super::invoker::TaskFailure),
     NotFound,
@@ -597,29 +599,18 @@ impl Run {
         retry_count: u32,
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
-        let (token, mut receiver) = match t.wait_for_task_token {
-            true => {
-                let unique = random_uuid(&mut self.rng());
-                let (token, rx) = self.shared.tokens.open(&unique);
-                (Some(token), Some(rx))
-            }
-            false => (None, None),
+        // The token closes when the attempt ends, however it ends (also when the
+        // execution is stopped or times out, or a sibling branch fails).
+        let mut open = t.wait_for_task_token.then(|| {
+            let unique = random_uuid(&mut self.rng());
+            self.shared.tokens.open(&unique)
+        });
+        let (token, receiver) = match &mut open {
+            Some(open) => (Some(open.token.as_str()), Some(&mut open.rx)),
+            None => (None, None),
         };
-        let result = self
-            .task_attempt_with(
-                t,
-                raw,
-                ctx,
-                retry_count,
-                token.as_deref(),
-                receiver.as_mut(),
-                prev,
-            )
-            .await;
-        if let Some(token) = &token {
-            self.shared.tokens.close(token);
-        }
-        result
+        self.task_attempt_with(t, raw, ctx, retry_count, token, receiver, prev)
+            .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -684,7 +675,7 @@ impl Run {
                     effective,
                     params_text,
                     (timeout, heartbeat),
-                    callback,
+                    token.zip(callback),
                     ctx,
                     prev,
                 )
@@ -736,22 +727,7 @@ impl Run {
         limits: (Option<u64>, Option<u64>),
     ) -> (Invoked, String) {
         let (timeout, heartbeat) = limits;
-        let request_id = random_uuid(&mut self.rng());
-        let request = InvokeRequest {
-            function: function.to_owned(),
-            payload,
-            request_id: request_id.clone(),
-        };
-        let call = async {
-            if let Some(latency) = self.shared.config.task_latency {
-                self.shared.clock.sleep(latency).await;
-            }
-            match self.shared.invoker.invoke(request).await {
-                Ok(p) => Invoked::Ok(p),
-                Err(InvokeError::NotFound) => Invoked::NotFound,
-                Err(InvokeError::Failed(f)) => Invoked::Failed(f),
-            }
-        };
+        let (call, request_id) = self.call(function, payload);
         let outcome = match (timeout, heartbeat) {
             (None, None) => call.await,
             (Some(s), None) => {
@@ -777,12 +753,37 @@ impl Run {
         (outcome, request_id)
     }
 
+    /// The invocation of `function` with `payload`, without limits, and its request id.
+    fn call(
+        &self,
+        function: &str,
+        payload: Value,
+    ) -> (impl std::future::Future<Output = Invoked> + '_, String) {
+        let request_id = random_uuid(&mut self.rng());
+        let request = InvokeRequest {
+            function: function.to_owned(),
+            payload,
+            request_id: request_id.clone(),
+        };
+        let call = async move {
+            if let Some(latency) = self.shared.config.task_latency {
+                self.shared.clock.sleep(latency).await;
+            }
+            match self.shared.invoker.invoke(request).await {
+                Ok(p) => Invoked::Ok(p),
+                Err(InvokeError::NotFound) => Invoked::NotFound,
+                Err(InvokeError::Failed(f)) => Invoked::Failed(f),
+            }
+        };
+        (call, request_id)
+    }
+
     async fn lambda_invoke(
         &self,
         params: Value,
         params_text: Option<String>,
         limits: (Option<u64>, Option<u64>),
-        callback: Option<&mut CallbackReceiver>,
+        callback: Option<(&str, &mut CallbackReceiver)>,
         ctx: &StateCtx<'_>,
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
@@ -792,7 +793,6 @@ impl Run {
         } else {
             "invoke"
         };
-        let scheduled_at = self.now();
         let function = params
             .get("FunctionName")
             .and_then(Value::as_str)
@@ -829,7 +829,18 @@ impl Run {
             Some(p) => p,
         };
         drop(params);
-        let (outcome, request_id) = self.invoke(&function, payload, limits).await;
+        // A callback task listens to its token from TaskStarted on, during the call too.
+        let mut wait = callback.map(|(token, rx)| CallbackWait::start(self, token, rx, limits));
+        let (outcome, request_id) = match &mut wait {
+            None => self.invoke(&function, payload, limits).await,
+            Some(wait) => {
+                let (call, request_id) = self.call(&function, payload);
+                match wait.during(self, call).await {
+                    During::Returned(outcome) => (outcome, request_id),
+                    During::Ended(waited) => return self.callback_ended(waited, ctx, prev),
+                }
+            }
+        };
         match outcome {
             Invoked::Ok(payload) => {
                 let text = lambda::payload_text(&payload);
@@ -850,10 +861,8 @@ impl Run {
                     self.now(),
                 );
                 let output = json_text(&response);
-                if let Some(rx) = callback {
-                    return self
-                        .wait_for_token(rx, output, scheduled_at, limits, ctx, prev)
-                        .await;
+                if let Some(wait) = &mut wait {
+                    return self.wait_for_token(wait, output, ctx, prev).await;
                 }
                 ctx.set_result_text(Some(output.clone()));
                 *prev = self.emit_event(
@@ -903,10 +912,11 @@ impl Run {
         error: StatesError,
         resource: &str,
     ) -> Result<Value, StatesError> {
+        // An absent error (SendTaskFailure without one) stays absent.
         let details = TaskErrorDetails {
             resource_type: "lambda".into(),
             resource: resource.into(),
-            error: Some(error.error.clone()),
+            error: (!error.error.is_empty()).then(|| error.error.clone()),
             cause: error.cause.clone(),
         };
         let details = if ty == EventType::TaskTimedOut {

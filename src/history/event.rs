@@ -153,7 +153,7 @@ pub enum EventDetails {
     #[serde(rename = "taskSucceededEventDetails")]
     TaskSucceeded(TaskSucceededDetails),
     #[serde(rename = "taskSubmittedEventDetails")]
-    TaskSubmitted(TaskSucceededDetails),
+    TaskSubmitted(TaskSubmittedDetails),
     #[serde(rename = "taskFailedEventDetails")]
     TaskFailed(TaskErrorDetails),
     #[serde(rename = "taskTimedOutEventDetails")]
@@ -267,6 +267,22 @@ pub struct TaskSucceededDetails {
     pub output_details: PayloadDetails,
 }
 
+/// `taskSubmittedEventDetails`. Unlike a succeeded task's, the output (the service's
+/// response when the task was submitted) is optional in the API reference
+/// (`TaskSubmittedEventDetails`: `output` and `outputDetails` are "Required: No"), so an
+/// AWS event without it still parses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct TaskSubmittedDetails {
+    pub resource_type: String,
+    pub resource: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_details: Option<PayloadDetails>,
+}
+
 /// `taskFailedEventDetails`, `taskTimedOutEventDetails`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -367,6 +383,23 @@ mod tests {
         );
         let back: HistoryEvent = serde_json::from_value(v).unwrap();
         assert_eq!(back, event);
+    }
+
+    #[test]
+    fn a_task_submitted_event_without_output_parses() {
+        let text = r#"{"timestamp": 1700000000.5, "type": "TaskSubmitted", "id": 5,
+            "previousEventId": 4, "taskSubmittedEventDetails":
+            {"resourceType": "sqs", "resource": "sendMessage.waitForTaskToken"}}"#;
+        let event: HistoryEvent = serde_json::from_str(text).unwrap();
+        let Some(EventDetails::TaskSubmitted(d)) = &event.details else {
+            panic!("taskSubmittedEventDetails: {event:?}");
+        };
+        assert_eq!((d.output.as_deref(), d.output_details), (None, None));
+        let back = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            back["taskSubmittedEventDetails"],
+            serde_json::json!({"resourceType": "sqs", "resource": "sendMessage.waitForTaskToken"})
+        );
     }
 
     #[test]

@@ -299,6 +299,7 @@ fn payload_of(d: &EventDetails) -> Option<(&'static str, &str)> {
         D::StateExited(x) => ("output", &x.output),
         D::TaskScheduled(x) => ("parameters", &x.parameters),
         D::TaskSucceeded(x) => ("output", &x.output),
+        D::TaskSubmitted(x) => ("output", x.output.as_deref()?),
         D::LambdaFunctionScheduled(x) => ("input", &x.input),
         _ => return None,
     })
@@ -343,6 +344,12 @@ fn without_payload(d: &EventDetails) -> Option<EventDetails> {
             resource_type: x.resource_type.clone(),
             resource: x.resource.clone(),
             output: String::new(),
+            output_details: x.output_details,
+        }),
+        D::TaskSubmitted(x) if x.output.is_some() => D::TaskSubmitted(TaskSubmittedDetails {
+            resource_type: x.resource_type.clone(),
+            resource: x.resource.clone(),
+            output: Some(String::new()),
             output_details: x.output_details,
         }),
         D::LambdaFunctionScheduled(x) => D::LambdaFunctionScheduled(LambdaScheduledDetails {
@@ -407,6 +414,18 @@ mod tests {
             event(Some(EventDetails::ExecutionFailed(ErrorDetails {
                 error: Some("E".into()),
                 cause: Some(tricky.into()),
+            }))),
+            event(Some(EventDetails::TaskSubmitted(TaskSubmittedDetails {
+                resource_type: "lambda".into(),
+                resource: "invoke.waitForTaskToken".into(),
+                output: Some(tricky.into()),
+                output_details: Some(PayloadDetails { truncated: false }),
+            }))),
+            event(Some(EventDetails::TaskSubmitted(TaskSubmittedDetails {
+                resource_type: "sqs".into(),
+                resource: "sendMessage.waitForTaskToken".into(),
+                output: None,
+                output_details: None,
             }))),
         ];
         for e in &cases {
