@@ -163,10 +163,12 @@ impl NewEvent {
     pub(super) fn to_json(&self) -> Result<String, StoreError> {
         match &self.body {
             Body::Json(text) => Ok(text.clone()),
-            Body::Event(e) => serde_json::to_string(e).map_err(|source| StoreError::Encode {
-                what: "a history event",
-                source,
-            }),
+            Body::Event(e) => {
+                serde_json::to_string(e.as_ref()).map_err(|source| StoreError::Encode {
+                    what: "a history event",
+                    source,
+                })
+            }
         }
     }
 
