@@ -140,7 +140,11 @@ fn apply(f: IntrinsicFn, args: Vec<Value>, rng: &mut StdRng) -> Result<Value, St
                 if out.len() > 1000 {
                     return Err(fail(f, "the range has more than 1000 items"));
                 }
-                i += step;
+                // Past i64's range there is no next item: the range ends there.
+                match i.checked_add(step) {
+                    Some(next) => i = next,
+                    None => break,
+                }
             }
             Ok(Value::Array(out))
         }
@@ -379,6 +383,14 @@ mod tests {
         assert_eq!(
             run(IntrinsicFn::ArrayRange, json!([1, 9, 2])).unwrap(),
             json!([1, 3, 5, 7, 9])
+        );
+        assert_eq!(
+            run(IntrinsicFn::ArrayRange, json!([i64::MAX - 1, i64::MAX, 5])).unwrap(),
+            json!([i64::MAX - 1])
+        );
+        assert_eq!(
+            run(IntrinsicFn::ArrayRange, json!([i64::MIN + 1, i64::MIN, -5])).unwrap(),
+            json!([i64::MIN + 1])
         );
         assert_eq!(
             run(IntrinsicFn::ArrayUnique, json!([[1, 1, 2]])).unwrap(),
