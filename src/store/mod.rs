@@ -10,7 +10,7 @@
 //!
 //! `:memory:` opens a private, throwaway store for tests, demos and benchmarks; it
 //! keeps the same data under the same rules in plain Rust collections instead (see
-//! [`memory`]), since nothing of it outlives the process.
+//! `memory`), since nothing of it outlives the process.
 //!
 //! Three tables hold the data:
 //! * `items (pk, sk, item)`: the saga's rows, `item` being the whole row as DynamoDB JSON

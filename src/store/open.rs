@@ -73,7 +73,7 @@ impl Store {
     /// Opens a private, empty, throwaway store; two calls never share data.
     ///
     /// It keeps its data in Rust collections rather than SQLite (see
-    /// [`super::memory`]): nothing of it outlives the process, so SQLite's encoding
+    /// `memory`): nothing of it outlives the process, so SQLite's encoding
     /// and page management would cost every event and table write for nothing.
     /// Infallible today; the `Result` keeps callers' code the same as for a file.
     pub fn open_in_memory() -> Result<Store, StoreError> {
