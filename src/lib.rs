@@ -13,3 +13,9 @@ pub mod history;
 pub mod store;
 pub mod tui;
 pub mod view;
+
+/// Every program built on this library (the CLI, its benches and tests) allocates
+/// through mimalloc: the engine builds history events on the runtime's thread and the
+/// store writer frees them on its own, a pattern glibc's allocator serves slowly.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
