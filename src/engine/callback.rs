@@ -21,7 +21,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::clock::BoxFuture;
-use super::error::{StatesError, names};
+use super::error::StatesError;
 use super::run::{Invoked, Run, StateCtx, untruncated};
 use super::task_token::{Callback, TaskTokens};
 use crate::history::event::{EventDetails, EventType, TaskSubmittedDetails, TaskSucceededDetails};
@@ -264,20 +264,18 @@ impl Run {
                 };
                 self.task_failed(prev, EventType::TaskFailed, e, RESOURCE)
             }
-            Waited::TimedOut => {
-                let e = StatesError {
-                    error: names::TIMEOUT.into(),
-                    cause: None,
-                };
-                self.task_failed(prev, EventType::TaskTimedOut, e, RESOURCE)
-            }
-            Waited::HeartbeatTimedOut => {
-                let e = StatesError {
-                    error: names::HEARTBEAT_TIMEOUT.into(),
-                    cause: None,
-                };
-                self.task_failed(prev, EventType::TaskTimedOut, e, RESOURCE)
-            }
+            Waited::TimedOut => self.task_failed(
+                prev,
+                EventType::TaskTimedOut,
+                StatesError::timeout(),
+                RESOURCE,
+            ),
+            Waited::HeartbeatTimedOut => self.task_failed(
+                prev,
+                EventType::TaskTimedOut,
+                StatesError::heartbeat_timeout(),
+                RESOURCE,
+            ),
         }
     }
 }

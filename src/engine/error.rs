@@ -49,6 +49,22 @@ impl StatesError {
         Self::new(names::RUNTIME, cause)
     }
 
+    /// `States.Timeout` as a task reports it: AWS records no cause.
+    pub fn timeout() -> Self {
+        Self {
+            error: names::TIMEOUT.into(),
+            cause: None,
+        }
+    }
+
+    /// `States.HeartbeatTimeout`, without a cause like [`StatesError::timeout`].
+    pub fn heartbeat_timeout() -> Self {
+        Self {
+            error: names::HEARTBEAT_TIMEOUT.into(),
+            cause: None,
+        }
+    }
+
     /// `States.DataLimitExceeded` for the named state or task.
     pub fn data_limit(what: &str) -> Self {
         Self::new(

@@ -889,19 +889,14 @@ impl Run {
                 self.task_failed(prev, EventType::TaskFailed, e, res)
             }
             Invoked::TimedOut => {
-                let e = StatesError {
-                    error: names::TIMEOUT.into(),
-                    cause: None,
-                };
-                self.task_failed(prev, EventType::TaskTimedOut, e, res)
+                self.task_failed(prev, EventType::TaskTimedOut, StatesError::timeout(), res)
             }
-            Invoked::HeartbeatTimedOut => {
-                let e = StatesError {
-                    error: names::HEARTBEAT_TIMEOUT.into(),
-                    cause: None,
-                };
-                self.task_failed(prev, EventType::TaskTimedOut, e, res)
-            }
+            Invoked::HeartbeatTimedOut => self.task_failed(
+                prev,
+                EventType::TaskTimedOut,
+                StatesError::heartbeat_timeout(),
+                res,
+            ),
         }
     }
 
@@ -1005,18 +1000,12 @@ impl Run {
             Invoked::TimedOut => self.lambda_failed(
                 prev,
                 EventType::LambdaFunctionTimedOut,
-                StatesError {
-                    error: names::TIMEOUT.into(),
-                    cause: None,
-                },
+                StatesError::timeout(),
             ),
             Invoked::HeartbeatTimedOut => self.lambda_failed(
                 prev,
                 EventType::LambdaFunctionTimedOut,
-                StatesError {
-                    error: names::HEARTBEAT_TIMEOUT.into(),
-                    cause: None,
-                },
+                StatesError::heartbeat_timeout(),
             ),
         }
     }
