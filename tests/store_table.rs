@@ -257,3 +257,40 @@ async fn clones_share_one_database_across_tasks() {
         assert_eq!(store.query_trip("t1").await.unwrap().len(), 8);
     }
 }
+
+#[test]
+fn queued_row_writes_land_in_a_batch_and_a_bad_one_alone_fails() {
+    use sagaview::store::StoreWrite;
+    let (_dir, stores) = stores();
+    for store in stores {
+        store.put_sync(&row("t1", "GONE", "pending")).unwrap();
+        let mut keyless = row("t1", "X", "pending");
+        keyless.remove("pk");
+        let errors = store.write_batch(&[
+            StoreWrite::PutItem {
+                item: row("t1", "B", "pending"),
+            },
+            StoreWrite::PutItem { item: keyless },
+            StoreWrite::PutItem {
+                item: row("t1", "A", "confirmed"),
+            },
+            StoreWrite::DeleteItem {
+                pk: "t1".into(),
+                sk: "GONE".into(),
+            },
+        ]);
+        assert_eq!(errors.len(), 1, "{}: {errors:?}", store.location());
+        assert!(errors[0].to_string().contains("pk"), "{}", errors[0]);
+        assert_eq!(
+            store.query_trip_sync("t1").unwrap(),
+            vec![row("t1", "A", "confirmed"), row("t1", "B", "pending")],
+            "{}",
+            store.location()
+        );
+        assert_eq!(
+            store.get_item_sync("t1", "A").unwrap(),
+            Some(row("t1", "A", "confirmed"))
+        );
+        assert_eq!(store.get_item_sync("t1", "GONE").unwrap(), None);
+    }
+}

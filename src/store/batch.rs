@@ -9,6 +9,7 @@ use super::events::{Encoded, NewEvent, encode_events};
 use super::executions::{ExecutionOutcome, ExecutionRecord};
 use super::{Data, Store, StoreError};
 use rusqlite::{Connection, TransactionBehavior};
+use saga_lambdas::Item;
 use std::collections::HashSet;
 use std::sync::PoisonError;
 
@@ -38,14 +39,32 @@ pub enum StoreWrite {
         /// How it ended.
         outcome: ExecutionOutcome,
     },
+    /// A table row written whole (or overwritten), queued behind the history so that
+    /// the rows and the events that explain them are committed in the order they
+    /// happened.
+    PutItem {
+        /// The row; its `pk` and `sk` are strings (checked when it is written).
+        item: Item,
+    },
+    /// A table row deleted (a missing row is not an error).
+    DeleteItem {
+        /// Partition key.
+        pk: String,
+        /// Sort key.
+        sk: String,
+    },
 }
 
+/// About how many bytes a table row takes in the WAL.
+const ITEM_SIZE: usize = 512;
+
 impl StoreWrite {
-    /// The execution written to.
+    /// The execution written to, for error messages (none for a table row).
     fn arn(&self) -> &str {
         match self {
             StoreWrite::Start { record, .. } => &record.execution_arn,
             StoreWrite::Events { arn, .. } | StoreWrite::Finish { arn, .. } => arn,
+            StoreWrite::PutItem { .. } | StoreWrite::DeleteItem { .. } => "",
         }
     }
 
@@ -55,24 +74,21 @@ impl StoreWrite {
             StoreWrite::Start { events, .. }
             | StoreWrite::Events { events, .. }
             | StoreWrite::Finish { events, .. } => events,
+            StoreWrite::PutItem { .. } | StoreWrite::DeleteItem { .. } => &[],
         }
     }
 
     /// About how many bytes the write stores.
     pub fn size(&self) -> usize {
-        let events = match self {
-            StoreWrite::Start { events, .. }
-            | StoreWrite::Events { events, .. }
-            | StoreWrite::Finish { events, .. } => events,
-        };
         let extra = match self {
             StoreWrite::Start { record, .. } => record.input.len() + 256,
             StoreWrite::Finish { outcome, .. } => {
                 outcome.output.as_ref().map_or(0, String::len) + 64
             }
             StoreWrite::Events { .. } => 0,
+            StoreWrite::PutItem { .. } | StoreWrite::DeleteItem { .. } => ITEM_SIZE,
         };
-        events.iter().map(NewEvent::size).sum::<usize>() + extra
+        self.events().iter().map(NewEvent::size).sum::<usize>() + extra
     }
 }
 
@@ -85,7 +101,7 @@ impl Store {
             return Vec::new();
         }
         let conn = match &self.inner.data {
-            Data::Sqlite(conn) => conn,
+            Data::Sqlite { writer, .. } => writer,
             Data::Memory(m) => {
                 return m
                     .lock()
@@ -148,6 +164,8 @@ impl Store {
                     self.insert_events(&tx, arn, events)?;
                     self.record_outcome_in(&tx, arn, outcome)?;
                 }
+                StoreWrite::PutItem { item } => self.put_item_in(&tx, item)?,
+                StoreWrite::DeleteItem { pk, sk } => self.delete_item_in(&tx, pk, sk)?,
             }
         }
         tx.commit()

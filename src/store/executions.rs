@@ -323,7 +323,7 @@ impl Store {
     /// One execution, or `None` if it is not stored.
     pub fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
         let raw = {
-            let conn = match self.lock() {
+            let conn = match self.read_lock() {
                 Locked::Sqlite(conn) => conn,
                 Locked::Memory(m) => return Ok(m.get_execution(arn)),
             };
@@ -340,7 +340,7 @@ impl Store {
     pub fn list_executions(&self, limit: usize) -> Result<Vec<ExecutionRecord>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let raws: Vec<RawExecution> = {
-            let conn = match self.lock() {
+            let conn = match self.read_lock() {
                 Locked::Sqlite(conn) => conn,
                 Locked::Memory(m) => {
                     return Ok(m.list_executions(usize::try_from(limit).unwrap_or(usize::MAX)));
@@ -366,7 +366,7 @@ impl Store {
     pub fn events_since(&self, arn: &str, after_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
         type Row = (i64, String, Result<Option<String>, String>, Option<i64>);
         let rows: Vec<Row> = {
-            let conn = match self.lock() {
+            let conn = match self.read_lock() {
                 Locked::Sqlite(conn) => conn,
                 Locked::Memory(m) => return m.events_since(arn, after_id),
             };
@@ -398,7 +398,7 @@ impl Store {
 
     /// How many events the execution has (0 for an unknown execution).
     pub fn event_count(&self, arn: &str) -> Result<u64, StoreError> {
-        let conn = match self.lock() {
+        let conn = match self.read_lock() {
             Locked::Sqlite(conn) => conn,
             Locked::Memory(m) => return Ok(m.event_count(arn)),
         };
@@ -411,7 +411,7 @@ impl Store {
 
     /// The highest event id of the execution, or `None` if it has no events.
     pub fn last_event_id(&self, arn: &str) -> Result<Option<i64>, StoreError> {
-        let conn = match self.lock() {
+        let conn = match self.read_lock() {
             Locked::Sqlite(conn) => conn,
             Locked::Memory(m) => return Ok(m.last_event_id(arn)),
         };

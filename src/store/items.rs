@@ -5,7 +5,7 @@
 //! string sort keys, so `query_trip` returns rows in DynamoDB's order.
 
 use super::{Locked, Store, StoreError};
-use rusqlite::params;
+use rusqlite::{Connection, OptionalExtension, params};
 use saga_lambdas::handlers::{CONFIRMED, PENDING};
 use saga_lambdas::table::Confirmed;
 use saga_lambdas::{AttrValue, Item, Table, TableError};
@@ -17,21 +17,31 @@ fn key<'a>(item: &'a Item, attr: &'static str) -> Result<&'a str, StoreError> {
         .ok_or(StoreError::MissingKey { attr })
 }
 
+/// A row's `(pk, sk)`, both strings as DynamoDB requires for this table's keys.
+pub(crate) fn item_keys(item: &Item) -> Result<(&str, &str), StoreError> {
+    Ok((key(item, "pk")?, key(item, "sk")?))
+}
+
 impl Store {
     /// Writes (or overwrites) a row: [`Table::put`] without the async wrapper.
     pub fn put_sync(&self, item: &Item) -> Result<(), StoreError> {
-        let (pk, sk) = (key(item, "pk")?, key(item, "sk")?);
+        let (pk, sk) = item_keys(item)?;
+        match self.lock() {
+            Locked::Sqlite(conn) => self.put_item_in(&conn, item),
+            Locked::Memory(mut m) => {
+                m.put(pk, sk, item);
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes a row inside the caller's connection or transaction.
+    pub(super) fn put_item_in(&self, conn: &Connection, item: &Item) -> Result<(), StoreError> {
+        let (pk, sk) = item_keys(item)?;
         let json = serde_json::to_string(item).map_err(|source| StoreError::Encode {
             what: "a table item",
             source,
         })?;
-        let conn = match self.lock() {
-            Locked::Sqlite(conn) => conn,
-            Locked::Memory(mut m) => {
-                m.put(pk, sk, item);
-                return Ok(());
-            }
-        };
         conn.prepare_cached(
             "INSERT INTO items (pk, sk, item) VALUES (?1, ?2, ?3)
              ON CONFLICT (pk, sk) DO UPDATE SET item = excluded.item",
@@ -69,24 +79,54 @@ impl Store {
     /// Deletes a row; a missing row is not an error: [`Table::delete`] without the
     /// async wrapper.
     pub fn delete_sync(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
-        let conn = match self.lock() {
-            Locked::Sqlite(conn) => conn,
+        match self.lock() {
+            Locked::Sqlite(conn) => self.delete_item_in(&conn, pk, sk),
             Locked::Memory(mut m) => {
                 m.delete(pk, sk);
-                return Ok(());
+                Ok(())
             }
-        };
+        }
+    }
+
+    /// Deletes a row inside the caller's connection or transaction.
+    pub(super) fn delete_item_in(
+        &self,
+        conn: &Connection,
+        pk: &str,
+        sk: &str,
+    ) -> Result<(), StoreError> {
         conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
             .and_then(|mut st| st.execute(params![pk, sk]))
             .map_err(self.sql_err("deleting a table item"))?;
         Ok(())
     }
 
+    /// One row, or `None` if there is none.
+    pub fn get_item_sync(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let text: Option<String> = {
+            let conn = match self.read_lock() {
+                Locked::Sqlite(conn) => conn,
+                Locked::Memory(m) => return Ok(m.get_item(pk, sk)),
+            };
+            conn.prepare_cached("SELECT item FROM items WHERE pk = ?1 AND sk = ?2")
+                .and_then(|mut st| st.query_row([pk, sk], |r| r.get(0)).optional())
+                .map_err(self.sql_err("reading a table item"))?
+        };
+        text.map(|text| {
+            serde_json::from_str(&text).map_err(|e| StoreError::BadRow {
+                location: self.location().to_string(),
+                what: format!("item (pk {pk:?}, sk {sk:?})"),
+                detail: e.to_string(),
+            })
+        })
+        .transpose()
+    }
+
     /// All rows of one trip ordered by `sk`, for the UI (which polls from plain code)
     /// and for [`Table::query_trip`].
     pub fn query_trip_sync(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
         let texts: Vec<(String, String)> = {
-            let conn = match self.lock() {
+            let conn = match self.read_lock() {
                 Locked::Sqlite(conn) => conn,
                 Locked::Memory(m) => return Ok(m.query_trip(pk)),
             };

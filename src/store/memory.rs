@@ -11,6 +11,7 @@
 
 use super::events::NewEvent;
 use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
+use super::items::item_keys;
 use super::{StoreError, StoreWrite};
 use chrono::{DateTime, Utc};
 use saga_lambdas::handlers::{CONFIRMED, PENDING};
@@ -80,6 +81,11 @@ impl MemoryData {
                 self.items.remove(pk);
             }
         }
+    }
+
+    /// [`super::Store::get_item_sync`].
+    pub(super) fn get_item(&self, pk: &str, sk: &str) -> Option<Item> {
+        self.items.get(pk).and_then(|rows| rows.get(sk)).cloned()
     }
 
     /// [`super::Store::query_trip_sync`].
@@ -175,6 +181,13 @@ impl MemoryData {
                         events,
                         outcome,
                     } => self.append(arn, events, Some(outcome)),
+                    StoreWrite::PutItem { item } => {
+                        item_keys(item).map(|(pk, sk)| self.put(pk, sk, item))
+                    }
+                    StoreWrite::DeleteItem { pk, sk } => {
+                        self.delete(pk, sk);
+                        Ok(())
+                    }
                 };
                 done.err()
             })

@@ -41,6 +41,7 @@ pub use checkpoint::Checkpointer;
 pub use error::StoreError;
 pub use events::NewEvent;
 pub use executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, UnknownStatus};
+pub(crate) use items::item_keys;
 pub use recovery::{INTERRUPTED_CAUSE, INTERRUPTED_ERROR};
 
 use memory::MemoryData;
@@ -49,10 +50,10 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-/// A handle on one sagaview database; clones share the same connection, so the
-/// engine, its tasks and the UI can all hold one cheaply.
+/// A handle on one sagaview database; clones share the same connections (one for
+/// writes, one for reads), so the engine, its tasks and the UI can all hold one cheaply.
 ///
-/// Every call takes the connection's lock only for its own short, synchronous SQLite
+/// Every call takes a connection's lock only for its own short, synchronous SQLite
 /// work, never across an `.await`.
 #[derive(Clone)]
 pub struct Store {
@@ -75,7 +76,14 @@ struct Inner {
 /// Where a store keeps its data.
 enum Data {
     /// An SQLite database file.
-    Sqlite(Mutex<Connection>),
+    Sqlite {
+        /// Every write goes through this connection.
+        writer: Mutex<Connection>,
+        /// Reads only. In WAL mode a reader sees the last commit without waiting for a
+        /// write transaction in progress, so a saga (or the UI) reading a row or a
+        /// status never queues behind a large batch of history being committed.
+        reader: Mutex<Connection>,
+    },
     /// Rust collections, for `:memory:`.
     Memory(Mutex<MemoryData>),
 }
@@ -119,7 +127,20 @@ impl Store {
         // was rolled back when it unwound, so the connection is still consistent, and
         // the in-memory data changes only after every check has passed.
         match &self.inner.data {
-            Data::Sqlite(c) => Locked::Sqlite(c.lock().unwrap_or_else(PoisonError::into_inner)),
+            Data::Sqlite { writer, .. } => {
+                Locked::Sqlite(writer.lock().unwrap_or_else(PoisonError::into_inner))
+            }
+            Data::Memory(m) => Locked::Memory(m.lock().unwrap_or_else(PoisonError::into_inner)),
+        }
+    }
+
+    /// The data, for one short read: a file store's read-only connection, which does
+    /// not wait for the writer.
+    fn read_lock(&self) -> Locked<'_> {
+        match &self.inner.data {
+            Data::Sqlite { reader, .. } => {
+                Locked::Sqlite(reader.lock().unwrap_or_else(PoisonError::into_inner))
+            }
             Data::Memory(m) => Locked::Memory(m.lock().unwrap_or_else(PoisonError::into_inner)),
         }
     }

@@ -58,10 +58,14 @@ impl Store {
             Vec::new()
         };
         let lock = lock.into_shared()?;
+        let reader = open_reader(path, &location)?;
 
         Ok(Store {
             inner: Arc::new(Inner {
-                data: Data::Sqlite(Mutex::new(conn)),
+                data: Data::Sqlite {
+                    writer: Mutex::new(conn),
+                    reader: Mutex::new(reader),
+                },
                 location,
                 path: Some(path.to_path_buf()),
                 recovered,
@@ -123,6 +127,25 @@ fn prepare(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
         .map_err(sql_err("enabling foreign keys"))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     schema::migrate(conn, location)
+}
+
+/// The store's second connection, for reads: it refuses to write, so nothing can
+/// bypass the writer's transactions.
+fn open_reader(path: &Path, location: &str) -> Result<Connection, StoreError> {
+    let sql_err = |op| {
+        move |source| StoreError::Sqlite {
+            location: location.to_string(),
+            op,
+            source,
+        }
+    };
+    let conn = Connection::open(path).map_err(sql_err("opening the read connection"))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(sql_err("setting the read connection's busy timeout"))?;
+    conn.pragma_update(None, "query_only", true)
+        .map_err(sql_err("making the read connection read-only"))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
 }
 
 /// Reads the file's header and refuses anything that is neither empty nor sagaview's.
