@@ -2,6 +2,7 @@
 //! embedded store, behind the same [`SagaBackend`] calls a deployed stack answers.
 
 use super::clock::DemoClock;
+use super::queued_table::QueuedTable;
 use super::recorder::StoreRecorder;
 use super::saga_definition::{SAGA_STATE_MACHINE_NAME, saga_definition};
 use super::{
@@ -47,6 +48,8 @@ impl Default for EmbeddedOptions {
 /// The saga on the embedded runtime.
 pub struct EmbeddedBackend {
     engine: Engine,
+    /// The handlers' table: what the rows view reads, so it sees queued writes.
+    table: Arc<QueuedTable>,
     store: Store,
     machine: Arc<StateMachine>,
     definition: Arc<Definition>,
@@ -65,18 +68,18 @@ impl std::fmt::Debug for EmbeddedBackend {
 
 /// Registers each saga step under its function name, running the handler code against
 /// the embedded table, with Lambda's error document as the failure cause.
-fn saga_registry(store: &Store, chance: Arc<dyn Chance>) -> FunctionRegistry {
+fn saga_registry(table: &Arc<QueuedTable>, chance: Arc<dyn Chance>) -> FunctionRegistry {
     let mut registry = FunctionRegistry::new();
     for step in Step::ALL {
-        let store = store.clone();
+        let table = table.clone();
         let chance = chance.clone();
         registry.register(
             step.function_name(),
             Arc::new(move |req: InvokeRequest| {
-                let store = store.clone();
+                let table = table.clone();
                 let chance = chance.clone();
                 Box::pin(async move {
-                    saga_lambdas::handle(step, &store, chance.as_ref(), &req.payload)
+                    saga_lambdas::handle(step, table.as_ref(), chance.as_ref(), &req.payload)
                         .await
                         .map(Payload::Json)
                         .map_err(|e| TaskFailure::from_message(e.error_type(), &e.to_string()))
@@ -107,17 +110,23 @@ impl EmbeddedBackend {
             let c = Arc::new(DemoClock::new(options.speed));
             (c.clone(), Some(c))
         };
-        let invoker = Arc::new(saga_registry(&store, chance));
         // The ARN depends only on the config, so compute it before the engine exists.
-        let probe = Engine::new(config.clone(), clock.clone(), invoker.clone());
+        let probe = Engine::new(
+            config.clone(),
+            clock.clone(),
+            Arc::new(FunctionRegistry::new()),
+        );
         let machine = probe.state_machine(SAGA_STATE_MACHINE_NAME, definition.clone());
         let recorder = Arc::new(
             StoreRecorder::new(store.clone(), machine.arn.clone(), machine.name.clone())
                 .map_err(|e| failed(format!("cannot start the store writer: {e}")))?,
         );
+        let table = Arc::new(QueuedTable::new(store.clone(), recorder.clone()));
+        let invoker = Arc::new(saga_registry(&table, chance));
         let engine = Engine::with_observers(config, clock, invoker, vec![recorder.clone()]);
         Ok(Self {
             engine,
+            table,
             store,
             machine,
             definition: Arc::new(definition),
@@ -296,7 +305,7 @@ impl SagaBackend for EmbeddedBackend {
     }
 
     fn rows<'a>(&'a self, trip_id: &'a str) -> BoxFuture<'a, Result<Vec<Item>, BackendError>> {
-        Box::pin(async move { self.store.query_trip_sync(trip_id).map_err(failed) })
+        Box::pin(async move { self.table.query_trip_sync(trip_id).map_err(failed) })
     }
 
     fn stop<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>> {

@@ -16,6 +16,7 @@ use std::sync::Arc;
 pub mod aws;
 mod clock;
 pub mod embedded;
+mod queued_table;
 mod recorder;
 pub mod saga_definition;
 
