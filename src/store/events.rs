@@ -172,6 +172,22 @@ impl NewEvent {
         }
     }
 
+    /// Appends the event's whole `GetExecutionHistory` JSON text to `out`.
+    pub(super) fn write_json(&self, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        match &self.body {
+            Body::Json(text) => {
+                out.extend_from_slice(text.as_bytes());
+                Ok(())
+            }
+            Body::Event(e) => {
+                serde_json::to_writer(out, e.as_ref()).map_err(|source| StoreError::Encode {
+                    what: "a history event",
+                    source,
+                })
+            }
+        }
+    }
+
     /// The row to store, after checking text that came from a caller is JSON.
     pub(super) fn row(&self, arn: &str) -> Result<Row<'_>, StoreError> {
         let event = match &self.body {

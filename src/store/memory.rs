@@ -12,6 +12,7 @@
 use super::events::NewEvent;
 use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
 use super::items::item_keys;
+use super::packed_history::History;
 use super::{StoreError, StoreWrite};
 use chrono::{DateTime, Utc};
 use saga_lambdas::handlers::{CONFIRMED, PENDING};
@@ -38,8 +39,8 @@ struct StoredExecution {
     record: ExecutionRecord,
     /// Insertion order.
     seq: u64,
-    /// The history by event id.
-    events: BTreeMap<i64, NewEvent>,
+    /// The history, packed once the execution has ended.
+    events: History,
 }
 
 /// A date as the store keeps it: to the millisecond, like the SQLite store.
@@ -112,8 +113,11 @@ impl MemoryData {
                 arn: record.execution_arn.clone(),
             });
         }
-        let mut history = BTreeMap::new();
+        let mut history = History::default();
         add_events(&mut history, &record.execution_arn, events)?;
+        if record.status.is_terminal() {
+            pack(&mut history, &record.execution_arn);
+        }
         let mut record = record.clone();
         record.start_date = to_millis(record.start_date);
         record.stop_date = record.stop_date.map(to_millis);
@@ -163,6 +167,9 @@ impl MemoryData {
             r.error = o.error.clone();
             r.cause = o.cause.clone();
             r.stop_date = Some(to_millis(o.stop_date));
+            if o.status.is_terminal() {
+                pack(&mut execution.events, arn);
+            }
         }
         Ok(())
     }
@@ -220,11 +227,7 @@ impl MemoryData {
         let Some(execution) = self.executions.get(arn) else {
             return Ok(Vec::new());
         };
-        execution
-            .events
-            .range(after_id.saturating_add(1)..)
-            .map(|(id, e)| Ok((*id, e.to_json()?)))
-            .collect()
+        execution.events.since(arn, after_id)
     }
 
     /// [`super::Store::event_count`].
@@ -236,23 +239,17 @@ impl MemoryData {
 
     /// [`super::Store::last_event_id`].
     pub(super) fn last_event_id(&self, arn: &str) -> Option<i64> {
-        self.executions
-            .get(arn)
-            .and_then(|e| e.events.keys().next_back().copied())
+        self.executions.get(arn).and_then(|e| e.events.last_id())
     }
 }
 
 /// Adds events to a history after checking every one: caller text must be JSON and
 /// no id may repeat; on any failure nothing is added.
-fn add_events(
-    history: &mut BTreeMap<i64, NewEvent>,
-    arn: &str,
-    events: &[NewEvent],
-) -> Result<(), StoreError> {
+fn add_events(history: &mut History, arn: &str, events: &[NewEvent]) -> Result<(), StoreError> {
     for (i, e) in events.iter().enumerate() {
         e.check(arn)?;
         let id = e.id();
-        if history.contains_key(&id) || events[..i].iter().any(|o| o.id() == id) {
+        if history.contains(id) || events[..i].iter().any(|o| o.id() == id) {
             return Err(StoreError::DuplicateEvent {
                 location: LOCATION.to_string(),
                 arn: arn.to_string(),
@@ -260,8 +257,19 @@ fn add_events(
             });
         }
     }
+    if events.is_empty() {
+        return Ok(());
+    }
+    let history = history.open(arn)?;
     for e in events {
         history.insert(e.id(), e.clone());
     }
     Ok(())
+}
+
+/// Packs an ended execution's history; one that cannot be packed is kept as it is.
+fn pack(history: &mut History, arn: &str) {
+    if let Err(e) = history.pack() {
+        tracing::warn!(execution_arn = arn, error = %e, "an ended history stays unpacked");
+    }
 }

@@ -33,6 +33,7 @@ mod executions;
 mod items;
 mod memory;
 mod open;
+mod packed_history;
 mod recovery;
 mod schema;
 

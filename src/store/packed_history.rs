@@ -1,0 +1,206 @@
+//! An execution's history in the in-memory store: as the engine made it while the
+//! execution runs, packed once it has ended.
+//!
+//! A saga's history is about 30 KB of JSON, most of it the same trip document repeated
+//! in every state's input, output and parameters. Kept as engine events, 10,000 runs
+//! hold some 300 MB, and a busy runtime spends a third of its time having the kernel
+//! hand it fresh pages. An ended history never changes, so the store writer packs it
+//! into one LZ4 block of its JSON texts, which the repetition shrinks several times
+//! over; reading it back unpacks the block and gives the same texts.
+
+use super::StoreError;
+use super::events::NewEvent;
+use std::collections::BTreeMap;
+
+/// What `:memory:` error messages name.
+const LOCATION: &str = ":memory:";
+
+/// One execution's events, by id.
+pub(super) enum History {
+    /// Still growing: the events as they were written.
+    Open(BTreeMap<i64, NewEvent>),
+    /// Ended: packed.
+    Packed(Packed),
+}
+
+/// The JSON texts of a history's events, one after another, compressed.
+pub(super) struct Packed {
+    /// Each event's id and where its text ends in the unpacked block, in id order.
+    ends: Box<[(i64, usize)]>,
+    /// The LZ4 block, its unpacked size first.
+    block: Box<[u8]>,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History::Open(BTreeMap::new())
+    }
+}
+
+impl History {
+    /// The events to add to, unpacking an ended history if it is ever added to.
+    pub(super) fn open(&mut self, arn: &str) -> Result<&mut BTreeMap<i64, NewEvent>, StoreError> {
+        match self {
+            History::Open(events) => Ok(events),
+            History::Packed(packed) => {
+                let events = packed
+                    .texts(arn)?
+                    .into_iter()
+                    .map(|(id, text)| (id, NewEvent::from_json(id, text)))
+                    .collect();
+                *self = History::Open(events);
+                self.open(arn)
+            }
+        }
+    }
+
+    /// Packs the history: called once its execution has ended. A history that cannot
+    /// be encoded stays as it is (and reads back as it always did).
+    pub(super) fn pack(&mut self) -> Result<(), StoreError> {
+        let History::Open(events) = self else {
+            return Ok(());
+        };
+        let mut text = Vec::with_capacity(events.len() * 1024);
+        let mut ends = Vec::with_capacity(events.len());
+        for (id, event) in events.iter() {
+            event.write_json(&mut text)?;
+            ends.push((*id, text.len()));
+        }
+        *self = History::Packed(Packed {
+            ends: ends.into_boxed_slice(),
+            block: lz4_flex::block::compress_prepend_size(&text).into_boxed_slice(),
+        });
+        Ok(())
+    }
+
+    /// The events with an id above `after_id`, as `(id, JSON text)`.
+    pub(super) fn since(&self, arn: &str, after_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        match self {
+            History::Open(events) => events
+                .range(after_id.saturating_add(1)..)
+                .map(|(id, e)| Ok((*id, e.to_json()?)))
+                .collect(),
+            History::Packed(packed) => {
+                if packed.ends.last().is_none_or(|(last, _)| *last <= after_id) {
+                    return Ok(Vec::new());
+                }
+                let mut texts = packed.texts(arn)?;
+                texts.retain(|(id, _)| *id > after_id);
+                Ok(texts)
+            }
+        }
+    }
+
+    /// How many events there are.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            History::Open(events) => events.len(),
+            History::Packed(packed) => packed.ends.len(),
+        }
+    }
+
+    /// The highest event id.
+    pub(super) fn last_id(&self) -> Option<i64> {
+        match self {
+            History::Open(events) => events.keys().next_back().copied(),
+            History::Packed(packed) => packed.ends.last().map(|(id, _)| *id),
+        }
+    }
+
+    /// Whether an event with this id is there.
+    pub(super) fn contains(&self, id: i64) -> bool {
+        match self {
+            History::Open(events) => events.contains_key(&id),
+            History::Packed(packed) => packed.ends.binary_search_by_key(&id, |(i, _)| *i).is_ok(),
+        }
+    }
+}
+
+impl Packed {
+    /// Every event's `(id, JSON text)`.
+    fn texts(&self, arn: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        let bad = |detail: String| StoreError::BadRow {
+            location: LOCATION.to_string(),
+            what: format!("the packed history of {arn}"),
+            detail,
+        };
+        let raw = lz4_flex::block::decompress_size_prepended(&self.block)
+            .map_err(|e| bad(e.to_string()))?;
+        let text = String::from_utf8(raw).map_err(|e| bad(e.to_string()))?;
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&(id, end)| {
+                let piece = text
+                    .get(start..end)
+                    .ok_or_else(|| bad(format!("event {id} is cut short")))?;
+                start = end;
+                Ok((id, piece.to_string()))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn history(n: i64) -> History {
+        let mut h = History::default();
+        let events = h.open("arn").unwrap();
+        for id in 1..=n {
+            let text = format!(
+                r#"{{"id":{id},"type":"PassStateEntered","doc":"{}"}}"#,
+                "trip ".repeat(50)
+            );
+            events.insert(id, NewEvent::from_json(id, text));
+        }
+        h
+    }
+
+    #[test]
+    fn a_packed_history_reads_back_the_same_texts_in_less_room() {
+        let mut h = history(30);
+        let before = h.since("arn", 0).unwrap();
+        let size: usize = before.iter().map(|(_, t)| t.len()).sum();
+        h.pack().unwrap();
+        let History::Packed(packed) = &h else {
+            panic!("not packed")
+        };
+        assert!(
+            packed.block.len() * 5 < size,
+            "{} of {size}",
+            packed.block.len()
+        );
+        assert_eq!(h.since("arn", 0).unwrap(), before);
+        assert_eq!(h.since("arn", 28).unwrap(), before[28..].to_vec());
+        assert_eq!(h.since("arn", 30).unwrap(), vec![]);
+        assert_eq!((h.len(), h.last_id()), (30, Some(30)));
+        assert!(h.contains(7) && !h.contains(31));
+    }
+
+    #[test]
+    fn adding_to_a_packed_history_unpacks_it() {
+        let mut h = history(3);
+        h.pack().unwrap();
+        h.open("arn")
+            .unwrap()
+            .insert(4, NewEvent::from_json(4, r#"{"id":4}"#));
+        assert!(matches!(h, History::Open(_)));
+        let ids: Vec<i64> = h
+            .since("arn", 0)
+            .unwrap()
+            .iter()
+            .map(|(id, _)| *id)
+            .collect();
+        assert_eq!(ids, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn an_empty_history_packs() {
+        let mut h = History::default();
+        h.pack().unwrap();
+        assert_eq!(h.since("arn", 0).unwrap(), vec![]);
+        assert_eq!((h.len(), h.last_id()), (0, None));
+    }
+}
