@@ -57,6 +57,15 @@ impl Shared {
     }
 }
 
+/// What an execution's input says about the run, kept with the execution to list it.
+#[derive(serde::Deserialize)]
+struct Labels {
+    #[serde(default)]
+    run_type: serde_json::Value,
+    #[serde(default)]
+    trip_id: serde_json::Value,
+}
+
 /// An [`ExecutionObserver`] writing into a [`Store`] through a writer thread.
 pub struct StoreRecorder {
     state_machine_arn: String,
@@ -117,7 +126,11 @@ impl StoreRecorder {
                 q.urgent = true;
             }
         }
-        self.shared.wake.notify_one();
+        // Otherwise the writer is busy with the writes outstanding (the first one woke
+        // it) and answers every waiter after its next commit: no need to wake it.
+        if urgent {
+            self.shared.wake.notify_one();
+        }
         // An error means the writer is gone; there is nothing left to wait for.
         let _ = rx.await;
     }
@@ -155,12 +168,10 @@ impl StoreRecorder {
             Some(EventDetails::ExecutionStarted(d)) => d.input.clone(),
             _ => "{}".to_string(),
         };
-        let labels = serde_json::from_str::<serde_json::Value>(&input)
+        // Only two members are kept: the rest of the input is skipped, not built.
+        let labels = serde_json::from_str::<Labels>(&input)
             .ok()
-            .map(|v| {
-                let pick = |k: &str| v.get(k).cloned().unwrap_or(serde_json::Value::Null);
-                serde_json::json!({"run_type": pick("run_type"), "trip_id": pick("trip_id")})
-            })
+            .map(|l| serde_json::json!({"run_type": l.run_type, "trip_id": l.trip_id}))
             .unwrap_or_default();
         StoreWrite::Start {
             record: ExecutionRecord {
@@ -360,5 +371,26 @@ impl ExecutionObserver for StoreRecorder {
             events: terminal.into_iter().collect(),
             outcome,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use saga_lambdas::item::string_item;
+
+    #[tokio::test]
+    async fn committed_is_answered_after_the_writers_next_commit() {
+        let store = Store::open_in_memory().unwrap();
+        let recorder = StoreRecorder::new(store.clone(), "arn".into(), "m".into()).unwrap();
+        // Nothing queued: answered at once.
+        recorder.committed().await;
+        let item = string_item([("pk", "t".to_string()), ("sk", "a".to_string())]);
+        assert_eq!(recorder.send(StoreWrite::PutItem { item }), Some(1));
+        tokio::time::timeout(Duration::from_secs(5), recorder.committed())
+            .await
+            .expect("the writer answers without being hurried");
+        assert_eq!(recorder.committed_writes(), 1);
+        assert_eq!(store.query_trip_sync("t").unwrap().len(), 1);
     }
 }
