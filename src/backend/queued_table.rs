@@ -13,7 +13,6 @@
 
 use super::recorder::StoreRecorder;
 use crate::store::{Store, StoreError, StoreWrite};
-use saga_lambdas::handlers::{CONFIRMED, PENDING};
 use saga_lambdas::table::Confirmed;
 use saga_lambdas::{AttrValue, Item, Table, TableError};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -149,18 +148,14 @@ impl QueuedTable {
             Some(row) => row.cloned(),
             None => self.store.get_item_sync(pk, sk)?,
         };
-        // DynamoDB's condition `transaction_status = :pending`: the string, nothing else.
-        let Some(mut item) = current.filter(|item| {
-            item.get("transaction_status").and_then(AttrValue::as_s) == Some(PENDING)
-        }) else {
+        let Some(mut item) = current else {
             return Ok(Confirmed::NoPendingRow);
         };
-        item.insert(
-            "transaction_status".to_string(),
-            AttrValue::S(CONFIRMED.to_string()),
-        );
-        queue.write(&mut pending, pk, sk, Some(item));
-        Ok(Confirmed::Yes)
+        let confirmed = crate::store::confirm_row(&mut item);
+        if confirmed == Confirmed::Yes {
+            queue.write(&mut pending, pk, sk, Some(item));
+        }
+        Ok(confirmed)
     }
 }
 
@@ -211,6 +206,7 @@ impl Table for QueuedTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use saga_lambdas::handlers::{CONFIRMED, PENDING};
     use saga_lambdas::item::string_item;
 
     fn row(pk: &str, sk: &str, status: &str) -> Item {

@@ -22,6 +22,19 @@ pub(crate) fn item_keys(item: &Item) -> Result<(&str, &str), StoreError> {
     Ok((key(item, "pk")?, key(item, "sk")?))
 }
 
+/// DynamoDB's `transaction_status = :pending` condition and its update, on a row in
+/// hand: flips the string `pending` to `confirmed`; anything else changes nothing.
+pub(crate) fn confirm_row(item: &mut Item) -> Confirmed {
+    if item.get("transaction_status").and_then(AttrValue::as_s) != Some(PENDING) {
+        return Confirmed::NoPendingRow;
+    }
+    item.insert(
+        "transaction_status".to_string(),
+        AttrValue::S(CONFIRMED.to_string()),
+    );
+    Confirmed::Yes
+}
+
 impl Store {
     /// Writes (or overwrites) a row: [`Table::put`] without the async wrapper.
     pub fn put_sync(&self, item: &Item) -> Result<(), StoreError> {

@@ -11,13 +11,12 @@
 
 use super::events::NewEvent;
 use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
-use super::items::item_keys;
+use super::items::{confirm_row, item_keys};
 use super::packed_history::History;
 use super::{StoreError, StoreWrite};
 use chrono::{DateTime, Utc};
-use saga_lambdas::handlers::{CONFIRMED, PENDING};
+use saga_lambdas::Item;
 use saga_lambdas::table::Confirmed;
-use saga_lambdas::{AttrValue, Item};
 use std::collections::{BTreeMap, HashMap};
 
 /// What `:memory:` error messages name.
@@ -59,18 +58,9 @@ impl MemoryData {
 
     /// [`super::Store::confirm_sync`].
     pub(super) fn confirm(&mut self, pk: &str, sk: &str) -> Confirmed {
-        let row = self.items.get_mut(pk).and_then(|rows| rows.get_mut(sk));
-        match row {
-            Some(item)
-                if item.get("transaction_status").and_then(AttrValue::as_s) == Some(PENDING) =>
-            {
-                item.insert(
-                    "transaction_status".to_string(),
-                    AttrValue::S(CONFIRMED.to_string()),
-                );
-                Confirmed::Yes
-            }
-            _ => Confirmed::NoPendingRow,
+        match self.items.get_mut(pk).and_then(|rows| rows.get_mut(sk)) {
+            Some(item) => confirm_row(item),
+            None => Confirmed::NoPendingRow,
         }
     }
 
