@@ -14,7 +14,7 @@
 use super::recorder::StoreRecorder;
 use crate::store::{Store, StoreError, StoreWrite};
 use saga_lambdas::table::Confirmed;
-use saga_lambdas::{AttrValue, Item, Table, TableError};
+use saga_lambdas::{Item, Table, TableError};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -104,7 +104,7 @@ impl QueuedTable {
             let mut by_sk: BTreeMap<String, Item> = rows
                 .drain(..)
                 .filter_map(|item| {
-                    let sk = item.get("sk").and_then(AttrValue::as_s)?.to_string();
+                    let sk = crate::store::item_keys(&item).ok()?.1.to_string();
                     Some((sk, item))
                 })
                 .collect();
@@ -206,6 +206,7 @@ impl Table for QueuedTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use saga_lambdas::AttrValue;
     use saga_lambdas::handlers::{CONFIRMED, PENDING};
     use saga_lambdas::item::string_item;
 

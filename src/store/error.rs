@@ -3,6 +3,19 @@
 use super::executions::ExecutionStatus;
 use std::path::PathBuf;
 
+/// Wraps an SQLite failure with the database and the operation that failed, for code
+/// that has a connection but no [`super::Store`] yet.
+pub(super) fn sql_error<'a>(
+    location: &'a str,
+    op: &'static str,
+) -> impl FnOnce(rusqlite::Error) -> StoreError + 'a {
+    move |source| StoreError::Sqlite {
+        location: location.to_string(),
+        op,
+        source,
+    }
+}
+
 /// A failure of the embedded database. Every variant names the database (its path or
 /// `:memory:`) so a message read on its own still says where to look.
 #[derive(Debug, thiserror::Error)]

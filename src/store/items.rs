@@ -125,14 +125,7 @@ impl Store {
                 .and_then(|mut st| st.query_row([pk, sk], |r| r.get(0)).optional())
                 .map_err(self.sql_err("reading a table item"))?
         };
-        text.map(|text| {
-            serde_json::from_str(&text).map_err(|e| StoreError::BadRow {
-                location: self.location().to_string(),
-                what: format!("item (pk {pk:?}, sk {sk:?})"),
-                detail: e.to_string(),
-            })
-        })
-        .transpose()
+        text.map(|text| self.parse_item(pk, sk, &text)).transpose()
     }
 
     /// All rows of one trip ordered by `sk`, for the UI (which polls from plain code)
@@ -152,14 +145,17 @@ impl Store {
         };
         texts
             .into_iter()
-            .map(|(sk, text)| {
-                serde_json::from_str(&text).map_err(|e| StoreError::BadRow {
-                    location: self.location().to_string(),
-                    what: format!("item (pk {pk:?}, sk {sk:?})"),
-                    detail: e.to_string(),
-                })
-            })
+            .map(|(sk, text)| self.parse_item(pk, &sk, &text))
             .collect()
+    }
+
+    /// A stored row's DynamoDB JSON, or an error naming the row and the file.
+    fn parse_item(&self, pk: &str, sk: &str, text: &str) -> Result<Item, StoreError> {
+        serde_json::from_str(text).map_err(|e| StoreError::BadRow {
+            location: self.location().to_string(),
+            what: format!("item (pk {pk:?}, sk {sk:?})"),
+            detail: e.to_string(),
+        })
     }
 }
 

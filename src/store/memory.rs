@@ -20,7 +20,7 @@ use saga_lambdas::table::Confirmed;
 use std::collections::{BTreeMap, HashMap};
 
 /// What `:memory:` error messages name.
-const LOCATION: &str = ":memory:";
+pub(super) const LOCATION: &str = ":memory:";
 
 /// Everything an in-memory store holds.
 #[derive(Default)]

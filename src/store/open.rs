@@ -1,6 +1,7 @@
 //! Opening a database: locating it, refusing files that are not sagaview's, tuning
 //! SQLite for durability, migrating the schema and recovering interrupted executions.
 
+use super::error::sql_error;
 use super::schema::{self, APPLICATION_ID};
 use super::{Data, Inner, Store, StoreError, recovery};
 use rusqlite::{Connection, ErrorCode};
@@ -44,11 +45,8 @@ impl Store {
                 source,
             })?;
         }
-        let mut conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
-            location: location.clone(),
-            op: "opening the database",
-            source,
-        })?;
+        let mut conn =
+            Connection::open(path).map_err(sql_error(&location, "opening the database"))?;
         prepare(&mut conn, &location)?;
 
         let lock = OwnerLock::acquire(path)?;
@@ -102,13 +100,7 @@ impl Store {
 
 /// Checks the file is usable, sets the connection up and migrates the schema.
 fn prepare(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
-    let sql_err = |op| {
-        move |source| StoreError::Sqlite {
-            location: location.to_string(),
-            op,
-            source,
-        }
-    };
+    let sql_err = |op| sql_error(location, op);
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(sql_err("setting the busy timeout"))?;
     check_ownership(conn, location)?;
@@ -132,13 +124,7 @@ fn prepare(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
 /// The store's second connection, for reads: it refuses to write, so nothing can
 /// bypass the writer's transactions.
 fn open_reader(path: &Path, location: &str) -> Result<Connection, StoreError> {
-    let sql_err = |op| {
-        move |source| StoreError::Sqlite {
-            location: location.to_string(),
-            op,
-            source,
-        }
-    };
+    let sql_err = |op| sql_error(location, op);
     let conn = Connection::open(path).map_err(sql_err("opening the read connection"))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(sql_err("setting the read connection's busy timeout"))?;

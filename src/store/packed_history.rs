@@ -10,10 +10,8 @@
 
 use super::StoreError;
 use super::events::NewEvent;
+use super::memory::LOCATION;
 use std::collections::BTreeMap;
-
-/// What `:memory:` error messages name.
-const LOCATION: &str = ":memory:";
 
 /// One execution's events, by id.
 pub(super) enum History {

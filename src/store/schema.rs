@@ -6,6 +6,7 @@
 //! interrupted upgrade leaves the previous version intact.
 
 use super::StoreError;
+use super::error::sql_error;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// `application_id` of every sagaview database ("SAGA" in ASCII).
@@ -90,13 +91,7 @@ pub(super) const LATEST: i64 = MIGRATIONS.len() as i64;
 /// The version is re-read inside each write transaction, so two processes opening a
 /// fresh file at once migrate it exactly once.
 pub(super) fn migrate(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
-    let sql_err = |op| {
-        move |source| StoreError::Sqlite {
-            location: location.to_string(),
-            op,
-            source,
-        }
-    };
+    let sql_err = |op| sql_error(location, op);
     loop {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
