@@ -365,3 +365,49 @@ fn a_batch_commits_many_executions_and_a_bad_write_loses_only_itself() {
         assert_eq!(store.event_count(b).unwrap(), 1);
     }
 }
+
+#[test]
+fn an_ended_history_reads_back_the_same() {
+    let (_dir, stores) = stores();
+    for store in stores {
+        let other = "arn:aws:states:local:000000000000:execution:saga:two";
+        let first: Vec<String> = (1..=5).map(|id| event(id, "PassStateEntered")).collect();
+        for arn in [ARN, other] {
+            store.insert_execution(&running(arn, at(1))).unwrap();
+            store
+                .append_events(arn, (1..).zip(first.iter().map(String::as_str)))
+                .unwrap();
+        }
+        let last = event(6, "ExecutionSucceeded");
+        store
+            .append_events_and_finish(
+                ARN,
+                [(6, last.as_str())],
+                &ExecutionOutcome::succeeded("{}", at(9)),
+            )
+            .unwrap();
+        // The in-memory store packs an ended history; it reads back as it was written.
+        let all = store.events_since(ARN, 0).unwrap();
+        let texts: Vec<&str> = all.iter().map(|(_, t)| t.as_str()).collect();
+        let mut want: Vec<&str> = first.iter().map(String::as_str).collect();
+        want.push(&last);
+        let parsed = |t: &[&str]| -> Vec<serde_json::Value> {
+            t.iter().map(|t| serde_json::from_str(t).unwrap()).collect()
+        };
+        assert_eq!(parsed(&texts), parsed(&want), "{}", store.location());
+        assert_eq!(store.events_since(ARN, 4).unwrap(), all[4..].to_vec());
+        assert_eq!(store.events_since(ARN, 6).unwrap(), vec![]);
+        assert_eq!(store.event_count(ARN).unwrap(), 6);
+        assert_eq!(store.last_event_id(ARN).unwrap(), Some(6));
+        // The running one still takes events; the ended one stays closed.
+        store
+            .append_events(other, [(6, event(6, "PassStateExited").as_str())])
+            .unwrap();
+        assert_eq!(store.event_count(other).unwrap(), 6);
+        assert!(
+            store
+                .append_events(ARN, [(7, event(7, "PassStateEntered").as_str())])
+                .is_err()
+        );
+    }
+}
