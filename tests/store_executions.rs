@@ -363,6 +363,23 @@ fn a_batch_commits_many_executions_and_a_bad_write_loses_only_itself() {
         assert_eq!(got.status, ExecutionStatus::Succeeded);
         assert_eq!(store.event_count(a).unwrap(), 3);
         assert_eq!(store.event_count(b).unwrap(), 1);
+        // The history the batch ended (packed, in memory) reads back as written.
+        let types: Vec<String> = store
+            .events_since(a, 0)
+            .unwrap()
+            .iter()
+            .map(|(_, t)| serde_json::from_str::<serde_json::Value>(t).unwrap()["type"].to_string())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                r#""ExecutionStarted""#,
+                r#""PassStateEntered""#,
+                r#""ExecutionSucceeded""#
+            ],
+            "{}",
+            store.location()
+        );
     }
 }
 

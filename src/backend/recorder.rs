@@ -297,8 +297,13 @@ fn commit_loop(store: &Store, shared: &Shared, mut committed: impl FnMut(usize))
                     .unwrap_or_else(|e| e.into_inner())
                     .0;
             }
-            let take = q.writes.len().min(MAX_BATCH);
-            batch.extend(q.writes.drain(..take));
+            // Usually the whole queue: swapped out rather than moved, as the engine's
+            // side waits for this lock.
+            if q.writes.len() <= MAX_BATCH {
+                std::mem::swap(&mut batch, &mut q.writes);
+            } else {
+                batch.extend(q.writes.drain(..MAX_BATCH));
+            }
             if q.writes.is_empty() {
                 q.urgent = false;
                 std::mem::take(&mut q.waiters)

@@ -7,7 +7,7 @@
 
 use super::events::{Encoded, NewEvent, encode_events};
 use super::executions::{ExecutionOutcome, ExecutionRecord};
-use super::{Data, Store, StoreError};
+use super::{Data, Store, StoreError, memory};
 use rusqlite::{Connection, TransactionBehavior};
 use saga_lambdas::Item;
 use std::collections::HashSet;
@@ -102,11 +102,15 @@ impl Store {
         }
         let conn = match &self.inner.data {
             Data::Sqlite { writer, .. } => writer,
-            Data::Memory(m) => {
-                return m
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .write_batch(writes);
+            Data::Memory { rows, runs } => {
+                let lock = || runs.lock().unwrap_or_else(PoisonError::into_inner);
+                let (errors, ended) = lock().write_batch(rows, writes);
+                if !ended.is_empty() {
+                    let packed = memory::pack_ended(ended);
+                    let replaced = lock().install_packed(packed);
+                    drop(replaced);
+                }
+                return errors;
             }
         };
         // Encoding and compressing the events is most of a batch's work: done before

@@ -4,7 +4,7 @@
 //! SQLite compares text byte by byte (UTF-8), which is exactly how DynamoDB orders
 //! string sort keys, so `query_trip` returns rows in DynamoDB's order.
 
-use super::{Locked, Store, StoreError};
+use super::{LockedRows, Store, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use saga_lambdas::handlers::{CONFIRMED, PENDING};
 use saga_lambdas::table::Confirmed;
@@ -39,9 +39,9 @@ impl Store {
     /// Writes (or overwrites) a row: [`Table::put`] without the async wrapper.
     pub fn put_sync(&self, item: &Item) -> Result<(), StoreError> {
         let (pk, sk) = item_keys(item)?;
-        match self.lock() {
-            Locked::Sqlite(conn) => self.put_item_in(&conn, item),
-            Locked::Memory(mut m) => {
+        match self.lock_rows() {
+            LockedRows::Sqlite(conn) => self.put_item_in(&conn, item),
+            LockedRows::Memory(mut m) => {
                 m.put(pk, sk, item);
                 Ok(())
             }
@@ -70,9 +70,9 @@ impl Store {
     /// Like DynamoDB's condition `transaction_status = :pending`, the attribute must be
     /// the string `pending`; anything else changes nothing.
     pub fn confirm_sync(&self, pk: &str, sk: &str) -> Result<Confirmed, StoreError> {
-        let conn = match self.lock() {
-            Locked::Sqlite(conn) => conn,
-            Locked::Memory(mut m) => return Ok(m.confirm(pk, sk)),
+        let conn = match self.lock_rows() {
+            LockedRows::Sqlite(conn) => conn,
+            LockedRows::Memory(mut m) => return Ok(m.confirm(pk, sk)),
         };
         let changed = conn
             .prepare_cached(
@@ -92,9 +92,9 @@ impl Store {
     /// Deletes a row; a missing row is not an error: [`Table::delete`] without the
     /// async wrapper.
     pub fn delete_sync(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
-        match self.lock() {
-            Locked::Sqlite(conn) => self.delete_item_in(&conn, pk, sk),
-            Locked::Memory(mut m) => {
+        match self.lock_rows() {
+            LockedRows::Sqlite(conn) => self.delete_item_in(&conn, pk, sk),
+            LockedRows::Memory(mut m) => {
                 m.delete(pk, sk);
                 Ok(())
             }
@@ -117,9 +117,9 @@ impl Store {
     /// One row, or `None` if there is none.
     pub fn get_item_sync(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let text: Option<String> = {
-            let conn = match self.read_lock() {
-                Locked::Sqlite(conn) => conn,
-                Locked::Memory(m) => return Ok(m.get_item(pk, sk)),
+            let conn = match self.read_lock_rows() {
+                LockedRows::Sqlite(conn) => conn,
+                LockedRows::Memory(m) => return Ok(m.get_item(pk, sk)),
             };
             conn.prepare_cached("SELECT item FROM items WHERE pk = ?1 AND sk = ?2")
                 .and_then(|mut st| st.query_row([pk, sk], |r| r.get(0)).optional())
@@ -132,9 +132,9 @@ impl Store {
     /// and for [`Table::query_trip`].
     pub fn query_trip_sync(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
         let texts: Vec<(String, String)> = {
-            let conn = match self.read_lock() {
-                Locked::Sqlite(conn) => conn,
-                Locked::Memory(m) => return Ok(m.query_trip(pk)),
+            let conn = match self.read_lock_rows() {
+                LockedRows::Sqlite(conn) => conn,
+                LockedRows::Memory(m) => return Ok(m.query_trip(pk)),
             };
             let mut st = conn
                 .prepare_cached("SELECT sk, item FROM items WHERE pk = ?1 ORDER BY sk")

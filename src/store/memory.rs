@@ -12,7 +12,7 @@
 use super::events::NewEvent;
 use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
 use super::items::{confirm_row, item_keys};
-use super::packed_history::History;
+use super::packed_history::{History, Packed};
 use super::{StoreError, StoreWrite};
 use chrono::{DateTime, Utc};
 use saga_lambdas::Item;
@@ -22,11 +22,16 @@ use std::collections::{BTreeMap, HashMap};
 /// What `:memory:` error messages name.
 pub(super) const LOCATION: &str = ":memory:";
 
-/// Everything an in-memory store holds.
+/// An in-memory store's table rows, by partition key, then sort key (byte order, as
+/// DynamoDB sorts).
+#[derive(Default)]
+pub(super) struct Rows {
+    items: HashMap<String, BTreeMap<String, Item>>,
+}
+
+/// An in-memory store's executions and their histories.
 #[derive(Default)]
 pub(super) struct MemoryData {
-    /// Table rows by partition key, then sort key (byte order, as DynamoDB sorts).
-    items: HashMap<String, BTreeMap<String, Item>>,
     /// Executions by ARN.
     executions: HashMap<String, StoredExecution>,
     /// How many executions were ever inserted: breaks start-date ties in listings the
@@ -47,7 +52,7 @@ fn to_millis(d: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(d.timestamp_millis()).unwrap_or(d)
 }
 
-impl MemoryData {
+impl Rows {
     /// [`super::Store::put_sync`].
     pub(super) fn put(&mut self, pk: &str, sk: &str, item: &Item) {
         self.items
@@ -86,7 +91,9 @@ impl MemoryData {
             .map(|rows| rows.values().cloned().collect())
             .unwrap_or_default()
     }
+}
 
+impl MemoryData {
     /// [`super::Store::insert_execution`].
     pub(super) fn insert_execution(&mut self, record: &ExecutionRecord) -> Result<(), StoreError> {
         self.insert_with_events(record, &[])
@@ -148,46 +155,105 @@ impl MemoryData {
         events: &[NewEvent],
         outcome: Option<&ExecutionOutcome>,
     ) -> Result<(), StoreError> {
-        let execution = self.running(arn)?;
-        add_events(&mut execution.events, arn, events)?;
-        if let Some(o) = outcome {
-            let r = &mut execution.record;
-            r.status = o.status;
-            r.output = o.output.clone();
-            r.error = o.error.clone();
-            r.cause = o.cause.clone();
-            r.stop_date = Some(to_millis(o.stop_date));
-            if o.status.is_terminal() {
-                pack(&mut execution.events, arn);
-            }
+        if self.append_unpacked(arn, events, outcome)? {
+            pack(&mut self.running_or_ended(arn)?.events, arn);
         }
         Ok(())
     }
 
+    /// [`MemoryData::append`] without packing; whether the execution has now ended.
+    fn append_unpacked(
+        &mut self,
+        arn: &str,
+        events: &[NewEvent],
+        outcome: Option<&ExecutionOutcome>,
+    ) -> Result<bool, StoreError> {
+        let execution = self.running(arn)?;
+        add_events(&mut execution.events, arn, events)?;
+        let Some(o) = outcome else {
+            return Ok(false);
+        };
+        let r = &mut execution.record;
+        r.status = o.status;
+        r.output = o.output.clone();
+        r.error = o.error.clone();
+        r.cause = o.cause.clone();
+        r.stop_date = Some(to_millis(o.stop_date));
+        Ok(o.status.is_terminal())
+    }
+
+    fn running_or_ended(&mut self, arn: &str) -> Result<&mut StoredExecution, StoreError> {
+        self.executions
+            .get_mut(arn)
+            .ok_or_else(|| StoreError::NoSuchExecution {
+                location: LOCATION.to_string(),
+                arn: arn.to_string(),
+            })
+    }
+
     /// [`super::Store::write_batch`]: each write all or nothing; the errors of those
-    /// that could not be made.
-    pub(super) fn write_batch(&mut self, writes: &[StoreWrite]) -> Vec<StoreError> {
-        writes
+    /// that could not be made, and the histories the batch ended, to be packed by
+    /// [`pack_ended`] once the store's lock is let go of (packing is most of a batch's
+    /// work, and the sagas' table writes wait for that lock).
+    pub(super) fn write_batch(
+        &mut self,
+        rows: &std::sync::Mutex<Rows>,
+        writes: &[StoreWrite],
+    ) -> (Vec<StoreError>, Vec<Ended>) {
+        let rows = || {
+            rows.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let mut ended = Vec::new();
+        let errors = writes
             .iter()
             .filter_map(|w| {
                 let done = match w {
                     StoreWrite::Start { record, events } => self.insert_with_events(record, events),
-                    StoreWrite::Events { arn, events } => self.append(arn, events, None),
+                    StoreWrite::Events { arn, events } => {
+                        self.append_unpacked(arn, events, None).map(drop)
+                    }
                     StoreWrite::Finish {
                         arn,
                         events,
                         outcome,
-                    } => self.append(arn, events, Some(outcome)),
+                    } => self
+                        .append_unpacked(arn, events, Some(outcome))
+                        .map(|now_ended| {
+                            let snapshot = now_ended
+                                .then(|| self.executions.get(arn.as_str()))
+                                .flatten()
+                                .and_then(|e| e.events.snapshot());
+                            if let Some(events) = snapshot {
+                                ended.push(Ended {
+                                    arn: arn.clone(),
+                                    events,
+                                });
+                            }
+                        }),
                     StoreWrite::PutItem { item } => {
-                        item_keys(item).map(|(pk, sk)| self.put(pk, sk, item))
+                        item_keys(item).map(|(pk, sk)| rows().put(pk, sk, item))
                     }
                     StoreWrite::DeleteItem { pk, sk } => {
-                        self.delete(pk, sk);
+                        rows().delete(pk, sk);
                         Ok(())
                     }
                 };
                 done.err()
             })
+            .collect();
+        (errors, ended)
+    }
+
+    /// Puts packed histories in place; returns the events they replace, to be dropped
+    /// after the lock is let go of.
+    pub(super) fn install_packed(
+        &mut self,
+        packed: Vec<(String, Packed)>,
+    ) -> Vec<BTreeMap<i64, NewEvent>> {
+        packed
+            .into_iter()
+            .filter_map(|(arn, p)| self.executions.get_mut(&arn)?.events.install(p))
             .collect()
     }
 
@@ -255,6 +321,26 @@ fn add_events(history: &mut History, arn: &str, events: &[NewEvent]) -> Result<(
         history.insert(e.id(), e.clone());
     }
     Ok(())
+}
+
+/// A history that a batch ended, as it was then: packed without the store's lock.
+pub(super) struct Ended {
+    arn: String,
+    events: BTreeMap<i64, NewEvent>,
+}
+
+/// Packs the histories a batch ended; one that cannot be packed is kept as it is.
+pub(super) fn pack_ended(ended: Vec<Ended>) -> Vec<(String, Packed)> {
+    ended
+        .into_iter()
+        .filter_map(|e| match Packed::of(&e.events) {
+            Ok(p) => Some((e.arn, p)),
+            Err(err) => {
+                tracing::warn!(execution_arn = e.arn, error = %err, "an ended history stays unpacked");
+                None
+            }
+        })
+        .collect()
 }
 
 /// Packs an ended execution's history; one that cannot be packed is kept as it is.

@@ -45,7 +45,7 @@ pub use executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, Unknown
 pub(crate) use items::{confirm_row, item_keys};
 pub use recovery::{INTERRUPTED_CAUSE, INTERRUPTED_ERROR};
 
-use memory::MemoryData;
+use memory::{MemoryData, Rows};
 use rusqlite::Connection;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -85,14 +85,24 @@ enum Data {
         /// status never queues behind a large batch of history being committed.
         reader: Mutex<Connection>,
     },
-    /// Rust collections, for `:memory:`.
-    Memory(Mutex<MemoryData>),
+    /// Rust collections, for `:memory:`: table rows and executions under separate
+    /// locks, so a saga step writing its row never waits for a batch of history.
+    Memory {
+        rows: Mutex<Rows>,
+        runs: Mutex<MemoryData>,
+    },
 }
 
 /// A store's data, locked for one short piece of work.
 enum Locked<'a> {
     Sqlite(MutexGuard<'a, Connection>),
     Memory(MutexGuard<'a, MemoryData>),
+}
+
+/// A store's table rows, locked for one short piece of work.
+enum LockedRows<'a> {
+    Sqlite(MutexGuard<'a, Connection>),
+    Memory(MutexGuard<'a, Rows>),
 }
 
 impl std::fmt::Debug for Store {
@@ -128,10 +138,24 @@ impl Store {
         // was rolled back when it unwound, so the connection is still consistent, and
         // the in-memory data changes only after every check has passed.
         match &self.inner.data {
-            Data::Sqlite { writer, .. } => {
-                Locked::Sqlite(writer.lock().unwrap_or_else(PoisonError::into_inner))
-            }
-            Data::Memory(m) => Locked::Memory(m.lock().unwrap_or_else(PoisonError::into_inner)),
+            Data::Sqlite { writer, .. } => Locked::Sqlite(lock(writer)),
+            Data::Memory { runs, .. } => Locked::Memory(lock(runs)),
+        }
+    }
+
+    /// The table rows, for one short piece of work.
+    fn lock_rows(&self) -> LockedRows<'_> {
+        match &self.inner.data {
+            Data::Sqlite { writer, .. } => LockedRows::Sqlite(lock(writer)),
+            Data::Memory { rows, .. } => LockedRows::Memory(lock(rows)),
+        }
+    }
+
+    /// The table rows, for one short read (see [`Store::read_lock`]).
+    fn read_lock_rows(&self) -> LockedRows<'_> {
+        match &self.inner.data {
+            Data::Sqlite { reader, .. } => LockedRows::Sqlite(lock(reader)),
+            Data::Memory { rows, .. } => LockedRows::Memory(lock(rows)),
         }
     }
 
@@ -139,10 +163,8 @@ impl Store {
     /// not wait for the writer.
     fn read_lock(&self) -> Locked<'_> {
         match &self.inner.data {
-            Data::Sqlite { reader, .. } => {
-                Locked::Sqlite(reader.lock().unwrap_or_else(PoisonError::into_inner))
-            }
-            Data::Memory(m) => Locked::Memory(m.lock().unwrap_or_else(PoisonError::into_inner)),
+            Data::Sqlite { reader, .. } => Locked::Sqlite(lock(reader)),
+            Data::Memory { runs, .. } => Locked::Memory(lock(runs)),
         }
     }
 
@@ -170,6 +192,12 @@ pub(crate) fn temp_file_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("temporary folder");
     let store = Store::open(dir.path().join("test.db")).expect("file store");
     (dir, store)
+}
+
+/// Takes a lock of the store's. A poisoned lock only means another call panicked (see
+/// [`Store::lock`]).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -81,7 +81,10 @@ impl Store {
     pub fn open_in_memory() -> Result<Store, StoreError> {
         Ok(Store {
             inner: Arc::new(Inner {
-                data: Data::Memory(Mutex::default()),
+                data: Data::Memory {
+                    rows: Mutex::default(),
+                    runs: Mutex::default(),
+                },
                 location: MEMORY.to_string(),
                 path: None,
                 recovered: Vec::new(),

@@ -58,17 +58,39 @@ impl History {
         let History::Open(events) = self else {
             return Ok(());
         };
-        let mut text = Vec::with_capacity(events.len() * 1024);
-        let mut ends = Vec::with_capacity(events.len());
-        for (id, event) in events.iter() {
-            event.write_json(&mut text)?;
-            ends.push((*id, text.len()));
-        }
-        *self = History::Packed(Packed {
-            ends: ends.into_boxed_slice(),
-            block: lz4_flex::block::compress_prepend_size(&text).into_boxed_slice(),
-        });
+        let packed = Packed::of(events)?;
+        *self = History::Packed(packed);
         Ok(())
+    }
+
+    /// The events as they are while the history is open: a copy to pack away from the
+    /// store's lock (the events themselves are shared, not copied).
+    pub(super) fn snapshot(&self) -> Option<BTreeMap<i64, NewEvent>> {
+        match self {
+            History::Open(events) => Some(events.clone()),
+            History::Packed(_) => None,
+        }
+    }
+
+    /// Puts a packing of [`History::snapshot`] in place, if the history is still
+    /// exactly what was packed; returns the events it replaced (to be let go of
+    /// outside the store's lock).
+    pub(super) fn install(&mut self, packed: Packed) -> Option<BTreeMap<i64, NewEvent>> {
+        let History::Open(events) = self else {
+            return None;
+        };
+        let same = events.len() == packed.ends.len()
+            && events
+                .keys()
+                .zip(packed.ends.iter())
+                .all(|(a, (b, _))| a == b);
+        if !same {
+            return None;
+        }
+        match std::mem::replace(self, History::Packed(packed)) {
+            History::Open(events) => Some(events),
+            History::Packed(_) => None,
+        }
     }
 
     /// The events with an id above `after_id`, as `(id, JSON text)`.
@@ -115,6 +137,20 @@ impl History {
 }
 
 impl Packed {
+    /// Packs a history's events: their JSON texts in id order, in one LZ4 block.
+    pub(super) fn of(events: &BTreeMap<i64, NewEvent>) -> Result<Self, StoreError> {
+        let mut text = Vec::with_capacity(events.len() * 1024);
+        let mut ends = Vec::with_capacity(events.len());
+        for (id, event) in events {
+            event.write_json(&mut text)?;
+            ends.push((*id, text.len()));
+        }
+        Ok(Packed {
+            ends: ends.into_boxed_slice(),
+            block: lz4_flex::block::compress_prepend_size(&text).into_boxed_slice(),
+        })
+    }
+
     /// Every event's `(id, JSON text)`.
     fn texts(&self, arn: &str) -> Result<Vec<(i64, String)>, StoreError> {
         let bad = |detail: String| StoreError::BadRow {
@@ -192,6 +228,28 @@ mod tests {
             .map(|(id, _)| *id)
             .collect();
         assert_eq!(ids, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_packing_is_put_in_place_only_over_the_history_it_was_made_from() {
+        let mut h = history(3);
+        let snapshot = h.snapshot().unwrap();
+        let packed = Packed::of(&snapshot).unwrap();
+        // The history changed after the snapshot: the packing would lose an event.
+        h.open("arn")
+            .unwrap()
+            .insert(4, NewEvent::from_json(4, r#"{"id":4}"#));
+        assert!(h.install(packed).is_none());
+        assert!(matches!(h, History::Open(_)));
+        assert_eq!(h.len(), 4);
+
+        let before = h.since("arn", 0).unwrap();
+        let packed = Packed::of(&h.snapshot().unwrap()).unwrap();
+        let replaced = h.install(packed).expect("unchanged history");
+        assert_eq!(replaced.len(), 4);
+        assert!(matches!(h, History::Packed(_)));
+        assert!(h.snapshot().is_none());
+        assert_eq!(h.since("arn", 0).unwrap(), before);
     }
 
     #[test]
