@@ -121,6 +121,50 @@ pub fn invoke_response(
     response
 }
 
+/// The compact JSON text of [`invoke_response`] for the same arguments, written
+/// directly: a task's `TaskSucceeded` output, made without building the response
+/// document and serialising it. `payload_compact` is the compact JSON text of the
+/// payload value.
+pub fn invoke_response_text(
+    payload_compact: &str,
+    payload_len: usize,
+    request_id: &str,
+    trace_id: &str,
+    now: DateTime<Utc>,
+) -> String {
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let (id, trace, date) = (
+        quoted(request_id),
+        quoted(trace_id),
+        quoted(&http_date(now)),
+    );
+    let len = format!("\"{payload_len}\"");
+    [
+        r#"{"ExecutedVersion":"$LATEST","Payload":"#,
+        payload_compact,
+        r#","SdkHttpMetadata":{"AllHttpHeaders":{"X-Amz-Executed-Version":["$LATEST"],"x-amzn-Remapped-Content-Length":["0"],"Connection":["keep-alive"],"x-amzn-RequestId":["#,
+        &id,
+        r#"],"Content-Length":["#,
+        &len,
+        r#"],"Date":["#,
+        &date,
+        r#"],"X-Amzn-Trace-Id":["#,
+        &trace,
+        r#"],"Content-Type":["application/json"]},"HttpHeaders":{"Connection":"keep-alive","Content-Length":"#,
+        &len,
+        r#","Content-Type":"application/json","Date":"#,
+        &date,
+        r#","X-Amz-Executed-Version":"$LATEST","x-amzn-Remapped-Content-Length":"0","x-amzn-RequestId":"#,
+        &id,
+        r#","X-Amzn-Trace-Id":"#,
+        &trace,
+        r#"},"HttpStatusCode":200},"SdkResponseMetadata":{"RequestId":"#,
+        &id,
+        r#"},"StatusCode":200}"#,
+    ]
+    .concat()
+}
+
 /// The fixed parts of the Invoke response, in AWS's member order (dynamic values filled per call).
 fn response_template() -> Value {
     let list = |s: &str| Value::Array(vec![Value::String(s.to_owned())]);
@@ -237,6 +281,15 @@ mod tests {
             "Thu, 01 Jan 1970 00:00:00 GMT"
         );
         assert_eq!(r["SdkResponseMetadata"]["RequestId"], "rid");
+    }
+
+    #[test]
+    fn the_response_text_is_the_response_serialised() {
+        let payload = json!({"status": "ok", "note": "a \"quoted\" \u{e9}", "n": [1, 2.5]});
+        let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let text = invoke_response_text(&payload.to_string(), 57, "rid-1", "Root=1-abc", at);
+        let value = invoke_response(payload, 57, "rid-1", "Root=1-abc", at);
+        assert_eq!(text, serde_json::to_string(&value).unwrap());
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod lambda;
 pub mod map_tolerance;
 pub mod record;
 mod run;
+mod task_result;
 pub mod task_token;
 
 use std::collections::HashMap;

@@ -24,6 +24,7 @@ use super::intrinsics::random_uuid;
 use super::invoker::{InvokeError, InvokeRequest, Payload};
 use super::lambda;
 use super::record::{ExecutionRecord, ExecutionStatus};
+use super::task_result::{InvokeResponse, TaskOutput};
 use super::task_token::Callback;
 use super::{Shared, StateMachine};
 use crate::asl::model::*;
@@ -669,7 +670,7 @@ impl Run {
             ) => template_text(members, &effective, input_text),
             _ => None,
         };
-        let result = match &t.resource {
+        let output = match &t.resource {
             TaskResource::LambdaInvoke => {
                 self.lambda_invoke(
                     effective,
@@ -681,25 +682,28 @@ impl Run {
                 )
                 .await?
             }
-            TaskResource::LambdaFunction { arn, function } => {
+            TaskResource::LambdaFunction { arn, function } => TaskOutput::Value(
                 self.lambda_function(arn, function, effective, (timeout, heartbeat), prev)
-                    .await?
-            }
+                    .await?,
+            ),
         };
         let result = match &t.io.result_selector {
             Some(tpl) => {
-                ctx.set_result_text(None);
                 let mut rng = self.rng();
-                eval_template(
+                let selected = output.select(
                     tpl,
-                    &result,
                     &mut Env {
                         scope,
                         rng: &mut rng,
                     },
-                )?
+                )?;
+                // The output text is then the input's with this (small) result
+                // spliced in, rather than the whole output serialised again.
+                let splices = ctx.compact_input.is_some() && task_result_field(t).is_some();
+                ctx.set_result_text(splices.then(|| json_text(&selected)));
+                selected
             }
-            None => result,
+            None => output.into_value(),
         };
         let base = match t.io.result_path {
             ResultTarget::Replace => Value::Null,
@@ -786,7 +790,7 @@ impl Run {
         callback: Option<(&str, &mut CallbackReceiver)>,
         ctx: &StateCtx<'_>,
         prev: &mut u64,
-    ) -> Result<Value, StatesError> {
+    ) -> Result<TaskOutput, StatesError> {
         const RT: &str = "lambda";
         let res = if callback.is_some() {
             "invoke.waitForTaskToken"
@@ -837,7 +841,11 @@ impl Run {
                 let (call, request_id) = self.call(&function, payload);
                 match wait.during(self, call).await {
                     During::Returned(outcome) => (outcome, request_id),
-                    During::Ended(waited) => return self.callback_ended(waited, ctx, prev),
+                    During::Ended(waited) => {
+                        return self
+                            .callback_ended(waited, ctx, prev)
+                            .map(TaskOutput::Value);
+                    }
                 }
             }
         };
@@ -845,24 +853,34 @@ impl Run {
             Invoked::Ok(payload) => {
                 let text = lambda::payload_text(&payload);
                 if text.len() > PAYLOAD_LIMIT_BYTES {
-                    return self.task_failed(
-                        prev,
-                        EventType::TaskFailed,
-                        StatesError::data_limit(RT),
-                        res,
-                    );
+                    return self
+                        .task_failed(
+                            prev,
+                            EventType::TaskFailed,
+                            StatesError::data_limit(RT),
+                            res,
+                        )
+                        .map(TaskOutput::Value);
                 }
-                let trace = format!("Root=1-{}", &request_id[..8]);
-                let response = lambda::invoke_response(
-                    lambda::payload_value(payload),
-                    text.len(),
-                    &request_id,
-                    &trace,
-                    self.now(),
+                let response = InvokeResponse {
+                    payload: lambda::payload_value(payload),
+                    payload_len: text.len(),
+                    trace_id: format!("Root=1-{}", &request_id[..8]),
+                    request_id,
+                    at: self.now(),
+                };
+                let output = lambda::invoke_response_text(
+                    &json_text(&response.payload),
+                    response.payload_len,
+                    &response.request_id,
+                    &response.trace_id,
+                    response.at,
                 );
-                let output = json_text(&response);
                 if let Some(wait) = &mut wait {
-                    return self.wait_for_token(wait, output, ctx, prev).await;
+                    return self
+                        .wait_for_token(wait, output, ctx, prev)
+                        .await
+                        .map(TaskOutput::Value);
                 }
                 ctx.set_result_text(Some(output.clone()));
                 *prev = self.emit_event(
@@ -875,11 +893,12 @@ impl Run {
                         output_details: untruncated(),
                     })),
                 );
-                Ok(response)
+                Ok(TaskOutput::Invoke(response))
             }
             Invoked::Failed(f) => {
                 let e = StatesError::new(f.error, lambda::service_error_cause(&f.cause));
                 self.task_failed(prev, EventType::TaskFailed, e, res)
+                    .map(TaskOutput::Value)
             }
             Invoked::NotFound => {
                 let e = StatesError::new(
@@ -887,16 +906,19 @@ impl Run {
                     lambda::not_found_cause(&self.function_arn(&function), &request_id),
                 );
                 self.task_failed(prev, EventType::TaskFailed, e, res)
+                    .map(TaskOutput::Value)
             }
-            Invoked::TimedOut => {
-                self.task_failed(prev, EventType::TaskTimedOut, StatesError::timeout(), res)
-            }
-            Invoked::HeartbeatTimedOut => self.task_failed(
-                prev,
-                EventType::TaskTimedOut,
-                StatesError::heartbeat_timeout(),
-                res,
-            ),
+            Invoked::TimedOut => self
+                .task_failed(prev, EventType::TaskTimedOut, StatesError::timeout(), res)
+                .map(TaskOutput::Value),
+            Invoked::HeartbeatTimedOut => self
+                .task_failed(
+                    prev,
+                    EventType::TaskTimedOut,
+                    StatesError::heartbeat_timeout(),
+                    res,
+                )
+                .map(TaskOutput::Value),
         }
     }
 
@@ -1097,9 +1119,14 @@ fn template_text(
 /// The top-level field a task's ResultPath writes, when the output is exactly the input
 /// with that field added (no OutputPath).
 fn result_field(kind: &StateKind) -> Option<&str> {
-    let StateKind::Task(t) = kind else {
-        return None;
-    };
+    match kind {
+        StateKind::Task(t) => task_result_field(t),
+        _ => None,
+    }
+}
+
+/// [`result_field`] of a task.
+fn task_result_field(t: &TaskState) -> Option<&str> {
     match (&t.io.result_path, &t.io.output_path) {
         (ResultTarget::At(segments), Selection::Whole) => match segments.as_slice() {
             [crate::asl::path::Segment::Key(k)] => Some(k),

@@ -1,0 +1,201 @@
+//! A task's result on its way to the ResultSelector.
+//!
+//! A `lambda:invoke` result is the whole Invoke response: some thirty members of HTTP
+//! metadata around the function's payload. Most definitions keep only the payload
+//! (`"ResultSelector": {"Payload.$": "$.Payload"}`), so building the response document
+//! for every call, only to take one member out of it, is most of what a task costs.
+//! The response is therefore kept in parts and built whole only when something reads
+//! more than its payload. Its text, for the history, is written directly
+//! ([`lambda::invoke_response_text`]).
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::dataflow::{Env, eval_template};
+use super::error::StatesError;
+use super::lambda;
+use crate::asl::path::Segment;
+use crate::asl::template::Template;
+
+/// What a task produced.
+pub(crate) enum TaskOutput {
+    /// A document (a plain Lambda ARN's payload, a callback's output).
+    Value(Value),
+    /// A `lambda:invoke` response, in parts.
+    Invoke(InvokeResponse),
+}
+
+/// The parts of a `lambda:invoke` response.
+pub(crate) struct InvokeResponse {
+    pub(crate) payload: Value,
+    /// The payload's length as the function's runtime serialised it (`Content-Length`).
+    pub(crate) payload_len: usize,
+    pub(crate) request_id: String,
+    pub(crate) trace_id: String,
+    pub(crate) at: DateTime<Utc>,
+}
+
+impl InvokeResponse {
+    /// The response document.
+    fn into_value(self) -> Value {
+        lambda::invoke_response(
+            self.payload,
+            self.payload_len,
+            &self.request_id,
+            &self.trace_id,
+            self.at,
+        )
+    }
+}
+
+impl TaskOutput {
+    /// The whole result document.
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            TaskOutput::Value(v) => v,
+            TaskOutput::Invoke(r) => r.into_value(),
+        }
+    }
+
+    /// Applies a ResultSelector. When the selector reads nothing of an Invoke response
+    /// but its payload, it is evaluated against `{"Payload": ...}` alone, which gives
+    /// the same value; if that fails, it is evaluated again against the whole response,
+    /// so an error names the input exactly as Step Functions would.
+    pub(crate) fn select(
+        self,
+        selector: &Template,
+        env: &mut Env<'_>,
+    ) -> Result<Value, StatesError> {
+        match self {
+            TaskOutput::Invoke(r) if reads_only_payload(selector) => {
+                let mut slim = Map::with_capacity(1);
+                slim.insert(PAYLOAD.to_owned(), r.payload);
+                let slim = Value::Object(slim);
+                match eval_template(selector, &slim, env) {
+                    Ok(v) => Ok(v),
+                    Err(_) => {
+                        let Value::Object(mut slim) = slim else {
+                            unreachable!("built as an object above")
+                        };
+                        let payload = slim.remove(PAYLOAD).unwrap_or(Value::Null);
+                        let whole = InvokeResponse { payload, ..r }.into_value();
+                        eval_template(selector, &whole, env)
+                    }
+                }
+            }
+            other => eval_template(selector, &other.into_value(), env),
+        }
+    }
+}
+
+const PAYLOAD: &str = "Payload";
+
+/// Whether every path in a template reads the context object or the input's
+/// `Payload` (intrinsic functions are not looked into: they count as reading more).
+fn reads_only_payload(template: &Template) -> bool {
+    match template {
+        Template::Constant(_) => true,
+        Template::Object(members) => members.iter().all(|(_, t)| reads_only_payload(t)),
+        Template::Array(items) => items.iter().all(reads_only_payload),
+        Template::Path(p) => {
+            p.is_context()
+                || matches!(p.plain_segments(), Some([Segment::Key(k), ..]) if k == PAYLOAD)
+        }
+        Template::Intrinsic(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::context::{ExecutionFacts, Scope, StateFacts};
+    use rand::SeedableRng;
+    use serde_json::json;
+
+    fn facts() -> ExecutionFacts {
+        ExecutionFacts {
+            id: "arn:exec".into(),
+            name: "exec".into(),
+            input: json!({}),
+            start_time: "2024-01-01T00:00:00.000Z".into(),
+            role_arn: "arn:role".into(),
+            machine_id: "arn:sm".into(),
+            machine_name: "sm".into(),
+        }
+    }
+
+    fn eval_with(template: &Template, input: &Value) -> Result<Value, StatesError> {
+        eval_or_select(template, Err(input))
+    }
+
+    /// Evaluates `template` on `input` (`Err`), or selects from a fresh response (`Ok`).
+    fn eval_or_select(template: &Template, on: Result<(), &Value>) -> Result<Value, StatesError> {
+        let f = facts();
+        let scope = Scope {
+            execution: &f,
+            state: StateFacts {
+                name: "S",
+                entered_time: DateTime::from_timestamp(1, 0).unwrap(),
+                retry_count: Some(0),
+                map_item: None,
+                task_token: None,
+            },
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let mut env = Env {
+            scope,
+            rng: &mut rng,
+        };
+        match on {
+            Ok(()) => TaskOutput::Invoke(response()).select(template, &mut env),
+            Err(input) => eval_template(template, input, &mut env),
+        }
+    }
+
+    fn response() -> InvokeResponse {
+        InvokeResponse {
+            payload: json!({"status": "ok", "id": 7}),
+            payload_len: 28,
+            request_id: "rid".into(),
+            trace_id: "Root=1-rid".into(),
+            at: DateTime::from_timestamp(0, 0).unwrap(),
+        }
+    }
+
+    fn select(selector: Value) -> Result<Value, StatesError> {
+        eval_or_select(&Template::compile(&selector).unwrap(), Ok(()))
+    }
+
+    #[test]
+    fn a_payload_selector_sees_what_it_would_see_in_the_whole_response() {
+        for selector in [
+            json!({"Payload.$": "$.Payload"}),
+            json!({"s.$": "$.Payload.status", "fixed": [1, {"a": "b"}]}),
+            json!({"code.$": "$.StatusCode", "p.$": "$.Payload"}),
+            json!({"h.$": "$.SdkHttpMetadata.HttpHeaders.Date"}),
+            json!({"all.$": "$"}),
+        ] {
+            let template = Template::compile(&selector).unwrap();
+            let want = eval_with(&template, &response().into_value()).unwrap();
+            assert_eq!(select(selector.clone()).unwrap(), want, "{selector}");
+        }
+    }
+
+    #[test]
+    fn a_missing_payload_field_is_reported_against_the_whole_response() {
+        let err = select(json!({"x.$": "$.Payload.missing"})).unwrap_err();
+        let cause = err.cause.unwrap_or_default();
+        assert!(cause.contains("SdkHttpMetadata"), "{cause}");
+    }
+
+    #[test]
+    fn only_payload_and_context_paths_count_as_payload_only() {
+        let only = |v: Value| reads_only_payload(&Template::compile(&v).unwrap());
+        assert!(only(
+            json!({"p.$": "$.Payload.a", "c.$": "$$.Execution.Id"})
+        ));
+        assert!(!only(json!({"p.$": "$.Payloads"})));
+        assert!(!only(json!({"p.$": "$..Payload"})));
+        assert!(!only(json!({"p.$": "States.JsonToString($.Payload)"})));
+    }
+}
