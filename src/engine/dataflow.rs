@@ -152,14 +152,15 @@ pub fn eval_dynamic_field(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::asl::path::Segment;
     use crate::engine::context::{ExecutionFacts, StateFacts};
     use rand::SeedableRng;
     use serde_json::json;
 
-    fn facts() -> ExecutionFacts {
+    /// Execution facts for tests of code that reads the context object.
+    pub(crate) fn facts() -> ExecutionFacts {
         ExecutionFacts {
             id: "arn:exec".into(),
             name: "exec".into(),
@@ -171,7 +172,8 @@ mod tests {
         }
     }
 
-    fn scope(f: &ExecutionFacts) -> Scope<'_> {
+    /// A scope over `f` in a state `S`.
+    pub(crate) fn scope(f: &ExecutionFacts) -> Scope<'_> {
         Scope {
             execution: f,
             state: StateFacts {

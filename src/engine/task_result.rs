@@ -108,21 +108,9 @@ fn reads_only_payload(template: &Template) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::context::{ExecutionFacts, Scope, StateFacts};
+    use crate::engine::dataflow::tests::{facts, scope};
     use rand::SeedableRng;
     use serde_json::json;
-
-    fn facts() -> ExecutionFacts {
-        ExecutionFacts {
-            id: "arn:exec".into(),
-            name: "exec".into(),
-            input: json!({}),
-            start_time: "2024-01-01T00:00:00.000Z".into(),
-            role_arn: "arn:role".into(),
-            machine_id: "arn:sm".into(),
-            machine_name: "sm".into(),
-        }
-    }
 
     fn eval_with(template: &Template, input: &Value) -> Result<Value, StatesError> {
         eval_or_select(template, Err(input))
@@ -131,16 +119,7 @@ mod tests {
     /// Evaluates `template` on `input` (`Err`), or selects from a fresh response (`Ok`).
     fn eval_or_select(template: &Template, on: Result<(), &Value>) -> Result<Value, StatesError> {
         let f = facts();
-        let scope = Scope {
-            execution: &f,
-            state: StateFacts {
-                name: "S",
-                entered_time: DateTime::from_timestamp(1, 0).unwrap(),
-                retry_count: Some(0),
-                map_item: None,
-                task_token: None,
-            },
-        };
+        let scope = scope(&f);
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let mut env = Env {
             scope,
