@@ -231,6 +231,7 @@ impl Run {
                                         input_text: None,
                                         compact_input: None,
                                         result_text: Mutex::default(),
+                                        place_result: false,
                                     };
                                     let scope = self.scope_for(&item_ctx, None);
                                     let mut rng =

@@ -245,6 +245,15 @@ impl Run {
                     StateKind::Map(m) => m.catch.as_slice(),
                     _ => &[],
                 };
+                // Where a task's result goes in its input, when the flow can put it
+                // there itself: the input is not needed afterwards, so it is not copied.
+                let place_at = match &state.kind {
+                    StateKind::Task(t) if input.is_object() => task_result_field(t),
+                    _ => None,
+                };
+                // A result stored under a new field: its text can be spliced in.
+                let splice_at =
+                    place_at.filter(|k| input.as_object().is_some_and(|o| !o.contains_key(*k)));
                 let ctx = StateCtx {
                     name: &state.name,
                     entered_at,
@@ -252,6 +261,7 @@ impl Run {
                     input_text: forward_text,
                     compact_input: compact_entered.as_deref(),
                     result_text: Mutex::default(),
+                    place_result: place_at.is_some(),
                 };
                 let outcome = if let StateKind::Fail(f) = &state.kind {
                     match self.fail_error(f, &input, &ctx) {
@@ -260,15 +270,17 @@ impl Run {
                         Err(e) => Err(e),
                     }
                 } else {
-                    self.run_state(&state.kind, &input, &ctx, &mut prev)
-                        .await
-                        .and_then(|(output, next)| {
-                            if output_too_large(&output) {
-                                Err(StatesError::data_limit(&state.name))
-                            } else {
-                                Ok((output, next))
-                            }
-                        })
+                    match self.run_state(&state.kind, &input, &ctx, &mut prev).await {
+                        Ok((result, next)) if let Some(key) = place_at => {
+                            place_result(&mut input, key, result)
+                                .map(|output| (output, next))
+                                .ok_or_else(|| StatesError::data_limit(&state.name))
+                        }
+                        Ok((output, _)) if output_too_large(&output) => {
+                            Err(StatesError::data_limit(&state.name))
+                        }
+                        other => other,
+                    }
                 };
                 let mut output_text = None;
                 let mut output_compact = false;
@@ -280,12 +292,10 @@ impl Run {
                         } else if matches!(state.kind, StateKind::Parallel(_)) {
                             // Set only when the Parallel's output is its branches' texts.
                             output_text = ctx.take_result_text();
-                        } else if let (Some(key), Some(text), Some(result)) = (
-                            result_field(&state.kind),
-                            ctx.compact_input,
-                            ctx.take_result_text(),
-                        ) {
-                            output_text = spliced_output(&input, text, key, &result);
+                        } else if let (Some(key), Some(text), Some(result)) =
+                            (splice_at, ctx.compact_input, ctx.take_result_text())
+                        {
+                            output_text = spliced_output(text, key, &result);
                             output_compact = output_text.is_some();
                         }
                         ok
@@ -705,6 +715,9 @@ impl Run {
             }
             None => output.into_value(),
         };
+        if ctx.place_result {
+            return Ok(result);
+        }
         let base = match t.io.result_path {
             ResultTarget::Replace => Value::Null,
             _ => raw.clone(),
@@ -1046,6 +1059,9 @@ pub(crate) struct StateCtx<'a> {
     /// and nothing reshaped the result afterwards: lets the output text be assembled
     /// instead of serialised again (see `spliced_output`).
     pub(crate) result_text: Mutex<Option<String>>,
+    /// A task leaves its (selected) result for the flow to place in its own input
+    /// rather than into a copy of it (see `Run::place_result`).
+    pub(crate) place_result: bool,
 }
 
 impl StateCtx<'_> {
@@ -1061,19 +1077,42 @@ impl StateCtx<'_> {
     }
 }
 
-/// The compact JSON text of `input` with `result` stored under the new top-level
-/// field `key`, made from their texts: exactly what serialising the merged value gives
-/// when `input_text` is the compact text of an object `input` without that field,
+/// A task's output when its ResultPath is one top-level field and it has no
+/// OutputPath: the input object itself, taken, with the result stored under `key`
+/// (what `apply_result_path` gives on a copy). `None`, with the input left exactly as
+/// it was for a catcher, when the output would exceed the payload limit.
+fn place_result(input: &mut Value, key: &str, result: Value) -> Option<Value> {
+    let Value::Object(map) = input else {
+        unreachable!("only object inputs are placed into")
+    };
+    let previous = map.insert(key.to_owned(), result);
+    if output_too_large(input) {
+        let Value::Object(map) = input else {
+            unreachable!("still the same object")
+        };
+        match previous {
+            // Same position: replacing a member keeps its place.
+            Some(v) => map.insert(key.to_owned(), v),
+            // The new member was appended last: removing it restores the order.
+            None => map.shift_remove(key),
+        };
+        return None;
+    }
+    Some(std::mem::take(input))
+}
+
+/// The compact JSON text of an object input with `result` stored under the new
+/// top-level field `key`, made from their texts: exactly what serialising the merged
+/// value gives when `input_text` is the compact text of an object without that field,
 /// since the new member is then appended last.
-fn spliced_output(input: &Value, input_text: &str, key: &str, result_text: &str) -> Option<String> {
-    let object = input.as_object()?;
-    if object.contains_key(key) || !input_text.ends_with('}') {
+fn spliced_output(input_text: &str, key: &str, result_text: &str) -> Option<String> {
+    if !input_text.starts_with('{') || !input_text.ends_with('}') {
         return None;
     }
     let key_text = json_text(&Value::String(key.to_owned()));
     let mut out = String::with_capacity(input_text.len() + key_text.len() + result_text.len() + 2);
     out.push_str(&input_text[..input_text.len() - 1]);
-    if !object.is_empty() {
+    if input_text.len() > 2 {
         out.push(',');
     }
     out.push_str(&key_text);
@@ -1118,14 +1157,6 @@ fn template_text(
 
 /// The top-level field a task's ResultPath writes, when the output is exactly the input
 /// with that field added (no OutputPath).
-fn result_field(kind: &StateKind) -> Option<&str> {
-    match kind {
-        StateKind::Task(t) => task_result_field(t),
-        _ => None,
-    }
-}
-
-/// [`result_field`] of a task.
 fn task_result_field(t: &TaskState) -> Option<&str> {
     match (&t.io.result_path, &t.io.output_path) {
         (ResultTarget::At(segments), Selection::Whole) => match segments.as_slice() {
@@ -1190,14 +1221,38 @@ mod tests {
                 .as_object_mut()
                 .unwrap()
                 .insert(key.to_owned(), result.clone());
-            let spliced =
-                spliced_output(&input, &json_text(&input), key, &json_text(&result)).unwrap();
+            let spliced = spliced_output(&json_text(&input), key, &json_text(&result)).unwrap();
             assert_eq!(spliced, json_text(&merged));
         }
-        // An existing field keeps its place when overwritten: no splicing then.
-        let input = json!({"Res": 1, "b": 2});
-        assert!(spliced_output(&input, &json_text(&input), "Res", "3").is_none());
-        assert!(spliced_output(&json!([1]), "[1]", "Res", "3").is_none());
+        assert!(spliced_output("[1]", "Res", "3").is_none());
+    }
+
+    #[test]
+    fn a_placed_result_is_what_the_result_path_gives_on_a_copy() {
+        let path = ResultTarget::At(vec![crate::asl::path::Segment::Key("Res".into())]);
+        for input in [
+            json!({"a": 1, "b": [2]}),
+            json!({"Res": 0, "b": 2}),
+            json!({}),
+        ] {
+            let want = apply_result_path(&path, input.clone(), json!({"ok": true})).unwrap();
+            let mut taken = input.clone();
+            let got = place_result(&mut taken, "Res", json!({"ok": true})).unwrap();
+            assert_eq!(json_text(&got), json_text(&want), "member order too");
+        }
+    }
+
+    #[test]
+    fn an_oversized_result_leaves_the_input_exactly_as_it_was() {
+        let big = Value::String("x".repeat(PAYLOAD_LIMIT_BYTES));
+        for input in [
+            json!({"a": 1, "Res": "old", "z": 2}),
+            json!({"a": 1, "z": 2}),
+        ] {
+            let mut kept = input.clone();
+            assert!(place_result(&mut kept, "Res", big.clone()).is_none());
+            assert_eq!(json_text(&kept), json_text(&input), "member order too");
+        }
     }
 
     #[test]
