@@ -11,7 +11,6 @@ use super::{Data, Store, StoreError, memory};
 use rusqlite::{Connection, TransactionBehavior};
 use saga_lambdas::Item;
 use std::collections::HashSet;
-use std::sync::PoisonError;
 
 /// One queued write.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +102,7 @@ impl Store {
         let conn = match &self.inner.data {
             Data::Sqlite { writer, .. } => writer,
             Data::Memory { rows, runs } => {
-                let lock = || runs.lock().unwrap_or_else(PoisonError::into_inner);
+                let lock = || super::lock(runs);
                 let (errors, ended) = lock().write_batch(rows, writes);
                 if !ended.is_empty() {
                     let packed = memory::pack_ended(ended);
@@ -123,7 +122,7 @@ impl Store {
                 Err(e) => errors.push(e),
             }
         }
-        let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut conn = super::lock(conn);
         if self.write_all(&mut conn, &ready).is_err() {
             errors.extend(
                 ready

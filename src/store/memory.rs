@@ -132,12 +132,7 @@ impl MemoryData {
 
     /// The execution, if it exists and is still running.
     fn running(&mut self, arn: &str) -> Result<&mut StoredExecution, StoreError> {
-        let Some(execution) = self.executions.get_mut(arn) else {
-            return Err(StoreError::NoSuchExecution {
-                location: LOCATION.to_string(),
-                arn: arn.to_string(),
-            });
-        };
+        let execution = self.existing(arn)?;
         match execution.record.status {
             ExecutionStatus::Running => Ok(execution),
             status => Err(StoreError::NotRunning {
@@ -156,7 +151,7 @@ impl MemoryData {
         outcome: Option<&ExecutionOutcome>,
     ) -> Result<(), StoreError> {
         if self.append_unpacked(arn, events, outcome)? {
-            pack(&mut self.running_or_ended(arn)?.events, arn);
+            pack(&mut self.existing(arn)?.events, arn);
         }
         Ok(())
     }
@@ -182,7 +177,8 @@ impl MemoryData {
         Ok(o.status.is_terminal())
     }
 
-    fn running_or_ended(&mut self, arn: &str) -> Result<&mut StoredExecution, StoreError> {
+    /// The execution, running or ended.
+    fn existing(&mut self, arn: &str) -> Result<&mut StoredExecution, StoreError> {
         self.executions
             .get_mut(arn)
             .ok_or_else(|| StoreError::NoSuchExecution {
@@ -200,10 +196,7 @@ impl MemoryData {
         rows: &std::sync::Mutex<Rows>,
         writes: &[StoreWrite],
     ) -> (Vec<StoreError>, Vec<Ended>) {
-        let rows = || {
-            rows.lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
+        let rows = || super::lock(rows);
         let mut ended = Vec::new();
         let errors = writes
             .iter()

@@ -196,7 +196,7 @@ pub(crate) fn temp_file_store() -> (tempfile::TempDir, Store) {
 
 /// Takes a lock of the store's. A poisoned lock only means another call panicked (see
 /// [`Store::lock`]).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
