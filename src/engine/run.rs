@@ -709,7 +709,7 @@ impl Run {
                 )?;
                 // The output text is then the input's with this (small) result
                 // spliced in, rather than the whole output serialised again.
-                let splices = ctx.compact_input.is_some() && task_result_field(t).is_some();
+                let splices = ctx.compact_input.is_some() && ctx.place_result;
                 ctx.set_result_text(splices.then(|| json_text(&selected)));
                 selected
             }
@@ -882,13 +882,7 @@ impl Run {
                     request_id,
                     at: self.now(),
                 };
-                let output = lambda::invoke_response_text(
-                    &json_text(&response.payload),
-                    response.payload_len,
-                    &response.request_id,
-                    &response.trace_id,
-                    response.at,
-                );
+                let output = response.text();
                 if let Some(wait) = &mut wait {
                     return self
                         .wait_for_token(wait, output, ctx, prev)

@@ -36,6 +36,17 @@ pub(crate) struct InvokeResponse {
 }
 
 impl InvokeResponse {
+    /// The response's compact JSON text, as the history records it.
+    pub(crate) fn text(&self) -> String {
+        lambda::invoke_response_text(
+            &super::run::json_text(&self.payload),
+            self.payload_len,
+            &self.request_id,
+            &self.trace_id,
+            self.at,
+        )
+    }
+
     /// The response document.
     fn into_value(self) -> Value {
         lambda::invoke_response(
