@@ -24,7 +24,7 @@ mod run;
 mod task_result;
 pub mod task_token;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -124,8 +124,11 @@ pub struct Engine {
 
 #[derive(Default)]
 struct Executions {
-    by_arn: HashMap<String, Arc<ExecutionRecord>>,
-    order: Vec<String>,
+    /// Each execution with its place in start order.
+    by_arn: HashMap<String, (u64, Arc<ExecutionRecord>)>,
+    /// Start order: a map rather than a list, so forgetting one is not a scan.
+    order: BTreeMap<u64, String>,
+    started: u64,
 }
 
 impl Engine {
@@ -223,8 +226,10 @@ impl Engine {
             if execs.by_arn.contains_key(&arn) {
                 return Err(EngineError::ExecutionAlreadyExists(name));
             }
-            execs.by_arn.insert(arn.clone(), record.clone());
-            execs.order.push(arn.clone());
+            let seq = execs.started;
+            execs.started += 1;
+            execs.by_arn.insert(arn.clone(), (seq, record.clone()));
+            execs.order.insert(seq, arn.clone());
         }
         let run = run::Run {
             shared: self.shared.clone(),
@@ -250,7 +255,7 @@ impl Engine {
         self.lock()
             .by_arn
             .get(arn)
-            .cloned()
+            .map(|(_, r)| r.clone())
             .ok_or_else(|| EngineError::ExecutionDoesNotExist(arn.to_owned()))
     }
 
@@ -264,9 +269,9 @@ impl Engine {
         let execs = self.lock();
         execs
             .order
-            .iter()
+            .values()
             .filter_map(|arn| execs.by_arn.get(arn))
-            .map(|r| r.describe())
+            .map(|(_, r)| r.describe())
             .collect()
     }
 
@@ -289,10 +294,9 @@ impl Engine {
         let ended = execs
             .by_arn
             .get(arn)
-            .is_some_and(|r| r.describe().status.is_terminal());
-        if ended {
-            execs.by_arn.remove(arn);
-            execs.order.retain(|a| a != arn);
+            .is_some_and(|(_, r)| r.describe().status.is_terminal());
+        if ended && let Some((seq, _)) = execs.by_arn.remove(arn) {
+            execs.order.remove(&seq);
         }
         ended
     }
