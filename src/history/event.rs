@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 pub struct HistoryEvent {
     /// When the event happened. Written as RFC 3339; read from that or from the epoch
     /// seconds the Step Functions wire protocol uses.
-    #[serde(deserialize_with = "wire_time::deserialize")]
+    #[serde(
+        serialize_with = "wire_time::serialize",
+        deserialize_with = "wire_time::deserialize"
+    )]
     pub timestamp: DateTime<Utc>,
     /// The event type, e.g. `TaskStateEntered`.
     #[serde(rename = "type")]
@@ -327,8 +330,62 @@ pub struct MapIterationDetails {
 /// Timestamps as either side writes them: RFC 3339 text (AWS CLI output, the store) or
 /// epoch seconds with a fraction (the awsJson wire protocol).
 mod wire_time {
-    use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Deserializer, de::Error};
+    use chrono::{DateTime, Datelike, Timelike, Utc};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+
+    /// Writes `value` as `width` decimal digits at `at`.
+    fn put(buf: &mut [u8; 32], at: usize, mut value: u32, width: usize) {
+        for slot in buf[at..at + width].iter_mut().rev() {
+            *slot = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+
+    /// Writes what chrono's own `Serialize` writes (RFC 3339, `Z`, as many fraction
+    /// digits as the time needs), without its formatting machinery: every stored or
+    /// listed event writes one.
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 32];
+        match rfc3339(t, &mut buf).map(|n| std::str::from_utf8(&buf[..n])) {
+            Some(Ok(text)) => s.serialize_str(text),
+            // Years beyond four digits and leap seconds: chrono knows how.
+            _ => t.serialize(s),
+        }
+    }
+
+    /// The text into `buf`, returning its length; `None` for what chrono writes
+    /// specially.
+    pub(super) fn rfc3339(t: &DateTime<Utc>, buf: &mut [u8; 32]) -> Option<usize> {
+        let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+        let nano = t.nanosecond();
+        if nano >= 1_000_000_000 {
+            return None;
+        }
+        buf[..19].copy_from_slice(b"0000-00-00T00:00:00");
+        put(buf, 0, year, 4);
+        put(buf, 5, t.month(), 2);
+        put(buf, 8, t.day(), 2);
+        put(buf, 11, t.hour(), 2);
+        put(buf, 14, t.minute(), 2);
+        put(buf, 17, t.second(), 2);
+        let mut n = 19;
+        let (fraction, width) = if nano == 0 {
+            (0, 0)
+        } else if nano % 1_000_000 == 0 {
+            (nano / 1_000_000, 3)
+        } else if nano % 1_000 == 0 {
+            (nano / 1_000, 6)
+        } else {
+            (nano, 9)
+        };
+        if width > 0 {
+            buf[n] = b'.';
+            put(buf, n + 1, fraction, width);
+            n += 1 + width;
+        }
+        buf[n] = b'Z';
+        Some(n + 1)
+    }
 
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -383,6 +440,44 @@ mod tests {
         );
         let back: HistoryEvent = serde_json::from_value(v).unwrap();
         assert_eq!(back, event);
+    }
+
+    #[test]
+    fn timestamps_are_written_as_chrono_writes_them() {
+        let times = [
+            DateTime::from_timestamp(0, 0).unwrap(),
+            DateTime::from_timestamp_millis(1_795_698_104_234).unwrap(),
+            DateTime::from_timestamp(1_795_698_104, 120_000).unwrap(),
+            DateTime::from_timestamp(1_795_698_104, 7).unwrap(),
+            DateTime::from_timestamp(1_795_698_104, 100_000_000).unwrap(),
+            // A leap second, year 0, the last four-digit year, and beyond.
+            DateTime::from_timestamp(1_483_228_799, 1_500_000_000).unwrap(),
+            DateTime::parse_from_rfc3339("0000-01-01T00:00:00Z")
+                .unwrap()
+                .to_utc(),
+            DateTime::parse_from_rfc3339("9999-12-31T23:59:59.999999999Z")
+                .unwrap()
+                .to_utc(),
+            DateTime::from_timestamp(300_000_000_000, 5_000).unwrap(),
+            DateTime::from_timestamp(-70_000_000_000, 0).unwrap(),
+        ];
+        let mut fast = 0;
+        for t in times {
+            let mut event = HistoryEvent {
+                timestamp: t,
+                event_type: EventType::PassStateEntered,
+                id: 1,
+                previous_event_id: 0,
+                details: None,
+            };
+            let v = serde_json::to_value(&event).unwrap();
+            assert_eq!(v["timestamp"], serde_json::to_value(t).unwrap(), "{t:?}");
+            fast += usize::from(wire_time::rfc3339(&t, &mut [0; 32]).is_some());
+            event.timestamp = serde_json::from_value(v["timestamp"].clone()).unwrap();
+            assert_eq!(event.timestamp, t);
+        }
+        // Only the leap second and the five-digit years go to chrono.
+        assert_eq!(fast, 7);
     }
 
     #[test]

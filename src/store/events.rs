@@ -172,27 +172,17 @@ impl NewEvent {
         }
     }
 
-    /// Appends the event's whole `GetExecutionHistory` JSON text to `out`.
-    pub(super) fn write_json(&self, out: &mut Vec<u8>) -> Result<(), StoreError> {
-        match &self.body {
-            Body::Json(text) => {
-                out.extend_from_slice(text.as_bytes());
-                Ok(())
-            }
-            Body::Event(e) => {
-                serde_json::to_writer(out, e.as_ref()).map_err(|source| StoreError::Encode {
-                    what: "a history event",
-                    source,
-                })
-            }
-        }
-    }
-
     /// The row to store, after checking text that came from a caller is JSON.
     pub(super) fn row(&self, arn: &str) -> Result<Row<'_>, StoreError> {
+        self.check(arn)?;
+        self.parts()
+    }
+
+    /// The event split into its JSON and its payload, as [`NewEvent::row`] does, for
+    /// an event already checked.
+    pub(super) fn parts(&self) -> Result<Row<'_>, StoreError> {
         let event = match &self.body {
             Body::Json(text) => {
-                self.check(arn)?;
                 return Ok(Row {
                     event: Cow::Borrowed(text),
                     payload: None,
@@ -381,7 +371,7 @@ fn without_payload(d: &EventDetails) -> Option<EventDetails> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use chrono::DateTime;
 
@@ -406,10 +396,11 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn a_split_event_reads_back_as_its_whole_json() {
+    /// Events whose payloads (or other members) look like the marker, hold quotes and
+    /// escapes, or are missing or empty.
+    pub(in crate::store) fn awkward_events() -> Vec<HistoryEvent> {
         let tricky = r#"{"name":"\"input\":\"\"","quote":"a\"b\\c","uni":"é\u0001"}"#;
-        let cases = [
+        vec![
             event(None),
             event(Some(EventDetails::StateEntered(StateEnteredDetails {
                 name: r#""input":"""#.into(),
@@ -445,7 +436,12 @@ mod tests {
                 output: None,
                 output_details: None,
             }))),
-        ];
+        ]
+    }
+
+    #[test]
+    fn a_split_event_reads_back_as_its_whole_json() {
+        let cases = awkward_events();
         for e in &cases {
             assert_eq!(round_trip(e), serde_json::to_string(e).unwrap());
         }

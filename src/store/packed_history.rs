@@ -5,11 +5,13 @@
 //! in every state's input, output and parameters. Kept as engine events, 10,000 runs
 //! hold some 300 MB, and a busy runtime spends a third of its time having the kernel
 //! hand it fresh pages. An ended history never changes, so the store writer packs it
-//! into one LZ4 block of its JSON texts, which the repetition shrinks several times
-//! over; reading it back unpacks the block and gives the same texts.
+//! into one LZ4 block, which the repetition shrinks several times over. The block
+//! holds each event as the durable store's rows do (see [`super::events`]): its JSON
+//! with the payload left out, and the payload's text unescaped. Reading it back puts
+//! each payload in place and gives the same texts as the events themselves.
 
 use super::StoreError;
-use super::events::NewEvent;
+use super::events::{NewEvent, reassemble};
 use super::memory::LOCATION;
 use std::collections::BTreeMap;
 
@@ -21,12 +23,28 @@ pub(super) enum History {
     Packed(Packed),
 }
 
-/// The JSON texts of a history's events, one after another, compressed.
+/// A history's events in their stored form (each event's JSON with its payload left
+/// out, then the payload text itself, unescaped), one after another, compressed.
+///
+/// Packing the whole event JSON instead would escape every quote of every payload:
+/// for a saga, most of the packing's work.
 pub(super) struct Packed {
-    /// Each event's id and where its text ends in the unpacked block, in id order.
-    ends: Box<[(i64, usize)]>,
+    /// Where each event is in the unpacked block, in id order.
+    spans: Box<[Span]>,
     /// The LZ4 block, its unpacked size first.
     block: Box<[u8]>,
+}
+
+/// One event in a packed block: its JSON, then its payload, back to back.
+#[derive(Clone, Copy)]
+struct Span {
+    id: i64,
+    /// Where the event's JSON ends (and its payload starts).
+    json_end: u32,
+    /// Where the payload ends (the same as `json_end` for none).
+    payload_end: u32,
+    /// Where the payload's `""` is in the event's JSON; `u32::MAX` for no payload.
+    payload_at: u32,
 }
 
 impl Default for History {
@@ -79,11 +97,11 @@ impl History {
         let History::Open(events) = self else {
             return None;
         };
-        let same = events.len() == packed.ends.len()
+        let same = events.len() == packed.spans.len()
             && events
                 .keys()
-                .zip(packed.ends.iter())
-                .all(|(a, (b, _))| a == b);
+                .zip(packed.spans.iter())
+                .all(|(a, b)| *a == b.id);
         if !same {
             return None;
         }
@@ -101,7 +119,7 @@ impl History {
                 .map(|(id, e)| Ok((*id, e.to_json()?)))
                 .collect(),
             History::Packed(packed) => {
-                if packed.ends.last().is_none_or(|(last, _)| *last <= after_id) {
+                if packed.spans.last().is_none_or(|s| s.id <= after_id) {
                     return Ok(Vec::new());
                 }
                 let mut texts = packed.texts(arn)?;
@@ -115,7 +133,7 @@ impl History {
     pub(super) fn len(&self) -> usize {
         match self {
             History::Open(events) => events.len(),
-            History::Packed(packed) => packed.ends.len(),
+            History::Packed(packed) => packed.spans.len(),
         }
     }
 
@@ -123,7 +141,7 @@ impl History {
     pub(super) fn last_id(&self) -> Option<i64> {
         match self {
             History::Open(events) => events.keys().next_back().copied(),
-            History::Packed(packed) => packed.ends.last().map(|(id, _)| *id),
+            History::Packed(packed) => packed.spans.last().map(|s| s.id),
         }
     }
 
@@ -131,27 +149,44 @@ impl History {
     pub(super) fn contains(&self, id: i64) -> bool {
         match self {
             History::Open(events) => events.contains_key(&id),
-            History::Packed(packed) => packed.ends.binary_search_by_key(&id, |(i, _)| *i).is_ok(),
+            History::Packed(packed) => packed.spans.binary_search_by_key(&id, |s| s.id).is_ok(),
         }
     }
 }
 
 impl Packed {
-    /// Packs a history's events: their JSON texts in id order, in one LZ4 block.
+    /// Packs a history's events (already checked when they were added).
     pub(super) fn of(events: &BTreeMap<i64, NewEvent>) -> Result<Self, StoreError> {
         let mut text = Vec::with_capacity(events.len() * 1024);
-        let mut ends = Vec::with_capacity(events.len());
+        let mut spans = Vec::with_capacity(events.len());
+        let at = |n: usize| u32::try_from(n).map_err(|_| StoreError::TooLongToPack { bytes: n });
         for (id, event) in events {
-            event.write_json(&mut text)?;
-            ends.push((*id, text.len()));
+            let row = event.parts()?;
+            text.extend_from_slice(row.event.as_bytes());
+            let json_end = at(text.len())?;
+            let payload_at = match (row.payload, row.payload_at) {
+                (Some(payload), Some(offset)) => {
+                    text.extend_from_slice(payload.as_bytes());
+                    u32::try_from(offset).map_err(|_| StoreError::TooLongToPack {
+                        bytes: row.event.len(),
+                    })?
+                }
+                _ => u32::MAX,
+            };
+            spans.push(Span {
+                id: *id,
+                json_end,
+                payload_end: at(text.len())?,
+                payload_at,
+            });
         }
         Ok(Packed {
-            ends: ends.into_boxed_slice(),
+            spans: spans.into_boxed_slice(),
             block: lz4_flex::block::compress_prepend_size(&text).into_boxed_slice(),
         })
     }
 
-    /// Every event's `(id, JSON text)`.
+    /// Every event's `(id, JSON text)`, its payload put back in place.
     fn texts(&self, arn: &str) -> Result<Vec<(i64, String)>, StoreError> {
         let bad = |detail: String| StoreError::BadRow {
             location: LOCATION.to_string(),
@@ -162,14 +197,27 @@ impl Packed {
             .map_err(|e| bad(e.to_string()))?;
         let text = String::from_utf8(raw).map_err(|e| bad(e.to_string()))?;
         let mut start = 0;
-        self.ends
+        self.spans
             .iter()
-            .map(|&(id, end)| {
-                let piece = text
-                    .get(start..end)
-                    .ok_or_else(|| bad(format!("event {id} is cut short")))?;
-                start = end;
-                Ok((id, piece.to_string()))
+            .map(|span| {
+                let piece = |from: usize, to: u32| {
+                    text.get(from..to as usize)
+                        .ok_or_else(|| bad(format!("event {} is cut short", span.id)))
+                };
+                let json = piece(start, span.json_end)?;
+                let payload = piece(span.json_end as usize, span.payload_end)?;
+                start = span.payload_end as usize;
+                let whole = if span.payload_at == u32::MAX {
+                    json.to_string()
+                } else {
+                    reassemble(
+                        json.to_string(),
+                        Some(payload.to_string()),
+                        Some(i64::from(span.payload_at)),
+                    )
+                    .map_err(|e| bad(format!("event {}: {e}", span.id)))?
+                };
+                Ok((span.id, whole))
             })
             .collect()
     }
@@ -211,6 +259,26 @@ mod tests {
         assert_eq!(h.since("arn", 30).unwrap(), vec![]);
         assert_eq!((h.len(), h.last_id()), (30, Some(30)));
         assert!(h.contains(7) && !h.contains(31));
+    }
+
+    #[test]
+    fn engine_events_read_back_as_their_whole_json() {
+        let mut h = History::default();
+        let events = h.open("arn").unwrap();
+        let mut expected = Vec::new();
+        for (i, mut e) in crate::store::events::tests::awkward_events()
+            .into_iter()
+            .enumerate()
+        {
+            e.id = i as u64 + 1;
+            expected.push((e.id as i64, serde_json::to_string(&e).unwrap()));
+            let e = NewEvent::from_event(std::sync::Arc::new(e)).unwrap();
+            events.insert(e.id(), e);
+        }
+        h.pack().unwrap();
+        assert!(matches!(h, History::Packed(_)));
+        assert_eq!(h.since("arn", 0).unwrap(), expected);
+        assert_eq!(h.since("arn", 3).unwrap(), expected[3..].to_vec());
     }
 
     #[test]
