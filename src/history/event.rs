@@ -329,7 +329,7 @@ pub struct MapIterationDetails {
 
 /// Timestamps as either side writes them: RFC 3339 text (AWS CLI output, the store) or
 /// epoch seconds with a fraction (the awsJson wire protocol).
-mod wire_time {
+pub(crate) mod wire_time {
     use chrono::{DateTime, Datelike, Timelike, Utc};
     use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
 
@@ -344,7 +344,7 @@ mod wire_time {
     /// Writes what chrono's own `Serialize` writes (RFC 3339, `Z`, as many fraction
     /// digits as the time needs), without its formatting machinery: every stored or
     /// listed event writes one.
-    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
         let mut buf = [0u8; 32];
         match rfc3339(t, &mut buf).map(|n| std::str::from_utf8(&buf[..n])) {
             Some(Ok(text)) => s.serialize_str(text),
@@ -355,7 +355,7 @@ mod wire_time {
 
     /// The text into `buf`, returning its length; `None` for what chrono writes
     /// specially.
-    pub(super) fn rfc3339(t: &DateTime<Utc>, buf: &mut [u8; 32]) -> Option<usize> {
+    pub(crate) fn rfc3339(t: &DateTime<Utc>, buf: &mut [u8; 32]) -> Option<usize> {
         let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
         let nano = t.nanosecond();
         if nano >= 1_000_000_000 {
@@ -371,9 +371,9 @@ mod wire_time {
         let mut n = 19;
         let (fraction, width) = if nano == 0 {
             (0, 0)
-        } else if nano % 1_000_000 == 0 {
+        } else if nano.is_multiple_of(1_000_000) {
             (nano / 1_000_000, 3)
-        } else if nano % 1_000 == 0 {
+        } else if nano.is_multiple_of(1_000) {
             (nano / 1_000, 6)
         } else {
             (nano, 9)
@@ -394,7 +394,7 @@ mod wire_time {
         Text(String),
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         match Wire::deserialize(d)? {
             Wire::Seconds(s) if s.is_finite() => {
                 let millis = (s * 1000.0).round() as i64;

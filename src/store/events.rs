@@ -191,47 +191,59 @@ impl NewEvent {
             }
             Body::Event(e) => e,
         };
-        let encode = |e: &HistoryEvent| {
-            serde_json::to_string(e).map_err(|source| StoreError::Encode {
-                what: "a history event",
-                source,
-            })
-        };
-        let whole = || -> Result<Row<'_>, StoreError> {
-            Ok(Row {
-                event: Cow::Owned(encode(event)?),
-                payload: None,
-                payload_at: None,
-            })
-        };
-        let Some(details) = event.details.as_ref() else {
-            return whole();
-        };
-        let Some((member, payload)) = payload_of(details).filter(|(_, p)| !p.is_empty()) else {
-            return whole();
-        };
-        let Some(emptied) = without_payload(details) else {
-            return whole();
-        };
-        let skeleton = HistoryEvent {
-            timestamp: event.timestamp,
-            event_type: event.event_type,
-            id: event.id,
-            previous_event_id: event.previous_event_id,
-            details: Some(emptied),
-        };
-        let text = encode(&skeleton)?;
-        // JSON escapes every quote inside a string, so `"member":""` can only be the
-        // member itself; the details hold no nested object with the same name.
-        let marker = format!("\"{member}\":\"\"");
-        match text.find(&marker) {
-            Some(pos) => Ok(Row {
+        if let Some((text, payload, at)) = super::event_text::skeleton(event) {
+            return Ok(Row {
                 event: Cow::Owned(text),
                 payload: Some(payload),
-                payload_at: i64::try_from(pos + marker.len() - 2).ok(),
-            }),
-            None => whole(),
+                payload_at: i64::try_from(at).ok(),
+            });
         }
+        split_by_serde(event)
+    }
+}
+
+/// [`NewEvent::parts`] for an engine event, through serde: for every event type.
+pub(super) fn split_by_serde(event: &HistoryEvent) -> Result<Row<'_>, StoreError> {
+    let encode = |e: &HistoryEvent| {
+        serde_json::to_string(e).map_err(|source| StoreError::Encode {
+            what: "a history event",
+            source,
+        })
+    };
+    let whole = || -> Result<Row<'_>, StoreError> {
+        Ok(Row {
+            event: Cow::Owned(encode(event)?),
+            payload: None,
+            payload_at: None,
+        })
+    };
+    let Some(details) = event.details.as_ref() else {
+        return whole();
+    };
+    let Some((member, payload)) = payload_of(details).filter(|(_, p)| !p.is_empty()) else {
+        return whole();
+    };
+    let Some(emptied) = without_payload(details) else {
+        return whole();
+    };
+    let skeleton = HistoryEvent {
+        timestamp: event.timestamp,
+        event_type: event.event_type,
+        id: event.id,
+        previous_event_id: event.previous_event_id,
+        details: Some(emptied),
+    };
+    let text = encode(&skeleton)?;
+    // JSON escapes every quote inside a string, so `"member":""` can only be the
+    // member itself; the details hold no nested object with the same name.
+    let marker = format!("\"{member}\":\"\"");
+    match text.find(&marker) {
+        Some(pos) => Ok(Row {
+            event: Cow::Owned(text),
+            payload: Some(payload),
+            payload_at: i64::try_from(pos + marker.len() - 2).ok(),
+        }),
+        None => whole(),
     }
 }
 

@@ -28,6 +28,7 @@
 mod batch;
 mod checkpoint;
 mod error;
+mod event_text;
 mod events;
 mod executions;
 mod items;

@@ -1,0 +1,310 @@
+//! The stored JSON of the events every task writes, written directly.
+//!
+//! Serde writes the same text, but through the flattening of the details member and a
+//! byte-by-byte escape of every key and value; for a busy store that was most of the
+//! writer's work. The types written here are the ones each state and task visit
+//! writes (state entered and exited, task scheduled, started and succeeded) and the
+//! execution's start and end; any other event, and any event whose text would differ
+//! in a way not handled here (a value that needs escaping), is left to serde, and a
+//! test holds the two to the same bytes.
+
+use crate::history::event::wire_time::rfc3339;
+use crate::history::event::{EventDetails, HistoryEvent, PayloadDetails};
+
+/// The event's JSON with its payload member written as `""`, its payload, and where
+/// that `""` is; `None` for an event this module does not write (or a payload that
+/// is empty, which stays in the JSON).
+pub(super) fn skeleton(e: &HistoryEvent) -> Option<(String, &str, usize)> {
+    use EventDetails as D;
+    let details = e.details.as_ref()?;
+    let mut buf = [0u8; 32];
+    let len = rfc3339(&e.timestamp, &mut buf)?;
+    let time = std::str::from_utf8(&buf[..len]).ok()?;
+    let mut out = Writer {
+        text: String::with_capacity(320),
+        plain: true,
+    };
+    out.raw("{\"timestamp\":\"");
+    out.raw(time);
+    out.raw("\",\"type\":\"");
+    out.raw(e.event_type.as_str());
+    out.raw("\",\"id\":");
+    out.number(e.id);
+    out.raw(",\"previousEventId\":");
+    out.number(e.previous_event_id);
+    let (payload, at) = match details {
+        D::ExecutionStarted(d) => {
+            out.raw(",\"executionStartedEventDetails\":{");
+            let at = out.payload("input");
+            out.truncated("inputDetails", d.input_details);
+            out.string("roleArn", &d.role_arn);
+            (&d.input, at)
+        }
+        D::ExecutionSucceeded(d) => {
+            out.raw(",\"executionSucceededEventDetails\":{");
+            let at = out.payload("output");
+            out.truncated("outputDetails", d.output_details);
+            (&d.output, at)
+        }
+        D::StateEntered(d) => {
+            out.raw(",\"stateEnteredEventDetails\":{");
+            out.first_string("name", &d.name);
+            let at = out.payload(",\"input");
+            out.truncated("inputDetails", d.input_details);
+            (&d.input, at)
+        }
+        D::StateExited(d) => {
+            out.raw(",\"stateExitedEventDetails\":{");
+            out.first_string("name", &d.name);
+            let at = out.payload(",\"output");
+            out.truncated("outputDetails", d.output_details);
+            (&d.output, at)
+        }
+        D::TaskScheduled(d) => {
+            out.raw(",\"taskScheduledEventDetails\":{");
+            out.first_string("resourceType", &d.resource_type);
+            out.string("resource", &d.resource);
+            out.string("region", &d.region);
+            let at = out.payload(",\"parameters");
+            for (key, value) in [
+                (",\"timeoutInSeconds\":", d.timeout_in_seconds),
+                (",\"heartbeatInSeconds\":", d.heartbeat_in_seconds),
+            ] {
+                if let Some(n) = value {
+                    out.raw(key);
+                    out.number(n);
+                }
+            }
+            (&d.parameters, at)
+        }
+        D::TaskSucceeded(d) => {
+            out.raw(",\"taskSucceededEventDetails\":{");
+            out.first_string("resourceType", &d.resource_type);
+            out.string("resource", &d.resource);
+            let at = out.payload(",\"output");
+            out.truncated("outputDetails", d.output_details);
+            (&d.output, at)
+        }
+        _ => return None,
+    };
+    if payload.is_empty() || !out.plain {
+        return None;
+    }
+    out.raw("}}");
+    Some((out.text, payload, at))
+}
+
+/// A JSON text being written; keys given here never need escaping.
+struct Writer {
+    text: String,
+    /// No value written needed escaping.
+    plain: bool,
+}
+
+impl Writer {
+    fn raw(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    fn number(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for &d in &digits[at..] {
+            self.text.push(char::from(d));
+        }
+    }
+
+    /// A string value; one that needs escaping marks the text as not written here.
+    fn value(&mut self, s: &str) {
+        if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            self.plain = false;
+        }
+        self.text.push('"');
+        self.text.push_str(s);
+        self.text.push('"');
+    }
+
+    fn first_string(&mut self, key: &str, s: &str) {
+        self.text.push('"');
+        self.text.push_str(key);
+        self.text.push_str("\":");
+        self.value(s);
+    }
+
+    fn string(&mut self, key: &str, s: &str) {
+        self.text.push(',');
+        self.first_string(key, s);
+    }
+
+    /// `"key":""` (the key given with its leading `,"` or without), returning where
+    /// the `""` is.
+    fn payload(&mut self, key: &str) -> usize {
+        if !key.starts_with(',') {
+            self.text.push('"');
+        }
+        self.text.push_str(key);
+        self.text.push_str("\":");
+        let at = self.text.len();
+        self.text.push_str("\"\"");
+        at
+    }
+
+    fn truncated(&mut self, key: &str, d: PayloadDetails) {
+        self.text.push_str(",\"");
+        self.text.push_str(key);
+        self.text.push_str(if d.truncated {
+            "\":{\"truncated\":true}"
+        } else {
+            "\":{\"truncated\":false}"
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::event::*;
+    use crate::store::events::split_by_serde;
+    use chrono::DateTime;
+
+    fn at(millis: i64, id: u64, details: EventDetails) -> HistoryEvent {
+        HistoryEvent {
+            timestamp: DateTime::from_timestamp_millis(millis).unwrap(),
+            event_type: EventType::TaskStateEntered,
+            id,
+            previous_event_id: id.saturating_sub(1),
+            details: Some(details),
+        }
+    }
+
+    /// Every type written here, with values plain and awkward.
+    fn events() -> Vec<HistoryEvent> {
+        let doc = r#"{"trip":{"id":"T1","quote":"a\"b"},"n":[1,2]}"#;
+        let shown = |truncated| PayloadDetails { truncated };
+        let mut out = Vec::new();
+        for (name, resource) in [
+            ("ReserveHotel", "arn:aws:states:::lambda:invoke"),
+            ("Say \"hi\"", "tab\there"),
+            ("é ünïcode ✓", "back\\slash"),
+        ] {
+            for (i, payload) in [doc, "{}", ""].into_iter().enumerate() {
+                let id = [1, 9_999_999, u64::MAX][i];
+                let millis = [0, 1_795_698_104_234, 1_795_698_104_000][i];
+                out.extend([
+                    at(
+                        millis,
+                        id,
+                        EventDetails::ExecutionStarted(ExecutionStartedDetails {
+                            input: payload.into(),
+                            input_details: shown(false),
+                            role_arn: resource.into(),
+                        }),
+                    ),
+                    at(
+                        millis,
+                        id,
+                        EventDetails::ExecutionSucceeded(OutputDetails {
+                            output: payload.into(),
+                            output_details: shown(i == 1),
+                        }),
+                    ),
+                    at(
+                        millis,
+                        id,
+                        EventDetails::StateEntered(StateEnteredDetails {
+                            name: name.into(),
+                            input: payload.into(),
+                            input_details: shown(i == 2),
+                        }),
+                    ),
+                    at(
+                        millis,
+                        id,
+                        EventDetails::StateExited(StateExitedDetails {
+                            name: name.into(),
+                            output: payload.into(),
+                            output_details: shown(false),
+                        }),
+                    ),
+                    at(
+                        millis,
+                        id,
+                        EventDetails::TaskScheduled(TaskScheduledDetails {
+                            resource_type: "lambda".into(),
+                            resource: resource.into(),
+                            region: "eu-west-1".into(),
+                            parameters: payload.into(),
+                            timeout_in_seconds: [None, Some(30), Some(0)][i],
+                            heartbeat_in_seconds: [Some(5), None, Some(u64::MAX)][i],
+                        }),
+                    ),
+                    at(
+                        millis,
+                        id,
+                        EventDetails::TaskSucceeded(TaskSucceededDetails {
+                            resource_type: "lambda".into(),
+                            resource: resource.into(),
+                            output: payload.into(),
+                            output_details: shown(true),
+                        }),
+                    ),
+                ]);
+            }
+        }
+        out.extend(crate::store::events::tests::awkward_events());
+        out
+    }
+
+    #[test]
+    fn what_is_written_here_is_what_serde_writes() {
+        let mut written = 0;
+        for e in events() {
+            let Some((text, payload, at)) = skeleton(&e) else {
+                continue;
+            };
+            written += 1;
+            let by_serde = split_by_serde(&e).unwrap();
+            assert_eq!(text, by_serde.event, "{e:?}");
+            assert_eq!(Some(payload), by_serde.payload, "{e:?}");
+            assert_eq!(Some(at as i64), by_serde.payload_at, "{e:?}");
+        }
+        assert!(written >= 20, "only {written} events were written here");
+    }
+
+    #[test]
+    fn values_that_need_escaping_and_empty_payloads_are_left_to_serde() {
+        let mut left = 0;
+        for e in events() {
+            let Some(details) = &e.details else { continue };
+            let Ok(serde_json::Value::Object(members)) = serde_json::to_value(details) else {
+                panic!("{details:?}");
+            };
+            let mut strings = members.values().flat_map(|v| v.as_object()).flat_map(|d| {
+                d.iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "input" | "output" | "parameters"))
+                    .filter_map(|(_, v)| v.as_str())
+            });
+            let escaped = strings.any(|s| s.contains(['"', '\\', '\t', '\u{1}']));
+            let payload = members
+                .values()
+                .flat_map(|v| v.as_object())
+                .flat_map(|d| ["input", "output", "parameters"].map(|k| d.get(k)))
+                .flatten()
+                .next();
+            let empty = payload.is_none_or(|p| p == "");
+            if escaped || empty {
+                assert!(skeleton(&e).is_none(), "{e:?}");
+                left += 1;
+            }
+        }
+        assert!(left >= 30, "only {left} events were checked");
+    }
+}
