@@ -143,7 +143,7 @@ impl EmbeddedBackend {
     /// Waits for an execution to end and returns its stored summary.
     pub async fn wait(&self, execution_arn: &str) -> Result<ExecutionSummary, BackendError> {
         // An execution the engine has already let go of has ended; the store has it.
-        let _ = self.engine.wait(execution_arn).await;
+        let _ = self.engine.wait_ended(execution_arn).await;
         self.recorder.flush().await;
         let summary = self.summary(execution_arn)?;
         if summary.status.is_terminal() {
@@ -243,7 +243,7 @@ impl SagaBackend for EmbeddedBackend {
             let recorder = self.recorder.clone();
             let ended = arn.clone();
             tokio::spawn(async move {
-                if engine.wait(&ended).await.is_ok() {
+                if engine.wait_ended(&ended).await.is_ok() {
                     recorder.committed().await;
                     engine.forget(&ended);
                 }

@@ -201,23 +201,40 @@ fn response_template() -> Value {
     Value::Object(response)
 }
 
-/// An HTTP `Date` header value (`Thu, 01 Jan 1970 00:00:00 GMT`).
+/// An HTTP `Date` header value (`Thu, 01 Jan 1970 00:00:00 GMT`); written without
+/// `format!`, as every invoke response carries one.
 fn http_date(t: DateTime<Utc>) -> String {
     use chrono::{Datelike, Timelike};
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
-        DAYS[t.weekday().num_days_from_monday() as usize],
-        t.day(),
-        MONTHS[t.month0() as usize],
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let two = |out: &mut String, n: u32| {
+        out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    };
+    let mut out = String::with_capacity(32);
+    out.push_str(DAYS[t.weekday().num_days_from_monday() as usize]);
+    out.push_str(", ");
+    two(&mut out, t.day());
+    out.push(' ');
+    out.push_str(MONTHS[t.month0() as usize]);
+    out.push(' ');
+    match u32::try_from(t.year()) {
+        Ok(y) if y <= 9999 => {
+            two(&mut out, y / 100);
+            two(&mut out, y % 100);
+        }
+        _ => out.push_str(&t.year().to_string()),
+    }
+    out.push(' ');
+    two(&mut out, t.hour());
+    out.push(':');
+    two(&mut out, t.minute());
+    out.push(':');
+    two(&mut out, t.second());
+    out.push_str(" GMT");
+    out
 }
 
 /// The cause of a `lambda:invoke` function error: AWS re-serialises the error document compactly.
@@ -251,6 +268,21 @@ pub fn function_name(name_or_arn: &str) -> &str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn http_dates_are_rfc_7231() {
+        let cases = [
+            (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
+            (1_795_698_104, "Thu, 26 Nov 2026 13:01:44 GMT"),
+            (951_782_400, "Tue, 29 Feb 2000 00:00:00 GMT"),
+            (-30_610_224_000, "Wed, 01 Jan 1000 00:00:00 GMT"),
+            (-30_610_224_001, "Tue, 31 Dec 0999 23:59:59 GMT"),
+        ];
+        for (secs, text) in cases {
+            let t = DateTime::from_timestamp(secs, 0).unwrap();
+            assert_eq!(http_date(t), text, "{secs}");
+        }
+    }
 
     #[test]
     fn python_serialisation_matches_json_dumps() {

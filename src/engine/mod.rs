@@ -287,6 +287,13 @@ impl Engine {
         Ok(record.describe())
     }
 
+    /// Waits until the execution has ended, for a caller that reads the outcome
+    /// elsewhere (the store) and need not have the description copied.
+    pub async fn wait_ended(&self, arn: &str) -> Result<(), EngineError> {
+        self.record(arn)?.wait_finished().await;
+        Ok(())
+    }
+
     /// Drops an ended execution and its history (keeps memory bounded for long sessions);
     /// returns whether it was removed.  Running executions are kept.
     pub fn forget(&self, arn: &str) -> bool {
@@ -294,7 +301,7 @@ impl Engine {
         let ended = execs
             .by_arn
             .get(arn)
-            .is_some_and(|(_, r)| r.describe().status.is_terminal());
+            .is_some_and(|(_, r)| r.status().is_terminal());
         if ended && let Some((seq, _)) = execs.by_arn.remove(arn) {
             execs.order.remove(&seq);
         }

@@ -208,6 +208,11 @@ impl ExecutionRecord {
         self.finished.send_replace(true);
     }
 
+    /// The status alone, without copying the description's payloads.
+    pub(crate) fn status(&self) -> ExecutionStatus {
+        self.lock().description.status
+    }
+
     pub(crate) fn describe(&self) -> ExecutionDescription {
         self.lock().description.clone()
     }
