@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sagaview::asl::load_definition_value;
 use sagaview::engine::{
     Engine, EngineConfig, ExecutionDescription, ExecutionObserver, ExecutionStatus,
-    FunctionRegistry, TaskFailure, VirtualClock,
+    FunctionRegistry, InvokeRequest, Payload, RequestPayload, TaskFailure, VirtualClock,
 };
 use sagaview::history::{EventDetails, EventType, HistoryEvent};
 
@@ -97,6 +97,78 @@ async fn retries_back_off_1_2_4_seconds_then_fail() {
         history[history.len() - 2].id,
         "an uncaught error goes straight to ExecutionFailed"
     );
+}
+
+/// A function that keeps every payload it is handed and echoes it.
+fn recording(seen: Arc<Mutex<Vec<RequestPayload>>>) -> FunctionRegistry {
+    let mut r = FunctionRegistry::new();
+    r.register(
+        "keep",
+        Arc::new(move |req: InvokeRequest| {
+            let doc = req.payload.to_value().into_owned();
+            seen.lock().unwrap().push(req.payload);
+            Box::pin(async move { Ok(Payload::Json(doc)) })
+        }),
+    );
+    r
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_passing_its_whole_input_hands_the_function_its_text() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let engine = engine_with(recording(seen.clone()));
+    let task = |payload: Value, next: Value| {
+        let mut t = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "keep", "Extra": 1},
+            "ResultSelector": {"echo.$": "$.Payload"}, "ResultPath": "$.r"});
+        t["Parameters"]
+            .as_object_mut()
+            .unwrap()
+            .extend(payload.as_object().unwrap().clone());
+        t.as_object_mut()
+            .unwrap()
+            .extend(next.as_object().unwrap().clone());
+        t
+    };
+    let input = r#"{"trip":{"id":"T1","n":[1,2.5,null]},"quote":"a\"b"}"#;
+    let (d, history) = run(
+        &engine,
+        json!({"StartAt": "First", "States": {
+            "First": task(json!({"Payload.$": "$"}), json!({"Next": "Whole"})),
+            "Whole": task(json!({"Payload.$": "$"}), json!({"Next": "Part"})),
+            "Part": task(json!({"Payload.$": "$.trip"}), json!({"Next": "Constant"})),
+            "Constant": task(json!({"Payload": {"fixed": true}}), json!({"End": true}))}}),
+        input,
+    )
+    .await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded, "{d:?}");
+    let seen = seen.lock().unwrap();
+    let doc: Value = serde_json::from_str(input).unwrap();
+    // The whole input goes as its text, once the flow has written that text itself
+    // (the execution's input is kept as it was given); anything else as a document.
+    assert_eq!(seen[0], RequestPayload::Value(doc.clone()));
+    let mut second = doc.clone();
+    second["r"] = json!({"echo": doc});
+    assert_eq!(seen[1], RequestPayload::Text(second.to_string()));
+    assert_eq!(seen[2], RequestPayload::Value(doc["trip"].clone()));
+    assert_eq!(seen[3], RequestPayload::Value(json!({"fixed": true})));
+    // The history and the output are as if the document had been handed over.
+    let scheduled: Vec<Value> = history
+        .iter()
+        .filter_map(|e| match &e.details {
+            Some(EventDetails::TaskScheduled(s)) => {
+                Some(serde_json::from_str(&s.parameters).unwrap())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        scheduled[1],
+        json!({"FunctionName": "keep", "Extra": 1, "Payload": second})
+    );
+    let output: Value = serde_json::from_str(d.output.as_deref().unwrap()).unwrap();
+    assert_eq!(output["r"]["echo"], json!({"fixed": true}));
+    assert_eq!(output["trip"], doc["trip"]);
 }
 
 #[tokio::test(start_paused = true)]

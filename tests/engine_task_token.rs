@@ -48,7 +48,7 @@ fn slow_engine(latency: u64) -> (Engine, Arc<Mutex<Option<String>>>) {
         Arc::new(move |req: InvokeRequest| {
             let keep = keep.clone();
             Box::pin(async move {
-                let token = req.payload["token"].as_str().map(str::to_owned);
+                let token = req.payload.to_value()["token"].as_str().map(str::to_owned);
                 *keep.lock().unwrap_or_else(|p| p.into_inner()) = token;
                 tokio::time::sleep(Duration::from_secs(latency)).await;
                 Ok(Payload::Json(json!({"notified": true})))

@@ -26,16 +26,34 @@ pub async fn handle<T: Table, C: Chance + ?Sized>(
     chance: &C,
     event: &Value,
 ) -> Result<Value, SagaError> {
-    let trip = TripRequest::from_event(event)?;
+    run(step, table, chance, &TripRequest::from_event(event)?).await
+}
+
+/// [`handle`] for an event given as its JSON text.
+pub async fn handle_text<T: Table, C: Chance + ?Sized>(
+    step: Step,
+    table: &T,
+    chance: &C,
+    event: &str,
+) -> Result<Value, SagaError> {
+    run(step, table, chance, &TripRequest::from_event_text(event)?).await
+}
+
+async fn run<T: Table, C: Chance + ?Sized>(
+    step: Step,
+    table: &T,
+    chance: &C,
+    trip: &TripRequest,
+) -> Result<Value, SagaError> {
     match step {
-        Step::ReserveHotel => reserve_hotel(table, &trip).await,
-        Step::ReserveFlight => reserve_flight(table, &trip).await,
-        Step::TakePayment => take_payment(table, &trip).await,
-        Step::ConfirmHotel => confirm(table, &trip, Booking::Hotel).await,
-        Step::ConfirmFlight => confirm(table, &trip, Booking::Flight).await,
-        Step::CancelHotel => compensate(table, chance, &trip, Step::CancelHotel).await,
-        Step::CancelFlight => compensate(table, chance, &trip, Step::CancelFlight).await,
-        Step::RefundPayment => compensate(table, chance, &trip, Step::RefundPayment).await,
+        Step::ReserveHotel => reserve_hotel(table, trip).await,
+        Step::ReserveFlight => reserve_flight(table, trip).await,
+        Step::TakePayment => take_payment(table, trip).await,
+        Step::ConfirmHotel => confirm(table, trip, Booking::Hotel).await,
+        Step::ConfirmFlight => confirm(table, trip, Booking::Flight).await,
+        Step::CancelHotel => compensate(table, chance, trip, Step::CancelHotel).await,
+        Step::CancelFlight => compensate(table, chance, trip, Step::CancelFlight).await,
+        Step::RefundPayment => compensate(table, chance, trip, Step::RefundPayment).await,
     }
 }
 

@@ -22,7 +22,7 @@ pub mod start;
 
 pub use chance::{Chance, FixedChance, SeededChance, ThreadChance};
 pub use error::SagaError;
-pub use handlers::handle;
+pub use handlers::{handle, handle_text};
 pub use item::{AttrValue, Item};
 pub use step::Step;
 pub use table::{Table, TableError};

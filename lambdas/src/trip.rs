@@ -135,6 +135,23 @@ impl TripRequest {
     pub fn from_event(event: &serde_json::Value) -> Result<Self, SagaError> {
         let raw =
             RawTrip::deserialize(event).map_err(|e| SagaError::InvalidInput(e.to_string()))?;
+        Self::from_raw(raw)
+    }
+
+    /// Reads the step's event from its JSON text, as the Lambda runtime receives it,
+    /// without building the whole document first. A malformed event is reported in
+    /// the very words of [`TripRequest::from_event`].
+    pub fn from_event_text(text: &str) -> Result<Self, SagaError> {
+        match serde_json::from_str::<RawTrip>(text) {
+            Ok(raw) => Self::from_raw(raw),
+            Err(e) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(event) => Self::from_event(&event),
+                Err(_) => Err(SagaError::InvalidInput(e.to_string())),
+            },
+        }
+    }
+
+    fn from_raw(raw: RawTrip) -> Result<Self, SagaError> {
         if raw.trip_id.is_empty() {
             return Err(SagaError::InvalidInput("trip_id must not be empty".into()));
         }
@@ -230,6 +247,36 @@ mod tests {
     fn example_round_trips_through_the_event() {
         let trip = TripRequest::example("t-1", RunType::FailPayment, 0.0);
         assert_eq!(TripRequest::from_event(&trip.to_input()).unwrap(), trip);
+    }
+
+    #[test]
+    fn an_event_read_from_its_text_reads_as_from_the_document() {
+        let mut with_results = TripRequest::example("t-1", RunType::FailPayment, 0.3).to_input();
+        with_results["ReserveHotelResult"] = json!({"Payload": {"status": "ok", "n": [1, 2]}});
+        let mut no_trip = with_results.clone();
+        no_trip.as_object_mut().unwrap().remove("trip_id");
+        let mut bad_rate = with_results.clone();
+        bad_rate["cancel_failure_rate"] = json!(1.5);
+        let mut empty_id = with_results.clone();
+        empty_id["trip_id"] = json!("");
+        let events = [
+            with_results,
+            no_trip,
+            bad_rate,
+            empty_id,
+            json!({"trip_id": 5}),
+            json!([1]),
+        ];
+        for ev in events {
+            let from_text = TripRequest::from_event_text(&ev.to_string());
+            let from_doc = TripRequest::from_event(&ev);
+            match (from_text, from_doc) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{ev}"),
+                other => panic!("{ev}: {other:?}"),
+            }
+        }
+        assert!(TripRequest::from_event_text("{not json").is_err());
     }
 
     #[test]

@@ -10,8 +10,8 @@ use super::{
 };
 use crate::asl::Definition;
 use crate::engine::{
-    Clock, Engine, EngineConfig, FunctionRegistry, InvokeRequest, Payload, StateMachine,
-    TaskFailure, VirtualClock,
+    Clock, Engine, EngineConfig, FunctionRegistry, InvokeRequest, Payload, RequestPayload,
+    StateMachine, TaskFailure, VirtualClock,
 };
 use crate::history::HistoryEvent;
 use crate::store::{ExecutionRecord, Store};
@@ -79,10 +79,17 @@ fn saga_registry(table: &Arc<QueuedTable>, chance: Arc<dyn Chance>) -> FunctionR
                 let table = table.clone();
                 let chance = chance.clone();
                 Box::pin(async move {
-                    saga_lambdas::handle(step, table.as_ref(), chance.as_ref(), &req.payload)
-                        .await
-                        .map(Payload::Json)
-                        .map_err(|e| TaskFailure::from_message(e.error_type(), &e.to_string()))
+                    let (table, chance) = (table.as_ref(), chance.as_ref());
+                    match &req.payload {
+                        RequestPayload::Text(text) => {
+                            saga_lambdas::handle_text(step, table, chance, text).await
+                        }
+                        RequestPayload::Value(event) => {
+                            saga_lambdas::handle(step, table, chance, event).await
+                        }
+                    }
+                    .map(Payload::Json)
+                    .map_err(|e| TaskFailure::from_message(e.error_type(), &e.to_string()))
                 })
             }),
         );

@@ -33,7 +33,7 @@ fn respond(
 ) -> Result<Result<Payload, InvokeError>, String> {
     let kind = behaviour["behaviour"].as_str().unwrap_or_default();
     Ok(match kind {
-        "echo" => Ok(Payload::Json(request.payload.clone())),
+        "echo" => Ok(Payload::Json(request.payload.to_value().into_owned())),
         "return" => Ok(Payload::Json(behaviour["value"].clone())),
         "return_raw" => {
             if let Some(text) = behaviour["payload"].as_str() {

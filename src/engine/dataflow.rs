@@ -103,6 +103,28 @@ pub fn apply_result_path(
     }
 }
 
+/// Evaluates an object template's members, leaving the member `skip` (when given)
+/// `null`: for a member whose value the caller holds in another form already.
+pub fn eval_members(
+    members: &[(String, Template)],
+    skip: Option<&str>,
+    input: &Value,
+    env: &mut Env<'_>,
+) -> Result<Value, StatesError> {
+    let mut out = Map::with_capacity(members.len());
+    for (key, t) in members {
+        let value = match t {
+            _ if skip == Some(key.as_str()) => Value::Null,
+            Template::Path(p) => select(p, input, &env.scope)
+                .map(Cow::into_owned)
+                .map_err(|_| StatesError::field_not_found(p, &format!("{key}.$"), input))?,
+            other => eval_template(other, input, env)?,
+        };
+        out.insert(key.clone(), value);
+    }
+    Ok(Value::Object(out))
+}
+
 /// Evaluates a payload template (Parameters, ResultSelector, ItemSelector, ...).
 pub fn eval_template(
     template: &Template,
@@ -111,19 +133,7 @@ pub fn eval_template(
 ) -> Result<Value, StatesError> {
     match template {
         Template::Constant(v) => Ok(v.clone()),
-        Template::Object(members) => {
-            let mut out = Map::with_capacity(members.len());
-            for (key, t) in members {
-                let value = match t {
-                    Template::Path(p) => select(p, input, &env.scope)
-                        .map(Cow::into_owned)
-                        .map_err(|_| StatesError::field_not_found(p, &format!("{key}.$"), input))?,
-                    other => eval_template(other, input, env)?,
-                };
-                out.insert(key.clone(), value);
-            }
-            Ok(Value::Object(out))
-        }
+        Template::Object(members) => eval_members(members, None, input, env),
         Template::Array(items) => items
             .iter()
             .map(|t| eval_template(t, input, env))

@@ -47,13 +47,51 @@ pub enum InvokeError {
     Failed(TaskFailure),
 }
 
+/// The event handed to a function: as a document, or as the JSON text the engine
+/// already has (a task passing its whole input), which a function parsing it into its
+/// own type reads without the document being built and copied first. Lambda itself
+/// hands a function text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RequestPayload {
+    /// A JSON document.
+    Value(Value),
+    /// The JSON text of an object.
+    Text(String),
+}
+
+impl RequestPayload {
+    /// The payload as a document.
+    pub fn into_value(self) -> Value {
+        match self {
+            RequestPayload::Value(v) => v,
+            RequestPayload::Text(text) => {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            }
+        }
+    }
+
+    /// The payload as a document, built only if it is text.
+    pub fn to_value(&self) -> std::borrow::Cow<'_, Value> {
+        match self {
+            RequestPayload::Value(v) => std::borrow::Cow::Borrowed(v),
+            text => std::borrow::Cow::Owned(text.clone().into_value()),
+        }
+    }
+}
+
+impl From<Value> for RequestPayload {
+    fn from(v: Value) -> Self {
+        RequestPayload::Value(v)
+    }
+}
+
 /// One invocation.
 #[derive(Debug, Clone)]
 pub struct InvokeRequest {
     /// The function name (never an ARN; the engine strips ARNs).
     pub function: String,
     /// The event handed to the function.
-    pub payload: Value,
+    pub payload: RequestPayload,
     /// The Lambda request id of this invocation (a UUID).
     pub request_id: String,
 }
@@ -94,7 +132,7 @@ impl FunctionRegistry {
         self.register(
             name,
             Arc::new(move |req: InvokeRequest| {
-                let result = f(req.payload).map(Payload::Json);
+                let result = f(req.payload.into_value()).map(Payload::Json);
                 Box::pin(async move { result })
             }),
         );
@@ -134,7 +172,7 @@ mod tests {
     fn req(function: &str) -> InvokeRequest {
         InvokeRequest {
             function: function.into(),
-            payload: json!({"x": 1}),
+            payload: json!({"x": 1}).into(),
             request_id: "r".into(),
         }
     }
@@ -159,5 +197,16 @@ mod tests {
             registry.invoke(req("nope")).await,
             Err(InvokeError::NotFound)
         );
+    }
+
+    #[tokio::test]
+    async fn a_text_payload_reaches_a_function_as_the_same_document() {
+        let mut registry = FunctionRegistry::new();
+        registry.register_fn("echo", Ok);
+        let doc = json!({"trip": {"id": "T1", "n": [1, 2.5, null]}});
+        let mut request = req("echo");
+        request.payload = RequestPayload::Text(doc.to_string());
+        assert_eq!(request.payload.to_value().as_ref(), &doc);
+        assert_eq!(registry.invoke(request).await, Ok(Payload::Json(doc)));
     }
 }

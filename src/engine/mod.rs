@@ -35,7 +35,7 @@ use serde_json::Value;
 pub use clock::{BoxFuture, Clock, RealClock, VirtualClock};
 pub use error::StatesError;
 pub use invoker::{
-    FunctionRegistry, InvokeError, InvokeRequest, Payload, TaskFailure, TaskInvoker,
+    FunctionRegistry, InvokeError, InvokeRequest, Payload, RequestPayload, TaskFailure, TaskInvoker,
 };
 pub use record::{ExecutionDescription, ExecutionObserver, ExecutionStatus, UnknownStatus};
 pub use task_token::TaskTokenError;

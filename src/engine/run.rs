@@ -17,17 +17,18 @@ use super::clock::BoxFuture;
 use super::context::{ExecutionFacts, Scope, StateFacts};
 use super::dataflow::{
     Env, apply_result_path, apply_selection, apply_selection_owned, eval_dynamic_field,
-    eval_template, select_input,
+    eval_members, eval_template, select_input,
 };
 use super::error::{PAYLOAD_LIMIT_BYTES, StatesError, names};
 use super::intrinsics::random_uuid;
-use super::invoker::{InvokeError, InvokeRequest, Payload};
+use super::invoker::{InvokeError, InvokeRequest, Payload, RequestPayload};
 use super::lambda;
 use super::record::{ExecutionRecord, ExecutionStatus};
 use super::task_result::{InvokeResponse, TaskOutput};
 use super::task_token::Callback;
 use super::{Shared, StateMachine};
 use crate::asl::model::*;
+use crate::asl::template::Template;
 use crate::history::event::*;
 
 const RUNTIME_PREFIX: &str = "An error occurred while executing the state";
@@ -638,17 +639,33 @@ impl Run {
         let mut scope = self.scope_for(ctx, Some(retry_count));
         scope.state.task_token = token;
         let selected = select_input(&t.io.input_path, raw, &scope)?;
+        // `"Payload.$": "$"` hands the function the whole input, whose text the flow
+        // has: the function gets that text, not a copy of the document.
+        let payload_text = match (&t.resource, &t.io.parameters, ctx.compact_input) {
+            (TaskResource::LambdaInvoke, Some(Template::Object(members)), Some(text))
+                if matches!(t.io.input_path, Selection::Whole)
+                    && raw.is_object()
+                    && members.iter().any(|(key, m)| {
+                        key == "Payload" && matches!(m, Template::Path(p) if p.is_whole_input())
+                    }) =>
+            {
+                Some(text)
+            }
+            _ => None,
+        };
         let effective = match &t.io.parameters {
             Some(tpl) => {
                 let mut rng = self.rng();
-                eval_template(
-                    tpl,
-                    &selected,
-                    &mut Env {
-                        scope,
-                        rng: &mut rng,
-                    },
-                )?
+                let mut env = Env {
+                    scope,
+                    rng: &mut rng,
+                };
+                match (tpl, payload_text) {
+                    (Template::Object(members), Some(_)) => {
+                        eval_members(members, Some("Payload"), &selected, &mut env)?
+                    }
+                    _ => eval_template(tpl, &selected, &mut env)?,
+                }
             }
             None => selected.clone().into_owned(),
         };
@@ -673,18 +690,29 @@ impl Run {
         let heartbeat = super::heartbeat::resolve(t, &selected, &scope, timeout)?;
         ctx.set_result_text(None);
         let params_text = match (&t.io.parameters, &t.io.input_path, ctx.compact_input) {
-            (
-                Some(crate::asl::template::Template::Object(members)),
-                Selection::Whole,
-                Some(input_text),
-            ) => template_text(members, &effective, input_text),
+            (Some(Template::Object(members)), Selection::Whole, Some(input_text)) => {
+                template_text(members, &effective, input_text)
+            }
             _ => None,
+        };
+        // The parameters' text is what makes leaving the payload out possible; without
+        // it the payload goes in as a document after all.
+        let mut effective = effective;
+        let payload_text = match (payload_text, &params_text, effective.as_object_mut()) {
+            (Some(_), None, Some(params)) => {
+                params.insert("Payload".to_owned(), selected.clone().into_owned());
+                None
+            }
+            (text, _, _) => text,
         };
         let output = match &t.resource {
             TaskResource::LambdaInvoke => {
                 self.lambda_invoke(
-                    effective,
-                    params_text,
+                    InvokeParameters {
+                        doc: effective,
+                        text: params_text,
+                        payload_text,
+                    },
                     (timeout, heartbeat),
                     token.zip(callback),
                     ctx,
@@ -740,7 +768,7 @@ impl Run {
     async fn invoke(
         &self,
         function: &str,
-        payload: Value,
+        payload: RequestPayload,
         limits: (Option<u64>, Option<u64>),
     ) -> (Invoked, String) {
         let (timeout, heartbeat) = limits;
@@ -774,7 +802,7 @@ impl Run {
     fn call(
         &self,
         function: &str,
-        payload: Value,
+        payload: RequestPayload,
     ) -> (impl std::future::Future<Output = Invoked> + '_, String) {
         let request_id = random_uuid(&mut self.rng());
         let request = InvokeRequest {
@@ -797,14 +825,18 @@ impl Run {
 
     async fn lambda_invoke(
         &self,
-        params: Value,
-        params_text: Option<String>,
+        params: InvokeParameters<'_>,
         limits: (Option<u64>, Option<u64>),
         callback: Option<(&str, &mut CallbackReceiver)>,
         ctx: &StateCtx<'_>,
         prev: &mut u64,
     ) -> Result<TaskOutput, StatesError> {
         const RT: &str = "lambda";
+        let InvokeParameters {
+            doc: params,
+            text: params_text,
+            payload_text,
+        } = params;
         let res = if callback.is_some() {
             "invoke.waitForTaskToken"
         } else {
@@ -839,11 +871,14 @@ impl Run {
         );
         // The parameters are in the history now: the payload can be moved out of them.
         let mut params = params;
-        let payload = match params.get_mut("Payload").map(Value::take) {
-            None | Some(Value::Null) => Value::Object(Map::new()),
+        let payload = match (payload_text, params.get_mut("Payload").map(Value::take)) {
+            (Some(text), _) => RequestPayload::Text(text.to_owned()),
+            (None, None | Some(Value::Null)) => Value::Object(Map::new()).into(),
             // A string payload is sent as the request body itself.
-            Some(Value::String(text)) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            Some(p) => p,
+            (None, Some(Value::String(text))) => serde_json::from_str(&text)
+                .unwrap_or(Value::String(text))
+                .into(),
+            (None, Some(p)) => p.into(),
         };
         drop(params);
         // A callback task listens to its token from TaskStarted on, during the call too.
@@ -993,7 +1028,7 @@ impl Run {
             )),
         );
         *prev = self.emit_event(EventType::LambdaFunctionStarted, *prev, None);
-        let (outcome, request_id) = self.invoke(function, input, limits).await;
+        let (outcome, request_id) = self.invoke(function, input.into(), limits).await;
         match outcome {
             Invoked::Ok(payload) => {
                 let text = lambda::payload_text(&payload);
@@ -1147,6 +1182,16 @@ fn template_text(
     }
     out.push('}');
     Some(out)
+}
+
+/// A `lambda:invoke` task's evaluated Parameters, with the texts the flow already
+/// has for them.
+struct InvokeParameters<'a> {
+    doc: Value,
+    /// The whole parameters' text, when spliced from the input's.
+    text: Option<String>,
+    /// The `Payload` member's text when it is the whole input (then `null` in `doc`).
+    payload_text: Option<&'a str>,
 }
 
 /// The top-level field a task's ResultPath writes, when the output is exactly the input
