@@ -191,11 +191,11 @@ impl NewEvent {
             }
             Body::Event(e) => e,
         };
-        if let Some((text, payload, at)) = super::event_text::skeleton(event) {
+        if let Some((text, split)) = super::event_text::skeleton(event) {
             return Ok(Row {
                 event: Cow::Owned(text),
-                payload: Some(payload),
-                payload_at: i64::try_from(at).ok(),
+                payload: split.map(|(payload, _)| payload),
+                payload_at: split.and_then(|(_, at)| i64::try_from(at).ok()),
             });
         }
         split_by_serde(event)
