@@ -18,8 +18,8 @@ pub const PENDING: &str = "pending";
 /// Status value of a confirmed booking or a taken payment.
 pub const CONFIRMED: &str = "confirmed";
 
-/// Runs one step on one event: the single entry point for Lambda binaries and the
-/// embedded registry alike.
+/// Runs one step on one event: the entry point for Lambda binaries and the embedded
+/// registry alike (through [`handle_text`] when the event is still text).
 pub async fn handle<T: Table, C: Chance + ?Sized>(
     step: Step,
     table: &T,
@@ -29,7 +29,8 @@ pub async fn handle<T: Table, C: Chance + ?Sized>(
     run(step, table, chance, &TripRequest::from_event(event)?).await
 }
 
-/// [`handle`] for an event given as its JSON text.
+/// [`handle`] for an event given as its JSON text: the trip is read straight from
+/// it, without the whole document being built first.
 pub async fn handle_text<T: Table, C: Chance + ?Sized>(
     step: Step,
     table: &T,

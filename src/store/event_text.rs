@@ -22,82 +22,74 @@ pub(super) fn skeleton(e: &HistoryEvent) -> Option<(String, Option<(&str, usize)
     let mut out = Writer {
         text: String::with_capacity(320),
         plain: true,
+        first: false,
     };
     out.raw("{\"timestamp\":\"");
     out.raw(time);
     out.raw("\",\"type\":\"");
     out.raw(e.event_type.as_str());
     out.raw("\",\"id\":");
-    out.number(e.id);
+    out.digits(e.id);
     out.raw(",\"previousEventId\":");
-    out.number(e.previous_event_id);
+    out.digits(e.previous_event_id);
     let (payload, at) = match &e.details {
         None => {
             out.raw("}");
             return out.plain.then_some((out.text, None));
         }
         Some(D::TaskStarted(d)) => {
-            out.raw(",\"taskStartedEventDetails\":{");
-            out.first_string("resourceType", &d.resource_type);
+            out.open("taskStartedEventDetails");
+            out.string("resourceType", &d.resource_type);
             out.string("resource", &d.resource);
             out.raw("}}");
             return out.plain.then_some((out.text, None));
         }
-        Some(details) => match details {
-            D::ExecutionStarted(d) => {
-                out.raw(",\"executionStartedEventDetails\":{");
-                let at = out.payload("input");
-                out.truncated("inputDetails", d.input_details);
-                out.string("roleArn", &d.role_arn);
-                (&d.input, at)
-            }
-            D::ExecutionSucceeded(d) => {
-                out.raw(",\"executionSucceededEventDetails\":{");
-                let at = out.payload("output");
-                out.truncated("outputDetails", d.output_details);
-                (&d.output, at)
-            }
-            D::StateEntered(d) => {
-                out.raw(",\"stateEnteredEventDetails\":{");
-                out.first_string("name", &d.name);
-                let at = out.payload(",\"input");
-                out.truncated("inputDetails", d.input_details);
-                (&d.input, at)
-            }
-            D::StateExited(d) => {
-                out.raw(",\"stateExitedEventDetails\":{");
-                out.first_string("name", &d.name);
-                let at = out.payload(",\"output");
-                out.truncated("outputDetails", d.output_details);
-                (&d.output, at)
-            }
-            D::TaskScheduled(d) => {
-                out.raw(",\"taskScheduledEventDetails\":{");
-                out.first_string("resourceType", &d.resource_type);
-                out.string("resource", &d.resource);
-                out.string("region", &d.region);
-                let at = out.payload(",\"parameters");
-                for (key, value) in [
-                    (",\"timeoutInSeconds\":", d.timeout_in_seconds),
-                    (",\"heartbeatInSeconds\":", d.heartbeat_in_seconds),
-                ] {
-                    if let Some(n) = value {
-                        out.raw(key);
-                        out.number(n);
-                    }
-                }
-                (&d.parameters, at)
-            }
-            D::TaskSucceeded(d) => {
-                out.raw(",\"taskSucceededEventDetails\":{");
-                out.first_string("resourceType", &d.resource_type);
-                out.string("resource", &d.resource);
-                let at = out.payload(",\"output");
-                out.truncated("outputDetails", d.output_details);
-                (&d.output, at)
-            }
-            _ => return None,
-        },
+        Some(D::ExecutionStarted(d)) => {
+            out.open("executionStartedEventDetails");
+            let at = out.payload("input", d.input_details);
+            out.string("roleArn", &d.role_arn);
+            (&d.input, at)
+        }
+        Some(D::ExecutionSucceeded(d)) => {
+            out.open("executionSucceededEventDetails");
+            (&d.output, out.payload("output", d.output_details))
+        }
+        Some(D::StateEntered(d)) => {
+            let at = out.state(
+                "stateEnteredEventDetails",
+                &d.name,
+                "input",
+                d.input_details,
+            );
+            (&d.input, at)
+        }
+        Some(D::StateExited(d)) => {
+            let at = out.state(
+                "stateExitedEventDetails",
+                &d.name,
+                "output",
+                d.output_details,
+            );
+            (&d.output, at)
+        }
+        Some(D::TaskScheduled(d)) => {
+            out.open("taskScheduledEventDetails");
+            out.string("resourceType", &d.resource_type);
+            out.string("resource", &d.resource);
+            out.string("region", &d.region);
+            out.key("parameters");
+            let at = out.empty_string();
+            out.number("timeoutInSeconds", d.timeout_in_seconds);
+            out.number("heartbeatInSeconds", d.heartbeat_in_seconds);
+            (&d.parameters, at)
+        }
+        Some(D::TaskSucceeded(d)) => {
+            out.open("taskSucceededEventDetails");
+            out.string("resourceType", &d.resource_type);
+            out.string("resource", &d.resource);
+            (&d.output, out.payload("output", d.output_details))
+        }
+        _ => return None,
     };
     if payload.is_empty() || !out.plain {
         return None;
@@ -111,6 +103,8 @@ struct Writer {
     text: String,
     /// No value written needed escaping.
     plain: bool,
+    /// The object just opened has no member yet.
+    first: bool,
 }
 
 impl Writer {
@@ -118,7 +112,7 @@ impl Writer {
         self.text.push_str(s);
     }
 
-    fn number(&mut self, mut n: u64) {
+    fn digits(&mut self, mut n: u64) {
         let mut digits = [0u8; 20];
         let mut at = digits.len();
         loop {
@@ -134,8 +128,27 @@ impl Writer {
         }
     }
 
-    /// A string value; one that needs escaping marks the text as not written here.
-    fn value(&mut self, s: &str) {
+    /// `,"details":{`: the details member opened.
+    fn open(&mut self, details: &str) {
+        self.text.push_str(",\"");
+        self.text.push_str(details);
+        self.text.push_str("\":{");
+        self.first = true;
+    }
+
+    /// `"key":`, after a comma unless it is the object's first member.
+    fn key(&mut self, key: &str) {
+        if !std::mem::take(&mut self.first) {
+            self.text.push(',');
+        }
+        self.text.push('"');
+        self.text.push_str(key);
+        self.text.push_str("\":");
+    }
+
+    /// A string member; a value that needs escaping marks the text as not written here.
+    fn string(&mut self, key: &str, s: &str) {
+        self.key(key);
         if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
             self.plain = false;
         }
@@ -144,39 +157,42 @@ impl Writer {
         self.text.push('"');
     }
 
-    fn first_string(&mut self, key: &str, s: &str) {
-        self.text.push('"');
-        self.text.push_str(key);
-        self.text.push_str("\":");
-        self.value(s);
-    }
-
-    fn string(&mut self, key: &str, s: &str) {
-        self.text.push(',');
-        self.first_string(key, s);
-    }
-
-    /// `"key":""` (the key given with its leading `,"` or without), returning where
-    /// the `""` is.
-    fn payload(&mut self, key: &str) -> usize {
-        if !key.starts_with(',') {
-            self.text.push('"');
+    /// A number member, left out when there is none.
+    fn number(&mut self, key: &str, n: Option<u64>) {
+        if let Some(n) = n {
+            self.key(key);
+            self.digits(n);
         }
-        self.text.push_str(key);
-        self.text.push_str("\":");
+    }
+
+    /// `""` where a payload goes, returning where it is.
+    fn empty_string(&mut self) -> usize {
         let at = self.text.len();
         self.text.push_str("\"\"");
         at
     }
 
-    fn truncated(&mut self, key: &str, d: PayloadDetails) {
+    /// A payload member left empty and its `<member>Details` after it; returns where
+    /// the payload goes.
+    fn payload(&mut self, member: &str, shown: PayloadDetails) -> usize {
+        self.key(member);
+        let at = self.empty_string();
         self.text.push_str(",\"");
-        self.text.push_str(key);
-        self.text.push_str(if d.truncated {
-            "\":{\"truncated\":true}"
+        self.text.push_str(member);
+        self.text.push_str("Details\":");
+        self.raw(if shown.truncated {
+            "{\"truncated\":true}"
         } else {
-            "\":{\"truncated\":false}"
+            "{\"truncated\":false}"
         });
+        at
+    }
+
+    /// A state's entered or exited details: its name, then its payload.
+    fn state(&mut self, details: &str, name: &str, member: &str, shown: PayloadDetails) -> usize {
+        self.open(details);
+        self.string("name", name);
+        self.payload(member, shown)
     }
 }
 
