@@ -270,6 +270,11 @@ impl Run {
                         Ok(declared) => return Err((declared, prev)),
                         Err(e) => Err(e),
                     }
+                } else if passes_input_through(&state.kind) {
+                    // The output is the input itself: it moves on rather than being copied.
+                    self.route(&state.kind, &input, &ctx)
+                        .await
+                        .map(|next| (std::mem::take(&mut input), next))
                 } else {
                     match self.run_state(&state.kind, &input, &ctx, &mut prev).await {
                         Ok((result, next)) if let Some(key) = place_at => {
@@ -366,6 +371,43 @@ impl Run {
         })
     }
 
+    /// Runs a state whose output is its input (see [`passes_input_through`]): only
+    /// where it leads is decided here.
+    async fn route(
+        &self,
+        kind: &StateKind,
+        input: &Value,
+        ctx: &StateCtx<'_>,
+    ) -> Result<Transition, StatesError> {
+        let scope = self.scope_for(ctx, None);
+        match kind {
+            StateKind::Pass(p) => Ok(p.transition),
+            StateKind::Choice(c) => choose(c, input, &scope),
+            StateKind::Wait(w) => {
+                self.wait(w, input, &scope).await?;
+                Ok(w.transition)
+            }
+            StateKind::Succeed(_) => Ok(Transition::End),
+            _ => Err(StatesError::runtime(
+                "only Pass, Choice, Wait and Succeed states pass their input through",
+            )),
+        }
+    }
+
+    /// A Wait state's wait, on the clock.
+    async fn wait(
+        &self,
+        w: &WaitState,
+        input: &Value,
+        scope: &Scope<'_>,
+    ) -> Result<(), StatesError> {
+        let delay = self.wait_duration(&w.wait, input, scope)?;
+        if !delay.is_zero() {
+            self.shared.clock.sleep(delay).await;
+        }
+        Ok(())
+    }
+
     async fn run_state(
         &self,
         kind: &StateKind,
@@ -407,25 +449,14 @@ impl Run {
             StateKind::Choice(c) => {
                 let scope = self.scope_for(ctx, None);
                 let effective = apply_selection(&c.input_path, raw, &scope)?;
-                let mut next = c.default;
-                for branch in &c.choices {
-                    if choice_eval::evaluate(&branch.rule, &effective, &scope)? {
-                        next = Some(branch.next);
-                        break;
-                    }
-                }
-                let next =
-                    next.ok_or_else(|| StatesError::new("States.NoChoiceMatched", "No Matches!"))?;
+                let next = choose(c, &effective, &scope)?;
                 let out = apply_selection_owned(&c.output_path, effective, &scope)?;
-                Ok((out, Transition::Next(next)))
+                Ok((out, next))
             }
             StateKind::Wait(w) => {
                 let scope = self.scope_for(ctx, None);
                 let effective = apply_selection(&w.input_path, raw, &scope)?;
-                let delay = self.wait_duration(&w.wait, &effective, &scope)?;
-                if !delay.is_zero() {
-                    self.shared.clock.sleep(delay).await;
-                }
+                self.wait(w, &effective, &scope).await?;
                 let out = apply_selection_owned(&w.output_path, effective, &scope)?;
                 Ok((out, w.transition))
             }
@@ -1212,6 +1243,18 @@ pub(crate) fn json_text(value: &Value) -> String {
 }
 
 /// States whose output is their input, untouched: AWS then keeps the input text as it was.
+/// Where a Choice state leads for this input.
+fn choose(c: &ChoiceState, input: &Value, scope: &Scope<'_>) -> Result<Transition, StatesError> {
+    for branch in &c.choices {
+        if choice_eval::evaluate(&branch.rule, input, scope)? {
+            return Ok(Transition::Next(branch.next));
+        }
+    }
+    c.default
+        .map(Transition::Next)
+        .ok_or_else(|| StatesError::new("States.NoChoiceMatched", "No Matches!"))
+}
+
 fn passes_input_through(kind: &StateKind) -> bool {
     let whole = |s: &Selection| matches!(s, Selection::Whole);
     match kind {
