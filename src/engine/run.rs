@@ -670,20 +670,25 @@ impl Run {
         let mut scope = self.scope_for(ctx, Some(retry_count));
         scope.state.task_token = token;
         let selected = select_input(&t.io.input_path, raw, &scope)?;
-        // `"Payload.$": "$"` hands the function the whole input, whose text the flow
-        // has: the function gets that text, not a copy of the document.
-        let payload_text = match (&t.resource, &t.io.parameters, ctx.compact_input) {
-            (TaskResource::LambdaInvoke, Some(Template::Object(members)), Some(text))
-                if matches!(t.io.input_path, Selection::Whole)
-                    && raw.is_object()
-                    && members.iter().any(|(key, m)| {
-                        key == "Payload" && matches!(m, Template::Path(p) if p.is_whole_input())
-                    }) =>
-            {
-                Some(text)
+        // Parameters over the whole input, whose text the flow has: their text is
+        // spliced from it (see `template_text`).
+        let spliced = match (&t.io.parameters, &t.io.input_path, ctx.compact_input) {
+            (Some(Template::Object(members)), Selection::Whole, Some(text)) => {
+                Some((members, text))
             }
             _ => None,
         };
+        // `"Payload.$": "$"` then hands the function that text, not a copy of the
+        // document.
+        let payload_text = spliced
+            .filter(|(members, _)| {
+                matches!(t.resource, TaskResource::LambdaInvoke)
+                    && raw.is_object()
+                    && members.iter().any(|(key, m)| {
+                        key == "Payload" && matches!(m, Template::Path(p) if p.is_whole_input())
+                    })
+            })
+            .map(|(_, text)| text);
         let effective = match &t.io.parameters {
             Some(tpl) => {
                 let mut rng = self.rng();
@@ -720,12 +725,8 @@ impl Run {
         };
         let heartbeat = super::heartbeat::resolve(t, &selected, &scope, timeout)?;
         ctx.set_result_text(None);
-        let params_text = match (&t.io.parameters, &t.io.input_path, ctx.compact_input) {
-            (Some(Template::Object(members)), Selection::Whole, Some(input_text)) => {
-                template_text(members, &effective, input_text)
-            }
-            _ => None,
-        };
+        let params_text =
+            spliced.and_then(|(members, text)| template_text(members, &effective, text));
         // The parameters' text is what makes leaving the payload out possible; without
         // it the payload goes in as a document after all.
         let mut effective = effective;

@@ -385,7 +385,7 @@ impl Store {
         rows.into_iter()
             .map(|(id, text, payload, at)| {
                 payload
-                    .and_then(|payload| reassemble(text, payload, at))
+                    .and_then(|payload| reassemble(text, payload.as_deref(), at))
                     .map(|json| (id, json))
                     .map_err(|detail| StoreError::BadRow {
                         location: self.location().to_string(),

@@ -212,7 +212,7 @@ impl Packed {
                 } else {
                     reassemble(
                         json.to_string(),
-                        Some(payload.to_string()),
+                        Some(payload),
                         Some(i64::from(span.payload_at)),
                     )
                     .map_err(|e| bad(format!("event {}: {e}", span.id)))?
