@@ -9,11 +9,13 @@
 //! DynamoDB's conditional confirm and sort-key order) are the same, and the same store
 //! tests run against both.
 
+use super::compact_item::CompactItem;
 use super::events::NewEvent;
 use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
-use super::items::{confirm_row, item_keys};
+use super::items::item_keys;
 use super::packed_history::{History, Packed};
 use super::{StoreError, StoreWrite};
+
 use chrono::{DateTime, Utc};
 use saga_lambdas::Item;
 use saga_lambdas::table::Confirmed;
@@ -26,7 +28,7 @@ pub(super) const LOCATION: &str = ":memory:";
 /// DynamoDB sorts).
 #[derive(Default)]
 pub(super) struct Rows {
-    items: HashMap<String, BTreeMap<String, Item>>,
+    items: HashMap<String, BTreeMap<Box<str>, CompactItem>>,
 }
 
 /// An in-memory store's executions and their histories.
@@ -54,18 +56,24 @@ fn to_millis(d: DateTime<Utc>) -> DateTime<Utc> {
 
 impl Rows {
     /// [`super::Store::put_sync`].
-    pub(super) fn put(&mut self, pk: &str, sk: &str, item: &Item) {
-        self.items
-            .entry(pk.to_string())
-            .or_default()
-            .insert(sk.to_string(), item.clone());
+    pub(super) fn put(&mut self, pk: &str, sk: &str, item: &Item) -> Result<(), StoreError> {
+        let row = CompactItem::encode(item)?;
+        match self.items.get_mut(pk) {
+            Some(rows) => rows.insert(sk.into(), row),
+            None => self
+                .items
+                .entry(pk.to_string())
+                .or_default()
+                .insert(sk.into(), row),
+        };
+        Ok(())
     }
 
     /// [`super::Store::confirm_sync`].
-    pub(super) fn confirm(&mut self, pk: &str, sk: &str) -> Confirmed {
+    pub(super) fn confirm(&mut self, pk: &str, sk: &str) -> Result<Confirmed, StoreError> {
         match self.items.get_mut(pk).and_then(|rows| rows.get_mut(sk)) {
-            Some(item) => confirm_row(item),
-            None => Confirmed::NoPendingRow,
+            Some(row) => row.confirm().map_err(|detail| bad_row(pk, sk, detail)),
+            None => Ok(Confirmed::NoPendingRow),
         }
     }
 
@@ -80,16 +88,30 @@ impl Rows {
     }
 
     /// [`super::Store::get_item_sync`].
-    pub(super) fn get_item(&self, pk: &str, sk: &str) -> Option<Item> {
-        self.items.get(pk).and_then(|rows| rows.get(sk)).cloned()
+    pub(super) fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        self.items
+            .get(pk)
+            .and_then(|rows| rows.get(sk))
+            .map(|row| row.decode().map_err(|detail| bad_row(pk, sk, detail)))
+            .transpose()
     }
 
     /// [`super::Store::query_trip_sync`].
-    pub(super) fn query_trip(&self, pk: &str) -> Vec<Item> {
-        self.items
-            .get(pk)
-            .map(|rows| rows.values().cloned().collect())
-            .unwrap_or_default()
+    pub(super) fn query_trip(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        self.items.get(pk).map_or(Ok(Vec::new()), |rows| {
+            rows.iter()
+                .map(|(sk, row)| row.decode().map_err(|detail| bad_row(pk, sk, detail)))
+                .collect()
+        })
+    }
+}
+
+/// A row that does not decode: never written so, but said plainly if it ever is.
+fn bad_row(pk: &str, sk: &str, detail: String) -> StoreError {
+    StoreError::BadRow {
+        location: LOCATION.to_string(),
+        what: format!("item {pk} / {sk}"),
+        detail,
     }
 }
 
@@ -225,7 +247,7 @@ impl MemoryData {
                             }
                         }),
                     StoreWrite::PutItem { item } => {
-                        item_keys(item).map(|(pk, sk)| rows().put(pk, sk, item))
+                        item_keys(item).and_then(|(pk, sk)| rows().put(pk, sk, item))
                     }
                     StoreWrite::DeleteItem { pk, sk } => {
                         rows().delete(pk, sk);

@@ -27,6 +27,7 @@
 
 mod batch;
 mod checkpoint;
+mod compact_item;
 mod error;
 mod event_text;
 mod events;
