@@ -8,6 +8,7 @@ pub mod asl;
 pub mod backend;
 pub mod conformance;
 pub mod engine;
+pub mod fast_map;
 pub mod headless;
 pub mod history;
 pub mod store;

@@ -1,6 +1,6 @@
 //! Loading a definition from JSON, with every check done up front.
 
-use std::collections::HashMap;
+use crate::fast_map::FastMap;
 
 use serde_json::{Map, Value};
 
@@ -55,7 +55,7 @@ fn machine(obj: &Map<String, Value>, top_level: bool) -> Result<Definition, Defi
     if states_obj.is_empty() {
         return Err(err("'States' must not be empty".into()));
     }
-    let index: HashMap<String, usize> = states_obj
+    let index: FastMap<String, usize> = states_obj
         .keys()
         .enumerate()
         .map(|(i, k)| (k.clone(), i))
@@ -106,7 +106,7 @@ fn machine(obj: &Map<String, Value>, top_level: bool) -> Result<Definition, Defi
 
 struct StateParser<'a> {
     obj: &'a Map<String, Value>,
-    index: &'a HashMap<String, usize>,
+    index: &'a FastMap<String, usize>,
 }
 
 type R<T> = Result<T, String>;

@@ -3,7 +3,7 @@
 //! Transitions are resolved to state indices at load time, so running a
 //! state never looks a name up and never meets an unknown target.
 
-use std::collections::HashMap;
+use crate::fast_map::FastMap;
 
 use serde_json::Value;
 
@@ -22,7 +22,7 @@ pub struct Definition {
     pub states: Vec<State>,
     /// `TimeoutSeconds` of the whole execution.
     pub timeout_seconds: Option<u64>,
-    pub(crate) index: HashMap<String, usize>,
+    pub(crate) index: FastMap<String, usize>,
 }
 
 impl Definition {

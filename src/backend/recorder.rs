@@ -11,11 +11,11 @@
 //! busy runtime commits a few large transactions instead of one per event.
 
 use crate::engine::{ExecutionDescription, ExecutionObserver};
+use crate::fast_map::FastMap;
 use crate::history::{EventDetails, EventType, HistoryEvent};
 use crate::store::{
     ExecutionOutcome, ExecutionRecord, ExecutionStatus, NewEvent, Store, StoreWrite,
 };
-use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -72,7 +72,7 @@ pub struct StoreRecorder {
     state_machine_name: String,
     shared: Arc<Shared>,
     /// Terminal events held back until `on_finished` writes them with the status.
-    terminal: Mutex<HashMap<String, NewEvent>>,
+    terminal: Mutex<FastMap<String, NewEvent>>,
     /// The writer thread, joined on drop so that everything recorded is committed
     /// (and the store let go of) once the recorder is gone.
     writer: Option<std::thread::JoinHandle<()>>,
@@ -97,7 +97,7 @@ impl StoreRecorder {
             state_machine_arn,
             state_machine_name,
             shared,
-            terminal: Mutex::new(HashMap::new()),
+            terminal: Mutex::new(FastMap::default()),
             writer: Some(writer),
         })
     }

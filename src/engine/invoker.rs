@@ -1,6 +1,6 @@
 //! How Task states reach code: a registry of functions by name.
 
-use std::collections::HashMap;
+use crate::fast_map::FastMap;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -109,7 +109,7 @@ pub type HandlerFn =
 /// A `TaskInvoker` backed by in-process handlers registered by function name.
 #[derive(Default, Clone)]
 pub struct FunctionRegistry {
-    functions: HashMap<String, HandlerFn>,
+    functions: FastMap<String, HandlerFn>,
 }
 
 impl FunctionRegistry {

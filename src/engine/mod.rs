@@ -24,7 +24,8 @@ mod run;
 mod task_result;
 pub mod task_token;
 
-use std::collections::{BTreeMap, HashMap};
+use crate::fast_map::FastMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -125,7 +126,7 @@ pub struct Engine {
 #[derive(Default)]
 struct Executions {
     /// Each execution with its place in start order.
-    by_arn: HashMap<String, (u64, Arc<ExecutionRecord>)>,
+    by_arn: FastMap<String, (u64, Arc<ExecutionRecord>)>,
     /// Start order: a map rather than a list, so forgetting one is not a scan.
     order: BTreeMap<u64, String>,
     started: u64,

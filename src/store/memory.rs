@@ -15,11 +15,11 @@ use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
 use super::items::item_keys;
 use super::packed_history::{History, Packed};
 use super::{StoreError, StoreWrite};
-
+use crate::fast_map::FastMap;
 use chrono::{DateTime, Utc};
 use saga_lambdas::Item;
 use saga_lambdas::table::Confirmed;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// What `:memory:` error messages name.
 pub(super) const LOCATION: &str = ":memory:";
@@ -28,14 +28,14 @@ pub(super) const LOCATION: &str = ":memory:";
 /// DynamoDB sorts).
 #[derive(Default)]
 pub(super) struct Rows {
-    items: HashMap<String, BTreeMap<Box<str>, CompactItem>>,
+    items: FastMap<String, BTreeMap<Box<str>, CompactItem>>,
 }
 
 /// An in-memory store's executions and their histories.
 #[derive(Default)]
 pub(super) struct MemoryData {
     /// Executions by ARN.
-    executions: HashMap<String, StoredExecution>,
+    executions: FastMap<String, StoredExecution>,
     /// How many executions were ever inserted: breaks start-date ties in listings the
     /// way SQLite's rowid does.
     inserted: u64,
