@@ -356,18 +356,22 @@ pub(crate) mod wire_time {
     /// The text into `buf`, returning its length; `None` for what chrono writes
     /// specially.
     pub(crate) fn rfc3339(t: &DateTime<Utc>, buf: &mut [u8; 32]) -> Option<usize> {
-        let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
-        let nano = t.nanosecond();
+        // One calendar conversion: each of `DateTime`'s own accessors makes its own.
+        let naive = t.naive_utc();
+        let (date, time) = (naive.date(), naive.time());
+        let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
+        let nano = time.nanosecond();
         if nano >= 1_000_000_000 {
             return None;
         }
+        let seconds = time.num_seconds_from_midnight();
         buf[..19].copy_from_slice(b"0000-00-00T00:00:00");
         put(buf, 0, year, 4);
-        put(buf, 5, t.month(), 2);
-        put(buf, 8, t.day(), 2);
-        put(buf, 11, t.hour(), 2);
-        put(buf, 14, t.minute(), 2);
-        put(buf, 17, t.second(), 2);
+        put(buf, 5, date.month(), 2);
+        put(buf, 8, date.day(), 2);
+        put(buf, 11, seconds / 3600, 2);
+        put(buf, 14, seconds / 60 % 60, 2);
+        put(buf, 17, seconds % 60, 2);
         let mut n = 19;
         let (fraction, width) = if nano == 0 {
             (0, 0)
