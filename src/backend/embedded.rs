@@ -239,10 +239,11 @@ impl SagaBackend for EmbeddedBackend {
             let trip =
                 TripRequest::example(&launch.trip_id, launch.run_type, launch.cancel_failure_rate);
             let name = saga_lambdas::trip::execution_name(&launch.trip_id);
-            let input = trip.to_input().to_string();
+            let document = trip.to_input();
+            let input = document.to_string();
             let arn = self
                 .engine
-                .start(&self.machine, Some(&name), &input)
+                .start_document(&self.machine, Some(&name), &input, document)
                 .map_err(failed)?;
             // Once ended, an execution lives on in the store only, so memory stays flat
             // however many runs a workshop makes.

@@ -192,9 +192,21 @@ impl Engine {
         name: Option<&str>,
         input: &str,
     ) -> Result<String, EngineError> {
-        let handle = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
         let input_value: Value =
             serde_json::from_str(input).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+        self.start_document(machine, name, input, input_value)
+    }
+
+    /// [`Engine::start`] for a caller that built the input as a document and wrote its
+    /// text from it: the text is not parsed back. `input` must be `input_value`'s JSON.
+    pub fn start_document(
+        &self,
+        machine: &Arc<StateMachine>,
+        name: Option<&str>,
+        input: &str,
+        input_value: Value,
+    ) -> Result<String, EngineError> {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
         let mut exec_rng = {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
             StdRng::seed_from_u64(rng.next_u64())
