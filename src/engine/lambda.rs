@@ -254,11 +254,17 @@ pub fn not_found_cause(function_arn: &str, request_id: &str) -> String {
 
 /// The function name from a name, a full ARN or a partial ARN (`name:alias`).
 pub fn function_name(name_or_arn: &str) -> &str {
-    let parts: Vec<&str> = name_or_arn.split(':').collect();
-    if parts.len() >= 7 && parts[0] == "arn" {
+    // The first seven `:`-separated parts are all that decide it (every task reads it).
+    let mut parts = [""; 7];
+    let mut count = 0;
+    for (slot, part) in parts.iter_mut().zip(name_or_arn.split(':')) {
+        *slot = part;
+        count += 1;
+    }
+    if count == 7 && parts[0] == "arn" {
         return parts[6];
     }
-    if parts.len() >= 3 && parts[1] == "function" {
+    if count >= 3 && parts[1] == "function" {
         return parts[2];
     }
     parts[0]
@@ -332,6 +338,10 @@ mod tests {
             "f"
         );
         assert_eq!(function_name("f"), "f");
+        assert_eq!(function_name("123456789012:function:f"), "f");
+        assert_eq!(function_name("123456789012:function:f:prod"), "f");
+        assert_eq!(function_name("arn:aws:lambda:us-east-1:1:layer"), "arn");
+        assert_eq!(function_name(""), "");
         assert_eq!(
             service_error_cause(r#"{"errorMessage": "m", "errorType": "E"}"#),
             r#"{"errorMessage":"m","errorType":"E"}"#
