@@ -13,6 +13,7 @@
 //! their text; any other value as its DynamoDB JSON.
 
 use super::StoreError;
+use super::items::STATUS;
 use saga_lambdas::handlers::{CONFIRMED, PENDING};
 use saga_lambdas::table::Confirmed;
 use saga_lambdas::{AttrValue, Item};
@@ -20,10 +21,8 @@ use saga_lambdas::{AttrValue, Item};
 const STRING: u8 = b'S';
 const NUMBER: u8 = b'N';
 const JSON: u8 = b'J';
-const STATUS: &str = "transaction_status";
 
 /// One encoded row.
-#[derive(Clone)]
 pub(super) struct CompactItem(Box<[u8]>);
 
 /// One attribute as it lies in the bytes.

@@ -22,16 +22,16 @@ pub(crate) fn item_keys(item: &Item) -> Result<(&str, &str), StoreError> {
     Ok((key(item, "pk")?, key(item, "sk")?))
 }
 
+/// The attribute the saga's conditional confirm reads and flips.
+pub(super) const STATUS: &str = "transaction_status";
+
 /// DynamoDB's `transaction_status = :pending` condition and its update, on a row in
 /// hand: flips the string `pending` to `confirmed`; anything else changes nothing.
 pub(crate) fn confirm_row(item: &mut Item) -> Confirmed {
-    if item.get("transaction_status").and_then(AttrValue::as_s) != Some(PENDING) {
+    if item.get(STATUS).and_then(AttrValue::as_s) != Some(PENDING) {
         return Confirmed::NoPendingRow;
     }
-    item.insert(
-        "transaction_status".to_string(),
-        AttrValue::S(CONFIRMED.to_string()),
-    );
+    item.insert(STATUS.to_string(), AttrValue::S(CONFIRMED.to_string()));
     Confirmed::Yes
 }
 
