@@ -1,0 +1,203 @@
+//! A state's output text, made from texts the flow already has where it can be: a
+//! saga's document is kilobytes long and is written into the history at every step.
+
+use serde_json::Value;
+
+use crate::engine::error::PAYLOAD_LIMIT_BYTES;
+
+/// A task's output when its ResultPath is one top-level field and it has no
+/// OutputPath: the input object itself, taken, with the result stored under `key`
+/// (what `apply_result_path` gives on a copy). `None`, with the input left exactly as
+/// it was for a catcher, when the output would exceed the payload limit.
+pub(super) fn place_result(input: &mut Value, key: &str, result: Value) -> Option<Value> {
+    let Value::Object(map) = input else {
+        unreachable!("only object inputs are placed into")
+    };
+    let previous = map.insert(key.to_owned(), result);
+    if output_too_large(input) {
+        let Value::Object(map) = input else {
+            unreachable!("still the same object")
+        };
+        match previous {
+            // Same position: replacing a member keeps its place.
+            Some(v) => map.insert(key.to_owned(), v),
+            // The new member was appended last: removing it restores the order.
+            None => map.shift_remove(key),
+        };
+        return None;
+    }
+    Some(std::mem::take(input))
+}
+
+/// The compact JSON text of an object input with `result` stored under the new
+/// top-level field `key`, made from their texts: exactly what serialising the merged
+/// value gives when `input_text` is the compact text of an object without that field,
+/// since the new member is then appended last.
+pub(super) fn spliced_output(input_text: &str, key: &str, result_text: &str) -> Option<String> {
+    if !input_text.starts_with('{') || !input_text.ends_with('}') {
+        return None;
+    }
+    let key_text = json_text(&Value::String(key.to_owned()));
+    let mut out = String::with_capacity(input_text.len() + key_text.len() + result_text.len() + 2);
+    out.push_str(&input_text[..input_text.len() - 1]);
+    if input_text.len() > 2 {
+        out.push(',');
+    }
+    out.push_str(&key_text);
+    out.push(':');
+    out.push_str(result_text);
+    out.push('}');
+    Some(out)
+}
+
+/// The compact JSON text of `value`, the result of the object template `members`,
+/// with the text of every `"key.$": "$"` member taken from `input_text` (the compact
+/// text of the whole input) instead of serialising that copy of the input again.
+pub(super) fn template_text(
+    members: &[(String, crate::asl::template::Template)],
+    value: &Value,
+    input_text: &str,
+) -> Option<String> {
+    use crate::asl::template::Template;
+    let map = value.as_object()?;
+    if map.len() != members.len() {
+        return None;
+    }
+    let mut out = String::with_capacity(input_text.len() + 64 * members.len());
+    out.push('{');
+    for (i, ((key, template), (member, v))) in members.iter().zip(map).enumerate() {
+        if key != member {
+            return None;
+        }
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&json_text(&Value::String(key.clone())));
+        out.push(':');
+        match template {
+            Template::Path(p) if p.is_whole_input() => out.push_str(input_text),
+            _ => out.push_str(&json_text(v)),
+        }
+    }
+    out.push('}');
+    Some(out)
+}
+
+/// Compact JSON text of a value (AWS's payload form), via the fast writer path.
+pub(crate) fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+pub(super) fn output_too_large(output: &Value) -> bool {
+    // Cheap pre-check: only long strings or big containers can exceed the limit.
+    fn rough(v: &Value) -> usize {
+        match v {
+            Value::String(s) => s.len() + 2,
+            Value::Array(a) => a.iter().map(rough).sum::<usize>() + a.len() + 2,
+            Value::Object(o) => o.iter().map(|(k, v)| k.len() + 3 + rough(v)).sum::<usize>() + 2,
+            _ => 8,
+        }
+    }
+    rough(output) > PAYLOAD_LIMIT_BYTES / 2 && json_text(output).len() > PAYLOAD_LIMIT_BYTES
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asl::model::ResultTarget;
+    use crate::engine::context::{Scope, StateFacts};
+    use crate::engine::dataflow::{Env, apply_result_path, eval_template};
+    use rand::rngs::StdRng;
+    use serde_json::json;
+
+    #[test]
+    fn a_spliced_output_is_the_merged_value_serialised() {
+        let result = json!({"Payload": {"ok": true, "s": "a\"b"}, "StatusCode": 200});
+        for (input, key) in [
+            (json!({"trip": "t1", "n": 1.5}), "Res"),
+            (json!({}), "Res"),
+            (json!({"a": [1, {"b": null}]}), "k\"é\n"),
+        ] {
+            let mut merged = input.clone();
+            merged
+                .as_object_mut()
+                .unwrap()
+                .insert(key.to_owned(), result.clone());
+            let spliced = spliced_output(&json_text(&input), key, &json_text(&result)).unwrap();
+            assert_eq!(spliced, json_text(&merged));
+        }
+        assert!(spliced_output("[1]", "Res", "3").is_none());
+    }
+
+    #[test]
+    fn a_placed_result_is_what_the_result_path_gives_on_a_copy() {
+        let path = ResultTarget::At(vec![crate::asl::path::Segment::Key("Res".into())]);
+        for input in [
+            json!({"a": 1, "b": [2]}),
+            json!({"Res": 0, "b": 2}),
+            json!({}),
+        ] {
+            let want = apply_result_path(&path, input.clone(), json!({"ok": true})).unwrap();
+            let mut taken = input.clone();
+            let got = place_result(&mut taken, "Res", json!({"ok": true})).unwrap();
+            assert_eq!(json_text(&got), json_text(&want), "member order too");
+        }
+    }
+
+    #[test]
+    fn an_oversized_result_leaves_the_input_exactly_as_it_was() {
+        let big = Value::String("x".repeat(PAYLOAD_LIMIT_BYTES));
+        for input in [
+            json!({"a": 1, "Res": "old", "z": 2}),
+            json!({"a": 1, "z": 2}),
+        ] {
+            let mut kept = input.clone();
+            assert!(place_result(&mut kept, "Res", big.clone()).is_none());
+            assert_eq!(json_text(&kept), json_text(&input), "member order too");
+        }
+    }
+
+    #[test]
+    fn a_template_text_is_the_evaluated_template_serialised() {
+        use crate::asl::template::Template;
+        use crate::engine::context::ExecutionFacts;
+        use rand::SeedableRng;
+        let template = Template::compile(&json!({
+            "FunctionName": "arn:f",
+            "Payload.$": "$",
+            "Part.$": "$.a",
+            "k\"é": {"n.$": "$.a[0]"}
+        }))
+        .unwrap();
+        let Template::Object(members) = &template else {
+            panic!("an object template");
+        };
+        let input = json!({"a": [1, "x\"y"], "b": {"c": null}});
+        let facts = ExecutionFacts {
+            id: "arn:e".into(),
+            name: "e".into(),
+            input: input.clone(),
+            start_time: "2024-01-01T00:00:00.000Z".into(),
+            role_arn: "arn:r".into(),
+            machine_id: "arn:m".into(),
+            machine_name: "m".into(),
+        };
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut env = Env {
+            scope: Scope {
+                execution: &facts,
+                state: StateFacts {
+                    name: "S",
+                    entered_time: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+                    retry_count: None,
+                    map_item: None,
+                    task_token: None,
+                },
+            },
+            rng: &mut rng,
+        };
+        let value = eval_template(&template, &input, &mut env).unwrap();
+        let text = template_text(members, &value, &json_text(&input)).unwrap();
+        assert_eq!(text, json_text(&value));
+    }
+}

@@ -1,0 +1,232 @@
+//! A Task state's visit: its retries, its Parameters, and what becomes of its result.
+
+use std::time::Duration;
+
+use rand::RngExt;
+use serde_json::Value;
+
+use super::lambda_task::InvokeParameters;
+use super::output_text::{json_text, template_text};
+use super::{CallbackReceiver, Run, StateCtx};
+use crate::asl::model::*;
+use crate::asl::template::Template;
+use crate::engine::dataflow::{
+    Env, apply_result_path, apply_selection_owned, eval_members, eval_template, select_input,
+};
+use crate::engine::error::StatesError;
+use crate::engine::intrinsics::random_uuid;
+use crate::engine::task_result::TaskOutput;
+
+impl Run {
+    /// How long to wait before retrying `error`, or `None` when no retrier applies any more.
+    pub(crate) fn next_retry(
+        &self,
+        retriers: &[Retrier],
+        counters: &mut [u32],
+        error: &StatesError,
+    ) -> Option<Duration> {
+        let index = retriers
+            .iter()
+            .position(|r| error.matches(&r.error_equals))?;
+        let r = &retriers[index];
+        if counters[index] >= r.max_attempts {
+            return None;
+        }
+        let mut seconds = r.interval_seconds * r.backoff_rate.powi(counters[index] as i32);
+        if let Some(max) = r.max_delay_seconds {
+            seconds = seconds.min(max);
+        }
+        if r.full_jitter {
+            seconds *= self.rng().random::<f64>();
+        }
+        counters[index] += 1;
+        Some(Duration::from_secs_f64(seconds.max(0.0)))
+    }
+
+    pub(super) async fn run_task(
+        &self,
+        t: &TaskState,
+        raw: &Value,
+        ctx: &StateCtx<'_>,
+        prev: &mut u64,
+    ) -> Result<Value, StatesError> {
+        let mut counters = vec![0u32; t.retry.len()];
+        let mut retry_count = 0u32;
+        loop {
+            match self.task_attempt(t, raw, ctx, retry_count, prev).await {
+                Ok(v) => return Ok(v),
+                Err(e) => match self.next_retry(&t.retry, &mut counters, &e) {
+                    Some(delay) => {
+                        retry_count += 1;
+                        self.shared.clock.sleep(delay).await;
+                    }
+                    None => return Err(e),
+                },
+            }
+        }
+    }
+
+    async fn task_attempt(
+        &self,
+        t: &TaskState,
+        raw: &Value,
+        ctx: &StateCtx<'_>,
+        retry_count: u32,
+        prev: &mut u64,
+    ) -> Result<Value, StatesError> {
+        // The token closes when the attempt ends, however it ends (also when the
+        // execution is stopped or times out, or a sibling branch fails).
+        let mut open = t.wait_for_task_token.then(|| {
+            let unique = random_uuid(&mut self.rng());
+            self.shared.tokens.open(&unique)
+        });
+        let (token, receiver) = match &mut open {
+            Some(open) => (Some(open.token.as_str()), Some(&mut open.rx)),
+            None => (None, None),
+        };
+        self.task_attempt_with(t, raw, ctx, retry_count, token, receiver, prev)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn task_attempt_with(
+        &self,
+        t: &TaskState,
+        raw: &Value,
+        ctx: &StateCtx<'_>,
+        retry_count: u32,
+        token: Option<&str>,
+        callback: Option<&mut CallbackReceiver>,
+        prev: &mut u64,
+    ) -> Result<Value, StatesError> {
+        let mut scope = self.scope_for(ctx, Some(retry_count));
+        scope.state.task_token = token;
+        let selected = select_input(&t.io.input_path, raw, &scope)?;
+        // Parameters over the whole input, whose text the flow has: their text is
+        // spliced from it (see `template_text`).
+        let spliced = match (&t.io.parameters, &t.io.input_path, ctx.compact_input) {
+            (Some(Template::Object(members)), Selection::Whole, Some(text)) => {
+                Some((members, text))
+            }
+            _ => None,
+        };
+        // `"Payload.$": "$"` then hands the function that text, not a copy of the
+        // document.
+        let payload_text = spliced
+            .filter(|(members, _)| {
+                matches!(t.resource, TaskResource::LambdaInvoke)
+                    && raw.is_object()
+                    && members.iter().any(|(key, m)| {
+                        key == "Payload" && matches!(m, Template::Path(p) if p.is_whole_input())
+                    })
+            })
+            .map(|(_, text)| text);
+        let effective = match &t.io.parameters {
+            Some(tpl) => {
+                let mut rng = self.rng();
+                let mut env = Env {
+                    scope,
+                    rng: &mut rng,
+                };
+                match (tpl, payload_text) {
+                    (Template::Object(members), Some(_)) => {
+                        eval_members(members, Some("Payload"), &selected, &mut env)?
+                    }
+                    _ => eval_template(tpl, &selected, &mut env)?,
+                }
+            }
+            None => selected.clone().into_owned(),
+        };
+        let timeout = match (&t.timeout_seconds, &t.timeout_seconds_path) {
+            (Some(s), _) => Some(*s),
+            (None, Some(p)) => {
+                let v = crate::engine::dataflow::select(p, &selected, &scope).map_err(|_| {
+                    StatesError::runtime(format!(
+                        "The TimeoutSecondsPath parameter does not reference an input value: {}",
+                        p.text()
+                    ))
+                })?;
+                Some(v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
+                    StatesError::runtime(format!(
+                        "The TimeoutSecondsPath parameter does not reference a positive integer: {} == {v}",
+                        p.text()
+                    ))
+                })?)
+            }
+            (None, None) => None,
+        };
+        let heartbeat = crate::engine::heartbeat::resolve(t, &selected, &scope, timeout)?;
+        ctx.set_result_text(None);
+        let params_text =
+            spliced.and_then(|(members, text)| template_text(members, &effective, text));
+        // The parameters' text is what makes leaving the payload out possible; without
+        // it the payload goes in as a document after all.
+        let mut effective = effective;
+        let payload_text = match (payload_text, &params_text, effective.as_object_mut()) {
+            (Some(_), None, Some(params)) => {
+                params.insert("Payload".to_owned(), selected.clone().into_owned());
+                None
+            }
+            (text, _, _) => text,
+        };
+        let output = match &t.resource {
+            TaskResource::LambdaInvoke => {
+                self.lambda_invoke(
+                    InvokeParameters {
+                        doc: effective,
+                        text: params_text,
+                        payload_text,
+                    },
+                    (timeout, heartbeat),
+                    token.zip(callback),
+                    ctx,
+                    prev,
+                )
+                .await?
+            }
+            TaskResource::LambdaFunction { arn, function } => TaskOutput::Value(
+                self.lambda_function(arn, function, effective, (timeout, heartbeat), prev)
+                    .await?,
+            ),
+        };
+        let result = match &t.io.result_selector {
+            Some(tpl) => {
+                let mut rng = self.rng();
+                let selected = output.select(
+                    tpl,
+                    &mut Env {
+                        scope,
+                        rng: &mut rng,
+                    },
+                )?;
+                // The output text is then the input's with this (small) result
+                // spliced in, rather than the whole output serialised again.
+                let splices = ctx.compact_input.is_some() && ctx.place_result;
+                ctx.set_result_text(splices.then(|| json_text(&selected)));
+                selected
+            }
+            None => output.into_value(),
+        };
+        if ctx.place_result {
+            return Ok(result);
+        }
+        let base = match t.io.result_path {
+            ResultTarget::Replace => Value::Null,
+            _ => raw.clone(),
+        };
+        let out = apply_result_path(&t.io.result_path, base, result)?;
+        apply_selection_owned(&t.io.output_path, out, &scope)
+    }
+}
+
+/// The top-level field a task's ResultPath writes, when the output is exactly the input
+/// with that field added (no OutputPath).
+pub(super) fn task_result_field(t: &TaskState) -> Option<&str> {
+    match (&t.io.result_path, &t.io.output_path) {
+        (ResultTarget::At(segments), Selection::Whole) => match segments.as_slice() {
+            [crate::asl::path::Segment::Key(k)] => Some(k),
+            _ => None,
+        },
+        _ => None,
+    }
+}
