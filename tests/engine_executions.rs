@@ -347,6 +347,62 @@ async fn observers_and_incremental_history_see_every_event_once() {
     assert_eq!(collector.finished.lock().unwrap().len(), 5);
 }
 
+/// Keeps whole events, as a store does.
+#[derive(Default)]
+struct Keeper {
+    events: Mutex<Vec<HistoryEvent>>,
+}
+
+impl ExecutionObserver for Keeper {
+    fn on_event(&self, _: &str, event: &HistoryEvent) {
+        self.events.lock().unwrap().push(event.clone());
+    }
+    fn on_finished(&self, _: &ExecutionDescription) {}
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_engine_that_leaves_the_history_to_its_observer_still_hands_it_every_event() {
+    let definition = json!({"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                 "Parameters": {"FunctionName": "always-fails", "Payload.$": "$"},
+                 "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}],
+                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}],
+                 "Next": "Done"},
+        "Done": {"Type": "Pass", "End": true}}});
+    // What an engine that keeps the history records.
+    let (kept, expected) = run(&engine_with(registry()), definition.clone(), "{}").await;
+
+    let keeper = Arc::new(Keeper::default());
+    let engine = Engine::with_observers(
+        EngineConfig {
+            seed: Some(1),
+            keep_history: false,
+            ..EngineConfig::default()
+        },
+        Arc::new(VirtualClock::new(start_time())),
+        Arc::new(registry()),
+        vec![keeper.clone()],
+    );
+    let machine = engine.state_machine("test", load_definition_value(&definition).unwrap());
+    let arn = engine.start(&machine, None, "{}").unwrap();
+    let d = engine.wait(&arn).await.unwrap();
+    assert_eq!((d.status, d.output), (kept.status, kept.output));
+    let seen = keeper.events.lock().unwrap();
+    let shape = |events: &[HistoryEvent]| -> Vec<(u64, u64, &'static str)> {
+        events
+            .iter()
+            .map(|e| (e.id, e.previous_event_id, e.event_type.as_str()))
+            .collect()
+    };
+    assert_eq!(shape(&seen), shape(&expected));
+    assert!(seen.len() > 10, "retries and the catch are in it: {seen:?}");
+    let refused = engine.history_since(&arn, 0).unwrap_err().to_string();
+    assert!(
+        refused.contains("kept by the engine's observer"),
+        "{refused}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn missing_function_reports_the_aws_error() {
     let engine = engine_with(registry());

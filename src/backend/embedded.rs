@@ -104,6 +104,8 @@ impl EmbeddedBackend {
         let config = EngineConfig {
             seed: options.seed,
             task_latency: options.task_latency,
+            // The recorder keeps every history, in the store.
+            keep_history: false,
             ..EngineConfig::default()
         };
         let definition = saga_definition(&config).map_err(BackendError::Failed)?;

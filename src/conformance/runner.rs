@@ -80,6 +80,7 @@ pub async fn run_case(case: &Case) -> Result<(), String> {
         role_arn: env.role_arn.clone(),
         task_latency: None,
         seed: Some(7),
+        keep_history: true,
     };
     let engine = Engine::new(config, clock, invoker);
     let machine = Arc::new(StateMachine {

@@ -62,6 +62,12 @@ pub struct EngineConfig {
     /// Seed for the random source (retry jitter, MathRandom, UUID, request ids);
     /// `None` seeds from the operating system.
     pub seed: Option<u64>,
+    /// Whether the engine keeps each execution's history for [`Engine::history_since`].
+    /// Off when an observer stores the history (the embedded backend's recorder does):
+    /// an event is then let go of as soon as it is stored, rather than once its
+    /// execution is forgotten, so a burst of executions does not hold every history in
+    /// memory at once (and allocations come from memory still in the cache).
+    pub keep_history: bool,
 }
 
 impl Default for EngineConfig {
@@ -73,6 +79,7 @@ impl Default for EngineConfig {
             role_arn: "arn:aws:iam::123456789012:role/sagaview-local".into(),
             task_latency: None,
             seed: None,
+            keep_history: true,
         }
     }
 }
@@ -103,6 +110,9 @@ pub enum EngineError {
     /// Start was called outside a tokio runtime.
     #[error("executions must be started from within a tokio runtime")]
     NoRuntime,
+    /// The engine was configured not to keep histories (an observer stores them).
+    #[error("the history of '{0}' is kept by the engine's observer, not by the engine")]
+    HistoryNotKept(String),
 }
 
 pub(crate) struct Shared {
@@ -233,7 +243,11 @@ impl Engine {
             start_date: start,
             stop_date: None,
         };
-        let record = Arc::new(ExecutionRecord::new(description, self.observers.clone()));
+        let record = Arc::new(ExecutionRecord::new(
+            description,
+            self.observers.clone(),
+            c.keep_history,
+        ));
         {
             let mut execs = self.lock();
             if execs.by_arn.contains_key(&arn) {
@@ -290,7 +304,11 @@ impl Engine {
 
     /// The events with an id greater than `after` (0 for the whole history), for incremental polling.
     pub fn history_since(&self, arn: &str, after: u64) -> Result<Vec<HistoryEvent>, EngineError> {
-        Ok(self.record(arn)?.events_after(after))
+        let record = self.record(arn)?;
+        if !self.shared.config.keep_history {
+            return Err(EngineError::HistoryNotKept(arn.to_owned()));
+        }
+        Ok(record.events_after(after))
     }
 
     /// Waits until the execution has ended and returns its description.

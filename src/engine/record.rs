@@ -127,19 +127,31 @@ pub(crate) struct ExecutionRecord {
 
 struct RecordInner {
     description: ExecutionDescription,
-    /// Shared, so observers can keep an event without copying its payloads.
+    /// Shared, so observers can keep an event without copying its payloads; empty
+    /// when the history is not kept (see [`super::EngineConfig::keep_history`]).
     events: Vec<Arc<HistoryEvent>>,
+    /// Whether `events` is kept.
+    keep_events: bool,
+    /// The id of the latest event.
+    last_id: u64,
 }
 
 impl ExecutionRecord {
     pub(crate) fn new(
         description: ExecutionDescription,
         observers: Arc<[Arc<dyn ExecutionObserver>]>,
+        keep_events: bool,
     ) -> Self {
         Self {
             inner: Mutex::new(RecordInner {
                 description,
-                events: Vec::with_capacity(64),
+                events: if keep_events {
+                    Vec::with_capacity(64)
+                } else {
+                    Vec::new()
+                },
+                keep_events,
+                last_id: 0,
             }),
             observers,
             abort: tokio::sync::Notify::new(),
@@ -161,7 +173,8 @@ impl ExecutionRecord {
         details: Option<EventDetails>,
     ) -> u64 {
         let mut inner = self.lock();
-        let id = inner.events.len() as u64 + 1;
+        inner.last_id += 1;
+        let id = inner.last_id;
         let event = HistoryEvent {
             timestamp,
             event_type,
@@ -170,8 +183,10 @@ impl ExecutionRecord {
             details,
         };
         let event = Arc::new(event);
-        inner.events.push(event.clone());
-        // Observers see the event where it is kept, without a copy of its payloads:
+        if inner.keep_events {
+            inner.events.push(event.clone());
+        }
+        // Observers share the event rather than copy its payloads:
         // they are called with the record locked (see `ExecutionObserver`).
         for o in self.observers.iter() {
             o.on_shared_event(&inner.description.execution_arn, &event);
@@ -180,7 +195,7 @@ impl ExecutionRecord {
     }
 
     pub(crate) fn last_event_id(&self) -> u64 {
-        self.lock().events.len() as u64
+        self.lock().last_id
     }
 
     /// Records the terminal status and wakes everyone waiting for it.
