@@ -184,7 +184,7 @@ fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
         seed: args.saga.seed,
         speed: args.saga.speed,
         instant: args.instant,
-        task_latency: None,
+        ..EmbeddedOptions::default()
     };
     let launch = launch_of(args);
     // The backend is built inside the runtime so its clock reads the runtime's time.
@@ -290,8 +290,7 @@ fn tui_on(
         let embedded = EmbeddedOptions {
             seed: saga.seed,
             speed: saga.speed,
-            instant: false,
-            task_latency: None,
+            ..EmbeddedOptions::default()
         };
         multi_thread_runtime()?.block_on(async {
             let backend = EmbeddedBackend::new(store, embedded)?;

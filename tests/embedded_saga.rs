@@ -15,13 +15,23 @@ const SORRY: &str = "Sorry, We Couldn't make the booking";
 const BOOKED: &str = "We have made your booking!";
 
 fn backend(store: Store, seed: u64) -> EmbeddedBackend {
+    writing(store, seed, None)
+}
+
+/// A backend whose in-memory history is written inline or by the writer thread, as
+/// asked, rather than as the cores of the machine running the tests decide.
+fn writing(store: Store, seed: u64, inline: Option<bool>) -> EmbeddedBackend {
     let options = EmbeddedOptions {
         seed: Some(seed),
         instant: true,
+        inline_writes: inline,
         ..EmbeddedOptions::default()
     };
     EmbeddedBackend::new(store, options).expect("embedded backend")
 }
+
+/// Both ways of writing an in-memory store's history.
+const WRITES: [bool; 2] = [false, true];
 
 fn launch(run_type: RunType, trip: &str, rate: f64) -> Launch {
     Launch {
@@ -116,38 +126,50 @@ async fn every_run_type_follows_the_reference_flow() {
             ],
         ),
     ];
-    let b = backend(Store::open_in_memory().unwrap(), 1);
-    for (run_type, flow) in expected {
-        let trip = format!("trip-{run_type}");
-        let report = run_once(&b, launch(run_type, &trip, 0.0), Duration::from_millis(5))
-            .await
-            .unwrap();
-        assert_eq!(entered(&report.events), flow, "{run_type}");
-        let verdict = report.verdict.expect("a finished run has a verdict");
-        assert_eq!(
-            verdict.level,
-            VerdictLevel::Ok,
-            "{run_type}: {}",
-            verdict.text
-        );
-        if run_type == RunType::Success {
-            assert_eq!(report.summary.status, ExecutionStatus::Succeeded);
-            assert_eq!(report.rows.len(), 3);
-            assert!(report.rows.iter().all(|r| status_of(r) == "confirmed"));
-        } else {
-            assert_eq!(report.summary.status, ExecutionStatus::Failed);
-            assert_eq!(report.summary.error.as_deref(), Some("BookingFailed"));
-            assert!(report.rows.is_empty(), "{run_type}: {:?}", report.rows);
-            // The failing step was caught: it exited with the {Error, Cause} output.
-            let last = report.events.last().unwrap();
-            assert_eq!(last.event_type, EventType::ExecutionFailed);
+    for inline in WRITES {
+        let b = writing(Store::open_in_memory().unwrap(), 1, Some(inline));
+        for (run_type, flow) in expected {
+            check_reference_flow(&b, run_type, flow, inline).await;
         }
+    }
+}
+
+async fn check_reference_flow(b: &EmbeddedBackend, run_type: RunType, flow: &[&str], inline: bool) {
+    let trip = format!("trip-{run_type}");
+    let report = run_once(b, launch(run_type, &trip, 0.0), Duration::from_millis(5))
+        .await
+        .unwrap();
+    assert_eq!(entered(&report.events), flow, "{run_type}, inline {inline}");
+    let verdict = report.verdict.expect("a finished run has a verdict");
+    assert_eq!(
+        verdict.level,
+        VerdictLevel::Ok,
+        "{run_type}: {}",
+        verdict.text
+    );
+    if run_type == RunType::Success {
+        assert_eq!(report.summary.status, ExecutionStatus::Succeeded);
+        assert_eq!(report.rows.len(), 3);
+        assert!(report.rows.iter().all(|r| status_of(r) == "confirmed"));
+    } else {
+        assert_eq!(report.summary.status, ExecutionStatus::Failed);
+        assert_eq!(report.summary.error.as_deref(), Some("BookingFailed"));
+        assert!(report.rows.is_empty(), "{run_type}: {:?}", report.rows);
+        // The failing step was caught: it exited with the {Error, Cause} output.
+        let last = report.events.last().unwrap();
+        assert_eq!(last.event_type, EventType::ExecutionFailed);
     }
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_exhausted_compensation_waits_1_2_4_seconds_and_leaves_rows_behind() {
-    let b = backend(Store::open_in_memory().unwrap(), 7);
+    for inline in WRITES {
+        check_exhausted_compensation(inline).await;
+    }
+}
+
+async fn check_exhausted_compensation(inline: bool) {
+    let b = writing(Store::open_in_memory().unwrap(), 7, Some(inline));
     let report = run_once(
         &b,
         launch(RunType::FailPayment, "orphans", 1.0),
@@ -331,8 +353,9 @@ async fn an_ended_execution_always_comes_with_its_whole_history() {
     // Virtual time lets the run end before the store writer has committed anything;
     // the status must never say "ended" while the history is still missing.
     for i in 0..40 {
-        // A fresh backend each time: its writer thread has only just started.
-        let b = backend(Store::open_in_memory().unwrap(), 5);
+        // A fresh backend each time: its writer thread (every other time, none) has
+        // only just started.
+        let b = writing(Store::open_in_memory().unwrap(), 5, Some(i % 2 == 0));
         let report = run_once(
             &b,
             launch(RunType::Success, &format!("whole-{i}"), 0.0),

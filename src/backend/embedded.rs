@@ -32,6 +32,11 @@ pub struct EmbeddedOptions {
     pub instant: bool,
     /// Extra time each task takes, so a room can follow the graph.
     pub task_latency: Option<Duration>,
+    /// Whether an in-memory store's history is written on the runtime's own thread
+    /// rather than by a writer thread beside it; `None` decides by the cores this
+    /// process may use: inline with one, where a second thread only takes turns. A
+    /// file store always has its writer thread.
+    pub inline_writes: Option<bool>,
 }
 
 impl Default for EmbeddedOptions {
@@ -41,6 +46,7 @@ impl Default for EmbeddedOptions {
             speed: 1.0,
             instant: false,
             task_latency: None,
+            inline_writes: None,
         }
     }
 }
@@ -126,10 +132,13 @@ impl EmbeddedBackend {
             Arc::new(FunctionRegistry::new()),
         );
         let machine = probe.state_machine(SAGA_STATE_MACHINE_NAME, definition.clone());
-        let recorder = Arc::new(
-            StoreRecorder::new(store.clone(), machine.arn.clone(), machine.name.clone())
-                .map_err(|e| failed(format!("cannot start the store writer: {e}")))?,
-        );
+        let (arn, name) = (machine.arn.clone(), machine.name.clone());
+        let recorder = match options.inline_writes {
+            None => StoreRecorder::new(store.clone(), arn, name),
+            Some(inline) => StoreRecorder::writing(store.clone(), arn, name, inline),
+        };
+        let recorder =
+            Arc::new(recorder.map_err(|e| failed(format!("cannot start the store writer: {e}")))?);
         let table = Arc::new(QueuedTable::new(store.clone(), recorder.clone()));
         let invoker = Arc::new(saga_registry(&table, chance));
         let engine = Engine::with_observers(config, clock, invoker, vec![recorder.clone()]);

@@ -9,6 +9,9 @@
 //! Queuing a write does not wake the writer each time: it lets writes gather for up to
 //! [`LINGER`] (or until [`MAX_BATCH`] are queued, or someone waits for a flush), so a
 //! busy runtime commits a few large transactions instead of one per event.
+//!
+//! An in-memory store in a process with a single core is written on the caller's
+//! thread instead (see `Writes::Inline`).
 
 use crate::engine::{ExecutionDescription, ExecutionObserver};
 use crate::fast_map::FastMap;
@@ -73,32 +76,69 @@ pub struct StoreRecorder {
     shared: Arc<Shared>,
     /// Terminal events held back until `on_finished` writes them with the status.
     terminal: Mutex<FastMap<String, NewEvent>>,
-    /// The writer thread, joined on drop so that everything recorded is committed
-    /// (and the store let go of) once the recorder is gone.
-    writer: Option<std::thread::JoinHandle<()>>,
+    /// Where writes are applied.
+    writes: Writes,
+}
+
+/// Where a recorder applies its writes.
+enum Writes {
+    /// Queued for a writer thread, committed in batches. The thread is joined on drop
+    /// so that everything recorded is committed (and the store let go of) once the
+    /// recorder is gone.
+    Thread(Option<std::thread::JoinHandle<()>>),
+    /// Applied to this in-memory store at once, on the thread that records them.
+    /// With one core a writer thread adds no work done in parallel, only a context
+    /// switch each way, and it packs an ended history after the runtime has gone on to
+    /// other executions and the history's events have left the cache; on the runtime's
+    /// thread they are packed while still in it. A map insert needs no batching.
+    Inline(Store),
+}
+
+/// Whether to write inline: for an in-memory store when this process may use one core
+/// only (which `available_parallelism` reads from its CPU affinity and quota).
+fn writes_inline(store: &Store) -> bool {
+    store.path().is_none() && std::thread::available_parallelism().is_ok_and(|n| n.get() == 1)
 }
 
 impl StoreRecorder {
-    /// Records executions of one state machine; starts the writer thread.
+    /// Records executions of one state machine; starts the writer thread, unless the
+    /// writes are better applied inline (see `Writes::Inline`).
     pub fn new(
         store: Store,
         state_machine_arn: String,
         state_machine_name: String,
     ) -> std::io::Result<Self> {
+        let inline = writes_inline(&store);
+        Self::writing(store, state_machine_arn, state_machine_name, inline)
+    }
+
+    /// [`StoreRecorder::new`], inline or not as asked; an in-memory store only is ever
+    /// written inline.
+    pub(super) fn writing(
+        store: Store,
+        state_machine_arn: String,
+        state_machine_name: String,
+        inline: bool,
+    ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
         });
-        let for_writer = shared.clone();
-        let writer = std::thread::Builder::new()
-            .name("sagaview-store-writer".into())
-            .spawn(move || writer(store, &for_writer))?;
+        let writes = if inline && store.path().is_none() {
+            Writes::Inline(store)
+        } else {
+            let for_writer = shared.clone();
+            let writer = std::thread::Builder::new()
+                .name("sagaview-store-writer".into())
+                .spawn(move || writer(store, &for_writer))?;
+            Writes::Thread(Some(writer))
+        };
         Ok(Self {
             state_machine_arn,
             state_machine_name,
             shared,
             terminal: Mutex::new(FastMap::default()),
-            writer: Some(writer),
+            writes,
         })
     }
 
@@ -139,6 +179,15 @@ impl StoreRecorder {
     /// queue (see [`StoreRecorder::committed_writes`]), or `None` if the writer has
     /// stopped and the write is lost (which is logged).
     pub(super) fn send(&self, write: StoreWrite) -> Option<u64> {
+        if let Writes::Inline(store) = &self.writes {
+            for e in store.write_batch(std::slice::from_ref(&write)) {
+                tracing::error!(error = %e, "could not store history");
+            }
+            let mut q = self.shared.lock();
+            q.queued += 1;
+            q.committed += 1;
+            return Some(q.queued);
+        }
         let (seq, wake) = {
             let mut q = self.shared.lock();
             if q.closed {
@@ -159,8 +208,9 @@ impl StoreRecorder {
     /// Queues one more event of a running execution. While the writes queued before it
     /// end with this execution's (an execution usually runs several states before
     /// yielding), the event joins that write: one write per burst, not one per event.
+    /// Written inline, an event is its own write.
     fn send_event(&self, arn: &str, event: NewEvent) {
-        {
+        if matches!(self.writes, Writes::Thread(_)) {
             let mut q = self.shared.lock();
             if !q.closed
                 && let Some(
@@ -227,7 +277,8 @@ impl Drop for StoreRecorder {
     fn drop(&mut self) {
         self.shared.lock().closed = true;
         self.shared.wake.notify_one();
-        if let Some(writer) = self.writer.take()
+        if let Writes::Thread(writer) = &mut self.writes
+            && let Some(writer) = writer.take()
             && writer.join().is_err()
         {
             tracing::error!("the store writer panicked; the last history may be missing");
@@ -414,7 +465,8 @@ mod tests {
     #[tokio::test]
     async fn committed_is_answered_after_the_writers_next_commit() {
         let store = Store::open_in_memory().unwrap();
-        let recorder = StoreRecorder::new(store.clone(), "arn".into(), "m".into()).unwrap();
+        let recorder =
+            StoreRecorder::writing(store.clone(), "arn".into(), "m".into(), false).unwrap();
         // Nothing queued: answered at once.
         recorder.committed().await;
         let item = string_item([("pk", "t".to_string()), ("sk", "a".to_string())]);
@@ -426,27 +478,29 @@ mod tests {
         assert_eq!(store.query_trip_sync("t").unwrap().len(), 1);
     }
 
+    fn event(id: u64, event_type: EventType) -> Arc<HistoryEvent> {
+        use crate::history::event::{ExecutionStartedDetails, PayloadDetails};
+        let details = (event_type == EventType::ExecutionStarted).then(|| {
+            EventDetails::ExecutionStarted(ExecutionStartedDetails {
+                input: r#"{"trip_id":"t"}"#.into(),
+                input_details: PayloadDetails::default(),
+                role_arn: "role".into(),
+            })
+        });
+        Arc::new(HistoryEvent {
+            timestamp: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            event_type,
+            id,
+            previous_event_id: id.saturating_sub(1),
+            details,
+        })
+    }
+
     #[tokio::test]
     async fn an_executions_events_join_the_write_queued_just_before_them() {
-        use crate::history::event::{ExecutionStartedDetails, PayloadDetails};
         let store = Store::open_in_memory().unwrap();
-        let recorder = StoreRecorder::new(store.clone(), "m-arn".into(), "m".into()).unwrap();
-        let event = |id: u64, event_type: EventType| {
-            let details = (event_type == EventType::ExecutionStarted).then(|| {
-                EventDetails::ExecutionStarted(ExecutionStartedDetails {
-                    input: r#"{"trip_id":"t"}"#.into(),
-                    input_details: PayloadDetails::default(),
-                    role_arn: "role".into(),
-                })
-            });
-            Arc::new(HistoryEvent {
-                timestamp: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
-                event_type,
-                id,
-                previous_event_id: id.saturating_sub(1),
-                details,
-            })
-        };
+        let recorder =
+            StoreRecorder::writing(store.clone(), "m-arn".into(), "m".into(), false).unwrap();
         let (a, b) = ("arn:a", "arn:b");
         let row = string_item([("pk", "t".to_string()), ("sk", "x".to_string())]);
         recorder.on_shared_event(a, &event(1, EventType::ExecutionStarted));
@@ -471,5 +525,61 @@ mod tests {
             "{}",
             recorder.committed_writes()
         );
+    }
+
+    #[tokio::test]
+    async fn written_inline_every_event_and_ending_is_in_the_store_at_once() {
+        let store = Store::open_in_memory().unwrap();
+        let recorder =
+            StoreRecorder::writing(store.clone(), "m-arn".into(), "m".into(), true).unwrap();
+        assert!(matches!(recorder.writes, Writes::Inline(_)));
+        let arn = "arn:a";
+        let stored = |arn: &str| -> Vec<i64> {
+            let events = store.events_since(arn, 0).unwrap();
+            events.into_iter().map(|(id, _)| id).collect()
+        };
+        recorder.on_shared_event(arn, &event(1, EventType::ExecutionStarted));
+        recorder.on_shared_event(arn, &event(2, EventType::PassStateEntered));
+        // No flush, no writer: each event is there as soon as it is recorded.
+        assert_eq!(stored(arn), vec![1, 2]);
+        assert_eq!(recorder.committed_writes(), 2);
+        let row = string_item([("pk", "t".to_string()), ("sk", "x".to_string())]);
+        recorder.send(StoreWrite::PutItem { item: row });
+        assert_eq!(store.query_trip_sync("t").unwrap().len(), 1);
+
+        // The terminal event waits for the status, and both land together.
+        recorder.on_shared_event(arn, &event(3, EventType::ExecutionSucceeded));
+        assert_eq!(stored(arn), vec![1, 2]);
+        let record = store.get_execution(arn).unwrap().unwrap();
+        assert_eq!(record.status, ExecutionStatus::Running);
+        let stop = chrono::DateTime::from_timestamp(1_700_000_005, 0).unwrap();
+        recorder.on_finished(&ExecutionDescription {
+            execution_arn: arn.into(),
+            state_machine_arn: "m-arn".into(),
+            name: "a".into(),
+            status: ExecutionStatus::Succeeded,
+            input: r#"{"trip_id":"t"}"#.into(),
+            output: Some("{}".into()),
+            error: None,
+            cause: None,
+            start_date: stop,
+            stop_date: Some(stop),
+        });
+        let record = store.get_execution(arn).unwrap().unwrap();
+        assert_eq!(record.status, ExecutionStatus::Succeeded);
+        assert_eq!(stored(arn), vec![1, 2, 3]);
+        // Nothing is outstanding, so neither waits.
+        tokio::time::timeout(Duration::from_secs(1), recorder.flush())
+            .await
+            .expect("an inline flush has nothing to wait for");
+        recorder.committed().await;
+    }
+
+    #[test]
+    fn a_file_store_is_never_written_inline() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("r.db")).unwrap();
+        let recorder = StoreRecorder::writing(store, "m-arn".into(), "m".into(), true).unwrap();
+        assert!(matches!(recorder.writes, Writes::Thread(Some(_))));
     }
 }
