@@ -29,22 +29,98 @@ pub(super) enum History {
 /// Packing the whole event JSON instead would escape every quote of every payload:
 /// for a saga, most of the packing's work.
 pub(super) struct Packed {
-    /// Where each event is in the unpacked block, in id order.
-    spans: Box<[Span]>,
-    /// The LZ4 block, its unpacked size first.
+    /// The events' ids, in order.
+    ids: Ids,
+    /// The LZ4 block, its unpacked size first. Unpacked, it starts with a [`Span`] per
+    /// event (as [`SPAN_BYTES`] little-endian bytes), then the texts they point into:
+    /// inside the block, the spans cost a few bytes each instead of a whole table kept
+    /// beside it.
     block: Box<[u8]>,
+}
+
+/// A packed history's event ids: nearly always 1, 2, 3…, kept as a range.
+enum Ids {
+    /// `first`, `first + 1`, … `count` of them.
+    Run { first: i64, count: u32 },
+    /// Any other ids, ascending.
+    Listed(Box<[i64]>),
+}
+
+impl Ids {
+    fn of(ids: &[i64]) -> Self {
+        let consecutive = ids.windows(2).all(|w| w[0].checked_add(1) == Some(w[1]));
+        match (ids.first(), u32::try_from(ids.len())) {
+            (Some(&first), Ok(count)) if consecutive => Ids::Run { first, count },
+            (None, _) => Ids::Run { first: 1, count: 0 },
+            _ => Ids::Listed(ids.into()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Ids::Run { count, .. } => *count as usize,
+            Ids::Listed(ids) => ids.len(),
+        }
+    }
+
+    fn last(&self) -> Option<i64> {
+        match self {
+            Ids::Run { count: 0, .. } => None,
+            Ids::Run { first, count } => Some(first + i64::from(*count) - 1),
+            Ids::Listed(ids) => ids.last().copied(),
+        }
+    }
+
+    fn contains(&self, id: i64) -> bool {
+        match self {
+            Ids::Run { first, count } => id >= *first && id - first < i64::from(*count),
+            Ids::Listed(ids) => ids.binary_search(&id).is_ok(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = i64> + '_ {
+        let (run, listed) = match self {
+            Ids::Run { first, count } => (Some(*first..*first + i64::from(*count)), None),
+            Ids::Listed(ids) => (None, Some(ids.iter().copied())),
+        };
+        run.into_iter()
+            .flatten()
+            .chain(listed.into_iter().flatten())
+    }
 }
 
 /// One event in a packed block: its JSON, then its payload, back to back.
 #[derive(Clone, Copy)]
 struct Span {
-    id: i64,
     /// Where the event's JSON ends (and its payload starts).
     json_end: u32,
     /// Where the payload ends (the same as `json_end` for none).
     payload_end: u32,
     /// Where the payload's `""` is in the event's JSON; `u32::MAX` for no payload.
     payload_at: u32,
+}
+
+/// The bytes of one [`Span`] in a block.
+const SPAN_BYTES: usize = 12;
+
+impl Span {
+    fn write(&self, out: &mut Vec<u8>) {
+        for n in [self.json_end, self.payload_end, self.payload_at] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+    }
+
+    fn read(bytes: &[u8]) -> Option<Self> {
+        let n = |i: usize| {
+            let b = bytes.get(i * 4..i * 4 + 4)?;
+            Some(u32::from_le_bytes(b.try_into().ok()?))
+        };
+        Some(Span {
+            json_end: n(0)?,
+            payload_end: n(1)?,
+            payload_at: n(2)?,
+        })
+    }
 }
 
 impl Default for History {
@@ -97,11 +173,7 @@ impl History {
         let History::Open(events) = self else {
             return None;
         };
-        let same = events.len() == packed.spans.len()
-            && events
-                .keys()
-                .zip(packed.spans.iter())
-                .all(|(a, b)| *a == b.id);
+        let same = events.len() == packed.ids.len() && events.keys().copied().eq(packed.ids.iter());
         if !same {
             return None;
         }
@@ -119,7 +191,7 @@ impl History {
                 .map(|(id, e)| Ok((*id, e.to_json()?)))
                 .collect(),
             History::Packed(packed) => {
-                if packed.spans.last().is_none_or(|s| s.id <= after_id) {
+                if packed.ids.last().is_none_or(|last| last <= after_id) {
                     return Ok(Vec::new());
                 }
                 let mut texts = packed.texts(arn)?;
@@ -133,7 +205,7 @@ impl History {
     pub(super) fn len(&self) -> usize {
         match self {
             History::Open(events) => events.len(),
-            History::Packed(packed) => packed.spans.len(),
+            History::Packed(packed) => packed.ids.len(),
         }
     }
 
@@ -141,7 +213,7 @@ impl History {
     pub(super) fn last_id(&self) -> Option<i64> {
         match self {
             History::Open(events) => events.keys().next_back().copied(),
-            History::Packed(packed) => packed.spans.last().map(|s| s.id),
+            History::Packed(packed) => packed.ids.last(),
         }
     }
 
@@ -149,7 +221,7 @@ impl History {
     pub(super) fn contains(&self, id: i64) -> bool {
         match self {
             History::Open(events) => events.contains_key(&id),
-            History::Packed(packed) => packed.spans.binary_search_by_key(&id, |s| s.id).is_ok(),
+            History::Packed(packed) => packed.ids.contains(id),
         }
     }
 }
@@ -158,9 +230,9 @@ impl Packed {
     /// Packs a history's events (already checked when they were added).
     pub(super) fn of(events: &BTreeMap<i64, NewEvent>) -> Result<Self, StoreError> {
         let mut text = Vec::with_capacity(events.len() * 1024);
-        let mut spans = Vec::with_capacity(events.len());
+        let mut spans = Vec::with_capacity(events.len() * SPAN_BYTES);
         let at = |n: usize| u32::try_from(n).map_err(|_| StoreError::TooLongToPack { bytes: n });
-        for (id, event) in events {
+        for event in events.values() {
             let row = event.parts()?;
             text.extend_from_slice(row.event.as_bytes());
             let json_end = at(text.len())?;
@@ -173,16 +245,18 @@ impl Packed {
                 }
                 _ => u32::MAX,
             };
-            spans.push(Span {
-                id: *id,
+            Span {
                 json_end,
                 payload_end: at(text.len())?,
                 payload_at,
-            });
+            }
+            .write(&mut spans);
         }
+        spans.extend_from_slice(&text);
+        let ids: Vec<i64> = events.keys().copied().collect();
         Ok(Packed {
-            spans: spans.into_boxed_slice(),
-            block: lz4_flex::block::compress_prepend_size(&text).into_boxed_slice(),
+            ids: Ids::of(&ids),
+            block: lz4_flex::block::compress_prepend_size(&spans).into_boxed_slice(),
         })
     }
 
@@ -195,14 +269,21 @@ impl Packed {
         };
         let raw = lz4_flex::block::decompress_size_prepended(&self.block)
             .map_err(|e| bad(e.to_string()))?;
-        let text = String::from_utf8(raw).map_err(|e| bad(e.to_string()))?;
+        let table = self.ids.len() * SPAN_BYTES;
+        let (spans, text) = raw
+            .split_at_checked(table)
+            .ok_or_else(|| bad("the block is shorter than its spans".into()))?;
+        let text = std::str::from_utf8(text).map_err(|e| bad(e.to_string()))?;
         let mut start = 0;
-        self.spans
+        self.ids
             .iter()
-            .map(|span| {
+            .zip(spans.chunks_exact(SPAN_BYTES))
+            .map(|(id, span)| {
+                let span =
+                    Span::read(span).ok_or_else(|| bad(format!("event {id} has no span")))?;
                 let piece = |from: usize, to: u32| {
                     text.get(from..to as usize)
-                        .ok_or_else(|| bad(format!("event {} is cut short", span.id)))
+                        .ok_or_else(|| bad(format!("event {id} is cut short")))
                 };
                 let json = piece(start, span.json_end)?;
                 let payload = piece(span.json_end as usize, span.payload_end)?;
@@ -215,9 +296,9 @@ impl Packed {
                         Some(payload),
                         Some(i64::from(span.payload_at)),
                     )
-                    .map_err(|e| bad(format!("event {}: {e}", span.id)))?
+                    .map_err(|e| bad(format!("event {id}: {e}")))?
                 };
-                Ok((span.id, whole))
+                Ok((id, whole))
             })
             .collect()
     }
@@ -279,6 +360,22 @@ mod tests {
         assert!(matches!(h, History::Packed(_)));
         assert_eq!(h.since("arn", 0).unwrap(), expected);
         assert_eq!(h.since("arn", 3).unwrap(), expected[3..].to_vec());
+    }
+
+    #[test]
+    fn ids_with_gaps_pack_and_read_back() {
+        let mut h = History::default();
+        let events = h.open("arn").unwrap();
+        for id in [2, 5, 9] {
+            events.insert(id, NewEvent::from_json(id, format!(r#"{{"id":{id}}}"#)));
+        }
+        let before = h.since("arn", 0).unwrap();
+        h.pack().unwrap();
+        assert!(matches!(h, History::Packed(_)));
+        assert_eq!(h.since("arn", 0).unwrap(), before);
+        assert_eq!(h.since("arn", 4).unwrap(), before[1..].to_vec());
+        assert_eq!((h.len(), h.last_id()), (3, Some(9)));
+        assert!(h.contains(5) && !h.contains(4) && !h.contains(10) && !h.contains(1));
     }
 
     #[test]
