@@ -10,6 +10,7 @@
 //! tests run against both.
 
 use super::compact_item::CompactItem;
+use super::compact_record::{CompactRecord, Machines};
 use super::events::NewEvent;
 use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
 use super::items::item_keys;
@@ -39,10 +40,12 @@ pub(super) struct MemoryData {
     /// How many executions were ever inserted: breaks start-date ties in listings the
     /// way SQLite's rowid does.
     inserted: u64,
+    /// The state machines the records share.
+    machines: Machines,
 }
 
 struct StoredExecution {
-    record: ExecutionRecord,
+    record: CompactRecord,
     /// Insertion order.
     seq: u64,
     /// The history, packed once the execution has ended.
@@ -137,12 +140,13 @@ impl MemoryData {
         if record.status.is_terminal() {
             pack(&mut history, &record.execution_arn);
         }
-        let mut record = record.clone();
+        let arn = &record.execution_arn;
+        let mut record = CompactRecord::new(record, &mut self.machines);
         record.start_date = to_millis(record.start_date);
         record.stop_date = record.stop_date.map(to_millis);
         self.inserted += 1;
         self.executions.insert(
-            record.execution_arn.clone(),
+            arn.to_owned(),
             StoredExecution {
                 record,
                 seq: self.inserted,
@@ -192,9 +196,9 @@ impl MemoryData {
         };
         let r = &mut execution.record;
         r.status = o.status;
-        r.output = o.output.clone();
-        r.error = o.error.clone();
-        r.cause = o.cause.clone();
+        r.output = o.output.as_deref().map(Into::into);
+        r.error = o.error.as_deref().map(Into::into);
+        r.cause = o.cause.as_deref().map(Into::into);
         r.stop_date = Some(to_millis(o.stop_date));
         Ok(o.status.is_terminal())
     }
@@ -274,18 +278,18 @@ impl MemoryData {
 
     /// [`super::Store::get_execution`].
     pub(super) fn get_execution(&self, arn: &str) -> Option<ExecutionRecord> {
-        self.executions.get(arn).map(|e| e.record.clone())
+        self.executions.get(arn).map(|e| e.record.to_record(arn))
     }
 
     /// [`super::Store::list_executions`]: newest first, ties in insertion order reversed.
     pub(super) fn list_executions(&self, limit: usize) -> Vec<ExecutionRecord> {
-        let mut all: Vec<&StoredExecution> = self.executions.values().collect();
-        all.sort_unstable_by(|a, b| {
+        let mut all: Vec<(&String, &StoredExecution)> = self.executions.iter().collect();
+        all.sort_unstable_by(|(_, a), (_, b)| {
             (b.record.start_date, b.seq).cmp(&(a.record.start_date, a.seq))
         });
         all.into_iter()
             .take(limit)
-            .map(|e| e.record.clone())
+            .map(|(arn, e)| e.record.to_record(arn))
             .collect()
     }
 

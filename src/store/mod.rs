@@ -28,6 +28,7 @@
 mod batch;
 mod checkpoint;
 mod compact_item;
+mod compact_record;
 mod error;
 mod event_text;
 mod events;
