@@ -35,6 +35,22 @@ pub fn select<'v>(
     }
 }
 
+/// Reads the value a `*Path` parameter (`SecondsPath`, `TimeoutSecondsPath`, …) points
+/// at, failing as Step Functions does when it points at nothing.
+pub fn select_parameter<'v>(
+    parameter: &str,
+    path: &JsonPath,
+    input: &'v Value,
+    scope: &Scope<'_>,
+) -> Result<Cow<'v, Value>, StatesError> {
+    select(path, input, scope).map_err(|_| {
+        StatesError::runtime(format!(
+            "The {parameter} parameter does not reference an input value: {}",
+            path.text()
+        ))
+    })
+}
+
 fn invalid_path(path: &JsonPath, miss: &PathMiss) -> StatesError {
     let last = path
         .plain_segments()

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::context::Scope;
-use super::dataflow::select;
+use super::dataflow::select_parameter;
 use super::error::StatesError;
 use crate::asl::heartbeat::DEFAULT_TASK_TIMEOUT_SECONDS;
 use crate::asl::model::TaskState;
@@ -23,12 +23,7 @@ pub(crate) fn resolve(
     let Some(path) = &task.heartbeat_seconds_path else {
         return Ok(None);
     };
-    let value = select(path, input, scope).map_err(|_| {
-        StatesError::runtime(format!(
-            "The HeartbeatSecondsPath parameter does not reference an input value: {}",
-            path.text()
-        ))
-    })?;
+    let value = select_parameter("HeartbeatSecondsPath", path, input, scope)?;
     let limit = timeout.unwrap_or(DEFAULT_TASK_TIMEOUT_SECONDS);
     value
         .as_u64()

@@ -547,12 +547,7 @@ impl Run {
             WaitFor::Seconds(s) => Ok(Duration::from_secs(*s)),
             WaitFor::Timestamp(t) => Ok(until(*t)),
             WaitFor::SecondsPath(p) => {
-                let v = super::dataflow::select(p, input, scope).map_err(|_| {
-                    StatesError::runtime(format!(
-                        "The SecondsPath parameter does not reference an input value: {}",
-                        p.text()
-                    ))
-                })?;
+                let v = super::dataflow::select_parameter("SecondsPath", p, input, scope)?;
                 match v.as_i64() {
                     Some(n) if n < 0 => Err(StatesError::runtime(format!(
                         "The SecondsPath parameter references a negative value: {} == {n}",
@@ -567,12 +562,7 @@ impl Run {
                 }
             }
             WaitFor::TimestampPath(p) => {
-                let v = super::dataflow::select(p, input, scope).map_err(|_| {
-                    StatesError::runtime(format!(
-                        "The TimestampPath parameter does not reference an input value: {}",
-                        p.text()
-                    ))
-                })?;
+                let v = super::dataflow::select_parameter("TimestampPath", p, input, scope)?;
                 let parsed = v.as_str().and_then(crate::asl::timestamp::parse_timestamp);
                 match parsed {
                     Some(t) => Ok(until(t)),

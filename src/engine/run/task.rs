@@ -140,12 +140,12 @@ impl Run {
         let timeout = match (&t.timeout_seconds, &t.timeout_seconds_path) {
             (Some(s), _) => Some(*s),
             (None, Some(p)) => {
-                let v = crate::engine::dataflow::select(p, &selected, &scope).map_err(|_| {
-                    StatesError::runtime(format!(
-                        "The TimeoutSecondsPath parameter does not reference an input value: {}",
-                        p.text()
-                    ))
-                })?;
+                let v = crate::engine::dataflow::select_parameter(
+                    "TimeoutSecondsPath",
+                    p,
+                    &selected,
+                    &scope,
+                )?;
                 Some(v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
                     StatesError::runtime(format!(
                         "The TimeoutSecondsPath parameter does not reference a positive integer: {} == {v}",
