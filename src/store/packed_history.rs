@@ -47,12 +47,19 @@ enum Ids {
 }
 
 impl Ids {
-    fn of(ids: &[i64]) -> Self {
-        let consecutive = ids.windows(2).all(|w| w[0].checked_add(1) == Some(w[1]));
-        match (ids.first(), u32::try_from(ids.len())) {
+    /// The ids of a history's events, ascending; a list is made only for ids that are
+    /// not a run.
+    fn of<'a>(ids: impl ExactSizeIterator<Item = &'a i64> + Clone) -> Self {
+        let mut next = ids.clone().next().copied();
+        let consecutive = ids.clone().all(|id| {
+            let expected = next == Some(*id);
+            next = id.checked_add(1);
+            expected
+        });
+        match (ids.clone().next(), u32::try_from(ids.len())) {
             (Some(&first), Ok(count)) if consecutive => Ids::Run { first, count },
             (None, _) => Ids::Run { first: 1, count: 0 },
-            _ => Ids::Listed(ids.into()),
+            _ => Ids::Listed(ids.copied().collect()),
         }
     }
 
@@ -253,9 +260,8 @@ impl Packed {
             .write(&mut spans);
         }
         spans.extend_from_slice(&text);
-        let ids: Vec<i64> = events.keys().copied().collect();
         Ok(Packed {
-            ids: Ids::of(&ids),
+            ids: Ids::of(events.keys()),
             block: lz4_flex::block::compress_prepend_size(&spans).into_boxed_slice(),
         })
     }
