@@ -355,7 +355,7 @@ fn facts(input: &Value) -> ExecutionFacts {
     ExecutionFacts {
         id: "arn:aws:states:us-east-1:123456789012:execution:m:e".into(),
         name: "e".into(),
-        input: input.clone(),
+        input: input.to_string().into(),
         start_time: "2023-11-14T22:13:20.000Z".into(),
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
         machine_id: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),

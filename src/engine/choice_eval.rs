@@ -169,7 +169,7 @@ mod tests {
         let facts = ExecutionFacts {
             id: String::new(),
             name: String::new(),
-            input: Value::Null,
+            input: "null".into(),
             start_time: String::new(),
             role_arn: String::new(),
             machine_id: String::new(),

@@ -9,8 +9,9 @@ pub struct ExecutionFacts {
     pub id: String,
     /// Execution name.
     pub name: String,
-    /// The execution input.
-    pub input: Value,
+    /// The execution input's JSON text: read back only when a path asks for
+    /// `$$.Execution.Input`, so a start does not copy the whole document.
+    pub input: std::sync::Arc<str>,
     /// Start time, ISO-8601 with milliseconds.
     pub start_time: String,
     /// Role ARN.
@@ -51,7 +52,9 @@ impl Scope<'_> {
         let e = self.execution;
         let mut execution = Map::new();
         execution.insert("Id".into(), e.id.clone().into());
-        execution.insert("Input".into(), e.input.clone());
+        // The text was parsed when the execution started, so it reads back whole.
+        let input = serde_json::from_str(&e.input).unwrap_or(Value::Null);
+        execution.insert("Input".into(), input);
         execution.insert("StartTime".into(), e.start_time.clone().into());
         execution.insert("Name".into(), e.name.clone().into());
         execution.insert("RoleArn".into(), e.role_arn.clone().into());
@@ -92,4 +95,42 @@ impl Scope<'_> {
 /// ISO-8601 with milliseconds and `Z`, as AWS prints times in the context object.
 pub fn iso_millis(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_execution_input_reads_back_as_the_started_document() {
+        let text = r#"{"b": [1, 2.5, "x\"y"], "a": {"z": null, "c": true}}"#;
+        let facts = ExecutionFacts {
+            id: "arn:e".into(),
+            name: "e".into(),
+            input: text.into(),
+            start_time: "2024-01-01T00:00:00.000Z".into(),
+            role_arn: "arn:r".into(),
+            machine_id: "arn:m".into(),
+            machine_name: "m".into(),
+        };
+        let scope = Scope {
+            execution: &facts,
+            state: StateFacts {
+                name: "S",
+                entered_time: chrono::Utc::now(),
+                retry_count: None,
+                map_item: None,
+                task_token: None,
+            },
+        };
+        let input = &scope.context_object()["Execution"]["Input"];
+        assert_eq!(
+            input,
+            &json!({"b": [1, 2.5, "x\"y"], "a": {"z": null, "c": true}})
+        );
+        // Member order is the input's, as AWS keeps it.
+        let keys: Vec<_> = input.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["b", "a"]);
+    }
 }

@@ -190,7 +190,7 @@ pub(crate) mod tests {
         ExecutionFacts {
             id: "arn:exec".into(),
             name: "exec".into(),
-            input: json!({"in": 1}),
+            input: r#"{"in": 1}"#.into(),
             start_time: "2024-01-01T00:00:00.000Z".into(),
             role_arn: "arn:role".into(),
             machine_id: "arn:sm".into(),

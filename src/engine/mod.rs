@@ -264,7 +264,7 @@ impl Engine {
             facts: ExecutionFacts {
                 id: arn.clone(),
                 name,
-                input: input_value.clone(),
+                input: input.into(),
                 start_time: iso_millis(start),
                 role_arn: c.role_arn.clone(),
                 machine_id: machine.arn.clone(),

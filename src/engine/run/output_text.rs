@@ -176,7 +176,7 @@ mod tests {
         let facts = ExecutionFacts {
             id: "arn:e".into(),
             name: "e".into(),
-            input: input.clone(),
+            input: input.to_string().into(),
             start_time: "2024-01-01T00:00:00.000Z".into(),
             role_arn: "arn:r".into(),
             machine_id: "arn:m".into(),
