@@ -404,6 +404,50 @@ async fn an_engine_that_leaves_the_history_to_its_observer_still_hands_it_every_
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_engine_that_forgets_ended_executions_keeps_only_running_ones() {
+    let keeper = Arc::new(Keeper::default());
+    let engine = Engine::with_observers(
+        EngineConfig {
+            seed: Some(1),
+            keep_history: false,
+            forget_ended: true,
+            ..EngineConfig::default()
+        },
+        Arc::new(VirtualClock::new(start_time())),
+        Arc::new(registry()),
+        vec![keeper.clone()],
+    );
+    let quick = json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}});
+    let slow = json!({"StartAt": "Hold", "States": {
+        "Hold": {"Type": "Wait", "Seconds": 60, "End": true}}});
+    let quick = engine.state_machine("quick", load_definition_value(&quick).unwrap());
+    let slow = engine.state_machine("slow", load_definition_value(&slow).unwrap());
+    let waiting = engine.start(&slow, Some("waiting"), "{}").unwrap();
+    let ended = engine.start(&quick, Some("ended"), "{}").unwrap();
+    let d = engine.wait(&ended).await.unwrap();
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    tokio::task::yield_now().await;
+
+    let listed: Vec<String> = engine.list().into_iter().map(|d| d.name).collect();
+    assert_eq!(listed, ["waiting"]);
+    assert!(
+        engine.describe(&ended).is_err(),
+        "the ended run is let go of"
+    );
+    assert_eq!(
+        engine.describe(&waiting).unwrap().status,
+        ExecutionStatus::Running
+    );
+    // The observer still saw the ended run's whole history.
+    let seen = keeper.events.lock().unwrap().len();
+    assert!(seen >= 5, "{seen} events");
+
+    engine.wait_ended(&waiting).await.unwrap();
+    tokio::task::yield_now().await;
+    assert!(engine.list().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
 async fn missing_function_reports_the_aws_error() {
     let engine = engine_with(registry());
     let (d, _) = run(

@@ -110,8 +110,10 @@ impl EmbeddedBackend {
         let config = EngineConfig {
             seed: options.seed,
             task_latency: options.task_latency,
-            // The recorder keeps every history, in the store.
+            // The recorder keeps every history, in the store; an ended execution lives
+            // on there only, so memory stays flat however many runs a workshop makes.
             keep_history: false,
+            forget_ended: true,
             ..EngineConfig::default()
         };
         let definition = saga_definition(&config).map_err(BackendError::Failed)?;
@@ -162,8 +164,7 @@ impl EmbeddedBackend {
     pub async fn wait(&self, execution_arn: &str) -> Result<ExecutionSummary, BackendError> {
         // An execution the engine has already let go of has ended; the store has it.
         let _ = self.engine.wait_ended(execution_arn).await;
-        self.recorder.flush().await;
-        let summary = self.summary(execution_arn)?;
+        let summary = self.summary(execution_arn).await?;
         if summary.status.is_terminal() {
             Ok(summary)
         } else {
@@ -173,38 +174,33 @@ impl EmbeddedBackend {
         }
     }
 
-    fn summary(&self, arn: &str) -> Result<ExecutionSummary, BackendError> {
+    /// The execution as it stands: from the engine while it runs, from the store once
+    /// it has ended (or when an earlier process ran it). The store is caught up first,
+    /// so a caller that sees "ended" also finds the whole history.
+    async fn summary(&self, arn: &str) -> Result<ExecutionSummary, BackendError> {
+        if let Ok(d) = self.engine.describe(arn)
+            && !d.status.is_terminal()
+        {
+            let (run_type, trip_id) = ExecutionSummary::labels_from_input(&d.input);
+            return Ok(ExecutionSummary {
+                execution_arn: d.execution_arn,
+                name: d.name,
+                status: d.status,
+                start_date: d.start_date,
+                stop_date: d.stop_date,
+                run_type,
+                trip_id,
+                error: d.error,
+                cause: d.cause,
+                output: d.output,
+            });
+        }
+        self.recorder.flush().await;
         match self.store.get_execution(arn) {
             Ok(Some(r)) => Ok(summary_of(r)),
-            // Just started: the engine knows it before its first event is stored.
-            Ok(None) => match self.engine.describe(arn) {
-                Ok(d) => {
-                    let (run_type, trip_id) = ExecutionSummary::labels_from_input(&d.input);
-                    Ok(ExecutionSummary {
-                        execution_arn: d.execution_arn,
-                        name: d.name,
-                        status: d.status,
-                        start_date: d.start_date,
-                        stop_date: d.stop_date,
-                        run_type,
-                        trip_id,
-                        error: d.error,
-                        cause: d.cause,
-                        output: d.output,
-                    })
-                }
-                Err(_) => Err(BackendError::NoSuchExecution(arn.to_string())),
-            },
+            Ok(None) => Err(BackendError::NoSuchExecution(arn.to_string())),
             Err(e) => Err(BackendError::Failed(e.to_string())),
         }
-    }
-}
-
-impl EmbeddedBackend {
-    fn ended_in_engine(&self, arn: &str) -> bool {
-        self.engine
-            .describe(arn)
-            .is_ok_and(|d| d.status.is_terminal())
     }
 }
 
@@ -256,17 +252,6 @@ impl SagaBackend for EmbeddedBackend {
                 .engine
                 .start_document(&self.machine, Some(&name), &input, document)
                 .map_err(failed)?;
-            // Once ended, an execution lives on in the store only, so memory stays flat
-            // however many runs a workshop makes.
-            let engine = self.engine.clone();
-            let recorder = self.recorder.clone();
-            let ended = arn.clone();
-            tokio::spawn(async move {
-                if engine.wait_ended(&ended).await.is_ok() {
-                    recorder.committed().await;
-                    engine.forget(&ended);
-                }
-            });
             Ok(arn)
         })
     }
@@ -298,14 +283,7 @@ impl SagaBackend for EmbeddedBackend {
         &'a self,
         execution_arn: &'a str,
     ) -> BoxFuture<'a, Result<ExecutionSummary, BackendError>> {
-        Box::pin(async move {
-            if self.ended_in_engine(execution_arn) {
-                // The writer may not have committed the ending yet: a caller that sees
-                // "ended" must also find the whole history.
-                self.recorder.flush().await;
-            }
-            self.summary(execution_arn)
-        })
+        Box::pin(self.summary(execution_arn))
     }
 
     fn list_executions(
@@ -334,7 +312,7 @@ impl SagaBackend for EmbeddedBackend {
                     self.recorder.flush().await;
                     Ok(())
                 }
-                Err(_) => match self.summary(execution_arn)? {
+                Err(_) => match self.summary(execution_arn).await? {
                     s if s.status.is_terminal() => Ok(()),
                     _ => Err(BackendError::Failed(format!(
                         "{execution_arn} is not run by this process"

@@ -144,16 +144,6 @@ impl StoreRecorder {
 
     /// Waits until everything recorded so far is committed, committing it now.
     pub async fn flush(&self) {
-        self.wait_committed(true).await;
-    }
-
-    /// Waits until everything recorded so far is committed, without hurrying the
-    /// writer: for book-keeping that may lag by [`LINGER`].
-    pub async fn committed(&self) {
-        self.wait_committed(false).await;
-    }
-
-    async fn wait_committed(&self, urgent: bool) {
         let (tx, rx) = tokio::sync::oneshot::channel();
         {
             let mut q = self.shared.lock();
@@ -162,15 +152,9 @@ impl StoreRecorder {
                 return;
             }
             q.waiters.push(tx);
-            if urgent {
-                q.urgent = true;
-            }
+            q.urgent = true;
         }
-        // Otherwise the writer is busy with the writes outstanding (the first one woke
-        // it) and answers every waiter after its next commit: no need to wake it.
-        if urgent {
-            self.shared.wake.notify_one();
-        }
+        self.shared.wake.notify_one();
         // An error means the writer is gone; there is nothing left to wait for.
         let _ = rx.await;
     }
@@ -463,17 +447,17 @@ mod tests {
     use saga_lambdas::item::string_item;
 
     #[tokio::test]
-    async fn committed_is_answered_after_the_writers_next_commit() {
+    async fn a_flush_is_answered_once_the_writer_has_committed() {
         let store = Store::open_in_memory().unwrap();
         let recorder =
             StoreRecorder::writing(store.clone(), "arn".into(), "m".into(), false).unwrap();
         // Nothing queued: answered at once.
-        recorder.committed().await;
+        recorder.flush().await;
         let item = string_item([("pk", "t".to_string()), ("sk", "a".to_string())]);
         assert_eq!(recorder.send(StoreWrite::PutItem { item }), Some(1));
-        tokio::time::timeout(Duration::from_secs(5), recorder.committed())
+        tokio::time::timeout(Duration::from_secs(5), recorder.flush())
             .await
-            .expect("the writer answers without being hurried");
+            .expect("the writer answers a flush");
         assert_eq!(recorder.committed_writes(), 1);
         assert_eq!(store.query_trip_sync("t").unwrap().len(), 1);
     }
@@ -572,7 +556,6 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(1), recorder.flush())
             .await
             .expect("an inline flush has nothing to wait for");
-        recorder.committed().await;
     }
 
     #[test]

@@ -81,6 +81,7 @@ pub async fn run_case(case: &Case) -> Result<(), String> {
         task_latency: None,
         seed: Some(7),
         keep_history: true,
+        forget_ended: false,
     };
     let engine = Engine::new(config, clock, invoker);
     let machine = Arc::new(StateMachine {

@@ -68,6 +68,11 @@ pub struct EngineConfig {
     /// execution is forgotten, so a burst of executions does not hold every history in
     /// memory at once (and allocations come from memory still in the cache).
     pub keep_history: bool,
+    /// Whether an execution is let go of as soon as it has ended, for an engine whose
+    /// observer stores executions (the embedded backend's recorder does): memory stays
+    /// flat however many runs are made, with no task per execution waiting to forget
+    /// it. Describe, stop and wait then answer only for running executions.
+    pub forget_ended: bool,
 }
 
 impl Default for EngineConfig {
@@ -80,6 +85,7 @@ impl Default for EngineConfig {
             task_latency: None,
             seed: None,
             keep_history: true,
+            forget_ended: false,
         }
     }
 }
@@ -140,6 +146,14 @@ struct Executions {
     /// Start order: a map rather than a list, so forgetting one is not a scan.
     order: BTreeMap<u64, String>,
     started: u64,
+}
+
+impl Executions {
+    fn remove(&mut self, arn: &str) {
+        if let Some((seq, _)) = self.by_arn.remove(arn) {
+            self.order.remove(&seq);
+        }
+    }
 }
 
 impl Engine {
@@ -274,7 +288,18 @@ impl Engine {
         };
         let machine = machine.clone();
         let input_text = input.to_owned();
-        handle.spawn(run.execute(machine, input_value, input_text));
+        let execute = run.execute(machine, input_value, input_text);
+        if c.forget_ended {
+            let executions = self.executions.clone();
+            let ended = arn.clone();
+            handle.spawn(async move {
+                execute.await;
+                let mut execs = executions.lock().unwrap_or_else(|p| p.into_inner());
+                execs.remove(&ended);
+            });
+        } else {
+            handle.spawn(execute);
+        }
         Ok(arn)
     }
 
@@ -333,8 +358,8 @@ impl Engine {
             .by_arn
             .get(arn)
             .is_some_and(|(_, r)| r.status().is_terminal());
-        if ended && let Some((seq, _)) = execs.by_arn.remove(arn) {
-            execs.order.remove(&seq);
+        if ended {
+            execs.remove(arn);
         }
         ended
     }
