@@ -134,7 +134,10 @@ fn payment_id(trip: &TripRequest) -> String {
 
 /// The hotel row exactly as the article's data model has it.
 pub fn hotel_item(trip: &TripRequest) -> Item {
-    let id = hotel_id(trip);
+    hotel_row(trip, hotel_id(trip))
+}
+
+fn hotel_row(trip: &TripRequest, id: String) -> Item {
     string_item([
         ("pk", trip.trip_id.clone()),
         ("sk", format!("HOTEL#{id}")),
@@ -150,7 +153,10 @@ pub fn hotel_item(trip: &TripRequest) -> Item {
 
 /// The flight row exactly as the article's data model has it.
 pub fn flight_item(trip: &TripRequest) -> Item {
-    let id = flight_id(trip);
+    flight_row(trip, flight_id(trip))
+}
+
+fn flight_row(trip: &TripRequest, id: String) -> Item {
     string_item([
         ("pk", trip.trip_id.clone()),
         ("sk", format!("FLIGHT#{id}")),
@@ -167,7 +173,10 @@ pub fn flight_item(trip: &TripRequest) -> Item {
 
 /// The payment row exactly as the article's data model has it.
 pub fn payment_item(trip: &TripRequest) -> Item {
-    let id = payment_id(trip);
+    payment_row(trip, payment_id(trip))
+}
+
+fn payment_row(trip: &TripRequest, id: String) -> Item {
     string_item([
         ("pk", trip.trip_id.clone()),
         ("sk", format!("PAYMENT#{id}")),
@@ -182,20 +191,23 @@ pub fn payment_item(trip: &TripRequest) -> Item {
 
 async fn reserve_hotel<T: Table>(table: &T, trip: &TripRequest) -> Result<Value, SagaError> {
     fail_if_triggered(Step::ReserveHotel, trip)?;
-    table.put(hotel_item(trip)).await?;
-    Ok(json!({"status": "ok", "booking_id": hotel_id(trip)}))
+    let id = hotel_id(trip);
+    table.put(hotel_row(trip, id.clone())).await?;
+    Ok(json!({"status": "ok", "booking_id": id}))
 }
 
 async fn reserve_flight<T: Table>(table: &T, trip: &TripRequest) -> Result<Value, SagaError> {
     fail_if_triggered(Step::ReserveFlight, trip)?;
-    table.put(flight_item(trip)).await?;
-    Ok(json!({"status": "ok", "booking_id": flight_id(trip)}))
+    let id = flight_id(trip);
+    table.put(flight_row(trip, id.clone())).await?;
+    Ok(json!({"status": "ok", "booking_id": id}))
 }
 
 async fn take_payment<T: Table>(table: &T, trip: &TripRequest) -> Result<Value, SagaError> {
     fail_if_triggered(Step::TakePayment, trip)?;
-    table.put(payment_item(trip)).await?;
-    Ok(json!({"status": "ok", "payment_id": payment_id(trip)}))
+    let id = payment_id(trip);
+    table.put(payment_row(trip, id.clone())).await?;
+    Ok(json!({"status": "ok", "payment_id": id}))
 }
 
 async fn confirm<T: Table>(
