@@ -189,5 +189,9 @@ mod tests {
             a.bytes()
                 .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
         );
+        let suffix = a.rsplit('-').next().unwrap();
+        let uuid = uuid::Uuid::parse_str(suffix).expect("a UUID ends the name");
+        assert_eq!(uuid.get_version_num(), 4, "{a}");
+        assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122, "{a}");
     }
 }
