@@ -104,8 +104,14 @@ struct Span {
     /// Where the payload ends (the same as `json_end` for none).
     payload_end: u32,
     /// Where the payload's `""` is in the event's JSON; `u32::MAX` for no payload.
+    /// With [`REPEAT`] set, the payload is not written again: it is the one the last
+    /// event with a payload had. A state's input is the output the state before it
+    /// exited with, the event before, so a third of a saga's payload text repeats.
     payload_at: u32,
 }
+
+/// The [`Span::payload_at`] flag of a payload that repeats the one before it.
+const REPEAT: u32 = 1 << 31;
 
 /// The bytes of one [`Span`] in a block.
 const SPAN_BYTES: usize = 12;
@@ -238,17 +244,28 @@ impl Packed {
     pub(super) fn of(events: &BTreeMap<i64, NewEvent>) -> Result<Self, StoreError> {
         let mut text = Vec::with_capacity(events.len() * 1024);
         let mut spans = Vec::with_capacity(events.len() * SPAN_BYTES);
-        let at = |n: usize| u32::try_from(n).map_err(|_| StoreError::TooLongToPack { bytes: n });
+        // Offsets stay below the REPEAT flag.
+        let below_flag = |n: usize| u32::try_from(n).ok().filter(|n| *n < REPEAT);
+        let at = |n: usize| below_flag(n).ok_or(StoreError::TooLongToPack { bytes: n });
+        let mut last_payload: Option<&str> = None;
         for event in events.values() {
             let row = event.parts()?;
             text.extend_from_slice(row.event.as_bytes());
             let json_end = at(text.len())?;
             let payload_at = match (row.payload, row.payload_at) {
                 (Some(payload), Some(offset)) => {
-                    text.extend_from_slice(payload.as_bytes());
-                    u32::try_from(offset).map_err(|_| StoreError::TooLongToPack {
-                        bytes: row.event.len(),
-                    })?
+                    let offset = usize::try_from(offset).ok().and_then(below_flag).ok_or(
+                        StoreError::TooLongToPack {
+                            bytes: row.event.len(),
+                        },
+                    )?;
+                    if last_payload == Some(payload) {
+                        offset | REPEAT
+                    } else {
+                        text.extend_from_slice(payload.as_bytes());
+                        last_payload = Some(payload);
+                        offset
+                    }
                 }
                 _ => u32::MAX,
             };
@@ -281,6 +298,7 @@ impl Packed {
             .ok_or_else(|| bad("the block is shorter than its spans".into()))?;
         let text = std::str::from_utf8(text).map_err(|e| bad(e.to_string()))?;
         let mut start = 0;
+        let mut last_payload = "";
         self.ids
             .iter()
             .zip(spans.chunks_exact(SPAN_BYTES))
@@ -292,15 +310,20 @@ impl Packed {
                         .ok_or_else(|| bad(format!("event {id} is cut short")))
                 };
                 let json = piece(start, span.json_end)?;
-                let payload = piece(span.json_end as usize, span.payload_end)?;
+                let mut payload = piece(span.json_end as usize, span.payload_end)?;
                 start = span.payload_end as usize;
                 let whole = if span.payload_at == u32::MAX {
                     json.to_string()
                 } else {
+                    if span.payload_at & REPEAT == 0 {
+                        last_payload = payload;
+                    } else {
+                        payload = last_payload;
+                    }
                     reassemble(
                         json.to_string(),
                         Some(payload),
-                        Some(i64::from(span.payload_at)),
+                        Some(i64::from(span.payload_at & !REPEAT)),
                     )
                     .map_err(|e| bad(format!("event {id}: {e}")))?
                 };
@@ -366,6 +389,73 @@ mod tests {
         assert!(matches!(h, History::Packed(_)));
         assert_eq!(h.since("arn", 0).unwrap(), expected);
         assert_eq!(h.since("arn", 3).unwrap(), expected[3..].to_vec());
+    }
+
+    /// The unpacked size of a packed history's block.
+    fn unpacked_len(h: &History) -> usize {
+        let History::Packed(packed) = h else {
+            panic!("not packed")
+        };
+        lz4_flex::block::decompress_size_prepended(&packed.block)
+            .unwrap()
+            .len()
+    }
+
+    fn packed_states(inputs: &[Option<&str>]) -> (History, Vec<(i64, String)>) {
+        use crate::history::event::*;
+        let mut h = History::default();
+        let events = h.open("arn").unwrap();
+        let mut expected = Vec::new();
+        for (i, input) in inputs.iter().enumerate() {
+            let id = i as u64 + 1;
+            let e = HistoryEvent {
+                timestamp: chrono::DateTime::from_timestamp_millis(1_700_000_000_123).unwrap(),
+                event_type: EventType::PassStateEntered,
+                id,
+                previous_event_id: id - 1,
+                details: input.map(|input| {
+                    EventDetails::StateEntered(StateEnteredDetails {
+                        name: format!("S{id}"),
+                        input: input.into(),
+                        input_details: PayloadDetails { truncated: false },
+                    })
+                }),
+            };
+            expected.push((id as i64, serde_json::to_string(&e).unwrap()));
+            let e = NewEvent::from_event(std::sync::Arc::new(e)).unwrap();
+            events.insert(e.id(), e);
+        }
+        h.pack().unwrap();
+        (h, expected)
+    }
+
+    #[test]
+    fn a_payload_repeating_the_one_before_is_written_once() {
+        let a = r#"{"trip":"a \"quoted\" trip","n":[1,2,3]}"#;
+        let b = r#"{"trip":"b"}"#;
+        // Repeats straight after, across an event without a payload, and after a
+        // different payload (which is not a repeat of the one before it).
+        let inputs = [Some(a), Some(a), None, Some(a), Some(b), Some(a), Some(a)];
+        let (h, expected) = packed_states(&inputs);
+        assert_eq!(h.since("arn", 0).unwrap(), expected);
+        assert_eq!(h.since("arn", 4).unwrap(), expected[4..].to_vec());
+
+        // Only a, b, a are written: every other copy is a repeat.
+        let distinct = [
+            Some("x"),
+            Some("y"),
+            None,
+            Some("z"),
+            Some(b),
+            Some("w"),
+            Some("v"),
+        ];
+        let (other, _) = packed_states(&distinct);
+        let written = |payloads: &[&str]| payloads.iter().map(|p| p.len()).sum::<usize>();
+        assert_eq!(
+            unpacked_len(&h) - written(&[a, b, a]),
+            unpacked_len(&other) - written(&["x", "y", "z", b, "w", "v"])
+        );
     }
 
     #[test]
