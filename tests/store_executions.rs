@@ -128,6 +128,52 @@ fn events_are_polled_incrementally_in_id_order() {
 }
 
 #[test]
+fn events_already_made_append_under_the_same_rules() {
+    use sagaview::store::NewEvent;
+    let (_dir, stores) = stores();
+    for store in stores {
+        store.insert_execution(&running(ARN, at(0))).unwrap();
+        let made = |id: i64, ty: &str| NewEvent::from_json(id, event(id, ty));
+        store
+            .append_new_events(ARN, &[made(1, "ExecutionStarted")])
+            .unwrap();
+        store
+            .append_new_events(
+                ARN,
+                &[made(2, "PassStateEntered"), made(3, "PassStateExited")],
+            )
+            .unwrap();
+        let ids: Vec<i64> = store
+            .events_since(ARN, 0)
+            .unwrap()
+            .iter()
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(ids, [1, 2, 3]);
+        assert_eq!(
+            store.events_since(ARN, 2).unwrap()[0].1,
+            event(3, "PassStateExited")
+        );
+        // All or nothing: a duplicate id refuses the whole append.
+        let err = store
+            .append_new_events(
+                ARN,
+                &[made(4, "PassStateEntered"), made(2, "PassStateEntered")],
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::DuplicateEvent { id: 2, .. }),
+            "{err}"
+        );
+        assert_eq!(store.event_count(ARN).unwrap(), 3);
+        let err = store
+            .append_new_events("arn:none", &[made(1, "ExecutionStarted")])
+            .unwrap_err();
+        assert!(err.to_string().contains("arn:none"), "{err}");
+    }
+}
+
+#[test]
 fn event_ids_are_unique_per_execution() {
     let (_dir, stores) = stores();
     for store in stores {

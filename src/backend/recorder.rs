@@ -167,10 +167,7 @@ impl StoreRecorder {
             for e in store.write_batch(std::slice::from_ref(&write)) {
                 tracing::error!(error = %e, "could not store history");
             }
-            let mut q = self.shared.lock();
-            q.queued += 1;
-            q.committed += 1;
-            return Some(q.queued);
+            return Some(self.written_inline());
         }
         let (seq, wake) = {
             let mut q = self.shared.lock();
@@ -189,12 +186,27 @@ impl StoreRecorder {
         Some(seq)
     }
 
+    /// Counts a write made inline as queued and committed at once; its place.
+    fn written_inline(&self) -> u64 {
+        let mut q = self.shared.lock();
+        q.queued += 1;
+        q.committed += 1;
+        q.queued
+    }
+
     /// Queues one more event of a running execution. While the writes queued before it
     /// end with this execution's (an execution usually runs several states before
     /// yielding), the event joins that write: one write per burst, not one per event.
     /// Written inline, an event is its own write.
     fn send_event(&self, arn: &str, event: NewEvent) {
-        if matches!(self.writes, Writes::Thread(_)) {
+        if let Writes::Inline(store) = &self.writes {
+            if let Err(e) = store.append_new_events(arn, std::slice::from_ref(&event)) {
+                tracing::error!(error = %e, "could not store history");
+            }
+            self.written_inline();
+            return;
+        }
+        {
             let mut q = self.shared.lock();
             if !q.closed
                 && let Some(

@@ -244,16 +244,21 @@ impl Store {
         arn: &str,
         events: impl IntoIterator<Item = (i64, &'a str)>,
     ) -> Result<(), StoreError> {
-        let events = owned_events(events);
+        self.append_new_events(arn, &owned_events(events))
+    }
+
+    /// [`Store::append_events`] for events already made: what a recorder writing each
+    /// event as it comes calls, some thirty times a saga, with no batch around it.
+    pub fn append_new_events(&self, arn: &str, events: &[NewEvent]) -> Result<(), StoreError> {
         let mut conn = match self.lock() {
             Locked::Sqlite(conn) => conn,
-            Locked::Memory(mut m) => return m.append(arn, &events, None),
+            Locked::Memory(mut m) => return m.append(arn, events, None),
         };
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(self.sql_err("starting to append events"))?;
         self.require_running(&tx, arn)?;
-        self.insert_events(&tx, arn, &encode_events(arn, &events)?)?;
+        self.insert_events(&tx, arn, &encode_events(arn, events)?)?;
         tx.commit().map_err(self.sql_err("committing events"))
     }
 
