@@ -106,13 +106,8 @@ mod tests {
     fn the_execution_input_reads_back_as_the_started_document() {
         let text = r#"{"b": [1, 2.5, "x\"y"], "a": {"z": null, "c": true}}"#;
         let facts = ExecutionFacts {
-            id: "arn:e".into(),
-            name: "e".into(),
             input: text.into(),
-            start_time: "2024-01-01T00:00:00.000Z".into(),
-            role_arn: "arn:r".into(),
-            machine_id: "arn:m".into(),
-            machine_name: "m".into(),
+            ..crate::engine::dataflow::tests::facts()
         };
         let scope = Scope {
             execution: &facts,

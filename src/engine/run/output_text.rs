@@ -174,13 +174,8 @@ mod tests {
         };
         let input = json!({"a": [1, "x\"y"], "b": {"c": null}});
         let facts = ExecutionFacts {
-            id: "arn:e".into(),
-            name: "e".into(),
             input: input.to_string().into(),
-            start_time: "2024-01-01T00:00:00.000Z".into(),
-            role_arn: "arn:r".into(),
-            machine_id: "arn:m".into(),
-            machine_name: "m".into(),
+            ..crate::engine::dataflow::tests::facts()
         };
         let mut rng = StdRng::seed_from_u64(1);
         let mut env = Env {
