@@ -327,7 +327,10 @@ mod tests {
             .to_string();
         let trip = TripRequest::from_event_text(&plain).unwrap();
         assert!(matches!(trip.trip_id, Cow::Borrowed("t-1")), "{trip:?}");
-        assert!(matches!(trip.hotel, Cow::Borrowed("holiday inn")), "{trip:?}");
+        assert!(
+            matches!(trip.hotel, Cow::Borrowed("holiday inn")),
+            "{trip:?}"
+        );
 
         let mut escaped = TripRequest::example("t-1", RunType::Success, 0.0).to_input();
         escaped["hotel"] = json!("the \"inn\"\n");
