@@ -463,3 +463,57 @@ async fn missing_function_reports_the_aws_error() {
         "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope:$LATEST"
     ));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_document_started_as_it_is_records_the_history_its_text_would() {
+    let invoke = |name: &str, next: Option<&str>| {
+        let mut state = json!({
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "echo", "Payload.$": "$"},
+            "ResultSelector": {"Payload.$": "$.Payload"},
+            "ResultPath": format!("$.{name}Result"),
+        });
+        match next {
+            Some(n) => state["Next"] = json!(n),
+            None => state["End"] = json!(true),
+        }
+        state
+    };
+    let definition = json!({"StartAt": "First", "States": {
+        "First": invoke("First", Some("Second")),
+        "Second": invoke("Second", None),
+    }});
+    let document = json!({"trip_id": "t-1", "nested": {"n": [1, 2.5, "x\"y"]}});
+    let definition = load_definition_value(&definition).expect("valid definition");
+
+    let by_text = engine_with(registry());
+    let machine = by_text.state_machine("test", definition.clone());
+    let arn = by_text
+        .start(&machine, None, &document.to_string())
+        .expect("started");
+    by_text.wait(&arn).await.unwrap();
+    let from_text = by_text.history_since(&arn, 0).unwrap();
+
+    let by_document = engine_with(registry());
+    let machine = by_document.state_machine("test", definition);
+    let arn = by_document
+        .start_document(&machine, None, document.clone())
+        .expect("started");
+    let d = by_document.wait(&arn).await.unwrap();
+    let from_document = by_document.history_since(&arn, 0).unwrap();
+
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    assert_eq!(d.input, document.to_string());
+    let output: Value = serde_json::from_str(d.output.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        output["SecondResult"]["Payload"]["FirstResult"]["Payload"],
+        document
+    );
+    assert_eq!(from_document.len(), from_text.len());
+    for (a, b) in from_document.iter().zip(&from_text) {
+        assert_eq!(
+            serde_json::to_string(a).unwrap(),
+            serde_json::to_string(b).unwrap()
+        );
+    }
+}

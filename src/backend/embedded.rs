@@ -246,11 +246,9 @@ impl SagaBackend for EmbeddedBackend {
             let trip =
                 TripRequest::example(&launch.trip_id, launch.run_type, launch.cancel_failure_rate);
             let name = saga_lambdas::trip::execution_name(&launch.trip_id);
-            let document = trip.to_input();
-            let input = document.to_string();
             let arn = self
                 .engine
-                .start_document(&self.machine, Some(&name), &input, document)
+                .start_document(&self.machine, Some(&name), trip.to_input())
                 .map_err(failed)?;
             Ok(arn)
         })

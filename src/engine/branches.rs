@@ -12,7 +12,7 @@ use super::dataflow::{
 };
 use super::error::{StatesError, names};
 use super::map_tolerance::Threshold;
-use super::run::{Run, StateCtx};
+use super::run::{GivenText, Run, StateCtx};
 use crate::asl::model::{IoConfig, MapState, ParallelState, ResultTarget, Retrier, Selection};
 use crate::history::event::{EventDetails, EventType, MapIterationDetails, MapStateStartedDetails};
 
@@ -122,6 +122,7 @@ impl Run {
                         };
                         let last = &last;
                         Box::pin(async move {
+                            let text = text.map(GivenText::as_written);
                             let r = self.run_flow(b, input, started, None, text, true).await;
                             let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
                             match r {

@@ -45,6 +45,7 @@ use crate::asl::Definition;
 use crate::history::HistoryEvent;
 use context::{ExecutionFacts, iso_millis};
 use record::ExecutionRecord;
+use run::{GivenText, json_text};
 
 /// Account-level settings: the names that appear in ARNs and in `$$`.
 #[derive(Debug, Clone)]
@@ -218,17 +219,36 @@ impl Engine {
     ) -> Result<String, EngineError> {
         let input_value: Value =
             serde_json::from_str(input).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-        self.start_document(machine, name, input, input_value)
+        self.start_given(
+            machine,
+            name,
+            input_value,
+            GivenText::as_written(input.to_owned()),
+        )
     }
 
-    /// [`Engine::start`] for a caller that built the input as a document and wrote its
-    /// text from it: the text is not parsed back. `input` must be `input_value`'s JSON.
+    /// [`Engine::start`] for a caller that built the input as a document: the engine
+    /// writes its text, compactly, instead of parsing text back; and knowing the text
+    /// compact, it can splice the first state's Parameters and output from it.
     pub fn start_document(
         &self,
         machine: &Arc<StateMachine>,
         name: Option<&str>,
-        input: &str,
+        input: Value,
+    ) -> Result<String, EngineError> {
+        let text = GivenText {
+            text: json_text(&input),
+            compact: true,
+        };
+        self.start_given(machine, name, input, text)
+    }
+
+    fn start_given(
+        &self,
+        machine: &Arc<StateMachine>,
+        name: Option<&str>,
         input_value: Value,
+        input: GivenText,
     ) -> Result<String, EngineError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
         let mut exec_rng = {
@@ -250,7 +270,7 @@ impl Engine {
             state_machine_arn: machine.arn.clone(),
             name: name.clone(),
             status: ExecutionStatus::Running,
-            input: input.to_owned(),
+            input: input.text.clone(),
             output: None,
             error: None,
             cause: None,
@@ -278,7 +298,7 @@ impl Engine {
             facts: ExecutionFacts {
                 id: arn.clone(),
                 name,
-                input: input.into(),
+                input: input.text.as_str().into(),
                 start_time: iso_millis(start),
                 role_arn: c.role_arn.clone(),
                 machine_id: machine.arn.clone(),
@@ -287,8 +307,7 @@ impl Engine {
             rng: Mutex::new(exec_rng),
         };
         let machine = machine.clone();
-        let input_text = input.to_owned();
-        let execute = run.execute(machine, input_value, input_text);
+        let execute = run.execute(machine, input_value, input);
         if c.forget_ended {
             let executions = self.executions.clone();
             let ended = arn.clone();

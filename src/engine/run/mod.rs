@@ -90,24 +90,19 @@ impl Run {
     }
 
     /// Runs the whole execution and records its end.
-    pub(crate) async fn execute(
-        self,
-        machine: Arc<StateMachine>,
-        input: Value,
-        input_text: String,
-    ) {
+    pub(crate) async fn execute(self, machine: Arc<StateMachine>, input: Value, text: GivenText) {
         self.emit_event(
             EventType::ExecutionStarted,
             0,
             Some(EventDetails::ExecutionStarted(ExecutionStartedDetails {
-                input: input_text.clone(),
+                input: text.text.clone(),
                 input_details: untruncated(),
                 role_arn: self.facts.role_arn.clone(),
             })),
         );
         let timeout = machine.definition.timeout_seconds;
         let ending = {
-            let body = self.run_flow(&machine.definition, input, 0, None, Some(input_text), true);
+            let body = self.run_flow(&machine.definition, input, 0, None, Some(text), true);
             let timer = async {
                 match timeout {
                     Some(s) => self.shared.clock.sleep(Duration::from_secs(s)).await,
@@ -185,7 +180,7 @@ impl Run {
         input: Value,
         prev: u64,
         map_item: Option<(usize, &'a Value)>,
-        input_text: Option<String>,
+        input_text: Option<GivenText>,
     ) -> BoxFuture<'a, FlowResult> {
         Box::pin(async move {
             self.run_flow(def, input, prev, map_item, input_text, false)
@@ -205,15 +200,15 @@ impl Run {
         input: Value,
         prev: u64,
         map_item: Option<(usize, &'a Value)>,
-        input_text: Option<String>,
+        input_text: Option<GivenText>,
         keep_text: bool,
     ) -> BoxFuture<'a, FlowText> {
         Box::pin(async move {
             // The first state sees the input exactly as given (AWS keeps the text until it changes).
-            let mut input_text = input_text;
-            // Whether `input_text` is the compact serialisation of `input` (the given
-            // execution input is kept as the caller wrote it, so it may not be).
-            let mut input_text_compact = false;
+            let (mut input_text, mut input_text_compact) = match input_text {
+                Some(given) => (Some(given.text), given.compact),
+                None => (None, false),
+            };
             let mut prev = prev;
             let mut current = def.start_at;
             let mut input = input;
@@ -575,6 +570,25 @@ impl Run {
                     ))),
                 }
             }
+        }
+    }
+}
+
+/// A flow's input as text, when it is already written.
+pub(crate) struct GivenText {
+    pub(crate) text: String,
+    /// Whether `text` is the input's compact serialisation (what [`json_text`] gives):
+    /// a task can then splice its Parameters and its output from it. Text as a caller
+    /// wrote it may have spaces, which the history keeps.
+    pub(crate) compact: bool,
+}
+
+impl GivenText {
+    /// Text as someone wrote it: kept as it is, not known to be compact.
+    pub(crate) fn as_written(text: String) -> Self {
+        GivenText {
+            text,
+            compact: false,
         }
     }
 }
