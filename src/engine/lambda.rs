@@ -255,11 +255,23 @@ pub fn not_found_cause(function_arn: &str, request_id: &str) -> String {
 /// The function name from a name, a full ARN or a partial ARN (`name:alias`).
 pub fn function_name(name_or_arn: &str) -> &str {
     // The first seven `:`-separated parts are all that decide it (every task reads it).
+    // Split by hand: a `:` is one byte, and `str::split` searches for it as a char.
     let mut parts = [""; 7];
     let mut count = 0;
-    for (slot, part) in parts.iter_mut().zip(name_or_arn.split(':')) {
-        *slot = part;
-        count += 1;
+    let mut rest = name_or_arn;
+    while count < parts.len() {
+        match rest.bytes().position(|b| b == b':') {
+            Some(at) => {
+                parts[count] = &rest[..at];
+                rest = &rest[at + 1..];
+                count += 1;
+            }
+            None => {
+                parts[count] = rest;
+                count += 1;
+                break;
+            }
+        }
     }
     if count == 7 && parts[0] == "arn" {
         return parts[6];
