@@ -246,7 +246,7 @@ impl Packed {
         let mut spans = Vec::with_capacity(events.len() * SPAN_BYTES);
         // Offsets stay below the REPEAT flag.
         let below_flag = |n: usize| u32::try_from(n).ok().filter(|n| *n < REPEAT);
-        let at = |n: usize| below_flag(n).ok_or(StoreError::TooLongToPack { bytes: n });
+        let at = |n: usize| below_flag(n).ok_or_else(|| StoreError::TooLongToPack { bytes: n });
         let mut last_payload: Option<&str> = None;
         for event in events.values() {
             let row = event.parts()?;
@@ -254,11 +254,12 @@ impl Packed {
             let json_end = at(text.len())?;
             let payload_at = match (row.payload, row.payload_at) {
                 (Some(payload), Some(offset)) => {
-                    let offset = usize::try_from(offset).ok().and_then(below_flag).ok_or(
-                        StoreError::TooLongToPack {
+                    let offset = usize::try_from(offset)
+                        .ok()
+                        .and_then(below_flag)
+                        .ok_or_else(|| StoreError::TooLongToPack {
                             bytes: row.event.len(),
-                        },
-                    )?;
+                        })?;
                     if last_payload == Some(payload) {
                         offset | REPEAT
                     } else {
