@@ -72,7 +72,11 @@ impl CompactRecord {
             cause: r.cause.as_deref().map(Into::into),
             start_date: r.start_date,
             stop_date: r.stop_date,
-            labels: (!r.labels.is_null()).then(|| r.labels.to_string().into()),
+            // Written straight into a buffer (`Display` would go through a formatter).
+            labels: (!r.labels.is_null())
+                .then(|| serde_json::to_string(&r.labels).ok())
+                .flatten()
+                .map(Into::into),
         }
     }
 
