@@ -37,17 +37,16 @@ pub(super) fn spliced_output(input_text: &str, key: &str, result_text: &str) -> 
     if !input_text.starts_with('{') || !input_text.ends_with('}') {
         return None;
     }
-    let key_text = json_text(&Value::String(key.to_owned()));
-    let mut out = String::with_capacity(input_text.len() + key_text.len() + result_text.len() + 2);
-    out.push_str(&input_text[..input_text.len() - 1]);
+    let mut out = Vec::with_capacity(input_text.len() + key.len() + result_text.len() + 8);
+    out.extend_from_slice(&input_text.as_bytes()[..input_text.len() - 1]);
     if input_text.len() > 2 {
-        out.push(',');
+        out.push(b',');
     }
-    out.push_str(&key_text);
-    out.push(':');
-    out.push_str(result_text);
-    out.push('}');
-    Some(out)
+    write_json(&mut out, key)?;
+    out.push(b':');
+    out.extend_from_slice(result_text.as_bytes());
+    out.push(b'}');
+    String::from_utf8(out).ok()
 }
 
 /// The compact JSON text of `value`, the result of the object template `members`,
@@ -63,24 +62,30 @@ pub(super) fn template_text(
     if map.len() != members.len() {
         return None;
     }
-    let mut out = String::with_capacity(input_text.len() + 64 * members.len());
-    out.push('{');
+    let mut out = Vec::with_capacity(input_text.len() + 64 * members.len());
+    out.push(b'{');
     for (i, ((key, template), (member, v))) in members.iter().zip(map).enumerate() {
         if key != member {
             return None;
         }
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        out.push_str(&json_text(&Value::String(key.clone())));
-        out.push(':');
+        write_json(&mut out, key)?;
+        out.push(b':');
         match template {
-            Template::Path(p) if p.is_whole_input() => out.push_str(input_text),
-            _ => out.push_str(&json_text(v)),
+            Template::Path(p) if p.is_whole_input() => out.extend_from_slice(input_text.as_bytes()),
+            _ => write_json(&mut out, v)?,
         }
     }
-    out.push('}');
-    Some(out)
+    out.push(b'}');
+    String::from_utf8(out).ok()
+}
+
+/// Appends the compact JSON text of `value` (a key is written as the JSON string it
+/// is), straight into the text being assembled.
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Option<()> {
+    serde_json::to_writer(out, value).ok()
 }
 
 /// Compact JSON text of a value (AWS's payload form), via the fast writer path.
