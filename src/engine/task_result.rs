@@ -78,6 +78,21 @@ impl TaskOutput {
         env: &mut Env<'_>,
     ) -> Result<Value, StatesError> {
         match self {
+            TaskOutput::Invoke(r) if let Some((key, within)) = one_payload_member(selector) => {
+                // Nothing else reads the payload: the member is moved out, not copied.
+                let mut payload = r.payload;
+                match take_plain(&mut payload, within) {
+                    Some(value) => {
+                        let mut out = Map::with_capacity(1);
+                        out.insert(key.to_owned(), value);
+                        Ok(Value::Object(out))
+                    }
+                    None => {
+                        let whole = InvokeResponse { payload, ..r }.into_value();
+                        eval_template(selector, &whole, env)
+                    }
+                }
+            }
             TaskOutput::Invoke(r) if reads_only_payload(selector) => {
                 let mut slim = Map::with_capacity(1);
                 slim.insert(PAYLOAD.to_owned(), r.payload);
@@ -100,6 +115,35 @@ impl TaskOutput {
 }
 
 const PAYLOAD: &str = "Payload";
+
+/// For a selector of one member whose path reads the payload (`{"Payload.$":
+/// "$.Payload"}`, the usual one), the member's key and the path's segments within
+/// the payload.
+fn one_payload_member(template: &Template) -> Option<(&str, &[Segment])> {
+    let Template::Object(members) = template else {
+        return None;
+    };
+    match members.as_slice() {
+        [(key, Template::Path(p))] if !p.is_context() => match p.plain_segments()? {
+            [Segment::Key(k), within @ ..] if k == PAYLOAD => Some((key, within)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Takes the value at `segments` out of `root`, leaving `null`; `None`, with `root`
+/// untouched, when there is no such value.
+fn take_plain(root: &mut Value, segments: &[Segment]) -> Option<Value> {
+    let mut current = root;
+    for segment in segments {
+        current = match segment {
+            Segment::Key(k) => current.as_object_mut()?.get_mut(k)?,
+            Segment::Index(n) => current.as_array_mut()?.get_mut(*n)?,
+        };
+    }
+    Some(current.take())
+}
 
 /// Whether every path in a template reads the context object or the input's
 /// `Payload` (intrinsic functions are not looked into: they count as reading more).
@@ -160,6 +204,7 @@ mod tests {
     fn a_payload_selector_sees_what_it_would_see_in_the_whole_response() {
         for selector in [
             json!({"Payload.$": "$.Payload"}),
+            json!({"s.$": "$.Payload.status"}),
             json!({"s.$": "$.Payload.status", "fixed": [1, {"a": "b"}]}),
             json!({"code.$": "$.StatusCode", "p.$": "$.Payload"}),
             json!({"h.$": "$.SdkHttpMetadata.HttpHeaders.Date"}),
@@ -173,9 +218,35 @@ mod tests {
 
     #[test]
     fn a_missing_payload_field_is_reported_against_the_whole_response() {
-        let err = select(json!({"x.$": "$.Payload.missing"})).unwrap_err();
-        let cause = err.cause.unwrap_or_default();
-        assert!(cause.contains("SdkHttpMetadata"), "{cause}");
+        for selector in [
+            json!({"x.$": "$.Payload.missing"}),
+            json!({"x.$": "$.Payload.missing", "y": 1}),
+            json!({"x.$": "$.Payload.status[0]"}),
+        ] {
+            let err = select(selector.clone()).unwrap_err();
+            let cause = err.cause.unwrap_or_default();
+            assert!(cause.contains("SdkHttpMetadata"), "{selector}: {cause}");
+            assert!(cause.contains(r#""status":"ok""#), "{selector}: {cause}");
+        }
+    }
+
+    #[test]
+    fn a_one_member_payload_selector_takes_the_member_out() {
+        let selected = select(json!({"Payload.$": "$.Payload"})).unwrap();
+        assert_eq!(selected, json!({"Payload": response().payload}));
+        let selected = select(json!({"n.$": "$.Payload.id"})).unwrap();
+        assert_eq!(selected, json!({"n": 7}));
+        let mut payload = json!({"a": [1, {"b": 2}]});
+        let b = [
+            Segment::Key("a".into()),
+            Segment::Index(1),
+            Segment::Key("b".into()),
+        ];
+        assert_eq!(take_plain(&mut payload, &b), Some(json!(2)));
+        assert_eq!(payload, json!({"a": [1, {"b": null}]}));
+        let missing = [Segment::Key("a".into()), Segment::Index(5)];
+        assert_eq!(take_plain(&mut payload, &missing), None);
+        assert_eq!(payload, json!({"a": [1, {"b": null}]}));
     }
 
     #[test]
