@@ -517,3 +517,36 @@ async fn a_document_started_as_it_is_records_the_history_its_text_would() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_placed_result_too_large_for_the_output_is_caught_with_the_input_kept() {
+    let mut r = registry();
+    r.register_fn("big", |_| Ok(json!("r".repeat(150_000))));
+    let engine = engine_with(r);
+    let definition = json!({"StartAt": "Book", "States": {
+        "Book": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "big", "Payload.$": "$"},
+            "ResultSelector": {"Payload.$": "$.Payload"},
+            "ResultPath": "$.BookResult",
+            "Catch": [{"ErrorEquals": ["States.DataLimitExceeded"], "ResultPath": "$.error", "Next": "Caught"}],
+            "End": true},
+        "Caught": {"Type": "Pass", "End": true}
+    }});
+    let machine = engine.state_machine("test", load_definition_value(&definition).unwrap());
+    // Each part is under the limit; the input with the result placed in it is not.
+    let input = json!({"trip_id": "t-1", "padding": "i".repeat(150_000)});
+    let arn = engine
+        .start_document(&machine, None, input.clone())
+        .expect("started");
+    let d = engine.wait(&arn).await.unwrap();
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    let output: Value = serde_json::from_str(d.output.as_deref().unwrap()).unwrap();
+    assert_eq!(output["error"]["Error"], "States.DataLimitExceeded");
+    assert_eq!(output["padding"], input["padding"]);
+    assert!(
+        output.get("BookResult").is_none(),
+        "{}",
+        &d.output.unwrap()[..80]
+    );
+}

@@ -261,6 +261,8 @@ impl Run {
                     result_text: Mutex::default(),
                     place_result: place_at.is_some(),
                 };
+                // A placed result's output text, when it could be spliced.
+                let mut spliced = None;
                 let outcome = if let StateKind::Fail(f) = &state.kind {
                     match self.fail_error(f, &input, &ctx) {
                         // The error the Fail state declares ends the flow as it is.
@@ -275,7 +277,11 @@ impl Run {
                 } else {
                     match self.run_state(&state.kind, &input, &ctx, &mut prev).await {
                         Ok((result, next)) if let Some(key) = place_at => {
-                            place_result(&mut input, key, result)
+                            // Spliced first, the output's text gives its size exactly.
+                            spliced = splice_at.zip(ctx.compact_input).and_then(|(key, text)| {
+                                spliced_output(text, key, &ctx.take_result_text()?)
+                            });
+                            place_result(&mut input, key, result, spliced.as_deref().map(str::len))
                                 .map(|output| (output, next))
                                 .ok_or_else(|| StatesError::data_limit(&state.name))
                         }
@@ -295,11 +301,9 @@ impl Run {
                         } else if matches!(state.kind, StateKind::Parallel(_)) {
                             // Set only when the Parallel's output is its branches' texts.
                             output_text = ctx.take_result_text();
-                        } else if let (Some(key), Some(text), Some(result)) =
-                            (splice_at, ctx.compact_input, ctx.take_result_text())
-                        {
-                            output_text = spliced_output(text, key, &result);
-                            output_compact = output_text.is_some();
+                        } else if let Some(text) = spliced.take() {
+                            output_text = Some(text);
+                            output_compact = true;
                         }
                         ok
                     }

@@ -9,12 +9,23 @@ use crate::engine::error::PAYLOAD_LIMIT_BYTES;
 /// OutputPath: the input object itself, taken, with the result stored under `key`
 /// (what `apply_result_path` gives on a copy). `None`, with the input left exactly as
 /// it was for a catcher, when the output would exceed the payload limit.
-pub(super) fn place_result(input: &mut Value, key: &str, result: Value) -> Option<Value> {
+/// `text_len` is the output text's length when the caller has the text: then the
+/// document is not measured again.
+pub(super) fn place_result(
+    input: &mut Value,
+    key: &str,
+    result: Value,
+    text_len: Option<usize>,
+) -> Option<Value> {
     let Value::Object(map) = input else {
         unreachable!("only object inputs are placed into")
     };
     let previous = map.insert(key.to_owned(), result);
-    if output_too_large(input) {
+    let too_large = match text_len {
+        Some(len) => len > PAYLOAD_LIMIT_BYTES,
+        None => output_too_large(input),
+    };
+    if too_large {
         let Value::Object(map) = input else {
             unreachable!("still the same object")
         };
@@ -144,7 +155,7 @@ mod tests {
         ] {
             let want = apply_result_path(&path, input.clone(), json!({"ok": true})).unwrap();
             let mut taken = input.clone();
-            let got = place_result(&mut taken, "Res", json!({"ok": true})).unwrap();
+            let got = place_result(&mut taken, "Res", json!({"ok": true}), None).unwrap();
             assert_eq!(json_text(&got), json_text(&want), "member order too");
         }
     }
@@ -157,7 +168,12 @@ mod tests {
             json!({"a": 1, "z": 2}),
         ] {
             let mut kept = input.clone();
-            assert!(place_result(&mut kept, "Res", big.clone()).is_none());
+            assert!(place_result(&mut kept, "Res", big.clone(), None).is_none());
+            assert_eq!(json_text(&kept), json_text(&input), "member order too");
+            // The same when the caller measured the output's text instead.
+            let mut kept = input.clone();
+            let len = json_text(&input).len() + json_text(&big).len();
+            assert!(place_result(&mut kept, "Res", big.clone(), Some(len)).is_none());
             assert_eq!(json_text(&kept), json_text(&input), "member order too");
         }
     }
