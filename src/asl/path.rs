@@ -143,6 +143,20 @@ fn select_plain<'v>(root: &'v Value, segments: &[Segment]) -> Result<&'v Value, 
     Ok(current)
 }
 
+/// [`select_plain`]'s twin for a caller that owns the document: takes the value at
+/// `segments` out of `root` (leaving `null`) rather than copying it; `None`, with
+/// `root` untouched, when there is no such value.
+pub fn take_plain(root: &mut Value, segments: &[Segment]) -> Option<Value> {
+    let mut current = root;
+    for segment in segments {
+        current = match segment {
+            Segment::Key(k) => current.as_object_mut()?.get_mut(k)?,
+            Segment::Index(n) => current.as_array_mut()?.get_mut(*n)?,
+        };
+    }
+    Some(current.take())
+}
+
 /// Renders segments the way AWS names a location in error messages: `$['a']['b'][0]`.
 pub fn bracket_notation(segments: &[Segment]) -> String {
     let mut out = String::from("$");

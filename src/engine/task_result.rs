@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::dataflow::{Env, eval_template};
 use super::error::StatesError;
 use super::lambda;
-use crate::asl::path::Segment;
+use crate::asl::path::{Segment, take_plain};
 use crate::asl::template::Template;
 
 /// What a task produced.
@@ -130,19 +130,6 @@ fn one_payload_member(template: &Template) -> Option<(&str, &[Segment])> {
         },
         _ => None,
     }
-}
-
-/// Takes the value at `segments` out of `root`, leaving `null`; `None`, with `root`
-/// untouched, when there is no such value.
-fn take_plain(root: &mut Value, segments: &[Segment]) -> Option<Value> {
-    let mut current = root;
-    for segment in segments {
-        current = match segment {
-            Segment::Key(k) => current.as_object_mut()?.get_mut(k)?,
-            Segment::Index(n) => current.as_array_mut()?.get_mut(*n)?,
-        };
-    }
-    Some(current.take())
 }
 
 /// Whether every path in a template reads the context object or the input's

@@ -278,8 +278,8 @@ impl Run {
                     match self.run_state(&state.kind, &input, &ctx, &mut prev).await {
                         Ok((result, next)) if let Some(key) = place_at => {
                             // Spliced first, the output's text gives its size exactly.
-                            spliced = splice_at.zip(ctx.compact_input).and_then(|(key, text)| {
-                                spliced_output(text, key, &ctx.take_result_text()?)
+                            spliced = splice_at.zip(ctx.compact_input).and_then(|(new, text)| {
+                                spliced_output(text, new, &ctx.take_result_text()?)
                             });
                             place_result(&mut input, key, result, spliced.as_deref().map(str::len))
                                 .map(|output| (output, next))
