@@ -117,9 +117,11 @@ const REPEAT: u32 = 1 << 31;
 const SPAN_BYTES: usize = 12;
 
 impl Span {
-    fn write(&self, out: &mut Vec<u8>) {
-        for n in [self.json_end, self.payload_end, self.payload_at] {
-            out.extend_from_slice(&n.to_le_bytes());
+    /// Writes the span into its [`SPAN_BYTES`] slot.
+    fn write(&self, slot: &mut [u8]) {
+        let fields = [self.json_end, self.payload_end, self.payload_at];
+        for (bytes, n) in slot.chunks_exact_mut(4).zip(fields) {
+            bytes.copy_from_slice(&n.to_le_bytes());
         }
     }
 
@@ -242,16 +244,22 @@ impl History {
 impl Packed {
     /// Packs a history's events (already checked when they were added).
     pub(super) fn of(events: &BTreeMap<i64, NewEvent>) -> Result<Self, StoreError> {
-        let mut text = Vec::with_capacity(events.len() * 1024);
-        let mut spans = Vec::with_capacity(events.len() * SPAN_BYTES);
-        // Offsets stay below the REPEAT flag.
+        // One buffer: the span table first (filled in as the texts after it are
+        // written), so the texts are not copied again behind it.
+        let table = events.len() * SPAN_BYTES;
+        let mut block = Vec::with_capacity(table + events.len() * 1024);
+        block.resize(table, 0);
+        // Offsets count from the texts' start and stay below the REPEAT flag.
         let below_flag = |n: usize| u32::try_from(n).ok().filter(|n| *n < REPEAT);
-        let at = |n: usize| below_flag(n).ok_or_else(|| StoreError::TooLongToPack { bytes: n });
+        let at = |block: &Vec<u8>| {
+            let n = block.len() - table;
+            below_flag(n).ok_or_else(|| StoreError::TooLongToPack { bytes: n })
+        };
         let mut last_payload: Option<&str> = None;
-        for event in events.values() {
+        for (i, event) in events.values().enumerate() {
             let row = event.parts()?;
-            text.extend_from_slice(row.event.as_bytes());
-            let json_end = at(text.len())?;
+            block.extend_from_slice(row.event.as_bytes());
+            let json_end = at(&block)?;
             let payload_at = match (row.payload, row.payload_at) {
                 (Some(payload), Some(offset)) => {
                     let offset = usize::try_from(offset)
@@ -263,24 +271,23 @@ impl Packed {
                     if last_payload == Some(payload) {
                         offset | REPEAT
                     } else {
-                        text.extend_from_slice(payload.as_bytes());
+                        block.extend_from_slice(payload.as_bytes());
                         last_payload = Some(payload);
                         offset
                     }
                 }
                 _ => u32::MAX,
             };
-            Span {
+            let span = Span {
                 json_end,
-                payload_end: at(text.len())?,
+                payload_end: at(&block)?,
                 payload_at,
-            }
-            .write(&mut spans);
+            };
+            span.write(&mut block[i * SPAN_BYTES..(i + 1) * SPAN_BYTES]);
         }
-        spans.extend_from_slice(&text);
         Ok(Packed {
             ids: Ids::of(events.keys()),
-            block: lz4_flex::block::compress_prepend_size(&spans).into_boxed_slice(),
+            block: lz4_flex::block::compress_prepend_size(&block).into_boxed_slice(),
         })
     }
 
