@@ -353,17 +353,27 @@ pub(crate) mod wire_time {
         }
     }
 
+    /// Whether [`rfc3339`] writes this time (rather than leaving it to chrono): a
+    /// four-digit year and no leap second.
+    pub(crate) fn renders(t: &DateTime<Utc>) -> bool {
+        written_here(t.year(), t.nanosecond())
+    }
+
+    fn written_here(year: i32, nano: u32) -> bool {
+        (0..=9999).contains(&year) && nano < 1_000_000_000
+    }
+
     /// The text into `buf`, returning its length; `None` for what chrono writes
     /// specially.
     pub(crate) fn rfc3339(t: &DateTime<Utc>, buf: &mut [u8; 32]) -> Option<usize> {
         // One calendar conversion: each of `DateTime`'s own accessors makes its own.
         let naive = t.naive_utc();
         let (date, time) = (naive.date(), naive.time());
-        let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
         let nano = time.nanosecond();
-        if nano >= 1_000_000_000 {
+        if !written_here(date.year(), nano) {
             return None;
         }
+        let year = u32::try_from(date.year()).ok()?;
         let seconds = time.num_seconds_from_midnight();
         buf[..19].copy_from_slice(b"0000-00-00T00:00:00");
         put(buf, 0, year, 4);

@@ -8,25 +8,64 @@
 //! event whose text would differ in a way not handled here (a value that needs
 //! escaping), is left to serde; a test holds the two to the same bytes.
 
-use crate::history::event::wire_time::rfc3339;
+use crate::history::event::wire_time::{renders, rfc3339};
 use crate::history::event::{EventDetails, HistoryEvent, PayloadDetails};
+use chrono::{DateTime, Utc};
 
 /// The event's JSON with its payload member (if it has one) written as `""`, with its
 /// payload and where that `""` is; `None` for an event this module does not write (or
 /// a payload that is empty, which stays in the JSON).
 pub(super) fn skeleton(e: &HistoryEvent) -> Option<(String, Option<(&str, usize)>)> {
-    use EventDetails as D;
     let mut buf = [0u8; 32];
     let len = rfc3339(&e.timestamp, &mut buf)?;
     let time = std::str::from_utf8(&buf[..len]).ok()?;
+    write(e, Some(time))
+}
+
+/// [`skeleton`] without the leading `"timestamp"` member, for a store that keeps the
+/// time itself and puts it back with [`with_timestamp`]; `None` also when the time is
+/// one [`with_timestamp`] would not write.
+pub(super) fn untimed_skeleton(e: &HistoryEvent) -> Option<(String, Option<(&str, usize)>)> {
+    if !renders(&e.timestamp) {
+        return None;
+    }
+    write(e, None)
+}
+
+/// An untimed skeleton's event text (payload in place or not) with its timestamp
+/// put back first, as [`skeleton`] writes it; `None` for a text that is not an
+/// object or a time not written here.
+pub(super) fn with_timestamp(untimed: &str, t: &DateTime<Utc>) -> Option<String> {
+    let rest = untimed.strip_prefix('{')?;
+    let mut buf = [0u8; 32];
+    let len = rfc3339(t, &mut buf)?;
+    let time = std::str::from_utf8(&buf[..len]).ok()?;
+    let mut out = String::with_capacity(untimed.len() + len + 16);
+    out.push_str("{\"timestamp\":\"");
+    out.push_str(time);
+    out.push_str("\",");
+    out.push_str(rest);
+    Some(out)
+}
+
+/// The skeleton, its `"timestamp"` member written as `time` or left out.
+fn write<'e>(
+    e: &'e HistoryEvent,
+    time: Option<&str>,
+) -> Option<(String, Option<(&'e str, usize)>)> {
+    use EventDetails as D;
     let mut out = Writer {
         text: String::with_capacity(320),
         plain: true,
         first: false,
     };
-    out.raw("{\"timestamp\":\"");
-    out.raw(time);
-    out.raw("\",\"type\":\"");
+    if let Some(time) = time {
+        out.raw("{\"timestamp\":\"");
+        out.raw(time);
+        out.raw("\",\"type\":\"");
+    } else {
+        out.raw("{\"type\":\"");
+    }
     out.raw(e.event_type.as_str());
     out.raw("\",\"id\":");
     out.digits(e.id);

@@ -16,6 +16,7 @@
 
 use super::StoreError;
 use crate::history::event::*;
+use chrono::{DateTime, Utc};
 use rusqlite::ToSql;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use std::borrow::Cow;
@@ -199,6 +200,26 @@ impl NewEvent {
             });
         }
         split_by_serde(event)
+    }
+}
+
+impl NewEvent {
+    /// [`NewEvent::parts`] with the event's JSON written without its timestamp, which
+    /// comes back beside it, for a store that keeps the time as a number (see
+    /// [`super::event_text::with_timestamp`]); an event not written that way comes
+    /// back whole, with no time beside it.
+    pub(super) fn untimed_parts(&self) -> Result<(Row<'_>, Option<DateTime<Utc>>), StoreError> {
+        if let Body::Event(e) = &self.body
+            && let Some((text, split)) = super::event_text::untimed_skeleton(e)
+        {
+            let row = Row {
+                event: Cow::Owned(text),
+                payload: split.map(|(payload, _)| payload),
+                payload_at: split.and_then(|(_, at)| i64::try_from(at).ok()),
+            };
+            return Ok((row, Some(e.timestamp)));
+        }
+        Ok((self.parts()?, None))
     }
 }
 

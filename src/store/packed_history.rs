@@ -7,12 +7,15 @@
 //! hand it fresh pages. An ended history never changes, so the store writer packs it
 //! into one LZ4 block, which the repetition shrinks several times over. The block
 //! holds each event as the durable store's rows do (see [`super::events`]): its JSON
-//! with the payload left out, and the payload's text unescaped. Reading it back puts
-//! each payload in place and gives the same texts as the events themselves.
+//! with the payload left out, and the payload's text unescaped; the timestamp, too,
+//! is left out of the JSON and kept as a number. Reading it back puts each payload
+//! and time in place and gives the same texts as the events themselves.
 
 use super::StoreError;
+use super::event_text::with_timestamp;
 use super::events::{NewEvent, reassemble};
 use super::memory::LOCATION;
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 /// One execution's events, by id.
@@ -108,21 +111,31 @@ struct Span {
     /// event with a payload had. A state's input is the output the state before it
     /// exited with, the event before, so a third of a saga's payload text repeats.
     payload_at: u32,
+    /// The event's timestamp, when its JSON was written without it: whole seconds
+    /// and nanoseconds (`NO_TIME` for none). Kept as numbers, a history's times are a
+    /// fraction of what LZ4 would otherwise have to work through as digits.
+    seconds: i64,
+    nanos: u32,
 }
+
+/// The [`Span::nanos`] of an event whose JSON holds its own timestamp.
+const NO_TIME: u32 = u32::MAX;
 
 /// The [`Span::payload_at`] flag of a payload that repeats the one before it.
 const REPEAT: u32 = 1 << 31;
 
 /// The bytes of one [`Span`] in a block.
-const SPAN_BYTES: usize = 12;
+const SPAN_BYTES: usize = 24;
 
 impl Span {
     /// Writes the span into its [`SPAN_BYTES`] slot.
     fn write(&self, slot: &mut [u8]) {
-        let fields = [self.json_end, self.payload_end, self.payload_at];
-        for (bytes, n) in slot.chunks_exact_mut(4).zip(fields) {
+        let fields = [self.json_end, self.payload_end, self.payload_at, self.nanos];
+        let (words, seconds) = slot.split_at_mut(16);
+        for (bytes, n) in words.chunks_exact_mut(4).zip(fields) {
             bytes.copy_from_slice(&n.to_le_bytes());
         }
+        seconds.copy_from_slice(&self.seconds.to_le_bytes());
     }
 
     fn read(bytes: &[u8]) -> Option<Self> {
@@ -134,7 +147,14 @@ impl Span {
             json_end: n(0)?,
             payload_end: n(1)?,
             payload_at: n(2)?,
+            nanos: n(3)?,
+            seconds: i64::from_le_bytes(bytes.get(16..24)?.try_into().ok()?),
         })
+    }
+
+    /// The timestamp taken out of the event's JSON, if one was.
+    fn time(&self) -> Option<Option<DateTime<Utc>>> {
+        (self.nanos != NO_TIME).then(|| DateTime::from_timestamp(self.seconds, self.nanos))
     }
 }
 
@@ -257,7 +277,7 @@ impl Packed {
         };
         let mut last_payload: Option<&str> = None;
         for (i, event) in events.values().enumerate() {
-            let row = event.parts()?;
+            let (row, time) = event.untimed_parts()?;
             block.extend_from_slice(row.event.as_bytes());
             let json_end = at(&block)?;
             let payload_at = match (row.payload, row.payload_at) {
@@ -282,6 +302,8 @@ impl Packed {
                 json_end,
                 payload_end: at(&block)?,
                 payload_at,
+                seconds: time.map_or(0, |t| t.timestamp()),
+                nanos: time.map_or(NO_TIME, |t| t.timestamp_subsec_nanos()),
             };
             span.write(&mut block[i * SPAN_BYTES..(i + 1) * SPAN_BYTES]);
         }
@@ -320,7 +342,7 @@ impl Packed {
                 let json = piece(start, span.json_end)?;
                 let mut payload = piece(span.json_end as usize, span.payload_end)?;
                 start = span.payload_end as usize;
-                let whole = if span.payload_at == u32::MAX {
+                let untimed = if span.payload_at == u32::MAX {
                     json.to_string()
                 } else {
                     if span.payload_at & REPEAT == 0 {
@@ -334,6 +356,12 @@ impl Packed {
                         Some(i64::from(span.payload_at & !REPEAT)),
                     )
                     .map_err(|e| bad(format!("event {id}: {e}")))?
+                };
+                let whole = match span.time() {
+                    None => untimed,
+                    Some(time) => time
+                        .and_then(|t| with_timestamp(&untimed, &t))
+                        .ok_or_else(|| bad(format!("event {id} has a timestamp out of range")))?,
                 };
                 Ok((id, whole))
             })
@@ -397,6 +425,57 @@ mod tests {
         assert!(matches!(h, History::Packed(_)));
         assert_eq!(h.since("arn", 0).unwrap(), expected);
         assert_eq!(h.since("arn", 3).unwrap(), expected[3..].to_vec());
+    }
+
+    #[test]
+    fn timestamps_kept_as_numbers_read_back_as_written() {
+        use crate::history::event::*;
+        use chrono::{NaiveDate, TimeZone};
+        let day = |y: i32| NaiveDate::from_ymd_opt(y, 12, 31).unwrap();
+        let times = [
+            Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+            Utc.timestamp_opt(1_700_000_000, 123_000_000).unwrap(),
+            Utc.timestamp_opt(1_700_000_000, 123_456_000).unwrap(),
+            Utc.timestamp_opt(1_700_000_000, 123_456_789).unwrap(),
+            Utc.timestamp_opt(-86_399, 5).unwrap(),
+            Utc.from_utc_datetime(&day(9999).and_hms_nano_opt(23, 59, 59, 999_999_999).unwrap()),
+            // Written by chrono, not here: kept in the text.
+            Utc.from_utc_datetime(&day(10000).and_hms_opt(0, 0, 0).unwrap()),
+            Utc.from_utc_datetime(
+                &day(2016)
+                    .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+                    .unwrap(),
+            ),
+        ];
+        let mut h = History::default();
+        let events = h.open("arn").unwrap();
+        let mut expected = Vec::new();
+        for (i, timestamp) in times.into_iter().enumerate() {
+            let id = i as u64 + 1;
+            let e = HistoryEvent {
+                timestamp,
+                event_type: EventType::PassStateExited,
+                id,
+                previous_event_id: id - 1,
+                details: Some(EventDetails::StateExited(StateExitedDetails {
+                    name: "S".into(),
+                    output: format!(r#"{{"n":{id}}}"#),
+                    output_details: PayloadDetails { truncated: false },
+                })),
+            };
+            expected.push((id as i64, serde_json::to_string(&e).unwrap()));
+            let e = NewEvent::from_event(std::sync::Arc::new(e)).unwrap();
+            events.insert(e.id(), e);
+        }
+        h.pack().unwrap();
+        assert_eq!(h.since("arn", 0).unwrap(), expected);
+        // Only the two times chrono writes are in the block as text.
+        let History::Packed(packed) = &h else {
+            panic!("not packed")
+        };
+        let raw = lz4_flex::block::decompress_size_prepended(&packed.block).unwrap();
+        let in_text = raw.windows(11).filter(|w| w == b"\"timestamp\"").count();
+        assert_eq!(in_text, 2);
     }
 
     /// The unpacked size of a packed history's block.
