@@ -107,17 +107,17 @@ impl Booking {
 
 /// Sort key of the trip's hotel booking.
 pub fn hotel_sk(trip: &TripRequest<'_>) -> String {
-    format!("HOTEL#{}", hotel_id(trip))
+    ["HOTEL#", &hotel_id(trip)].concat()
 }
 
 /// Sort key of the trip's flight booking.
 pub fn flight_sk(trip: &TripRequest<'_>) -> String {
-    format!("FLIGHT#{}", flight_id(trip))
+    ["FLIGHT#", &flight_id(trip)].concat()
 }
 
 /// Sort key of the trip's payment.
 pub fn payment_sk(trip: &TripRequest<'_>) -> String {
-    format!("PAYMENT#{}", payment_id(trip))
+    ["PAYMENT#", &payment_id(trip)].concat()
 }
 
 fn hotel_id(trip: &TripRequest<'_>) -> String {
@@ -140,7 +140,7 @@ pub fn hotel_item(trip: &TripRequest<'_>) -> Item {
 fn hotel_row(trip: &TripRequest<'_>, id: String) -> Item {
     string_item([
         ("pk", trip.trip_id.to_string()),
-        ("sk", format!("HOTEL#{id}")),
+        ("sk", ["HOTEL#", &id].concat()),
         ("trip_id", trip.trip_id.to_string()),
         ("type", "Hotel".to_string()),
         ("id", id),
@@ -159,7 +159,7 @@ pub fn flight_item(trip: &TripRequest<'_>) -> Item {
 fn flight_row(trip: &TripRequest<'_>, id: String) -> Item {
     string_item([
         ("pk", trip.trip_id.to_string()),
-        ("sk", format!("FLIGHT#{id}")),
+        ("sk", ["FLIGHT#", &id].concat()),
         ("trip_id", trip.trip_id.to_string()),
         ("type", "Flight".to_string()),
         ("id", id),
@@ -179,7 +179,7 @@ pub fn payment_item(trip: &TripRequest<'_>) -> Item {
 fn payment_row(trip: &TripRequest<'_>, id: String) -> Item {
     string_item([
         ("pk", trip.trip_id.to_string()),
-        ("sk", format!("PAYMENT#{id}")),
+        ("sk", ["PAYMENT#", &id].concat()),
         ("trip_id", trip.trip_id.to_string()),
         ("type", "Payment".to_string()),
         ("id", id),

@@ -275,7 +275,13 @@ pub fn execution_name(trip_id: &str) -> String {
     // A version 4 UUID from the thread's CSPRNG, which (unlike `Uuid::new_v4`) makes no
     // system call per name: a workshop's burst of starts stays cheap.
     let uuid = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
-    format!("{prefix}-{}", uuid.simple())
+    let mut simple = uuid::Uuid::encode_buffer();
+    [
+        prefix.as_str(),
+        "-",
+        uuid.simple().encode_lower(&mut simple),
+    ]
+    .concat()
 }
 
 #[cfg(test)]

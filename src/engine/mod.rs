@@ -260,10 +260,20 @@ impl Engine {
             None => intrinsics::random_uuid(&mut exec_rng),
         };
         let c = &self.shared.config;
-        let arn = format!(
-            "arn:{}:states:{}:{}:execution:{}:{name}",
-            c.partition, c.region, c.account_id, machine.name
-        );
+        // Joined rather than formatted: every start makes one.
+        let arn = [
+            "arn:",
+            &c.partition,
+            ":states:",
+            &c.region,
+            ":",
+            &c.account_id,
+            ":execution:",
+            &machine.name,
+            ":",
+            &name,
+        ]
+        .concat();
         let start = self.shared.clock.now();
         let description = ExecutionDescription {
             execution_arn: arn.clone(),

@@ -184,7 +184,7 @@ impl Run {
                 let response = InvokeResponse {
                     payload: lambda::payload_value(payload),
                     payload_len: text.len(),
-                    trace_id: format!("Root=1-{}", &request_id[..8]),
+                    trace_id: ["Root=1-", &request_id[..8]].concat(),
                     request_id,
                     at: self.now(),
                 };
