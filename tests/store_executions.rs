@@ -409,7 +409,7 @@ fn a_batch_commits_many_executions_and_a_bad_write_loses_only_itself() {
         assert_eq!(got.status, ExecutionStatus::Succeeded);
         assert_eq!(store.event_count(a).unwrap(), 3);
         assert_eq!(store.event_count(b).unwrap(), 1);
-        // The history the batch ended (packed, in memory) reads back as written.
+        // The history the batch ended reads back as written.
         let types: Vec<String> = store
             .events_since(a, 0)
             .unwrap()

@@ -42,7 +42,16 @@ pub(super) struct MemoryData {
     inserted: u64,
     /// The state machines the records share.
     machines: Machines,
+    /// Executions that a batch ended whose histories wait to be packed together (see
+    /// [`PACKED_TOGETHER`]).
+    unpacked: Vec<String>,
 }
+
+/// How many ended histories a batch write packs together (see
+/// [`Packed::together`]): four sagas' histories come to about 64 KiB unpacked, as far
+/// back as LZ4 looks for a match. Until then, the few waiting stay as they were
+/// written, and read the same.
+const PACKED_TOGETHER: usize = 4;
 
 struct StoredExecution {
     record: CompactRecord,
@@ -214,7 +223,7 @@ impl MemoryData {
     }
 
     /// [`super::Store::write_batch`]: each write all or nothing; the errors of those
-    /// that could not be made, and the histories the batch ended, to be packed by
+    /// that could not be made, and the ended histories now to be packed together by
     /// [`pack_ended`] once the store's lock is let go of (packing is most of a batch's
     /// work, and the sagas' table writes wait for that lock).
     pub(super) fn write_batch(
@@ -223,7 +232,7 @@ impl MemoryData {
         writes: &[StoreWrite],
     ) -> (Vec<StoreError>, Vec<Ended>) {
         let rows = || super::lock(rows);
-        let mut ended = Vec::new();
+        let mut finished = Vec::new();
         let errors = writes
             .iter()
             .filter_map(|w| {
@@ -239,15 +248,8 @@ impl MemoryData {
                     } => self
                         .append_unpacked(arn, events, Some(outcome))
                         .map(|now_ended| {
-                            let snapshot = now_ended
-                                .then(|| self.executions.get(arn.as_str()))
-                                .flatten()
-                                .and_then(|e| e.events.snapshot());
-                            if let Some(events) = snapshot {
-                                ended.push(Ended {
-                                    arn: arn.clone(),
-                                    events,
-                                });
+                            if now_ended {
+                                finished.push(arn.clone());
                             }
                         }),
                     StoreWrite::PutItem { item } => {
@@ -259,6 +261,17 @@ impl MemoryData {
                     }
                 };
                 done.err()
+            })
+            .collect();
+        self.unpacked.extend(finished);
+        if self.unpacked.len() < PACKED_TOGETHER {
+            return (errors, Vec::new());
+        }
+        let ended = std::mem::take(&mut self.unpacked)
+            .into_iter()
+            .filter_map(|arn| {
+                let events = self.executions.get(&arn)?.events.snapshot()?;
+                Some(Ended { arn, events })
             })
             .collect();
         (errors, ended)
@@ -348,11 +361,14 @@ pub(super) struct Ended {
     events: BTreeMap<i64, NewEvent>,
 }
 
-/// Packs the histories a batch ended; one that cannot be packed is kept as it is.
+/// Packs ended histories together; one that cannot be packed is kept as it is.
 pub(super) fn pack_ended(ended: Vec<Ended>) -> Vec<(String, Packed)> {
+    let histories: Vec<_> = ended.iter().map(|e| &e.events).collect();
+    let packed = Packed::together(&histories);
     ended
         .into_iter()
-        .filter_map(|e| match Packed::of(&e.events) {
+        .zip(packed)
+        .filter_map(|(e, packed)| match packed {
             Ok(p) => Some((e.arn, p)),
             Err(err) => {
                 tracing::warn!(execution_arn = e.arn, error = %err, "an ended history stays unpacked");
@@ -366,5 +382,90 @@ pub(super) fn pack_ended(ended: Vec<Ended>) -> Vec<(String, Packed)> {
 fn pack(history: &mut History, arn: &str) {
     if let Err(e) = history.pack() {
         tracing::warn!(execution_arn = arn, error = %e, "an ended history stays unpacked");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::executions::ExecutionOutcome;
+    use std::sync::Mutex;
+
+    fn record(arn: &str) -> ExecutionRecord {
+        ExecutionRecord {
+            execution_arn: arn.to_string(),
+            name: arn.rsplit(':').next().unwrap_or(arn).to_string(),
+            state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:saga".into(),
+            state_machine_name: "saga".into(),
+            status: ExecutionStatus::Running,
+            input: "{}".into(),
+            output: None,
+            error: None,
+            cause: None,
+            start_date: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            stop_date: None,
+            labels: serde_json::Value::Null,
+        }
+    }
+
+    fn event(id: i64, ty: &str, n: usize) -> NewEvent {
+        let text = format!(r#"{{"id":{id},"type":"{ty}","run":{n}}}"#);
+        NewEvent::from_json(id, text)
+    }
+
+    /// Starts and ends an execution, one batch each, as the recorder writes them;
+    /// packs what the end's batch hands back, as the store does.
+    fn run(data: &mut MemoryData, rows: &Mutex<Rows>, n: usize) -> usize {
+        let arn = format!("arn:aws:states:local:000000000000:execution:saga:{n}");
+        let start = StoreWrite::Start {
+            record: record(&arn),
+            events: vec![event(1, "ExecutionStarted", n)],
+        };
+        let (errors, ended) = data.write_batch(rows, &[start]);
+        assert!(errors.is_empty() && ended.is_empty(), "{errors:?}");
+        let finish = StoreWrite::Finish {
+            arn,
+            events: vec![event(2, "ExecutionSucceeded", n)],
+            outcome: ExecutionOutcome::succeeded("{}", record("a").start_date),
+        };
+        let (errors, ended) = data.write_batch(rows, &[finish]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let count = ended.len();
+        let replaced = data.install_packed(pack_ended(ended));
+        assert_eq!(replaced.len(), count);
+        count
+    }
+
+    #[test]
+    fn ended_histories_are_packed_together_and_read_the_same_before_and_after() {
+        let (mut data, rows) = (MemoryData::default(), Mutex::new(Rows::default()));
+        let texts = |data: &MemoryData, n: usize| {
+            let arn = format!("arn:aws:states:local:000000000000:execution:saga:{n}");
+            data.events_since(&arn, 0).unwrap()
+        };
+        let want = |n: usize| -> Vec<(i64, String)> {
+            [(1, "ExecutionStarted"), (2, "ExecutionSucceeded")]
+                .map(|(id, ty)| (id, event(id, ty, n).to_json().unwrap()))
+                .into()
+        };
+        for n in 0..PACKED_TOGETHER - 1 {
+            assert_eq!(run(&mut data, &rows, n), 0, "packed before enough ended");
+            assert_eq!(texts(&data, n), want(n));
+        }
+        assert_eq!(run(&mut data, &rows, PACKED_TOGETHER - 1), PACKED_TOGETHER);
+        let blocks: Vec<_> = data
+            .executions
+            .values()
+            .map(|e| match &e.events {
+                History::Packed(p) => p.block_ptr(),
+                History::Open(_) => panic!("an ended history is still open"),
+            })
+            .collect();
+        assert!(blocks.iter().all(|b| *b == blocks[0]), "one block for all");
+        for n in 0..PACKED_TOGETHER {
+            assert_eq!(texts(&data, n), want(n));
+        }
+        // The next ones wait again.
+        assert_eq!(run(&mut data, &rows, PACKED_TOGETHER), 0);
     }
 }

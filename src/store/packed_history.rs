@@ -17,6 +17,8 @@ use super::events::{NewEvent, reassemble};
 use super::memory::LOCATION;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
 
 /// One execution's events, by id.
 pub(super) enum History {
@@ -34,11 +36,14 @@ pub(super) enum History {
 pub(super) struct Packed {
     /// The events' ids, in order.
     ids: Ids,
-    /// The LZ4 block, its unpacked size first. Unpacked, it starts with a [`Span`] per
-    /// event (as [`SPAN_BYTES`] little-endian bytes), then the texts they point into:
-    /// inside the block, the spans cost a few bytes each instead of a whole table kept
+    /// The LZ4 block, its unpacked size first, shared by the histories packed
+    /// together (see [`Packed::together`]).
+    block: Arc<[u8]>,
+    /// Where this history lies in the unpacked block: a [`Span`] per event (as
+    /// [`SPAN_BYTES`] little-endian bytes), then the texts they point into. Inside
+    /// the block, the spans cost a few bytes each instead of a whole table kept
     /// beside it.
-    block: Box<[u8]>,
+    at: Range<usize>,
 }
 
 /// A packed history's event ids: nearly always 1, 2, 3…, kept as a range.
@@ -187,8 +192,10 @@ impl History {
         let History::Open(events) = self else {
             return Ok(());
         };
-        let packed = Packed::of(events)?;
-        *self = History::Packed(packed);
+        let Some(packed) = Packed::together(&[events]).pop() else {
+            return Ok(());
+        };
+        *self = History::Packed(packed?);
         Ok(())
     }
 
@@ -262,55 +269,106 @@ impl History {
 }
 
 impl Packed {
-    /// Packs a history's events (already checked when they were added).
-    pub(super) fn of(events: &BTreeMap<i64, NewEvent>) -> Result<Self, StoreError> {
-        // One buffer: the span table first (filled in as the texts after it are
-        // written), so the texts are not copied again behind it.
-        let table = events.len() * SPAN_BYTES;
-        let mut block = Vec::with_capacity(table + events.len() * 1024);
-        block.resize(table, 0);
-        // Offsets count from the texts' start and stay below the REPEAT flag.
-        let below_flag = |n: usize| u32::try_from(n).ok().filter(|n| *n < REPEAT);
-        let at = |block: &Vec<u8>| {
-            let n = block.len() - table;
-            below_flag(n).ok_or_else(|| StoreError::TooLongToPack { bytes: n })
-        };
-        let mut last_payload: Option<&str> = None;
-        for (i, event) in events.values().enumerate() {
-            let (row, time) = event.untimed_parts()?;
-            block.extend_from_slice(row.event.as_bytes());
-            let json_end = at(&block)?;
-            let payload_at = match (row.payload, row.payload_at) {
-                (Some(payload), Some(offset)) => {
-                    let offset = usize::try_from(offset)
-                        .ok()
-                        .and_then(below_flag)
-                        .ok_or_else(|| StoreError::TooLongToPack {
-                            bytes: row.event.len(),
-                        })?;
-                    if last_payload == Some(payload) {
-                        offset | REPEAT
-                    } else {
-                        block.extend_from_slice(payload.as_bytes());
-                        last_payload = Some(payload);
-                        offset
-                    }
+    /// Packs histories (their events already checked when they were added) into one
+    /// block, a packing (or why there is none) per history, in order.
+    ///
+    /// Histories of the same state machine repeat each other's event texts and much
+    /// of their documents, so LZ4 finds long matches across them: packed four at a
+    /// time, a saga's history takes half the room, and half the compressing time, it
+    /// takes alone. Reading one unpacks the whole block, which is cheap beside how
+    /// rarely an ended history is read.
+    pub(super) fn together(
+        histories: &[&BTreeMap<i64, NewEvent>],
+    ) -> Vec<Result<Self, StoreError>> {
+        Self::together_with(histories, write_raw)
+    }
+
+    /// [`Packed::together`], each history written into the block by `write` (which,
+    /// failing, may have written part of it).
+    fn together_with(
+        histories: &[&BTreeMap<i64, NewEvent>],
+        write: impl Fn(&BTreeMap<i64, NewEvent>, &mut Vec<u8>) -> Result<(), StoreError>,
+    ) -> Vec<Result<Self, StoreError>> {
+        let guess: usize = histories.iter().map(|h| h.len() * 1024).sum();
+        let mut raw = Vec::with_capacity(guess);
+        let places: Vec<_> = histories
+            .iter()
+            .map(|events| {
+                let start = raw.len();
+                write(events, &mut raw)
+                    .map(|()| start..raw.len())
+                    .inspect_err(|_| raw.truncate(start))
+            })
+            .collect();
+        let block: Arc<[u8]> = lz4_flex::block::compress_prepend_size(&raw).into();
+        places
+            .into_iter()
+            .zip(histories)
+            .map(|(at, events)| {
+                Ok(Packed {
+                    ids: Ids::of(events.keys()),
+                    block: block.clone(),
+                    at: at?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Writes a history's span table and texts at the end of `block`.
+fn write_raw(events: &BTreeMap<i64, NewEvent>, block: &mut Vec<u8>) -> Result<(), StoreError> {
+    // The span table first (filled in as the texts after it are written), so the
+    // texts are not copied again behind it.
+    let base = block.len();
+    let table = events.len() * SPAN_BYTES;
+    block.resize(base + table, 0);
+    // Offsets count from the texts' start and stay below the REPEAT flag.
+    let below_flag = |n: usize| u32::try_from(n).ok().filter(|n| *n < REPEAT);
+    let at = |block: &Vec<u8>| {
+        let n = block.len() - base - table;
+        below_flag(n).ok_or_else(|| StoreError::TooLongToPack { bytes: n })
+    };
+
+    let mut last_payload: Option<&str> = None;
+    for (i, event) in events.values().enumerate() {
+        let (row, time) = event.untimed_parts()?;
+        block.extend_from_slice(row.event.as_bytes());
+        let json_end = at(block)?;
+        let payload_at = match (row.payload, row.payload_at) {
+            (Some(payload), Some(offset)) => {
+                let offset = usize::try_from(offset)
+                    .ok()
+                    .and_then(below_flag)
+                    .ok_or_else(|| StoreError::TooLongToPack {
+                        bytes: row.event.len(),
+                    })?;
+                if last_payload == Some(payload) {
+                    offset | REPEAT
+                } else {
+                    block.extend_from_slice(payload.as_bytes());
+                    last_payload = Some(payload);
+                    offset
                 }
-                _ => u32::MAX,
-            };
-            let span = Span {
-                json_end,
-                payload_end: at(&block)?,
-                payload_at,
-                seconds: time.map_or(0, |t| t.timestamp()),
-                nanos: time.map_or(NO_TIME, |t| t.timestamp_subsec_nanos()),
-            };
-            span.write(&mut block[i * SPAN_BYTES..(i + 1) * SPAN_BYTES]);
-        }
-        Ok(Packed {
-            ids: Ids::of(events.keys()),
-            block: lz4_flex::block::compress_prepend_size(&block).into_boxed_slice(),
-        })
+            }
+            _ => u32::MAX,
+        };
+        let span = Span {
+            json_end,
+            payload_end: at(block)?,
+            payload_at,
+            seconds: time.map_or(0, |t| t.timestamp()),
+            nanos: time.map_or(NO_TIME, |t| t.timestamp_subsec_nanos()),
+        };
+        span.write(&mut block[base + i * SPAN_BYTES..base + (i + 1) * SPAN_BYTES]);
+    }
+    Ok(())
+}
+
+impl Packed {
+    /// Where the block is: histories packed together share it.
+    #[cfg(test)]
+    pub(super) fn block_ptr(&self) -> *const u8 {
+        self.block.as_ptr()
     }
 
     /// Every event's `(id, JSON text)`, its payload put back in place.
@@ -320,8 +378,11 @@ impl Packed {
             what: format!("the packed history of {arn}"),
             detail,
         };
-        let raw = lz4_flex::block::decompress_size_prepended(&self.block)
+        let block = lz4_flex::block::decompress_size_prepended(&self.block)
             .map_err(|e| bad(e.to_string()))?;
+        let raw = block
+            .get(self.at.clone())
+            .ok_or_else(|| bad("the block is shorter than its histories".into()))?;
         let table = self.ids.len() * SPAN_BYTES;
         let (spans, text) = raw
             .split_at_checked(table)
@@ -478,14 +539,88 @@ mod tests {
         assert_eq!(in_text, 2);
     }
 
-    /// The unpacked size of a packed history's block.
+    /// The unpacked size of a packed history.
     fn unpacked_len(h: &History) -> usize {
         let History::Packed(packed) = h else {
             panic!("not packed")
         };
-        lz4_flex::block::decompress_size_prepended(&packed.block)
-            .unwrap()
-            .len()
+        packed.at.len()
+    }
+
+    #[test]
+    fn histories_packed_together_read_back_each_its_own_in_less_room() {
+        let histories: Vec<BTreeMap<i64, NewEvent>> = (0..4)
+            .map(|n| {
+                (1..=6)
+                    .map(|id| {
+                        // Each event's document differs from the others' in the
+                        // history, and is the same in every history.
+                        let doc: String = (0..40)
+                            .map(|k| char::from(b'a' + ((id * 7919 + k * 104_729) % 26) as u8))
+                            .collect();
+                        let text = format!(
+                            r#"{{"id":{id},"type":"PassStateEntered","run":{n},"doc":"{doc}"}}"#
+                        );
+                        (id, NewEvent::from_json(id, text))
+                    })
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<_> = histories.iter().collect();
+        let together: Vec<Packed> = Packed::together(&refs)
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            together
+                .iter()
+                .all(|p| Arc::ptr_eq(&p.block, &together[0].block))
+        );
+        for (packed, events) in together.iter().zip(&histories) {
+            let want: Vec<(i64, String)> = events
+                .iter()
+                .map(|(id, e)| (*id, e.to_json().unwrap()))
+                .collect();
+            assert_eq!(packed.texts("arn").unwrap(), want);
+        }
+        // Alone, each block would repeat what the others hold.
+        let alone: usize = refs
+            .iter()
+            .map(|h| Packed::together(&[h]).pop().unwrap().unwrap().block.len())
+            .sum();
+        assert!(
+            together[0].block.len() * 2 < alone,
+            "{} together, {alone} alone",
+            together[0].block.len()
+        );
+    }
+
+    #[test]
+    fn a_history_that_cannot_be_packed_leaves_the_others_packed_together() {
+        let history = |n: i64| -> BTreeMap<i64, NewEvent> {
+            [(n, NewEvent::from_json(n, format!(r#"{{"id":{n}}}"#)))].into()
+        };
+        let (a, refused, c) = (history(1), history(99), history(3));
+        // The refused one is cut off after writing part of itself.
+        let results = Packed::together_with(&[&a, &refused, &c], |events, raw| {
+            if events.contains_key(&99) {
+                raw.extend_from_slice(b"part of a history");
+                return Err(StoreError::TooLongToPack { bytes: 1 << 31 });
+            }
+            write_raw(events, raw)
+        });
+        assert!(matches!(results[1], Err(StoreError::TooLongToPack { .. })));
+        for (result, events) in [(&results[0], &a), (&results[2], &c)] {
+            let want: Vec<(i64, String)> = events
+                .iter()
+                .map(|(id, e)| (*id, e.to_json().unwrap()))
+                .collect();
+            assert_eq!(result.as_ref().unwrap().texts("arn").unwrap(), want);
+        }
+    }
+
+    fn single(events: &BTreeMap<i64, NewEvent>) -> Packed {
+        Packed::together(&[events]).pop().unwrap().unwrap()
     }
 
     fn packed_states(inputs: &[Option<&str>]) -> (History, Vec<(i64, String)>) {
@@ -582,7 +717,7 @@ mod tests {
     fn a_packing_is_put_in_place_only_over_the_history_it_was_made_from() {
         let mut h = history(3);
         let snapshot = h.snapshot().unwrap();
-        let packed = Packed::of(&snapshot).unwrap();
+        let packed = single(&snapshot);
         // The history changed after the snapshot: the packing would lose an event.
         h.open("arn")
             .unwrap()
@@ -592,7 +727,7 @@ mod tests {
         assert_eq!(h.len(), 4);
 
         let before = h.since("arn", 0).unwrap();
-        let packed = Packed::of(&h.snapshot().unwrap()).unwrap();
+        let packed = single(&h.snapshot().unwrap());
         let replaced = h.install(packed).expect("unchanged history");
         assert_eq!(replaced.len(), 4);
         assert!(matches!(h, History::Packed(_)));
