@@ -422,7 +422,7 @@ impl Packed {
                     None => untimed,
                     Some(time) => time
                         .and_then(|t| with_timestamp(&untimed, &t))
-                        .ok_or_else(|| bad(format!("event {id} has a timestamp out of range")))?,
+                        .ok_or_else(|| bad(format!("event {id} cannot take its timestamp back")))?,
                 };
                 Ok((id, whole))
             })
