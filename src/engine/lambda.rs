@@ -15,6 +15,62 @@ pub fn payload_text(payload: &Payload) -> String {
     }
 }
 
+/// The length of [`payload_text`], without writing it: a `lambda:invoke` task needs
+/// only the length (for `Content-Length` and the payload limit), and every task
+/// asks for it.
+pub fn payload_len(payload: &Payload) -> usize {
+    match payload {
+        Payload::Raw(text) => text.len(),
+        Payload::Json(v) => python_json_len(v),
+    }
+}
+
+/// The length of [`python_json`]'s text.
+fn python_json_len(value: &Value) -> usize {
+    // `", "` and `": "` between members and items.
+    let separators = |n: usize| n.saturating_sub(1) * 2;
+    match value {
+        Value::Null => 4,
+        Value::Bool(b) => {
+            if *b {
+                4
+            } else {
+                5
+            }
+        }
+        Value::Number(n) => n.to_string().len(),
+        Value::String(s) => python_str_len(s),
+        Value::Array(items) => {
+            2 + separators(items.len()) + items.iter().map(python_json_len).sum::<usize>()
+        }
+        Value::Object(map) => {
+            2 + separators(map.len())
+                + map
+                    .iter()
+                    .map(|(k, v)| python_str_len(k) + 2 + python_json_len(v))
+                    .sum::<usize>()
+        }
+    }
+}
+
+/// The length of [`write_python_str`]'s text.
+fn python_str_len(s: &str) -> usize {
+    let escaped = |c: char| match c {
+        '"' | '\\' | '\n' | '\r' | '\t' | '\u{08}' | '\u{0c}' => 2,
+        c if (c as u32) < 0x20 || (c as u32) > 0x7e => 6 * c.len_utf16(),
+        _ => 1,
+    };
+    // Printable ASCII, the usual case, is one byte a character.
+    let plain = s
+        .bytes()
+        .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+    2 + if plain {
+        s.len()
+    } else {
+        s.chars().map(escaped).sum()
+    }
+}
+
 /// The payload as a JSON value (raw text that is not JSON becomes a string).
 pub fn payload_value(payload: Payload) -> Value {
     match payload {
@@ -286,6 +342,34 @@ pub fn function_name(name_or_arn: &str) -> &str {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_payload_length_is_that_of_its_text() {
+        let values = [
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(-12.5),
+            json!(1e300),
+            json!(u64::MAX),
+            json!(""),
+            json!("plain text"),
+            json!("quote \" and back \\ slash"),
+            json!("\n\r\t\u{8}\u{c}\u{1}\u{7f}"),
+            json!("é ✓ 😀"),
+            json!([]),
+            json!([1, [2, []], {}]),
+            json!({"status": "ok", "booking_id": "b1", "nested": {"list": ["é", null, 3]}}),
+            json!({"\"key\"": {"": []}}),
+        ];
+        for v in values {
+            let want = python_json(&v).len();
+            assert_eq!(payload_len(&Payload::Json(v.clone())), want, "{v}");
+        }
+        let raw = "not JSON: é";
+        assert_eq!(payload_len(&Payload::Raw(raw.into())), raw.len());
+    }
 
     #[test]
     fn http_dates_are_rfc_7231() {

@@ -170,8 +170,8 @@ impl Run {
         };
         match outcome {
             Invoked::Ok(payload) => {
-                let text = lambda::payload_text(&payload);
-                if text.len() > PAYLOAD_LIMIT_BYTES {
+                let payload_len = lambda::payload_len(&payload);
+                if payload_len > PAYLOAD_LIMIT_BYTES {
                     return self
                         .task_failed(
                             prev,
@@ -183,7 +183,7 @@ impl Run {
                 }
                 let response = InvokeResponse {
                     payload: lambda::payload_value(payload),
-                    payload_len: text.len(),
+                    payload_len,
                     trace_id: ["Root=1-", &request_id[..8]].concat(),
                     request_id,
                     at: self.now(),
