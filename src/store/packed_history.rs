@@ -508,27 +508,17 @@ mod tests {
                     .unwrap(),
             ),
         ];
-        let mut h = History::default();
-        let events = h.open("arn").unwrap();
-        let mut expected = Vec::new();
-        for (i, timestamp) in times.into_iter().enumerate() {
-            let id = i as u64 + 1;
-            let e = HistoryEvent {
-                timestamp,
-                event_type: EventType::PassStateExited,
-                id,
-                previous_event_id: id - 1,
-                details: Some(EventDetails::StateExited(StateExitedDetails {
-                    name: "S".into(),
-                    output: format!(r#"{{"n":{id}}}"#),
-                    output_details: PayloadDetails { truncated: false },
-                })),
-            };
-            expected.push((id as i64, serde_json::to_string(&e).unwrap()));
-            let e = NewEvent::from_event(std::sync::Arc::new(e)).unwrap();
-            events.insert(e.id(), e);
-        }
-        h.pack().unwrap();
+        let (h, expected) = packed((1..).zip(times).map(|(id, timestamp)| HistoryEvent {
+            timestamp,
+            event_type: EventType::PassStateExited,
+            id,
+            previous_event_id: id - 1,
+            details: Some(EventDetails::StateExited(StateExitedDetails {
+                name: "S".into(),
+                output: format!(r#"{{"n":{id}}}"#),
+                output_details: PayloadDetails { truncated: false },
+            })),
+        }));
         assert_eq!(h.since("arn", 0).unwrap(), expected);
         // Only the two times chrono writes are in the block as text.
         let History::Packed(packed) = &h else {
@@ -623,32 +613,37 @@ mod tests {
         Packed::together(&[events]).pop().unwrap().unwrap()
     }
 
-    fn packed_states(inputs: &[Option<&str>]) -> (History, Vec<(i64, String)>) {
-        use crate::history::event::*;
+    /// A history of engine events, packed, and the texts it should read back.
+    fn packed(
+        events: impl IntoIterator<Item = crate::history::event::HistoryEvent>,
+    ) -> (History, Vec<(i64, String)>) {
         let mut h = History::default();
-        let events = h.open("arn").unwrap();
+        let open = h.open("arn").unwrap();
         let mut expected = Vec::new();
-        for (i, input) in inputs.iter().enumerate() {
-            let id = i as u64 + 1;
-            let e = HistoryEvent {
-                timestamp: chrono::DateTime::from_timestamp_millis(1_700_000_000_123).unwrap(),
-                event_type: EventType::PassStateEntered,
-                id,
-                previous_event_id: id - 1,
-                details: input.map(|input| {
-                    EventDetails::StateEntered(StateEnteredDetails {
-                        name: format!("S{id}"),
-                        input: input.into(),
-                        input_details: PayloadDetails { truncated: false },
-                    })
-                }),
-            };
-            expected.push((id as i64, serde_json::to_string(&e).unwrap()));
+        for e in events {
+            expected.push((e.id as i64, serde_json::to_string(&e).unwrap()));
             let e = NewEvent::from_event(std::sync::Arc::new(e)).unwrap();
-            events.insert(e.id(), e);
+            open.insert(e.id(), e);
         }
         h.pack().unwrap();
         (h, expected)
+    }
+
+    fn packed_states(inputs: &[Option<&str>]) -> (History, Vec<(i64, String)>) {
+        use crate::history::event::*;
+        packed((1..).zip(inputs).map(|(id, input)| HistoryEvent {
+            timestamp: chrono::DateTime::from_timestamp_millis(1_700_000_000_123).unwrap(),
+            event_type: EventType::PassStateEntered,
+            id,
+            previous_event_id: id - 1,
+            details: input.map(|input| {
+                EventDetails::StateEntered(StateEnteredDetails {
+                    name: format!("S{id}"),
+                    input: input.into(),
+                    input_details: PayloadDetails { truncated: false },
+                })
+            }),
+        }))
     }
 
     #[test]
