@@ -55,10 +55,10 @@ fn python_json_len(value: &Value) -> usize {
 
 /// The length of [`write_python_str`]'s text.
 fn python_str_len(s: &str) -> usize {
-    let escaped = |c: char| match c {
-        '"' | '\\' | '\n' | '\r' | '\t' | '\u{08}' | '\u{0c}' => 2,
-        c if (c as u32) < 0x20 || (c as u32) > 0x7e => 6 * c.len_utf16(),
-        _ => 1,
+    let escaped = |c: char| match python_escape(c) {
+        Some(short) => short.len(),
+        None if needs_unicode_escape(c) => 6 * c.len_utf16(),
+        None => 1,
     };
     // Printable ASCII, the usual case, is one byte a character.
     let plain = s
@@ -121,24 +121,37 @@ fn write_python_str(s: &str, out: &mut String) {
     use std::fmt::Write as _;
     out.push('"');
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+        match python_escape(c) {
+            Some(short) => out.push_str(short),
+            None if needs_unicode_escape(c) => {
                 let mut buf = [0u16; 2];
                 for unit in c.encode_utf16(&mut buf) {
                     let _ = write!(out, "\\u{unit:04x}");
                 }
             }
-            c => out.push(c),
+            None => out.push(c),
         }
     }
     out.push('"');
+}
+
+/// The two-character escape `json.dumps` writes for `c`, if it has one.
+fn python_escape(c: char) -> Option<&'static str> {
+    Some(match c {
+        '"' => "\\\"",
+        '\\' => "\\\\",
+        '\n' => "\\n",
+        '\r' => "\\r",
+        '\t' => "\\t",
+        '\u{08}' => "\\b",
+        '\u{0c}' => "\\f",
+        _ => return None,
+    })
+}
+
+/// Whether `json.dumps` (ASCII only) writes `c` as `\uXXXX` escapes.
+fn needs_unicode_escape(c: char) -> bool {
+    (c as u32) < 0x20 || (c as u32) > 0x7e
 }
 
 /// The `lambda:invoke` task result: the Invoke response as Step Functions reports it.
