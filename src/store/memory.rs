@@ -264,11 +264,14 @@ impl MemoryData {
             })
             .collect();
         self.unpacked.extend(finished);
-        if self.unpacked.len() < PACKED_TOGETHER {
+        // Whole groups only: the rest wait for the next batch's.
+        let whole = self.unpacked.len() - self.unpacked.len() % PACKED_TOGETHER;
+        if whole == 0 {
             return (errors, Vec::new());
         }
-        let ended = std::mem::take(&mut self.unpacked)
-            .into_iter()
+        let ended = self
+            .unpacked
+            .drain(..whole)
             .filter_map(|arn| {
                 let events = self.executions.get(&arn)?.events.snapshot()?;
                 Some(Ended { arn, events })
@@ -361,10 +364,17 @@ pub(super) struct Ended {
     events: BTreeMap<i64, NewEvent>,
 }
 
-/// Packs ended histories together; one that cannot be packed is kept as it is.
+/// Packs ended histories, [`PACKED_TOGETHER`] to a block (a batch that ended hundreds
+/// of executions would otherwise make one block of them all, and reading any one of
+/// its histories would unpack every other); one that cannot be packed is kept as it is.
 pub(super) fn pack_ended(ended: Vec<Ended>) -> Vec<(String, Packed)> {
-    let histories: Vec<_> = ended.iter().map(|e| &e.events).collect();
-    let packed = Packed::together(&histories);
+    let packed: Vec<_> = ended
+        .chunks(PACKED_TOGETHER)
+        .flat_map(|group| {
+            let histories: Vec<_> = group.iter().map(|e| &e.events).collect();
+            Packed::together(&histories)
+        })
+        .collect();
     ended
         .into_iter()
         .zip(packed)
@@ -467,5 +477,57 @@ mod tests {
         }
         // The next ones wait again.
         assert_eq!(run(&mut data, &rows, PACKED_TOGETHER), 0);
+    }
+
+    #[test]
+    fn a_batch_that_ends_many_executions_packs_them_a_group_to_a_block() {
+        let (mut data, rows) = (MemoryData::default(), Mutex::new(Rows::default()));
+        let ended = 2 * PACKED_TOGETHER + 1;
+        let arns: Vec<_> = (0..ended)
+            .map(|n| format!("arn:aws:states:local:000000000000:execution:saga:{n}"))
+            .collect();
+        let starts: Vec<_> = arns
+            .iter()
+            .enumerate()
+            .map(|(n, arn)| StoreWrite::Start {
+                record: record(arn),
+                events: vec![event(1, "ExecutionStarted", n)],
+            })
+            .collect();
+        assert!(data.write_batch(&rows, &starts).0.is_empty());
+        let finishes: Vec<_> = arns
+            .iter()
+            .enumerate()
+            .map(|(n, arn)| StoreWrite::Finish {
+                arn: arn.clone(),
+                events: vec![event(2, "ExecutionSucceeded", n)],
+                outcome: ExecutionOutcome::succeeded("{}", record("a").start_date),
+            })
+            .collect();
+        let (errors, to_pack) = data.write_batch(&rows, &finishes);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(to_pack.len(), 2 * PACKED_TOGETHER, "whole groups only");
+        data.install_packed(pack_ended(to_pack));
+        let block = |arn: &String| match &data.executions[arn].events {
+            History::Packed(p) => Some(p.block_ptr()),
+            History::Open(_) => None,
+        };
+        let blocks: Vec<_> = arns.iter().map(block).collect();
+        let (first, second) = blocks.split_at(PACKED_TOGETHER);
+        assert!(first.iter().all(|b| b.is_some() && *b == first[0]));
+        assert!(
+            second[..PACKED_TOGETHER]
+                .iter()
+                .all(|b| b.is_some() && *b == second[0])
+        );
+        assert_ne!(first[0], second[0], "a block per group");
+        assert_eq!(blocks[ended - 1], None, "the odd one out waits");
+        for (n, arn) in arns.iter().enumerate() {
+            let texts = data.events_since(arn, 0).unwrap();
+            let want: Vec<_> = [(1, "ExecutionStarted"), (2, "ExecutionSucceeded")]
+                .map(|(id, ty)| (id, event(id, ty, n).to_json().unwrap()))
+                .into();
+            assert_eq!(texts, want);
+        }
     }
 }
