@@ -14,6 +14,7 @@ use super::compact_record::{CompactRecord, Machines};
 use super::events::NewEvent;
 use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
 use super::items::item_keys;
+use super::open_events::OpenEvents;
 use super::packed_history::{History, Packed};
 use super::{StoreError, StoreWrite};
 use crate::fast_map::FastMap;
@@ -282,10 +283,7 @@ impl MemoryData {
 
     /// Puts packed histories in place; returns the events they replace, to be dropped
     /// after the lock is let go of.
-    pub(super) fn install_packed(
-        &mut self,
-        packed: Vec<(String, Packed)>,
-    ) -> Vec<BTreeMap<i64, NewEvent>> {
+    pub(super) fn install_packed(&mut self, packed: Vec<(String, Packed)>) -> Vec<OpenEvents> {
         packed
             .into_iter()
             .filter_map(|(arn, p)| self.executions.get_mut(&arn)?.events.install(p))
@@ -353,7 +351,7 @@ fn add_events(history: &mut History, arn: &str, events: &[NewEvent]) -> Result<(
     }
     let history = history.open(arn)?;
     for e in events {
-        history.insert(e.id(), e.clone());
+        history.insert(e.clone());
     }
     Ok(())
 }
@@ -361,7 +359,7 @@ fn add_events(history: &mut History, arn: &str, events: &[NewEvent]) -> Result<(
 /// A history that a batch ended, as it was then: packed without the store's lock.
 pub(super) struct Ended {
     arn: String,
-    events: BTreeMap<i64, NewEvent>,
+    events: OpenEvents,
 }
 
 /// Packs ended histories, [`PACKED_TOGETHER`] to a block (a batch that ended hundreds

@@ -36,6 +36,7 @@ mod executions;
 mod items;
 mod memory;
 mod open;
+mod open_events;
 mod packed_history;
 mod recovery;
 mod schema;

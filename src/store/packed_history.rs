@@ -15,15 +15,15 @@ use super::StoreError;
 use super::event_text::with_timestamp;
 use super::events::{NewEvent, reassemble};
 use super::memory::LOCATION;
+use super::open_events::OpenEvents;
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
 
 /// One execution's events, by id.
 pub(super) enum History {
     /// Still growing: the events as they were written.
-    Open(BTreeMap<i64, NewEvent>),
+    Open(OpenEvents),
     /// Ended: packed.
     Packed(Packed),
 }
@@ -57,17 +57,17 @@ enum Ids {
 impl Ids {
     /// The ids of a history's events, ascending; a list is made only for ids that are
     /// not a run.
-    fn of<'a>(ids: impl ExactSizeIterator<Item = &'a i64> + Clone) -> Self {
-        let mut next = ids.clone().next().copied();
+    fn of(ids: impl ExactSizeIterator<Item = i64> + Clone) -> Self {
+        let mut next = ids.clone().next();
         let consecutive = ids.clone().all(|id| {
-            let expected = next == Some(*id);
+            let expected = next == Some(id);
             next = id.checked_add(1);
             expected
         });
         match (ids.clone().next(), u32::try_from(ids.len())) {
-            (Some(&first), Ok(count)) if consecutive => Ids::Run { first, count },
+            (Some(first), Ok(count)) if consecutive => Ids::Run { first, count },
             (None, _) => Ids::Run { first: 1, count: 0 },
-            _ => Ids::Listed(ids.copied().collect()),
+            _ => Ids::Listed(ids.collect()),
         }
     }
 
@@ -165,20 +165,20 @@ impl Span {
 
 impl Default for History {
     fn default() -> Self {
-        History::Open(BTreeMap::new())
+        History::Open(OpenEvents::default())
     }
 }
 
 impl History {
     /// The events to add to, unpacking an ended history if it is ever added to.
-    pub(super) fn open(&mut self, arn: &str) -> Result<&mut BTreeMap<i64, NewEvent>, StoreError> {
+    pub(super) fn open(&mut self, arn: &str) -> Result<&mut OpenEvents, StoreError> {
         match self {
             History::Open(events) => Ok(events),
             History::Packed(packed) => {
                 let events = packed
                     .texts(arn)?
                     .into_iter()
-                    .map(|(id, text)| (id, NewEvent::from_json(id, text)))
+                    .map(|(id, text)| NewEvent::from_json(id, text))
                     .collect();
                 *self = History::Open(events);
                 self.open(arn)
@@ -201,7 +201,7 @@ impl History {
 
     /// The events as they are while the history is open: a copy to pack away from the
     /// store's lock (the events themselves are shared, not copied).
-    pub(super) fn snapshot(&self) -> Option<BTreeMap<i64, NewEvent>> {
+    pub(super) fn snapshot(&self) -> Option<OpenEvents> {
         match self {
             History::Open(events) => Some(events.clone()),
             History::Packed(_) => None,
@@ -211,11 +211,11 @@ impl History {
     /// Puts a packing of [`History::snapshot`] in place, if the history is still
     /// exactly what was packed; returns the events it replaced (to be let go of
     /// outside the store's lock).
-    pub(super) fn install(&mut self, packed: Packed) -> Option<BTreeMap<i64, NewEvent>> {
+    pub(super) fn install(&mut self, packed: Packed) -> Option<OpenEvents> {
         let History::Open(events) = self else {
             return None;
         };
-        let same = events.len() == packed.ids.len() && events.keys().copied().eq(packed.ids.iter());
+        let same = events.len() == packed.ids.len() && events.ids().eq(packed.ids.iter());
         if !same {
             return None;
         }
@@ -229,8 +229,9 @@ impl History {
     pub(super) fn since(&self, arn: &str, after_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
         match self {
             History::Open(events) => events
-                .range(after_id.saturating_add(1)..)
-                .map(|(id, e)| Ok((*id, e.to_json()?)))
+                .after(after_id)
+                .iter()
+                .map(|e| Ok((e.id(), e.to_json()?)))
                 .collect(),
             History::Packed(packed) => {
                 if packed.ids.last().is_none_or(|last| last <= after_id) {
@@ -254,7 +255,7 @@ impl History {
     /// The highest event id.
     pub(super) fn last_id(&self) -> Option<i64> {
         match self {
-            History::Open(events) => events.keys().next_back().copied(),
+            History::Open(events) => events.last_id(),
             History::Packed(packed) => packed.ids.last(),
         }
     }
@@ -262,7 +263,7 @@ impl History {
     /// Whether an event with this id is there.
     pub(super) fn contains(&self, id: i64) -> bool {
         match self {
-            History::Open(events) => events.contains_key(&id),
+            History::Open(events) => events.contains(id),
             History::Packed(packed) => packed.ids.contains(id),
         }
     }
@@ -277,17 +278,15 @@ impl Packed {
     /// time, a saga's history takes half the room, and half the compressing time, it
     /// takes alone. Reading one unpacks the whole block, which is cheap beside how
     /// rarely an ended history is read.
-    pub(super) fn together(
-        histories: &[&BTreeMap<i64, NewEvent>],
-    ) -> Vec<Result<Self, StoreError>> {
+    pub(super) fn together(histories: &[&OpenEvents]) -> Vec<Result<Self, StoreError>> {
         Self::together_with(histories, write_raw)
     }
 
     /// [`Packed::together`], each history written into the block by `write` (which,
     /// failing, may have written part of it).
     fn together_with(
-        histories: &[&BTreeMap<i64, NewEvent>],
-        write: impl Fn(&BTreeMap<i64, NewEvent>, &mut Vec<u8>) -> Result<(), StoreError>,
+        histories: &[&OpenEvents],
+        write: impl Fn(&OpenEvents, &mut Vec<u8>) -> Result<(), StoreError>,
     ) -> Vec<Result<Self, StoreError>> {
         let guess: usize = histories.iter().map(|h| h.len() * 1024).sum();
         let mut raw = Vec::with_capacity(guess);
@@ -306,7 +305,7 @@ impl Packed {
             .zip(histories)
             .map(|(at, events)| {
                 Ok(Packed {
-                    ids: Ids::of(events.keys()),
+                    ids: Ids::of(events.ids()),
                     block: block.clone(),
                     at: at?,
                 })
@@ -316,7 +315,7 @@ impl Packed {
 }
 
 /// Writes a history's span table and texts at the end of `block`.
-fn write_raw(events: &BTreeMap<i64, NewEvent>, block: &mut Vec<u8>) -> Result<(), StoreError> {
+fn write_raw(events: &OpenEvents, block: &mut Vec<u8>) -> Result<(), StoreError> {
     // The span table first (filled in as the texts after it are written), so the
     // texts are not copied again behind it.
     let base = block.len();
@@ -330,7 +329,7 @@ fn write_raw(events: &BTreeMap<i64, NewEvent>, block: &mut Vec<u8>) -> Result<()
     };
 
     let mut last_payload: Option<&str> = None;
-    for (i, event) in events.values().enumerate() {
+    for (i, event) in events.iter().enumerate() {
         let (row, time) = event.untimed_parts()?;
         block.extend_from_slice(row.event.as_bytes());
         let json_end = at(block)?;
@@ -442,7 +441,7 @@ mod tests {
                 r#"{{"id":{id},"type":"PassStateEntered","doc":"{}"}}"#,
                 "trip ".repeat(50)
             );
-            events.insert(id, NewEvent::from_json(id, text));
+            events.insert(NewEvent::from_json(id, text));
         }
         h
     }
@@ -480,7 +479,7 @@ mod tests {
             e.id = i as u64 + 1;
             expected.push((e.id as i64, serde_json::to_string(&e).unwrap()));
             let e = NewEvent::from_event(std::sync::Arc::new(e)).unwrap();
-            events.insert(e.id(), e);
+            events.insert(e);
         }
         h.pack().unwrap();
         assert!(matches!(h, History::Packed(_)));
@@ -539,7 +538,7 @@ mod tests {
 
     #[test]
     fn histories_packed_together_read_back_each_its_own_in_less_room() {
-        let histories: Vec<BTreeMap<i64, NewEvent>> = (0..4)
+        let histories: Vec<OpenEvents> = (0..4)
             .map(|n| {
                 (1..=6)
                     .map(|id| {
@@ -551,7 +550,7 @@ mod tests {
                         let text = format!(
                             r#"{{"id":{id},"type":"PassStateEntered","run":{n},"doc":"{doc}"}}"#
                         );
-                        (id, NewEvent::from_json(id, text))
+                        NewEvent::from_json(id, text)
                     })
                     .collect()
             })
@@ -569,7 +568,7 @@ mod tests {
         for (packed, events) in together.iter().zip(&histories) {
             let want: Vec<(i64, String)> = events
                 .iter()
-                .map(|(id, e)| (*id, e.to_json().unwrap()))
+                .map(|e| (e.id(), e.to_json().unwrap()))
                 .collect();
             assert_eq!(packed.texts("arn").unwrap(), want);
         }
@@ -587,13 +586,15 @@ mod tests {
 
     #[test]
     fn a_history_that_cannot_be_packed_leaves_the_others_packed_together() {
-        let history = |n: i64| -> BTreeMap<i64, NewEvent> {
-            [(n, NewEvent::from_json(n, format!(r#"{{"id":{n}}}"#)))].into()
+        let history = |n: i64| -> OpenEvents {
+            [NewEvent::from_json(n, format!(r#"{{"id":{n}}}"#))]
+                .into_iter()
+                .collect()
         };
         let (a, refused, c) = (history(1), history(99), history(3));
         // The refused one is cut off after writing part of itself.
         let results = Packed::together_with(&[&a, &refused, &c], |events, raw| {
-            if events.contains_key(&99) {
+            if events.contains(99) {
                 raw.extend_from_slice(b"part of a history");
                 return Err(StoreError::TooLongToPack { bytes: 1 << 31 });
             }
@@ -603,13 +604,13 @@ mod tests {
         for (result, events) in [(&results[0], &a), (&results[2], &c)] {
             let want: Vec<(i64, String)> = events
                 .iter()
-                .map(|(id, e)| (*id, e.to_json().unwrap()))
+                .map(|e| (e.id(), e.to_json().unwrap()))
                 .collect();
             assert_eq!(result.as_ref().unwrap().texts("arn").unwrap(), want);
         }
     }
 
-    fn single(events: &BTreeMap<i64, NewEvent>) -> Packed {
+    fn single(events: &OpenEvents) -> Packed {
         Packed::together(&[events]).pop().unwrap().unwrap()
     }
 
@@ -623,7 +624,7 @@ mod tests {
         for e in events {
             expected.push((e.id as i64, serde_json::to_string(&e).unwrap()));
             let e = NewEvent::from_event(std::sync::Arc::new(e)).unwrap();
-            open.insert(e.id(), e);
+            open.insert(e);
         }
         h.pack().unwrap();
         (h, expected)
@@ -680,7 +681,7 @@ mod tests {
         let mut h = History::default();
         let events = h.open("arn").unwrap();
         for id in [2, 5, 9] {
-            events.insert(id, NewEvent::from_json(id, format!(r#"{{"id":{id}}}"#)));
+            events.insert(NewEvent::from_json(id, format!(r#"{{"id":{id}}}"#)));
         }
         let before = h.since("arn", 0).unwrap();
         h.pack().unwrap();
@@ -697,7 +698,7 @@ mod tests {
         h.pack().unwrap();
         h.open("arn")
             .unwrap()
-            .insert(4, NewEvent::from_json(4, r#"{"id":4}"#));
+            .insert(NewEvent::from_json(4, r#"{"id":4}"#));
         assert!(matches!(h, History::Open(_)));
         let ids: Vec<i64> = h
             .since("arn", 0)
@@ -716,7 +717,7 @@ mod tests {
         // The history changed after the snapshot: the packing would lose an event.
         h.open("arn")
             .unwrap()
-            .insert(4, NewEvent::from_json(4, r#"{"id":4}"#));
+            .insert(NewEvent::from_json(4, r#"{"id":4}"#));
         assert!(h.install(packed).is_none());
         assert!(matches!(h, History::Open(_)));
         assert_eq!(h.len(), 4);
