@@ -421,22 +421,45 @@ mod tests {
         NewEvent::from_json(id, text)
     }
 
+    fn arn(n: usize) -> String {
+        format!("arn:aws:states:local:000000000000:execution:saga:{n}")
+    }
+
+    /// The write that starts execution `n`, as the recorder makes it.
+    fn start(n: usize) -> StoreWrite {
+        StoreWrite::Start {
+            record: record(&arn(n)),
+            events: vec![event(1, "ExecutionStarted", n)],
+        }
+    }
+
+    /// The write that ends execution `n`, as the recorder makes it.
+    fn finish(n: usize) -> StoreWrite {
+        StoreWrite::Finish {
+            arn: arn(n),
+            events: vec![event(2, "ExecutionSucceeded", n)],
+            outcome: ExecutionOutcome::succeeded("{}", record("a").start_date),
+        }
+    }
+
+    /// Execution `n`'s history as the store reads it back.
+    fn texts(data: &MemoryData, n: usize) -> Vec<(i64, String)> {
+        data.events_since(&arn(n), 0).unwrap()
+    }
+
+    /// Execution `n`'s history as it was written.
+    fn written(n: usize) -> Vec<(i64, String)> {
+        [(1, "ExecutionStarted"), (2, "ExecutionSucceeded")]
+            .map(|(id, ty)| (id, event(id, ty, n).to_json().unwrap()))
+            .into()
+    }
+
     /// Starts and ends an execution, one batch each, as the recorder writes them;
     /// packs what the end's batch hands back, as the store does.
     fn run(data: &mut MemoryData, rows: &Mutex<Rows>, n: usize) -> usize {
-        let arn = format!("arn:aws:states:local:000000000000:execution:saga:{n}");
-        let start = StoreWrite::Start {
-            record: record(&arn),
-            events: vec![event(1, "ExecutionStarted", n)],
-        };
-        let (errors, ended) = data.write_batch(rows, &[start]);
+        let (errors, ended) = data.write_batch(rows, &[start(n)]);
         assert!(errors.is_empty() && ended.is_empty(), "{errors:?}");
-        let finish = StoreWrite::Finish {
-            arn,
-            events: vec![event(2, "ExecutionSucceeded", n)],
-            outcome: ExecutionOutcome::succeeded("{}", record("a").start_date),
-        };
-        let (errors, ended) = data.write_batch(rows, &[finish]);
+        let (errors, ended) = data.write_batch(rows, &[finish(n)]);
         assert!(errors.is_empty(), "{errors:?}");
         let count = ended.len();
         let replaced = data.install_packed(pack_ended(ended));
@@ -447,18 +470,9 @@ mod tests {
     #[test]
     fn ended_histories_are_packed_together_and_read_the_same_before_and_after() {
         let (mut data, rows) = (MemoryData::default(), Mutex::new(Rows::default()));
-        let texts = |data: &MemoryData, n: usize| {
-            let arn = format!("arn:aws:states:local:000000000000:execution:saga:{n}");
-            data.events_since(&arn, 0).unwrap()
-        };
-        let want = |n: usize| -> Vec<(i64, String)> {
-            [(1, "ExecutionStarted"), (2, "ExecutionSucceeded")]
-                .map(|(id, ty)| (id, event(id, ty, n).to_json().unwrap()))
-                .into()
-        };
         for n in 0..PACKED_TOGETHER - 1 {
             assert_eq!(run(&mut data, &rows, n), 0, "packed before enough ended");
-            assert_eq!(texts(&data, n), want(n));
+            assert_eq!(texts(&data, n), written(n));
         }
         assert_eq!(run(&mut data, &rows, PACKED_TOGETHER - 1), PACKED_TOGETHER);
         let blocks: Vec<_> = data
@@ -471,7 +485,7 @@ mod tests {
             .collect();
         assert!(blocks.iter().all(|b| *b == blocks[0]), "one block for all");
         for n in 0..PACKED_TOGETHER {
-            assert_eq!(texts(&data, n), want(n));
+            assert_eq!(texts(&data, n), written(n));
         }
         // The next ones wait again.
         assert_eq!(run(&mut data, &rows, PACKED_TOGETHER), 0);
@@ -481,36 +495,18 @@ mod tests {
     fn a_batch_that_ends_many_executions_packs_them_a_group_to_a_block() {
         let (mut data, rows) = (MemoryData::default(), Mutex::new(Rows::default()));
         let ended = 2 * PACKED_TOGETHER + 1;
-        let arns: Vec<_> = (0..ended)
-            .map(|n| format!("arn:aws:states:local:000000000000:execution:saga:{n}"))
-            .collect();
-        let starts: Vec<_> = arns
-            .iter()
-            .enumerate()
-            .map(|(n, arn)| StoreWrite::Start {
-                record: record(arn),
-                events: vec![event(1, "ExecutionStarted", n)],
-            })
-            .collect();
+        let starts: Vec<_> = (0..ended).map(start).collect();
         assert!(data.write_batch(&rows, &starts).0.is_empty());
-        let finishes: Vec<_> = arns
-            .iter()
-            .enumerate()
-            .map(|(n, arn)| StoreWrite::Finish {
-                arn: arn.clone(),
-                events: vec![event(2, "ExecutionSucceeded", n)],
-                outcome: ExecutionOutcome::succeeded("{}", record("a").start_date),
-            })
-            .collect();
+        let finishes: Vec<_> = (0..ended).map(finish).collect();
         let (errors, to_pack) = data.write_batch(&rows, &finishes);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(to_pack.len(), 2 * PACKED_TOGETHER, "whole groups only");
         data.install_packed(pack_ended(to_pack));
-        let block = |arn: &String| match &data.executions[arn].events {
+        let block = |n: usize| match &data.executions[&arn(n)].events {
             History::Packed(p) => Some(p.block_ptr()),
             History::Open(_) => None,
         };
-        let blocks: Vec<_> = arns.iter().map(block).collect();
+        let blocks: Vec<_> = (0..ended).map(block).collect();
         let (first, second) = blocks.split_at(PACKED_TOGETHER);
         assert!(first.iter().all(|b| b.is_some() && *b == first[0]));
         assert!(
@@ -520,12 +516,8 @@ mod tests {
         );
         assert_ne!(first[0], second[0], "a block per group");
         assert_eq!(blocks[ended - 1], None, "the odd one out waits");
-        for (n, arn) in arns.iter().enumerate() {
-            let texts = data.events_since(arn, 0).unwrap();
-            let want: Vec<_> = [(1, "ExecutionStarted"), (2, "ExecutionSucceeded")]
-                .map(|(id, ty)| (id, event(id, ty, n).to_json().unwrap()))
-                .into();
-            assert_eq!(texts, want);
+        for n in 0..ended {
+            assert_eq!(texts(&data, n), written(n));
         }
     }
 }
