@@ -447,6 +447,14 @@ mod tests {
         data.events_since(&arn(n), 0).unwrap()
     }
 
+    /// Where execution `n`'s packed history is kept; `None` while it is open.
+    fn block(data: &MemoryData, n: usize) -> Option<*const u8> {
+        match &data.executions[&arn(n)].events {
+            History::Packed(p) => Some(p.block_ptr()),
+            History::Open(_) => None,
+        }
+    }
+
     /// Execution `n`'s history as it was written.
     fn written(n: usize) -> Vec<(i64, String)> {
         [(1, "ExecutionStarted"), (2, "ExecutionSucceeded")]
@@ -475,13 +483,8 @@ mod tests {
             assert_eq!(texts(&data, n), written(n));
         }
         assert_eq!(run(&mut data, &rows, PACKED_TOGETHER - 1), PACKED_TOGETHER);
-        let blocks: Vec<_> = data
-            .executions
-            .values()
-            .map(|e| match &e.events {
-                History::Packed(p) => p.block_ptr(),
-                History::Open(_) => panic!("an ended history is still open"),
-            })
+        let blocks: Vec<_> = (0..PACKED_TOGETHER)
+            .map(|n| block(&data, n).expect("an ended history is still open"))
             .collect();
         assert!(blocks.iter().all(|b| *b == blocks[0]), "one block for all");
         for n in 0..PACKED_TOGETHER {
@@ -502,11 +505,7 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(to_pack.len(), 2 * PACKED_TOGETHER, "whole groups only");
         data.install_packed(pack_ended(to_pack));
-        let block = |n: usize| match &data.executions[&arn(n)].events {
-            History::Packed(p) => Some(p.block_ptr()),
-            History::Open(_) => None,
-        };
-        let blocks: Vec<_> = (0..ended).map(block).collect();
+        let blocks: Vec<_> = (0..ended).map(|n| block(&data, n)).collect();
         let (first, second) = blocks.split_at(PACKED_TOGETHER);
         assert!(first.iter().all(|b| b.is_some() && *b == first[0]));
         assert!(
