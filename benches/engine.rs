@@ -9,7 +9,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Map, Value, json};
 
 use sagaview::asl::load_definition_value;
-use sagaview::engine::{Engine, EngineConfig, FunctionRegistry, RealClock};
+use sagaview::engine::{Clock, Engine, EngineConfig, FunctionRegistry};
 
 fn pass_chain(n: usize) -> Value {
     let mut states = Map::new();
@@ -70,7 +70,7 @@ fn engine() -> Engine {
         seed: Some(1),
         ..EngineConfig::default()
     };
-    Engine::new(config, Arc::new(RealClock::new(1.0)), Arc::new(registry))
+    Engine::new(config, Clock::real_time(1.0), Arc::new(registry))
 }
 
 fn benches(c: &mut Criterion) {

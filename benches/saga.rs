@@ -7,6 +7,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use saga_lambdas::RunType;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{Launch, SagaBackend};
+use sagaview::engine::Pace;
 use sagaview::store::Store;
 use std::time::Duration;
 
@@ -15,7 +16,6 @@ const BATCH: u64 = 200;
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .start_paused(true)
         .build()
         .expect("runtime")
 }
@@ -48,7 +48,7 @@ fn bench_store(c: &mut Criterion, name: &str, open: impl Fn() -> Store) {
             open(),
             EmbeddedOptions {
                 seed: Some(1),
-                instant: true,
+                pace: Pace::Instant,
                 ..EmbeddedOptions::default()
             },
         )

@@ -6,6 +6,7 @@
 use saga_lambdas::RunType;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{Launch, SagaBackend};
+use sagaview::engine::Pace;
 use sagaview::store::Store;
 use std::time::Instant;
 
@@ -34,7 +35,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| dir.path().join("soak.db"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .start_paused(true)
         .build()?;
     let started = Instant::now();
     rt.block_on(async {
@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Store::open(&path)?,
             EmbeddedOptions {
                 seed: Some(1),
-                instant: true,
+                pace: Pace::Instant,
                 ..EmbeddedOptions::default()
             },
         )?;

@@ -29,11 +29,11 @@ pub struct Cli {
     pub aws: crate::aws_args::AwsArgs,
 
     /// Colour theme: dark, light or high-contrast (for projectors). NO_COLOR is respected.
-    #[arg(long, value_enum, default_value = "dark")]
+    #[arg(long, value_enum, default_value = "dark", help_heading = "Terminal UI")]
     pub theme: sagaview::tui::Theme,
 
     /// Where the UI writes its log (default: sagaview.log next to the database).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "Terminal UI")]
     pub log_file: Option<PathBuf>,
 }
 

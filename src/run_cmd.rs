@@ -7,6 +7,7 @@ use saga_lambdas::trip::{validate_cancel_failure_rate, validate_trip_id};
 use sagaview::backend::aws::AwsBackend;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{Launch, SagaBackend};
+use sagaview::engine::Pace;
 use sagaview::headless::{run_once, to_json, write_trace};
 use sagaview::store::Store;
 use std::path::PathBuf;
@@ -35,7 +36,15 @@ pub struct SagaArgs {
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
 
-    /// Demo speed: retry backoff and waits last 1/SPEED of their real length (0.1-100).
+    /// How long tasks and transitions take on the embedded runtime: demo (slow enough
+    /// to narrate; the UI's default), aws (Step Functions' and Lambda's real latencies,
+    /// cold starts included; the default of `run`) or instant (virtual time: tasks take
+    /// no time, waits and retry backoff cost nothing).
+    #[arg(long, value_name = "PACE", value_parser = parse_pace)]
+    pub pace: Option<Pace>,
+
+    /// How many times as fast as the pace a run goes, waits and backoff included
+    /// (0.1-100; + and - change it live in the UI).
     #[arg(long, value_name = "SPEED", default_value_t = 1.0, value_parser = parse_speed)]
     pub speed: f64,
 }
@@ -77,9 +86,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Do not wait out retry backoff: time jumps ahead, so the history still shows the
-    /// waits but the run ends at once (embedded runtime only).
-    #[arg(long, conflicts_with = "aws")]
+    /// Same as --pace instant: time jumps ahead, so the history still shows the waits
+    /// but the run ends at once (embedded runtime only).
+    #[arg(long, conflicts_with_all = ["aws", "pace"])]
     pub instant: bool,
 
     #[command(flatten)]
@@ -104,6 +113,10 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("speed must be from 0.1 to 100, got {speed}"))
     }
+}
+
+fn parse_pace(s: &str) -> Result<Pace, String> {
+    s.parse()
 }
 
 fn parse_run_type(s: &str) -> Result<RunType, String> {
@@ -169,21 +182,16 @@ fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
     for arn in store.recovered_on_open() {
         eprintln!("note: {arn} was still running when its process exited; marked ABORTED");
     }
-    // Instant runs use virtual time: tokio's paused clock jumps to the next timer
-    // whenever every task is idle, so backoff and Wait states cost nothing.
-    let runtime = if args.instant {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(true)
-            .build()
-            .map_err(|e| Exit::usage(format!("cannot start the async runtime: {e}")))?
+    let pace = if args.instant {
+        Pace::Instant
     } else {
-        multi_thread_runtime()?
+        args.saga.pace.unwrap_or(Pace::Aws)
     };
+    let runtime = multi_thread_runtime()?;
     let options = EmbeddedOptions {
         seed: args.saga.seed,
+        pace,
         speed: args.saga.speed,
-        instant: args.instant,
         ..EmbeddedOptions::default()
     };
     let launch = launch_of(args);
@@ -202,9 +210,9 @@ fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
 
 /// `sagaview run --aws`: the same run and report against a deployed stack.
 fn run_aws(args: &RunArgs) -> Result<ExitCode, Exit> {
-    if args.saga.db.is_some() || args.saga.seed.is_some() {
+    if args.saga.db.is_some() || args.saga.seed.is_some() || args.saga.pace.is_some() {
         return Err(Exit::usage(
-            "--db and --seed apply to the embedded runtime, not to --aws",
+            "--db, --seed and --pace apply to the embedded runtime, not to --aws",
         ));
     }
     let options = args.aws.options().map_err(Exit::usage)?;
@@ -269,6 +277,11 @@ fn tui_on(
     theme: sagaview::tui::Theme,
     log_file: Option<PathBuf>,
 ) -> Result<ExitCode, Exit> {
+    if aws.aws && saga.pace.is_some() {
+        return Err(Exit::usage(
+            "--pace applies to the embedded runtime; AWS runs at its own pace",
+        ));
+    }
     let options = sagaview::tui::TuiOptions {
         trip_id: saga.trip_id_or_random(),
         run_type: RunType::Success,
@@ -289,6 +302,7 @@ fn tui_on(
         let store = saga.open_store().map_err(Exit::usage)?;
         let embedded = EmbeddedOptions {
             seed: saga.seed,
+            pace: saga.pace.unwrap_or(Pace::Demo),
             speed: saga.speed,
             ..EmbeddedOptions::default()
         };

@@ -28,7 +28,7 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
 use sagaview::asl::load_definition_value;
-use sagaview::engine::{Engine, EngineConfig, FunctionRegistry, VirtualClock};
+use sagaview::engine::{Clock, Engine, EngineConfig, FunctionRegistry};
 
 /// How many random definitions the generator contributes.
 const GENERATED: usize = 220;
@@ -407,7 +407,7 @@ async fn run_embedded(case: &Case) -> Result<(Outcome, Vec<Value>), String> {
             seed: Some(1),
             ..EngineConfig::default()
         },
-        Arc::new(VirtualClock::new(start)),
+        Clock::virtual_from(start),
         Arc::new(FunctionRegistry::new()),
     );
     let machine = engine.state_machine("differential", definition);
@@ -521,7 +521,6 @@ fn moto_and_the_embedded_engine_agree() {
 
     let embedded = tokio::runtime::Builder::new_current_thread()
         .enable_time()
-        .start_paused(true)
         .build()
         .expect("a paused runtime");
     let ours: Vec<_> = cases

@@ -5,6 +5,7 @@ use saga_lambdas::{AttrValue, RunType};
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{Launch, SagaBackend};
 use sagaview::engine::ExecutionStatus;
+use sagaview::engine::Pace;
 use sagaview::headless::run_once;
 use sagaview::history::{EventDetails, EventType, HistoryEvent};
 use sagaview::store::Store;
@@ -23,7 +24,7 @@ fn backend(store: Store, seed: u64) -> EmbeddedBackend {
 fn writing(store: Store, seed: u64, inline: Option<bool>) -> EmbeddedBackend {
     let options = EmbeddedOptions {
         seed: Some(seed),
-        instant: true,
+        pace: Pace::Instant,
         inline_writes: inline,
         ..EmbeddedOptions::default()
     };
@@ -58,7 +59,7 @@ fn status_of(row: &saga_lambdas::Item) -> &str {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn every_run_type_follows_the_reference_flow() {
     let expected: [(RunType, &[&str]); 6] = [
         (
@@ -161,7 +162,7 @@ async fn check_reference_flow(b: &EmbeddedBackend, run_type: RunType, flow: &[&s
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn an_exhausted_compensation_waits_1_2_4_seconds_and_leaves_rows_behind() {
     for inline in WRITES {
         check_exhausted_compensation(inline).await;
@@ -213,7 +214,7 @@ async fn check_exhausted_compensation(inline: bool) {
     assert!(verdict.text.contains("RefundPayment"), "{}", verdict.text);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn history_ids_and_causal_links_are_consistent() {
     let b = backend(Store::open_in_memory().unwrap(), 3);
     let report = run_once(
@@ -246,7 +247,7 @@ async fn history_ids_and_causal_links_are_consistent() {
     );
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn the_same_seed_replays_the_same_compensation_failures() {
     let mut flows = Vec::new();
     for _ in 0..2 {
@@ -271,7 +272,6 @@ fn executions_and_rows_survive_a_restart() {
     let arn = {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .start_paused(true)
             .build()
             .unwrap();
         rt.block_on(async {
@@ -314,9 +314,10 @@ fn executions_and_rows_survive_a_restart() {
 
 #[tokio::test]
 async fn a_running_execution_can_be_stopped() {
-    // Real (sped-up) time so the retry backoff keeps the execution running.
+    // Paced real time, slowed down, so the retry backoff keeps the execution running.
     let options = EmbeddedOptions {
         seed: Some(1),
+        pace: Pace::Aws,
         speed: 0.1,
         ..EmbeddedOptions::default()
     };
@@ -348,7 +349,7 @@ async fn a_running_execution_can_be_stopped() {
     );
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn an_ended_execution_always_comes_with_its_whole_history() {
     // Virtual time lets the run end before the store writer has committed anything;
     // the status must never say "ended" while the history is still missing.

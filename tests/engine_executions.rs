@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use sagaview::asl::load_definition_value;
 use sagaview::engine::{
-    Engine, EngineConfig, ExecutionDescription, ExecutionObserver, ExecutionStatus,
-    FunctionRegistry, InvokeRequest, Payload, RequestPayload, TaskFailure, VirtualClock,
+    Clock, Engine, EngineConfig, ExecutionDescription, ExecutionObserver, ExecutionStatus,
+    FunctionRegistry, InvokeRequest, Payload, RequestPayload, TaskFailure,
 };
 use sagaview::history::{EventDetails, EventType, HistoryEvent};
 
@@ -24,7 +24,7 @@ fn engine_with(registry: FunctionRegistry) -> Engine {
     };
     Engine::new(
         config,
-        Arc::new(VirtualClock::new(start_time())),
+        Clock::virtual_from(start_time()),
         Arc::new(registry),
     )
 }
@@ -59,7 +59,7 @@ fn lambda_arn(name: &str) -> String {
     format!("arn:aws:lambda:us-east-1:123456789012:function:{name}")
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn retries_back_off_1_2_4_seconds_then_fail() {
     let engine = engine_with(registry());
     let (d, history) = run(
@@ -113,7 +113,7 @@ fn recording(seen: Arc<Mutex<Vec<RequestPayload>>>) -> FunctionRegistry {
     r
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_task_passing_its_whole_input_hands_the_function_its_text() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let engine = engine_with(recording(seen.clone()));
@@ -171,7 +171,7 @@ async fn a_task_passing_its_whole_input_hands_the_function_its_text() {
     assert_eq!(output["trip"], doc["trip"]);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn catch_puts_error_and_cause_at_result_path() {
     let engine = engine_with(registry());
     let (d, history) = run(
@@ -209,7 +209,7 @@ async fn catch_puts_error_and_cause_at_result_path() {
     );
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn previous_event_ids_follow_the_flow() {
     let engine = engine_with(registry());
     let (_, history) = run(
@@ -249,7 +249,7 @@ async fn previous_event_ids_follow_the_flow() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn stop_aborts_a_waiting_execution() {
     let engine = engine_with(registry());
     let definition = load_definition_value(&json!({"StartAt": "Nap", "States": {
@@ -271,7 +271,7 @@ async fn stop_aborts_a_waiting_execution() {
     );
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn execution_timeout_ends_timed_out() {
     let engine = engine_with(registry());
     let (d, history) = run(
@@ -305,12 +305,12 @@ impl ExecutionObserver for Collector {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn observers_and_incremental_history_see_every_event_once() {
     let collector = Arc::new(Collector::default());
     let engine = Engine::with_observers(
         EngineConfig::default(),
-        Arc::new(VirtualClock::new(start_time())),
+        Clock::virtual_from(start_time()),
         Arc::new(registry()),
         vec![collector.clone()],
     );
@@ -360,7 +360,7 @@ impl ExecutionObserver for Keeper {
     fn on_finished(&self, _: &ExecutionDescription) {}
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn an_engine_that_leaves_the_history_to_its_observer_still_hands_it_every_event() {
     let definition = json!({"StartAt": "Call", "States": {
         "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
@@ -379,7 +379,7 @@ async fn an_engine_that_leaves_the_history_to_its_observer_still_hands_it_every_
             keep_history: false,
             ..EngineConfig::default()
         },
-        Arc::new(VirtualClock::new(start_time())),
+        Clock::virtual_from(start_time()),
         Arc::new(registry()),
         vec![keeper.clone()],
     );
@@ -403,7 +403,7 @@ async fn an_engine_that_leaves_the_history_to_its_observer_still_hands_it_every_
     );
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn an_engine_that_forgets_ended_executions_keeps_only_running_ones() {
     let keeper = Arc::new(Keeper::default());
     let engine = Engine::with_observers(
@@ -413,41 +413,48 @@ async fn an_engine_that_forgets_ended_executions_keeps_only_running_ones() {
             forget_ended: true,
             ..EngineConfig::default()
         },
-        Arc::new(VirtualClock::new(start_time())),
+        Clock::virtual_from(start_time()),
         Arc::new(registry()),
         vec![keeper.clone()],
     );
-    let quick = json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}});
-    let slow = json!({"StartAt": "Hold", "States": {
+    // The test's steps run on the clock too, so the 60 s wait does not pass under them.
+    let clock = engine.clock().clone();
+    clock
+        .track(async {
+            let quick =
+                json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}});
+            let slow = json!({"StartAt": "Hold", "States": {
         "Hold": {"Type": "Wait", "Seconds": 60, "End": true}}});
-    let quick = engine.state_machine("quick", load_definition_value(&quick).unwrap());
-    let slow = engine.state_machine("slow", load_definition_value(&slow).unwrap());
-    let waiting = engine.start(&slow, Some("waiting"), "{}").unwrap();
-    let ended = engine.start(&quick, Some("ended"), "{}").unwrap();
-    let d = engine.wait(&ended).await.unwrap();
-    assert_eq!(d.status, ExecutionStatus::Succeeded);
-    tokio::task::yield_now().await;
+            let quick = engine.state_machine("quick", load_definition_value(&quick).unwrap());
+            let slow = engine.state_machine("slow", load_definition_value(&slow).unwrap());
+            let waiting = engine.start(&slow, Some("waiting"), "{}").unwrap();
+            let ended = engine.start(&quick, Some("ended"), "{}").unwrap();
+            let d = engine.wait(&ended).await.unwrap();
+            assert_eq!(d.status, ExecutionStatus::Succeeded);
+            tokio::task::yield_now().await;
 
-    let listed: Vec<String> = engine.list().into_iter().map(|d| d.name).collect();
-    assert_eq!(listed, ["waiting"]);
-    assert!(
-        engine.describe(&ended).is_err(),
-        "the ended run is let go of"
-    );
-    assert_eq!(
-        engine.describe(&waiting).unwrap().status,
-        ExecutionStatus::Running
-    );
-    // The observer still saw the ended run's whole history.
-    let seen = keeper.events.lock().unwrap().len();
-    assert!(seen >= 5, "{seen} events");
+            let listed: Vec<String> = engine.list().into_iter().map(|d| d.name).collect();
+            assert_eq!(listed, ["waiting"]);
+            assert!(
+                engine.describe(&ended).is_err(),
+                "the ended run is let go of"
+            );
+            assert_eq!(
+                engine.describe(&waiting).unwrap().status,
+                ExecutionStatus::Running
+            );
+            // The observer still saw the ended run's whole history.
+            let seen = keeper.events.lock().unwrap().len();
+            assert!(seen >= 5, "{seen} events");
 
-    engine.wait_ended(&waiting).await.unwrap();
-    tokio::task::yield_now().await;
-    assert!(engine.list().is_empty());
+            engine.wait_ended(&waiting).await.unwrap();
+            tokio::task::yield_now().await;
+            assert!(engine.list().is_empty());
+        })
+        .await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn missing_function_reports_the_aws_error() {
     let engine = engine_with(registry());
     let (d, _) = run(
@@ -464,7 +471,7 @@ async fn missing_function_reports_the_aws_error() {
     ));
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_document_started_as_it_is_records_the_history_its_text_would() {
     let invoke = |name: &str, next: Option<&str>| {
         let mut state = json!({
@@ -518,7 +525,7 @@ async fn a_document_started_as_it_is_records_the_history_its_text_would() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_placed_result_too_large_for_the_output_is_caught_with_the_input_kept() {
     let mut r = registry();
     r.register_fn("big", |_| Ok(json!("r".repeat(150_000))));

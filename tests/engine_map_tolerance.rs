@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use sagaview::asl::{DefinitionError, load_definition_value};
 use sagaview::engine::{
-    Engine, EngineConfig, ExecutionDescription, ExecutionStatus, FunctionRegistry, VirtualClock,
+    Clock, Engine, EngineConfig, ExecutionDescription, ExecutionStatus, FunctionRegistry,
 };
 use sagaview::history::{EventType, HistoryEvent};
 
@@ -18,8 +18,8 @@ fn engine() -> Engine {
         seed: Some(1),
         ..EngineConfig::default()
     };
-    let clock = VirtualClock::new(DateTime::from_timestamp(1_700_000_000, 0).expect("a time"));
-    Engine::new(config, Arc::new(clock), Arc::new(FunctionRegistry::new()))
+    let clock = Clock::virtual_from(DateTime::from_timestamp(1_700_000_000, 0).expect("a time"));
+    Engine::new(config, clock, Arc::new(FunctionRegistry::new()))
 }
 
 /// A Map whose iterations fail for items with `"fail": true`, with extra Map fields.
@@ -62,7 +62,7 @@ fn count(history: &[HistoryEvent], ty: EventType) -> usize {
     history.iter().filter(|e| e.event_type == ty).count()
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn failures_within_the_count_keep_their_error_in_the_result() {
     let (d, history) = run(
         map_definition(json!({"ToleratedFailureCount": 1})),
@@ -80,7 +80,7 @@ async fn failures_within_the_count_keep_their_error_in_the_result() {
     assert_eq!(count(&history, EventType::MapStateSucceeded), 1);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn exceeding_the_count_fails_the_map_with_the_threshold_error() {
     let (d, history) = run(
         map_definition(json!({"ToleratedFailureCountPath": "$.count"})),
@@ -96,7 +96,7 @@ async fn exceeding_the_count_fails_the_map_with_the_threshold_error() {
     assert_eq!(count(&history, EventType::MapStateFailed), 1);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn the_percentage_counts_failed_items_over_all_items() {
     let within = run(
         map_definition(json!({"ToleratedFailurePercentagePath": "$.pct"})),
@@ -117,7 +117,7 @@ async fn the_percentage_counts_failed_items_over_all_items() {
     );
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn the_threshold_error_can_be_caught() {
     let mut definition = map_definition(json!({
         "ToleratedFailureCount": 0,
@@ -135,13 +135,13 @@ async fn the_threshold_error_can_be_caught() {
     assert_eq!(output["Error"], "States.ExceedToleratedFailureThreshold");
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn without_thresholds_the_first_failure_fails_the_map_with_its_own_error() {
     let (d, _) = run(map_definition(json!({})), &items(&[false, true])).await;
     assert_eq!(d.error.as_deref(), Some("ItemFailed"));
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_path_to_a_bad_value_is_a_runtime_error() {
     let (d, _) = run(
         map_definition(json!({"ToleratedFailureCountPath": "$.items"})),

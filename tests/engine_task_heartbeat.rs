@@ -9,21 +9,31 @@ use serde_json::{Value, json};
 
 use sagaview::asl::{DefinitionError, load_definition_value};
 use sagaview::engine::{
-    Engine, EngineConfig, ExecutionDescription, ExecutionStatus, FunctionRegistry, VirtualClock,
+    Clock, Engine, EngineConfig, ExecutionDescription, ExecutionStatus, FunctionRegistry,
+    InvokeRequest, Payload,
 };
 use sagaview::history::{EventDetails, EventType, HistoryEvent};
 
-/// An engine whose every invocation takes `latency` on the virtual clock.
+/// An engine whose `echo` function takes `latency` seconds of virtual time.
 fn engine(latency: u64) -> Engine {
     let config = EngineConfig {
         seed: Some(1),
-        task_latency: Some(Duration::from_secs(latency)),
         ..EngineConfig::default()
     };
+    let clock = Clock::virtual_from(DateTime::from_timestamp(1_700_000_000, 0).expect("a time"));
     let mut registry = FunctionRegistry::new();
-    registry.register_fn("echo", Ok);
-    let clock = VirtualClock::new(DateTime::from_timestamp(1_700_000_000, 0).expect("a time"));
-    Engine::new(config, Arc::new(clock), Arc::new(registry))
+    let slow = clock.clone();
+    registry.register(
+        "echo",
+        Arc::new(move |req: InvokeRequest| {
+            let slow = slow.clone();
+            Box::pin(async move {
+                slow.sleep(Duration::from_secs(latency)).await;
+                Ok(Payload::Json(req.payload.to_value().into_owned()))
+            })
+        }),
+    );
+    Engine::new(config, clock, Arc::new(registry))
 }
 
 fn task(extra: Value) -> Value {
@@ -51,7 +61,7 @@ async fn run(latency: u64, definition: Value) -> (ExecutionDescription, Vec<Hist
     (description, history)
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_task_quicker_than_its_heartbeat_succeeds_and_records_the_limit() {
     let (d, history) = run(
         2,
@@ -70,7 +80,7 @@ async fn a_task_quicker_than_its_heartbeat_succeeds_and_records_the_limit() {
     assert_eq!(scheduled.timeout_in_seconds, Some(60));
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_silent_task_times_out_on_its_heartbeat() {
     let (d, history) = run(10, task(json!({"HeartbeatSecondsPath": "$.h"}))).await;
     assert_eq!(d.status, ExecutionStatus::Failed);
@@ -87,7 +97,7 @@ async fn a_silent_task_times_out_on_its_heartbeat() {
     }
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_heartbeat_timeout_is_a_states_timeout_for_retry_and_catch() {
     let definition = json!({"StartAt": "T", "States": {
         "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo",

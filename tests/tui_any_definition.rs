@@ -10,7 +10,7 @@ use serde_json::json;
 use sagaview::asl::load_definition_value;
 use sagaview::backend::Launch;
 use sagaview::engine::{
-    Engine, EngineConfig, ExecutionStatus, FunctionRegistry, TaskFailure, VirtualClock,
+    Clock, Engine, EngineConfig, ExecutionStatus, FunctionRegistry, TaskFailure,
 };
 use sagaview::tui::demo;
 use sagaview::tui::{App, Msg};
@@ -63,9 +63,7 @@ async fn every_state_type_reduces_and_renders() {
             seed: Some(1),
             ..EngineConfig::default()
         },
-        Arc::new(VirtualClock::new(
-            DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
-        )),
+        Clock::virtual_from(DateTime::from_timestamp(1_700_000_000, 0).unwrap()),
         Arc::new(registry),
     );
     let machine = engine.state_machine("sink", (*def).clone());

@@ -1,23 +1,23 @@
 //! The embedded backend: the saga's state machine and handlers, run in-process on the
 //! embedded store, behind the same [`SagaBackend`] calls a deployed stack answers.
 
-use super::clock::DemoClock;
 use super::queued_table::QueuedTable;
 use super::recorder::StoreRecorder;
 use super::saga_definition::{SAGA_STATE_MACHINE_NAME, saga_definition};
+use super::step::StepWatch;
 use super::{
-    BackendError, BackendInfo, BackendKind, BoxFuture, ExecutionSummary, Launch, SagaBackend,
+    BackendError, BackendInfo, BackendKind, BoxFuture, ClockControl, ExecutionSummary, Launch,
+    SagaBackend,
 };
 use crate::asl::Definition;
 use crate::engine::{
-    Clock, Engine, EngineConfig, FunctionRegistry, InvokeRequest, Payload, RequestPayload,
-    StateMachine, TaskFailure, VirtualClock,
+    Clock, Engine, EngineConfig, FunctionRegistry, InvokeRequest, Pace, Payload, RequestPayload,
+    StateMachine, TaskFailure,
 };
 use crate::history::HistoryEvent;
 use crate::store::{ExecutionRecord, Store};
 use saga_lambdas::{Chance, Item, SeededChance, Step, ThreadChance, TripRequest};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// How the embedded runtime should behave.
 #[derive(Debug, Clone)]
@@ -25,13 +25,10 @@ pub struct EmbeddedOptions {
     /// Seeds the compensations' random failures (and the engine's randomness) so a demo
     /// replays exactly; `None` is truly random.
     pub seed: Option<u64>,
-    /// Demo speed: waits last `1 / speed` of what the definition says.
+    /// How long tasks and transitions take; `Instant` runs on virtual time.
+    pub pace: Pace,
+    /// How many times as fast as real time a paced run goes (`+`/`-` change it live).
     pub speed: f64,
-    /// Virtual time: waits take no real time but still show in the history. The
-    /// backend must then run on a tokio runtime with paused time (`start_paused`).
-    pub instant: bool,
-    /// Extra time each task takes, so a room can follow the graph.
-    pub task_latency: Option<Duration>,
     /// Whether an in-memory store's history is written on the runtime's own thread
     /// rather than by a writer thread beside it; `None` decides by the cores this
     /// process may use: inline with one, where a second thread only takes turns. A
@@ -43,9 +40,8 @@ impl Default for EmbeddedOptions {
     fn default() -> Self {
         Self {
             seed: None,
+            pace: Pace::Instant,
             speed: 1.0,
-            instant: false,
-            task_latency: None,
             inline_writes: None,
         }
     }
@@ -59,8 +55,8 @@ pub struct EmbeddedBackend {
     store: Store,
     machine: Arc<StateMachine>,
     definition: Arc<Definition>,
-    demo_clock: Option<Arc<DemoClock>>,
     recorder: Arc<StoreRecorder>,
+    steps: Arc<StepWatch>,
 }
 
 impl std::fmt::Debug for EmbeddedBackend {
@@ -109,7 +105,7 @@ impl EmbeddedBackend {
     pub fn new(store: Store, options: EmbeddedOptions) -> Result<Self, BackendError> {
         let config = EngineConfig {
             seed: options.seed,
-            task_latency: options.task_latency,
+            pace: options.pace,
             // The recorder keeps every history, in the store; an ended execution lives
             // on there only, so memory stays flat however many runs a workshop makes.
             keep_history: false,
@@ -121,19 +117,16 @@ impl EmbeddedBackend {
             Some(seed) => Arc::new(SeededChance::new(seed)),
             None => Arc::new(ThreadChance),
         };
-        let (clock, demo_clock): (Arc<dyn Clock>, _) = if options.instant {
-            (Arc::new(VirtualClock::new(chrono::Utc::now())), None)
+        let clock = if options.pace.is_virtual() {
+            Clock::virtual_from(chrono::Utc::now())
         } else {
-            let c = Arc::new(DemoClock::new(options.speed));
-            (c.clone(), Some(c))
+            Clock::real_time(options.speed)
         };
-        // The ARN depends only on the config, so compute it before the engine exists.
-        let probe = Engine::new(
-            config.clone(),
-            clock.clone(),
-            Arc::new(FunctionRegistry::new()),
-        );
-        let machine = probe.state_machine(SAGA_STATE_MACHINE_NAME, definition.clone());
+        let machine = Arc::new(StateMachine {
+            name: SAGA_STATE_MACHINE_NAME.to_owned(),
+            arn: config.state_machine_arn(SAGA_STATE_MACHINE_NAME),
+            definition: definition.clone(),
+        });
         let (arn, name) = (machine.arn.clone(), machine.name.clone());
         let recorder = match options.inline_writes {
             None => StoreRecorder::new(store.clone(), arn, name),
@@ -143,15 +136,21 @@ impl EmbeddedBackend {
             Arc::new(recorder.map_err(|e| failed(format!("cannot start the store writer: {e}")))?);
         let table = Arc::new(QueuedTable::new(store.clone(), recorder.clone()));
         let invoker = Arc::new(saga_registry(&table, chance));
-        let engine = Engine::with_observers(config, clock, invoker, vec![recorder.clone()]);
+        let steps = StepWatch::new(clock.clone());
+        let engine = Engine::with_observers(
+            config,
+            clock,
+            invoker,
+            vec![recorder.clone(), steps.clone()],
+        );
         Ok(Self {
             engine,
             table,
             store,
             machine,
             definition: Arc::new(definition),
-            demo_clock,
             recorder,
+            steps,
         })
     }
 
@@ -348,8 +347,51 @@ impl SagaBackend for EmbeddedBackend {
     }
 
     fn set_speed(&self, speed: f64) {
-        if let Some(c) = &self.demo_clock {
-            c.set_speed(speed);
+        self.engine.clock().set_speed(speed);
+    }
+
+    fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.engine.clock().now()
+    }
+
+    fn clock_control(&self) -> Option<&dyn ClockControl> {
+        Some(self)
+    }
+}
+
+impl ClockControl for EmbeddedBackend {
+    fn set_paused(&self, paused: bool) {
+        let clock = self.engine.clock();
+        if paused {
+            clock.pause();
+        } else {
+            clock.resume();
         }
+    }
+
+    fn is_paused(&self) -> bool {
+        self.engine.clock().is_paused()
+    }
+
+    fn step<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            if !self.engine.clock().is_paused() {
+                return Err(failed("step works while paused: press p first"));
+            }
+            let running = self
+                .engine
+                .describe(execution_arn)
+                .is_ok_and(|d| !d.status.is_terminal());
+            if !running {
+                return Err(failed("the execution has ended: nothing to step"));
+            }
+            if self.steps.step(execution_arn).await {
+                Ok(())
+            } else {
+                Err(failed(
+                    "no next event: the execution waits for something outside the runtime",
+                ))
+            }
+        })
     }
 }

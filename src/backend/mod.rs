@@ -14,13 +14,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 pub mod aws;
-mod clock;
 pub mod embedded;
 mod queued_table;
 mod recorder;
 pub mod saga_definition;
-
-pub use clock::DemoClock;
+pub mod step;
 
 /// A boxed, sendable future: keeps [`SagaBackend`] usable as a trait object.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -168,7 +166,32 @@ pub trait SagaBackend: Send + Sync {
         task_token: &'a str,
     ) -> BoxFuture<'a, Result<(), BackendError>>;
 
-    /// Changes the demo speed of waits from now on; backends whose time is real (AWS)
-    /// ignore it.
+    /// Changes how fast paced time runs, for what is already waiting too; backends
+    /// whose time is real (AWS) ignore it.
     fn set_speed(&self, _speed: f64) {}
+
+    /// Execution time now, what history timestamps are compared with (countdowns):
+    /// the wall clock, unless the backend keeps time of its own.
+    fn clock_now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    /// Pausing and stepping, for a backend that owns its clock; `None` where time is
+    /// real (AWS).
+    fn clock_control(&self) -> Option<&dyn ClockControl> {
+        None
+    }
+}
+
+/// Holding and stepping a runtime's execution time.
+pub trait ClockControl: Send + Sync {
+    /// Pauses (`true`) or resumes (`false`) every execution: running tasks do not
+    /// complete, waits and backoff do not elapse.
+    fn set_paused(&self, paused: bool);
+
+    /// Whether time is paused.
+    fn is_paused(&self) -> bool;
+
+    /// While paused: advances until `execution_arn` records its next history event.
+    fn step<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>>;
 }

@@ -1,7 +1,6 @@
 //! Lambda functions described by behaviour in a case (echo, return, raise, ...).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -13,12 +12,12 @@ use crate::engine::{
 /// A `TaskInvoker` playing the case's functions; unlisted names do not exist.
 pub struct BehaviourInvoker {
     functions: HashMap<String, Value>,
-    clock: Arc<dyn Clock>,
+    clock: Clock,
 }
 
 impl BehaviourInvoker {
     /// Builds the invoker; `sleep` behaviours wait on `clock`.
-    pub fn new(lambdas: Option<&Map<String, Value>>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(lambdas: Option<&Map<String, Value>>, clock: Clock) -> Self {
         let functions = lambdas
             .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default();

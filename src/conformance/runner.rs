@@ -10,7 +10,7 @@ use super::compare::compare;
 use super::lambdas::BehaviourInvoker;
 use super::normalise::{Normaliser, fixed_rules};
 use crate::asl::load_definition_value;
-use crate::engine::{Engine, EngineConfig, StateMachine, VirtualClock};
+use crate::engine::{Clock, Engine, EngineConfig, Pace, StateMachine};
 
 /// The verdict on one case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,11 +51,10 @@ pub async fn run_cases(cases: &[Case]) -> Vec<CaseResult> {
     results
 }
 
-/// Runs all cases on a fresh current-thread runtime with paused (virtual) time.
+/// Runs all cases on a fresh current-thread runtime (each case on virtual time).
 pub fn run_cases_blocking(cases: &[Case]) -> std::io::Result<Vec<CaseResult>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
-        .start_paused(true)
         .build()?;
     Ok(runtime.block_on(run_cases(cases)))
 }
@@ -69,16 +68,14 @@ pub async fn run_case(case: &Case) -> Result<(), String> {
     let definition = load_definition_value(&case.definition)
         .map_err(|e| format!("definition rejected: {}", one_line(&e.to_string())))?;
     let env = &case.environment;
-    let clock = Arc::new(VirtualClock::new(
-        DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
-    ));
+    let clock = Clock::virtual_from(DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default());
     let invoker = Arc::new(BehaviourInvoker::new(case.lambdas.as_ref(), clock.clone()));
     let config = EngineConfig {
         account_id: env.account_id.clone(),
         region: env.region.clone(),
         partition: env.partition.clone(),
         role_arn: env.role_arn.clone(),
-        task_latency: None,
+        pace: Pace::Instant,
         seed: Some(7),
         keep_history: true,
         forget_ended: false,

@@ -105,7 +105,9 @@ impl Run {
             .with_retries(&p.retry, || async {
                 let input = self.effective_input(&p.io, raw, ctx)?;
                 let start_prev = *chain.lock().unwrap_or_else(|e| e.into_inner());
-                let started = self.emit_event(EventType::ParallelStateStarted, start_prev, None);
+                let started = self
+                    .emit_event(EventType::ParallelStateStarted, start_prev, None)
+                    .await;
                 let last = Mutex::new(started);
                 type Branch<'f> = BoxFuture<'f, Result<(Value, Option<String>), StatesError>>;
                 let unchanged =
@@ -147,7 +149,8 @@ impl Run {
         let last = *chain.lock().unwrap_or_else(|e| e.into_inner());
         match result {
             Ok((outputs, texts)) => {
-                self.emit_event(EventType::ParallelStateSucceeded, last, None);
+                self.emit_event(EventType::ParallelStateSucceeded, last, None)
+                    .await;
                 *prev = last;
                 if result_unchanged(&p.io) {
                     ctx.set_result_text(joined_texts(texts));
@@ -155,7 +158,9 @@ impl Run {
                 self.finish_result(&p.io, raw, Value::Array(outputs), ctx)
             }
             Err(e) => {
-                *prev = self.emit_event(EventType::ParallelStateFailed, last, None);
+                *prev = self
+                    .emit_event(EventType::ParallelStateFailed, last, None)
+                    .await;
                 Err(e)
             }
         }
@@ -203,13 +208,15 @@ impl Run {
         let result = self
             .with_retries(&m.retry, || async {
                 let start_prev = *chain.lock().unwrap_or_else(|e| e.into_inner());
-                let started = self.emit_event(
-                    EventType::MapStateStarted,
-                    start_prev,
-                    Some(EventDetails::MapStateStarted(MapStateStartedDetails {
-                        length: items.len() as u64,
-                    })),
-                );
+                let started = self
+                    .emit_event(
+                        EventType::MapStateStarted,
+                        start_prev,
+                        Some(EventDetails::MapStateStarted(MapStateStartedDetails {
+                            length: items.len() as u64,
+                        })),
+                    )
+                    .await;
                 let link = Mutex::new(started);
                 let link = &link;
                 let selected = &selected;
@@ -251,11 +258,13 @@ impl Run {
                                 None => item.clone(),
                             };
                             let start_link = *link.lock().unwrap_or_else(|e| e.into_inner());
-                            let it_started = self.emit_event(
-                                EventType::MapIterationStarted,
-                                start_link,
-                                Some(EventDetails::MapIterationStarted(details())),
-                            );
+                            let it_started = self
+                                .emit_event(
+                                    EventType::MapIterationStarted,
+                                    start_link,
+                                    Some(EventDetails::MapIterationStarted(details())),
+                                )
+                                .await;
                             let r = self
                                 .run_definition(
                                     &m.processor,
@@ -268,20 +277,24 @@ impl Run {
                             match r {
                                 Ok((v, last)) => {
                                     *link.lock().unwrap_or_else(|e| e.into_inner()) = last;
-                                    let id = self.emit_event(
-                                        EventType::MapIterationSucceeded,
-                                        last,
-                                        Some(EventDetails::MapIterationSucceeded(details())),
-                                    );
+                                    let id = self
+                                        .emit_event(
+                                            EventType::MapIterationSucceeded,
+                                            last,
+                                            Some(EventDetails::MapIterationSucceeded(details())),
+                                        )
+                                        .await;
                                     Ok((v, id))
                                 }
                                 Err((e, last)) => {
                                     *link.lock().unwrap_or_else(|e| e.into_inner()) = last;
-                                    let id = self.emit_event(
-                                        EventType::MapIterationFailed,
-                                        last,
-                                        Some(EventDetails::MapIterationFailed(details())),
-                                    );
+                                    let id = self
+                                        .emit_event(
+                                            EventType::MapIterationFailed,
+                                            last,
+                                            Some(EventDetails::MapIterationFailed(details())),
+                                        )
+                                        .await;
                                     Err((e, id))
                                 }
                             }
@@ -346,12 +359,13 @@ impl Run {
         let last = *chain.lock().unwrap_or_else(|e| e.into_inner());
         match result {
             Ok(outputs) => {
-                self.emit_event(EventType::MapStateSucceeded, last, None);
+                self.emit_event(EventType::MapStateSucceeded, last, None)
+                    .await;
                 *prev = last;
                 self.finish_result(&m.io, raw, outputs, ctx)
             }
             Err(e) => {
-                *prev = self.emit_event(EventType::MapStateFailed, last, None);
+                *prev = self.emit_event(EventType::MapStateFailed, last, None).await;
                 Err(e)
             }
         }

@@ -75,13 +75,13 @@ impl<'r> CallbackWait<'r> {
         limits: (Option<u64>, Option<u64>),
     ) -> Self {
         let clock = &run.shared.clock;
-        let deadline = match limits.0 {
-            Some(s) => clock.sleep(Duration::from_secs(s)),
+        let deadline: BoxFuture<'static, ()> = match limits.0 {
+            Some(s) => Box::pin(clock.sleep(Duration::from_secs(s))),
             None => Box::pin(std::future::pending()),
         };
         let beat = limits.1.map(|s| {
             let d = Duration::from_secs(s);
-            (d, clock.sleep(d))
+            (d, Box::pin(clock.sleep(d)) as BoxFuture<'static, ()>)
         });
         Self {
             tokens: &run.shared.tokens,
@@ -186,7 +186,7 @@ impl<'r> CallbackWait<'r> {
 
     fn restart_beat(&mut self, run: &Run) {
         if let Some((d, timer)) = &mut self.beat {
-            *timer = run.shared.clock.sleep(*d);
+            *timer = Box::pin(run.shared.clock.sleep(*d));
         }
     }
 }
@@ -219,23 +219,25 @@ impl Run {
         ctx: &StateCtx<'_>,
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
-        *prev = self.emit_event(
-            EventType::TaskSubmitted,
-            *prev,
-            Some(EventDetails::TaskSubmitted(TaskSubmittedDetails {
-                resource_type: RESOURCE_TYPE.into(),
-                resource: RESOURCE.into(),
-                output: Some(output),
-                output_details: Some(untruncated()),
-            })),
-        );
+        *prev = self
+            .emit_event(
+                EventType::TaskSubmitted,
+                *prev,
+                Some(EventDetails::TaskSubmitted(TaskSubmittedDetails {
+                    resource_type: RESOURCE_TYPE.into(),
+                    resource: RESOURCE.into(),
+                    output: Some(output),
+                    output_details: Some(untruncated()),
+                })),
+            )
+            .await;
         let waited = wait.after(self).await;
-        self.callback_ended(waited, ctx, prev)
+        self.callback_ended(waited, ctx, prev).await
     }
 
     /// Records how a callback task ended (`TaskSucceeded` with the output sent,
     /// `TaskFailed` with the error and cause sent, or `TaskTimedOut`).
-    pub(crate) fn callback_ended(
+    pub(crate) async fn callback_ended(
         &self,
         waited: Waited,
         ctx: &StateCtx<'_>,
@@ -245,16 +247,18 @@ impl Run {
         ctx.set_result_text(None);
         match waited {
             Waited::Succeeded(value, text) => {
-                *prev = self.emit_event(
-                    EventType::TaskSucceeded,
-                    *prev,
-                    Some(EventDetails::TaskSucceeded(TaskSucceededDetails {
-                        resource_type: RESOURCE_TYPE.into(),
-                        resource: RESOURCE.into(),
-                        output: text,
-                        output_details: untruncated(),
-                    })),
-                );
+                *prev = self
+                    .emit_event(
+                        EventType::TaskSucceeded,
+                        *prev,
+                        Some(EventDetails::TaskSucceeded(TaskSucceededDetails {
+                            resource_type: RESOURCE_TYPE.into(),
+                            resource: RESOURCE.into(),
+                            output: text,
+                            output_details: untruncated(),
+                        })),
+                    )
+                    .await;
                 Ok(value)
             }
             Waited::Failed { error, cause } => {
@@ -263,19 +267,26 @@ impl Run {
                     cause,
                 };
                 self.task_failed(prev, EventType::TaskFailed, e, RESOURCE)
+                    .await
             }
-            Waited::TimedOut => self.task_failed(
-                prev,
-                EventType::TaskTimedOut,
-                StatesError::timeout(),
-                RESOURCE,
-            ),
-            Waited::HeartbeatTimedOut => self.task_failed(
-                prev,
-                EventType::TaskTimedOut,
-                StatesError::heartbeat_timeout(),
-                RESOURCE,
-            ),
+            Waited::TimedOut => {
+                self.task_failed(
+                    prev,
+                    EventType::TaskTimedOut,
+                    StatesError::timeout(),
+                    RESOURCE,
+                )
+                .await
+            }
+            Waited::HeartbeatTimedOut => {
+                self.task_failed(
+                    prev,
+                    EventType::TaskTimedOut,
+                    StatesError::heartbeat_timeout(),
+                    RESOURCE,
+                )
+                .await
+            }
         }
     }
 }

@@ -1,110 +1,759 @@
-//! Time as the engine sees it: a real clock (optionally sped up) or a virtual
-//! clock for tests, where waiting costs no real time.
+//! The runtime's one clock: every wait of an execution (Wait states, retry backoff,
+//! timeouts, heartbeats, and the paced time tasks and transitions take) is a timer on it.
+//!
+//! It keeps *execution time*, which runs one of two ways:
+//!
+//! * **real time**, `speed` times as fast as the wall clock; it can be paused, and a
+//!   change of speed or a pause takes effect on timers already waiting, since they are
+//!   kept as execution-time deadlines and only turned into wall-clock waits by one
+//!   driver thread;
+//! * **virtual time**, which stands still while any tracked task (an execution) can
+//!   run and, once every one of them waits, jumps to the earliest timer: a 60 s Wait
+//!   costs nothing, and concurrent timers (a task timeout against a slow function)
+//!   still fire in order.
+//!
+//! Paused real time can also be *stepped*: it then jumps like virtual time until
+//! [`Clock::set_stepping`] is turned off again (the embedded backend does that once
+//! the execution being stepped has recorded its next event).
+//!
+//! Which tasks count is explicit: a future wrapped with [`Clock::track`] is *busy*
+//! whenever it can run, and virtual time waits for it. The engine tracks every
+//! execution; anything else that must act at a virtual instant (a test sending a task
+//! token after a delay) tracks itself the same way. A task that yields to the
+//! scheduler (`yield_now`, tokio's cooperative budget) looks idle for a moment: the
+//! jump is therefore made by a small task of the clock's own that first yields as
+//! well, and jumps only if every tracked task is still waiting afterwards.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
 /// A boxed, sendable future (the engine's traits return these to stay object safe).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Source of "now" and of delays (Wait states, retry backoff, timeouts).
-pub trait Clock: Send + Sync {
-    /// The current time, used for history timestamps and `$$` times.
-    fn now(&self) -> DateTime<Utc>;
-    /// Waits for `duration` of *execution* time.
-    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+/// Time as the runtime sees it; cheap to clone, every clone is the same clock.
+#[derive(Clone)]
+pub struct Clock {
+    handle: Arc<Handle>,
 }
 
-/// Wall-clock time; waits are divided by `speed` (2.0 = twice as fast) so demos move along.
-#[derive(Debug, Clone)]
-pub struct RealClock {
+/// Keeps the driver thread alive while any [`Clock`] clone exists.
+struct Handle {
+    core: Arc<Core>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.core.lock().shutdown = true;
+        self.core.driver.notify_all();
+        self.core.jump.notify_one();
+    }
+}
+
+struct Core {
+    state: Mutex<State>,
+    /// Wakes the real-time driver when the earliest deadline, the speed or the pause
+    /// changed.
+    driver: Condvar,
+    /// A copy of `State::paused`, so a zero-length wait can be let through unlocked.
+    paused: AtomicBool,
+    /// Asks the jumper task to jump.
+    jump: tokio::sync::Notify,
+}
+
+/// How often the jumper yields before it jumps: once lets every task woken before it
+/// run; the second is a margin.
+const SETTLE_YIELDS: usize = 2;
+
+/// Execution time is `elapsed`, plus, while `anchor` is set, the wall time since the
+/// anchor times `speed`.
+struct State {
+    origin: DateTime<Utc>,
+    elapsed: Duration,
+    anchor: Option<Instant>,
     speed: f64,
+    is_virtual: bool,
+    paused: bool,
+    stepping: bool,
+    /// Pending timers by (deadline, order of arrival).
+    timers: BTreeMap<(Duration, u64), Waker>,
+    next_timer: u64,
+    /// Tracked tasks that can run now.
+    busy: i64,
+    driver_started: bool,
+    /// Whether the task that makes the jumps is running (on some tokio runtime).
+    jumper_running: bool,
+    shutdown: bool,
 }
 
-impl RealClock {
-    /// A clock whose waits are `1 / speed` as long as the definition asks (speed must be > 0).
-    pub fn new(speed: f64) -> Self {
-        let speed = if speed.is_finite() && speed > 0.0 {
-            speed
-        } else {
-            1.0
+impl State {
+    fn elapsed_now(&self) -> Duration {
+        match self.anchor {
+            Some(anchor) => self.elapsed + anchor.elapsed().mul_f64(self.speed),
+            None => self.elapsed,
+        }
+    }
+
+    /// Folds the time flowed since the anchor into `elapsed` and re-anchors now.
+    fn settle(&mut self) {
+        self.elapsed = self.elapsed_now();
+        if self.anchor.is_some() {
+            self.anchor = Some(Instant::now());
+        }
+    }
+
+    /// Whether time jumps to the next timer once every tracked task waits.
+    fn jumps(&self) -> bool {
+        self.stepping || (self.is_virtual && !self.paused)
+    }
+
+    /// Removes the timers due by execution time `now`, for waking once unlocked.
+    fn take_due(&mut self, now: Duration) -> Vec<Waker> {
+        let later = self.timers.split_off(&(now, u64::MAX));
+        std::mem::replace(&mut self.timers, later)
+            .into_values()
+            .collect()
+    }
+
+    /// When time jumps and nothing tracked can run: moves to the earliest deadline and
+    /// takes what is then due.
+    fn jump_if_idle(&mut self) -> Vec<Waker> {
+        if self.busy > 0 || !self.jumps() {
+            return Vec::new();
+        }
+        let Some(&(deadline, _)) = self.timers.keys().next() else {
+            return Vec::new();
         };
-        Self { speed }
+        self.settle();
+        self.elapsed = self.elapsed.max(deadline);
+        let now = self.elapsed;
+        self.take_due(now)
     }
 }
 
-impl Default for RealClock {
-    fn default() -> Self {
-        Self::new(1.0)
+fn wake_all(wakers: Vec<Waker>) {
+    for w in wakers {
+        w.wake();
     }
 }
 
-impl Clock for RealClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+impl Core {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        let scaled = duration.div_f64(self.speed);
-        Box::pin(tokio::time::sleep(scaled))
+    /// One tracked task more (`+1`) or less (`-1`) can run; time may jump when none can.
+    fn add_busy(self: &Arc<Self>, delta: i64) {
+        let mut st = self.lock();
+        st.busy += delta;
+        let due = self.request_jump(&mut st);
+        drop(st);
+        wake_all(due);
     }
-}
 
-/// Virtual time for tests: starts at a fixed instant and only moves when the
-/// tokio clock does.  Run it on a runtime with paused time
-/// (`#[tokio::test(start_paused = true)]` or `Builder::start_paused(true)`):
-/// tokio then jumps straight to the next timer whenever every task is idle,
-/// so a 60 s Wait completes instantly and deterministically, and concurrent
-/// timers (task timeout vs. a slow function) still fire in the right order.
-#[derive(Debug, Clone)]
-pub struct VirtualClock {
-    origin_wall: DateTime<Utc>,
-    origin: tokio::time::Instant,
-}
+    /// Once nothing tracked can run: has the jumper task jump (on a tokio runtime), or
+    /// jumps at once and returns what became due (outside one).
+    fn request_jump(self: &Arc<Self>, st: &mut State) -> Vec<Waker> {
+        if st.busy > 0 || !st.jumps() || st.timers.is_empty() {
+            return Vec::new();
+        }
+        if !st.jumper_running {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                return st.jump_if_idle();
+            };
+            st.jumper_running = true;
+            runtime.spawn(self.clone().jumper());
+        }
+        self.jump.notify_one();
+        Vec::new()
+    }
 
-impl VirtualClock {
-    /// A virtual clock reading `start` now.
-    pub fn new(start: DateTime<Utc>) -> Self {
-        Self {
-            origin_wall: start,
-            origin: tokio::time::Instant::now(),
+    /// Makes the jumps asked for, each after yielding so that tasks which only yielded
+    /// run (and count as busy) first.
+    async fn jumper(self: Arc<Self>) {
+        /// Clears `jumper_running` however the task ends (its runtime may shut down).
+        struct Running(Arc<Core>);
+        impl Drop for Running {
+            fn drop(&mut self) {
+                self.0.lock().jumper_running = false;
+            }
+        }
+        let _running = Running(self.clone());
+        loop {
+            self.jump.notified().await;
+            if self.lock().shutdown {
+                return;
+            }
+            for _ in 0..SETTLE_YIELDS {
+                tokio::task::yield_now().await;
+            }
+            let due = self.lock().jump_if_idle();
+            wake_all(due);
+        }
+    }
+
+    /// Fires the timers due in real time, then sleeps until the next one is, or until
+    /// told that the speed, the pause or the earliest deadline changed.
+    fn drive(self: Arc<Self>) {
+        let mut st = self.lock();
+        loop {
+            if st.shutdown {
+                return;
+            }
+            let next = match (st.anchor, st.timers.keys().next()) {
+                (Some(_), Some(&(deadline, _))) => Some(deadline),
+                _ => None,
+            };
+            st = match next {
+                None => self.driver.wait(st).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let now = st.elapsed_now();
+                    if deadline <= now {
+                        let due = st.take_due(now);
+                        drop(st);
+                        wake_all(due);
+                        self.lock()
+                    } else {
+                        let wait = (deadline - now).div_f64(st.speed);
+                        self.driver
+                            .wait_timeout(st, wait)
+                            .unwrap_or_else(|p| p.into_inner())
+                            .0
+                    }
+                }
+            };
         }
     }
 }
 
-impl Clock for VirtualClock {
-    fn now(&self) -> DateTime<Utc> {
-        let elapsed = tokio::time::Instant::now().saturating_duration_since(self.origin);
-        self.origin_wall + chrono::Duration::from_std(elapsed).unwrap_or_default()
+impl Clock {
+    /// Slowest and fastest speeds accepted; outside them a demo stops being watchable.
+    pub const SPEED_RANGE: (f64, f64) = (0.1, 100.0);
+
+    fn with(state: State) -> Self {
+        let paused = AtomicBool::new(state.paused);
+        Self {
+            handle: Arc::new(Handle {
+                core: Arc::new(Core {
+                    state: Mutex::new(state),
+                    driver: Condvar::new(),
+                    paused,
+                    jump: tokio::sync::Notify::new(),
+                }),
+            }),
+        }
     }
 
-    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        Box::pin(tokio::time::sleep(duration))
+    fn state(
+        origin: DateTime<Utc>,
+        anchor: Option<Instant>,
+        speed: f64,
+        is_virtual: bool,
+    ) -> State {
+        State {
+            origin,
+            elapsed: Duration::ZERO,
+            anchor,
+            speed,
+            is_virtual,
+            paused: false,
+            stepping: false,
+            timers: BTreeMap::new(),
+            next_timer: 0,
+            busy: 0,
+            driver_started: false,
+            jumper_running: false,
+            shutdown: false,
+        }
+    }
+
+    /// Virtual time reading `start`: waits cost no real time but still show in the
+    /// history.
+    pub fn virtual_from(start: DateTime<Utc>) -> Self {
+        Self::with(Self::state(start, None, 1.0, true))
+    }
+
+    /// Real time reading the wall clock now and running `speed` times as fast.
+    pub fn real_time(speed: f64) -> Self {
+        Self::with(Self::state(
+            Utc::now(),
+            Some(Instant::now()),
+            clamp_speed(speed),
+            false,
+        ))
+    }
+
+    fn core(&self) -> &Arc<Core> {
+        &self.handle.core
+    }
+
+    /// Whether this clock keeps virtual time.
+    pub fn is_virtual(&self) -> bool {
+        self.core().lock().is_virtual
+    }
+
+    /// The current execution time, for history timestamps and `$$` times.
+    pub fn now(&self) -> DateTime<Utc> {
+        let st = self.core().lock();
+        st.origin + chrono::Duration::from_std(st.elapsed_now()).unwrap_or(chrono::TimeDelta::MAX)
+    }
+
+    /// Waits for `duration` of execution time.
+    pub fn sleep(&self, duration: Duration) -> Sleep {
+        Sleep {
+            core: self.core().clone(),
+            duration,
+            timer: None,
+            done: false,
+        }
+    }
+
+    /// How many times as fast as the wall clock real time runs.
+    pub fn speed(&self) -> f64 {
+        self.core().lock().speed
+    }
+
+    /// Changes the speed, for the waits already running too.
+    pub fn set_speed(&self, speed: f64) {
+        let mut st = self.core().lock();
+        st.settle();
+        st.speed = clamp_speed(speed);
+        drop(st);
+        self.core().driver.notify_all();
+    }
+
+    /// Stops execution time: no timer fires (not even a zero-length one) until
+    /// [`Clock::resume`], unless stepped.
+    pub fn pause(&self) {
+        let mut st = self.core().lock();
+        st.settle();
+        st.anchor = None;
+        st.paused = true;
+        self.core().paused.store(true, Ordering::Release);
+        drop(st);
+        self.core().driver.notify_all();
+    }
+
+    /// Lets execution time run again (and ends a step).
+    pub fn resume(&self) {
+        let due = {
+            let mut st = self.core().lock();
+            st.paused = false;
+            st.stepping = false;
+            self.core().paused.store(false, Ordering::Release);
+            if !st.is_virtual && st.anchor.is_none() {
+                st.anchor = Some(Instant::now());
+            }
+            self.core().request_jump(&mut st)
+        };
+        self.core().driver.notify_all();
+        wake_all(due);
+    }
+
+    /// Whether execution time is paused.
+    pub fn is_paused(&self) -> bool {
+        self.core().paused.load(Ordering::Acquire)
+    }
+
+    /// While on (and paused), time jumps to the next timer whenever every tracked task
+    /// waits, as virtual time does: how a paused run is advanced one event at a time.
+    pub fn set_stepping(&self, on: bool) {
+        let due = {
+            let mut st = self.core().lock();
+            st.stepping = on && st.paused;
+            self.core().request_jump(&mut st)
+        };
+        wake_all(due);
+    }
+
+    /// Wraps `future` so that virtual (and stepped) time waits for it whenever it can
+    /// run.
+    pub fn track<F: Future>(&self, future: F) -> Tracked<F> {
+        let participant = Arc::new(Participant {
+            core: self.core().clone(),
+            state: AtomicU8::new(NOTIFIED),
+        });
+        self.core().lock().busy += 1;
+        Tracked {
+            future: Box::pin(future),
+            participant,
+            waker: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.core().lock();
+        f.debug_struct("Clock")
+            .field("virtual", &st.is_virtual)
+            .field("speed", &st.speed)
+            .field("paused", &st.paused)
+            .field("timers", &st.timers.len())
+            .finish()
+    }
+}
+
+fn clamp_speed(speed: f64) -> f64 {
+    let (lo, hi) = Clock::SPEED_RANGE;
+    if speed.is_finite() {
+        speed.clamp(lo, hi)
+    } else {
+        1.0
+    }
+}
+
+/// A wait on the [`Clock`]; dropping it cancels the timer.
+pub struct Sleep {
+    core: Arc<Core>,
+    duration: Duration,
+    timer: Option<(Duration, u64)>,
+    done: bool,
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.done {
+            return Poll::Ready(());
+        }
+        let this = &mut *self;
+        if this.timer.is_none()
+            && this.duration.is_zero()
+            && !this.core.paused.load(Ordering::Acquire)
+        {
+            this.done = true;
+            return Poll::Ready(());
+        }
+        let mut st = this.core.lock();
+        match this.timer {
+            Some(key) => match st.timers.get_mut(&key) {
+                None => {
+                    this.done = true;
+                    Poll::Ready(())
+                }
+                Some(waker) => {
+                    if !waker.will_wake(cx.waker()) {
+                        *waker = cx.waker().clone();
+                    }
+                    Poll::Pending
+                }
+            },
+            None => {
+                let key = (
+                    st.elapsed_now().saturating_add(this.duration),
+                    st.next_timer,
+                );
+                st.next_timer += 1;
+                let earliest = st.timers.keys().next().is_none_or(|first| key < *first);
+                st.timers.insert(key, cx.waker().clone());
+                this.timer = Some(key);
+                let start_driver = !st.is_virtual && !st.driver_started;
+                st.driver_started |= start_driver;
+                let due = this.core.request_jump(&mut st);
+                drop(st);
+                if start_driver {
+                    let core = this.core.clone();
+                    // Without a driver, real time would never fire: fall back to
+                    // firing on the next poll rather than failing silently.
+                    if std::thread::Builder::new()
+                        .name("sagaview-clock".into())
+                        .spawn(move || core.drive())
+                        .is_err()
+                    {
+                        this.core.lock().driver_started = false;
+                    }
+                } else if earliest {
+                    this.core.driver.notify_all();
+                }
+                let jumped = !due.is_empty();
+                wake_all(due);
+                if jumped && !this.core.lock().timers.contains_key(&key) {
+                    this.done = true;
+                    return Poll::Ready(());
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let (Some(key), false) = (self.timer, self.done) {
+            self.core.lock().timers.remove(&key);
+        }
+    }
+}
+
+const IDLE: u8 = 0;
+const RUNNING: u8 = 1;
+const NOTIFIED: u8 = 2;
+const DONE: u8 = 3;
+
+/// One tracked task's standing: counted busy while `RUNNING` or `NOTIFIED`.
+struct Participant {
+    core: Arc<Core>,
+    state: AtomicU8,
+}
+
+impl Participant {
+    fn notify(&self) {
+        let mut current = self.state.load(Ordering::Acquire);
+        loop {
+            let next = match current {
+                IDLE => NOTIFIED,
+                RUNNING => NOTIFIED,
+                _ => return,
+            };
+            match self
+                .state
+                .compare_exchange(current, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(now) => current = now,
+            }
+        }
+        if current == IDLE {
+            self.core.add_busy(1);
+        }
+    }
+}
+
+/// Forwards a wake to the task after counting it busy again.
+struct TrackedWaker {
+    participant: Arc<Participant>,
+    inner: Waker,
+}
+
+impl Wake for TrackedWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.participant.notify();
+        self.inner.wake_by_ref();
+    }
+}
+
+/// A future that [`Clock::track`] counts as busy whenever it can run.
+pub struct Tracked<F> {
+    future: Pin<Box<F>>,
+    participant: Arc<Participant>,
+    /// The task's waker and the counting waker built around it, reused while the task
+    /// keeps the same one.
+    waker: Option<(Waker, Waker)>,
+}
+
+impl<F: Future> Future for Tracked<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        let p = &this.participant;
+        if p.state.swap(RUNNING, Ordering::AcqRel) == IDLE {
+            p.core.add_busy(1);
+        }
+        let waker = match &this.waker {
+            Some((task, counting)) if task.will_wake(cx.waker()) => counting.clone(),
+            _ => {
+                let counting = Waker::from(Arc::new(TrackedWaker {
+                    participant: p.clone(),
+                    inner: cx.waker().clone(),
+                }));
+                this.waker = Some((cx.waker().clone(), counting.clone()));
+                counting
+            }
+        };
+        let polled = this.future.as_mut().poll(&mut Context::from_waker(&waker));
+        match polled {
+            Poll::Ready(out) => {
+                p.state.store(DONE, Ordering::Release);
+                p.core.add_busy(-1);
+                Poll::Ready(out)
+            }
+            Poll::Pending => {
+                let went_idle = p
+                    .state
+                    .compare_exchange(RUNNING, IDLE, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok();
+                if went_idle {
+                    p.core.add_busy(-1);
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<F> Drop for Tracked<F> {
+    fn drop(&mut self) {
+        let before = self.participant.state.swap(DONE, Ordering::AcqRel);
+        if before == RUNNING || before == NOTIFIED {
+            self.participant.core.add_busy(-1);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex as StdMutex;
 
-    #[tokio::test(start_paused = true)]
-    async fn virtual_sleep_advances_virtual_time_only() {
-        let start = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let clock = VirtualClock::new(start);
-        let real = std::time::Instant::now();
-        clock.sleep(Duration::from_secs(3600)).await;
-        assert!(real.elapsed() < Duration::from_secs(5));
-        assert_eq!((clock.now() - start).num_seconds(), 3600);
+    fn start() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).expect("a time")
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn real_clock_scales_waits_by_speed() {
-        let clock = RealClock::new(4.0);
-        let before = tokio::time::Instant::now();
-        clock.sleep(Duration::from_secs(8)).await;
-        assert_eq!(before.elapsed().as_secs(), 2);
+    fn secs_since(clock: &Clock, t: DateTime<Utc>) -> f64 {
+        (clock.now() - t).num_milliseconds() as f64 / 1000.0
+    }
+
+    #[tokio::test]
+    async fn virtual_sleep_costs_no_real_time() {
+        let clock = Clock::virtual_from(start());
+        let real = Instant::now();
+        clock.track(clock.sleep(Duration::from_secs(3600))).await;
+        assert!(real.elapsed() < Duration::from_secs(5));
+        assert_eq!((clock.now() - start()).num_seconds(), 3600);
+    }
+
+    #[tokio::test]
+    async fn virtual_timers_fire_in_deadline_order() {
+        let clock = Clock::virtual_from(start());
+        let order = Arc::new(StdMutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for s in [5u64, 1, 3] {
+            let (c, order) = (clock.clone(), order.clone());
+            tasks.push(tokio::spawn(clock.track(async move {
+                c.sleep(Duration::from_secs(s)).await;
+                order.lock().unwrap().push((s, secs_since(&c, start())));
+            })));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![(1, 1.0), (3, 3.0), (5, 5.0)]);
+    }
+
+    #[tokio::test]
+    async fn virtual_time_waits_for_a_busy_tracked_task() {
+        let clock = Clock::virtual_from(start());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let c = clock.clone();
+        let sleeper = tokio::spawn(clock.track(async move {
+            c.sleep(Duration::from_secs(10)).await;
+            secs_since(&c, start())
+        }));
+        // A second tracked task that is not waiting on the clock holds time still.
+        let holder = clock.track(async move {
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+        });
+        holder.await;
+        drop(tx);
+        let _ = rx.await;
+        assert_eq!(sleeper.await.unwrap(), 10.0);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_sleep_leaves_no_timer() {
+        let clock = Clock::virtual_from(start());
+        let c = clock.clone();
+        clock
+            .track(async move {
+                tokio::select! {
+                    _ = c.sleep(Duration::from_secs(1)) => {}
+                    _ = c.sleep(Duration::from_secs(100)) => panic!("the later timer won"),
+                }
+            })
+            .await;
+        assert_eq!(clock.core().lock().timers.len(), 0);
+        assert_eq!(secs_since(&clock, start()), 1.0);
+    }
+
+    #[tokio::test]
+    async fn real_time_runs_at_its_speed() {
+        let clock = Clock::real_time(50.0);
+        let before = Instant::now();
+        clock.sleep(Duration::from_secs(5)).await;
+        let took = before.elapsed();
+        assert!(took >= Duration::from_millis(95), "{took:?}");
+        assert!(took < Duration::from_secs(4), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn a_speed_change_shortens_a_wait_already_running() {
+        let clock = Clock::real_time(1.0);
+        let c = clock.clone();
+        let wait = tokio::spawn(async move {
+            let before = Instant::now();
+            c.sleep(Duration::from_secs(30)).await;
+            before.elapsed()
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        clock.set_speed(100.0);
+        let took = tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .expect("the 30 s wait ended well within 10 s once sped up")
+            .unwrap();
+        assert!(took < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn pause_holds_every_timer_even_zero_length_ones() {
+        let clock = Clock::real_time(100.0);
+        clock.pause();
+        let frozen = clock.now();
+        let c = clock.clone();
+        let zero = tokio::spawn(async move { c.sleep(Duration::ZERO).await });
+        let c = clock.clone();
+        let short = tokio::spawn(async move { c.sleep(Duration::from_millis(1)).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!zero.is_finished() && !short.is_finished());
+        assert_eq!(clock.now(), frozen);
+        clock.resume();
+        tokio::time::timeout(Duration::from_secs(5), async {
+            zero.await.unwrap();
+            short.await.unwrap();
+        })
+        .await
+        .expect("resumed timers fire");
+    }
+
+    #[tokio::test]
+    async fn stepping_a_paused_clock_jumps_to_the_next_timer() {
+        let clock = Clock::real_time(1.0);
+        clock.pause();
+        let before = clock.now();
+        let c = clock.clone();
+        let task = tokio::spawn(clock.track(async move {
+            c.sleep(Duration::from_secs(600)).await;
+        }));
+        clock.set_stepping(true);
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the step jumped over the 600 s wait")
+            .unwrap();
+        clock.set_stepping(false);
+        assert!(clock.is_paused());
+        assert_eq!((clock.now() - before).num_seconds(), 600);
+    }
+
+    #[test]
+    fn speed_is_clamped() {
+        let c = Clock::real_time(1000.0);
+        assert_eq!(c.speed(), 100.0);
+        c.set_speed(2.0);
+        assert_eq!(c.speed(), 2.0);
+        c.set_speed(f64::NAN);
+        assert_eq!(c.speed(), 1.0);
     }
 }

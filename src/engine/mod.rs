@@ -19,6 +19,7 @@ pub mod intrinsics;
 pub mod invoker;
 pub mod lambda;
 pub mod map_tolerance;
+pub mod pace;
 pub mod record;
 mod run;
 mod task_result;
@@ -26,18 +27,19 @@ pub mod task_token;
 
 use crate::fast_map::FastMap;
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
-pub use clock::{BoxFuture, Clock, RealClock, VirtualClock};
+pub use clock::{BoxFuture, Clock, Sleep, Tracked};
 pub use error::StatesError;
 pub use invoker::{
     FunctionRegistry, InvokeError, InvokeRequest, Payload, RequestPayload, TaskFailure, TaskInvoker,
 };
+pub use pace::{Pace, Pacer};
 pub use record::{ExecutionDescription, ExecutionObserver, ExecutionStatus, UnknownStatus};
 pub use task_token::TaskTokenError;
 
@@ -46,6 +48,9 @@ use crate::history::HistoryEvent;
 use context::{ExecutionFacts, iso_millis};
 use record::ExecutionRecord;
 use run::{GivenText, json_text};
+
+/// Mixed into an execution's seed for its timing generator.
+const PACE_SEED_SALT: u64 = 0x7061_6365_5f73_6565;
 
 /// Account-level settings: the names that appear in ARNs and in `$$`.
 #[derive(Debug, Clone)]
@@ -58,9 +63,9 @@ pub struct EngineConfig {
     pub partition: String,
     /// The execution role ARN (`$$.Execution.RoleArn`).
     pub role_arn: String,
-    /// Extra time every task invocation takes (demo pacing); `None` for none.
-    pub task_latency: Option<Duration>,
-    /// Seed for the random source (retry jitter, MathRandom, UUID, request ids);
+    /// How long tasks and transitions take (see [`pace`]).
+    pub pace: Pace,
+    /// Seed for the random source (retry jitter, MathRandom, UUID, request ids, pacing);
     /// `None` seeds from the operating system.
     pub seed: Option<u64>,
     /// Whether the engine keeps each execution's history for [`Engine::history_since`].
@@ -76,6 +81,16 @@ pub struct EngineConfig {
     pub forget_ended: bool,
 }
 
+impl EngineConfig {
+    /// The ARN of a state machine named `name` in this account and region.
+    pub fn state_machine_arn(&self, name: &str) -> String {
+        format!(
+            "arn:{}:states:{}:{}:stateMachine:{name}",
+            self.partition, self.region, self.account_id
+        )
+    }
+}
+
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
@@ -83,7 +98,7 @@ impl Default for EngineConfig {
             region: "us-east-1".into(),
             partition: "aws".into(),
             role_arn: "arn:aws:iam::123456789012:role/sagaview-local".into(),
-            task_latency: None,
+            pace: Pace::Instant,
             seed: None,
             keep_history: true,
             forget_ended: false,
@@ -123,7 +138,8 @@ pub enum EngineError {
 }
 
 pub(crate) struct Shared {
-    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) clock: Clock,
+    pub(crate) pacer: Pacer,
     pub(crate) invoker: Arc<dyn TaskInvoker>,
     pub(crate) config: EngineConfig,
     pub(crate) tokens: task_token::TaskTokens,
@@ -159,14 +175,14 @@ impl Executions {
 
 impl Engine {
     /// An engine with the given names, clock and task invoker.
-    pub fn new(config: EngineConfig, clock: Arc<dyn Clock>, invoker: Arc<dyn TaskInvoker>) -> Self {
+    pub fn new(config: EngineConfig, clock: Clock, invoker: Arc<dyn TaskInvoker>) -> Self {
         Self::with_observers(config, clock, invoker, Vec::new())
     }
 
     /// Like [`Engine::new`], with observers that receive every event and final status.
     pub fn with_observers(
         config: EngineConfig,
-        clock: Arc<dyn Clock>,
+        clock: Clock,
         invoker: Arc<dyn TaskInvoker>,
         observers: Vec<Arc<dyn ExecutionObserver>>,
     ) -> Self {
@@ -177,6 +193,7 @@ impl Engine {
         Self {
             shared: Arc::new(Shared {
                 clock,
+                pacer: Pacer::new(config.pace),
                 invoker,
                 config,
                 tokens: task_token::TaskTokens::default(),
@@ -192,15 +209,16 @@ impl Engine {
         &self.shared.config
     }
 
+    /// The clock every execution of this engine runs on (pause, step, speed).
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
     /// Wraps a definition under `name`, with the ARN this engine's account would give it.
     pub fn state_machine(&self, name: &str, definition: Definition) -> Arc<StateMachine> {
-        let c = &self.shared.config;
         Arc::new(StateMachine {
             name: name.to_owned(),
-            arn: format!(
-                "arn:{}:states:{}:{}:stateMachine:{name}",
-                c.partition, c.region, c.account_id
-            ),
+            arn: self.shared.config.state_machine_arn(name),
             definition,
         })
     }
@@ -251,10 +269,15 @@ impl Engine {
         input: GivenText,
     ) -> Result<String, EngineError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
-        let mut exec_rng = {
-            let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
-            StdRng::seed_from_u64(rng.next_u64())
-        };
+        let exec_seed = self
+            .rng
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next_u64();
+        let mut exec_rng = StdRng::seed_from_u64(exec_seed);
+        // Timing draws from a generator of its own: the same seed gives the same ids
+        // and the same random results whatever the pace.
+        let pace_rng = StdRng::seed_from_u64(exec_seed ^ PACE_SEED_SALT);
         let name = match name {
             Some(n) => n.to_owned(),
             None => intrinsics::random_uuid(&mut exec_rng),
@@ -315,9 +338,14 @@ impl Engine {
                 machine_name: machine.name.clone(),
             },
             rng: Mutex::new(exec_rng),
+            pace_rng: Mutex::new(pace_rng),
+            recovering: AtomicBool::new(false),
         };
         let machine = machine.clone();
-        let execute = run.execute(machine, input_value, input);
+        let execute = self
+            .shared
+            .clock
+            .track(run.execute(machine, input_value, input));
         if c.forget_ended {
             let executions = self.executions.clone();
             let ended = arn.clone();

@@ -82,14 +82,19 @@ impl Run {
             request_id: request_id.clone(),
         };
         let call = async move {
-            if let Some(latency) = self.shared.config.task_latency {
-                self.shared.clock.sleep(latency).await;
-            }
-            match self.shared.invoker.invoke(request).await {
+            let paced = self.shared.pacer.invocation(
+                &request.function,
+                self.is_recovering(),
+                &mut self.pace_rng(),
+            );
+            self.shared.clock.sleep(paced.before).await;
+            let outcome = match self.shared.invoker.invoke(request).await {
                 Ok(p) => Invoked::Ok(p),
                 Err(InvokeError::NotFound) => Invoked::NotFound,
                 Err(InvokeError::Failed(f)) => Invoked::Failed(f),
-            }
+            };
+            self.shared.clock.sleep(paced.after).await;
+            outcome
         };
         (call, request_id)
     }
@@ -120,26 +125,30 @@ impl Run {
             .ok_or_else(|| {
                 StatesError::runtime("The field 'FunctionName' is required by lambda:invoke")
             })?;
-        *prev = self.emit_event(
-            EventType::TaskScheduled,
-            *prev,
-            Some(EventDetails::TaskScheduled(TaskScheduledDetails {
-                resource_type: RT.into(),
-                resource: res.into(),
-                region: self.shared.config.region.clone(),
-                parameters: params_text.unwrap_or_else(|| json_text(&params)),
-                timeout_in_seconds: limits.0,
-                heartbeat_in_seconds: limits.1,
-            })),
-        );
-        *prev = self.emit_event(
-            EventType::TaskStarted,
-            *prev,
-            Some(EventDetails::TaskStarted(TaskResourceDetails {
-                resource_type: RT.into(),
-                resource: res.into(),
-            })),
-        );
+        *prev = self
+            .emit_event(
+                EventType::TaskScheduled,
+                *prev,
+                Some(EventDetails::TaskScheduled(TaskScheduledDetails {
+                    resource_type: RT.into(),
+                    resource: res.into(),
+                    region: self.shared.config.region.clone(),
+                    parameters: params_text.unwrap_or_else(|| json_text(&params)),
+                    timeout_in_seconds: limits.0,
+                    heartbeat_in_seconds: limits.1,
+                })),
+            )
+            .await;
+        *prev = self
+            .emit_event(
+                EventType::TaskStarted,
+                *prev,
+                Some(EventDetails::TaskStarted(TaskResourceDetails {
+                    resource_type: RT.into(),
+                    resource: res.into(),
+                })),
+            )
+            .await;
         // The parameters are in the history now: the payload can be moved out of them.
         let mut params = params;
         let payload = match (payload_text, params.get_mut("Payload").map(Value::take)) {
@@ -163,6 +172,7 @@ impl Run {
                     During::Ended(waited) => {
                         return self
                             .callback_ended(waited, ctx, prev)
+                            .await
                             .map(TaskOutput::Value);
                     }
                 }
@@ -179,6 +189,7 @@ impl Run {
                             StatesError::data_limit(RT),
                             res,
                         )
+                        .await
                         .map(TaskOutput::Value);
                 }
                 let response = InvokeResponse {
@@ -196,21 +207,24 @@ impl Run {
                         .map(TaskOutput::Value);
                 }
                 ctx.set_result_text(Some(output.clone()));
-                *prev = self.emit_event(
-                    EventType::TaskSucceeded,
-                    *prev,
-                    Some(EventDetails::TaskSucceeded(TaskSucceededDetails {
-                        resource_type: RT.into(),
-                        resource: res.into(),
-                        output,
-                        output_details: untruncated(),
-                    })),
-                );
+                *prev = self
+                    .emit_event(
+                        EventType::TaskSucceeded,
+                        *prev,
+                        Some(EventDetails::TaskSucceeded(TaskSucceededDetails {
+                            resource_type: RT.into(),
+                            resource: res.into(),
+                            output,
+                            output_details: untruncated(),
+                        })),
+                    )
+                    .await;
                 Ok(TaskOutput::Invoke(response))
             }
             Invoked::Failed(f) => {
                 let e = StatesError::new(f.error, lambda::service_error_cause(&f.cause));
                 self.task_failed(prev, EventType::TaskFailed, e, res)
+                    .await
                     .map(TaskOutput::Value)
             }
             Invoked::NotFound => {
@@ -219,10 +233,12 @@ impl Run {
                     lambda::not_found_cause(&self.function_arn(&function), &request_id),
                 );
                 self.task_failed(prev, EventType::TaskFailed, e, res)
+                    .await
                     .map(TaskOutput::Value)
             }
             Invoked::TimedOut => self
                 .task_failed(prev, EventType::TaskTimedOut, StatesError::timeout(), res)
+                .await
                 .map(TaskOutput::Value),
             Invoked::HeartbeatTimedOut => self
                 .task_failed(
@@ -231,11 +247,12 @@ impl Run {
                     StatesError::heartbeat_timeout(),
                     res,
                 )
+                .await
                 .map(TaskOutput::Value),
         }
     }
 
-    pub(crate) fn task_failed(
+    pub(crate) async fn task_failed(
         &self,
         prev: &mut u64,
         ty: EventType,
@@ -254,11 +271,11 @@ impl Run {
         } else {
             EventDetails::TaskFailed(details)
         };
-        *prev = self.emit_event(ty, *prev, Some(details));
+        *prev = self.emit_event(ty, *prev, Some(details)).await;
         Err(error)
     }
 
-    fn lambda_failed(
+    async fn lambda_failed(
         &self,
         prev: &mut u64,
         ty: EventType,
@@ -273,7 +290,7 @@ impl Run {
         } else {
             EventDetails::LambdaFunctionFailed(details)
         };
-        *prev = self.emit_event(ty, *prev, Some(details));
+        *prev = self.emit_event(ty, *prev, Some(details)).await;
         Err(error)
     }
 
@@ -286,62 +303,80 @@ impl Run {
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
         let timeout = limits.0;
-        *prev = self.emit_event(
-            EventType::LambdaFunctionScheduled,
-            *prev,
-            Some(EventDetails::LambdaFunctionScheduled(
-                LambdaScheduledDetails {
-                    resource: arn.to_owned(),
-                    input: json_text(&input),
-                    input_details: untruncated(),
-                    timeout_in_seconds: timeout,
-                },
-            )),
-        );
-        *prev = self.emit_event(EventType::LambdaFunctionStarted, *prev, None);
+        *prev = self
+            .emit_event(
+                EventType::LambdaFunctionScheduled,
+                *prev,
+                Some(EventDetails::LambdaFunctionScheduled(
+                    LambdaScheduledDetails {
+                        resource: arn.to_owned(),
+                        input: json_text(&input),
+                        input_details: untruncated(),
+                        timeout_in_seconds: timeout,
+                    },
+                )),
+            )
+            .await;
+        *prev = self
+            .emit_event(EventType::LambdaFunctionStarted, *prev, None)
+            .await;
         let (outcome, request_id) = self.invoke(function, input.into(), limits).await;
         match outcome {
             Invoked::Ok(payload) => {
                 let text = lambda::payload_text(&payload);
                 if text.len() > PAYLOAD_LIMIT_BYTES {
-                    return self.lambda_failed(
-                        prev,
-                        EventType::LambdaFunctionFailed,
-                        StatesError::data_limit(arn),
-                    );
+                    return self
+                        .lambda_failed(
+                            prev,
+                            EventType::LambdaFunctionFailed,
+                            StatesError::data_limit(arn),
+                        )
+                        .await;
                 }
-                *prev = self.emit_event(
-                    EventType::LambdaFunctionSucceeded,
-                    *prev,
-                    Some(EventDetails::LambdaFunctionSucceeded(OutputDetails {
-                        output: text,
-                        output_details: untruncated(),
-                    })),
-                );
+                *prev = self
+                    .emit_event(
+                        EventType::LambdaFunctionSucceeded,
+                        *prev,
+                        Some(EventDetails::LambdaFunctionSucceeded(OutputDetails {
+                            output: text,
+                            output_details: untruncated(),
+                        })),
+                    )
+                    .await;
                 Ok(lambda::payload_value(payload))
             }
-            Invoked::Failed(f) => self.lambda_failed(
-                prev,
-                EventType::LambdaFunctionFailed,
-                StatesError::new(f.error, f.cause),
-            ),
+            Invoked::Failed(f) => {
+                self.lambda_failed(
+                    prev,
+                    EventType::LambdaFunctionFailed,
+                    StatesError::new(f.error, f.cause),
+                )
+                .await
+            }
             Invoked::NotFound => {
                 let e = StatesError::new(
                     "Lambda.ResourceNotFoundException",
                     lambda::not_found_cause(arn, &request_id),
                 );
                 self.lambda_failed(prev, EventType::LambdaFunctionFailed, e)
+                    .await
             }
-            Invoked::TimedOut => self.lambda_failed(
-                prev,
-                EventType::LambdaFunctionTimedOut,
-                StatesError::timeout(),
-            ),
-            Invoked::HeartbeatTimedOut => self.lambda_failed(
-                prev,
-                EventType::LambdaFunctionTimedOut,
-                StatesError::heartbeat_timeout(),
-            ),
+            Invoked::TimedOut => {
+                self.lambda_failed(
+                    prev,
+                    EventType::LambdaFunctionTimedOut,
+                    StatesError::timeout(),
+                )
+                .await
+            }
+            Invoked::HeartbeatTimedOut => {
+                self.lambda_failed(
+                    prev,
+                    EventType::LambdaFunctionTimedOut,
+                    StatesError::heartbeat_timeout(),
+                )
+                .await
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! `prev` threads the causal link (`previousEventId`) through a flow of
 //! control: every event points at the event that led to it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -41,6 +42,10 @@ pub(crate) struct Run {
     pub(crate) record: Arc<ExecutionRecord>,
     pub(crate) facts: ExecutionFacts,
     pub(crate) rng: Mutex<StdRng>,
+    /// Draws the pace's jitter (apart from `rng`, so pacing changes no result).
+    pub(crate) pace_rng: Mutex<StdRng>,
+    /// Set once a Catch has routed the execution on: what runs next is recovery.
+    pub(crate) recovering: AtomicBool,
 }
 
 /// The result of a flow: its output or error, and the id of its last event.
@@ -80,13 +85,32 @@ impl Run {
         self.shared.clock.now()
     }
 
-    pub(crate) fn emit_event(
+    pub(crate) fn pace_rng(&self) -> MutexGuard<'_, StdRng> {
+        self.pace_rng.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits the time the pace puts before an event of type `ty` (on a paused clock,
+    /// until it runs again: an execution stops between two events).
+    async fn pace_gap(&self, ty: EventType) {
+        let gap = self.shared.pacer.before_event(ty, &mut self.pace_rng());
+        self.shared.clock.sleep(gap).await;
+    }
+
+    /// Records an event once its paced time has come.
+    pub(crate) async fn emit_event(
         &self,
         ty: EventType,
         prev: u64,
         details: Option<EventDetails>,
     ) -> u64 {
+        self.pace_gap(ty).await;
         self.record.emit(self.now(), ty, prev, details)
+    }
+
+    /// Whether a Catch has already routed this execution on (pacing runs recovery
+    /// steps differently).
+    pub(crate) fn is_recovering(&self) -> bool {
+        self.recovering.load(Ordering::Relaxed)
     }
 
     /// Runs the whole execution and records its end.
@@ -99,7 +123,8 @@ impl Run {
                 input_details: untruncated(),
                 role_arn: self.facts.role_arn.clone(),
             })),
-        );
+        )
+        .await;
         let timeout = machine.definition.timeout_seconds;
         let ending = {
             let body = self.run_flow(&machine.definition, input, 0, None, Some(text), true);
@@ -126,7 +151,8 @@ impl Run {
                         output: text.clone(),
                         output_details: untruncated(),
                     })),
-                );
+                )
+                .await;
                 self.record.finish(
                     ExecutionStatus::Succeeded,
                     Some(text),
@@ -144,12 +170,15 @@ impl Run {
                         error: error.clone(),
                         cause: e.cause.clone(),
                     })),
-                );
+                )
+                .await;
                 self.record
                     .finish(ExecutionStatus::Failed, None, error, e.cause, self.now());
             }
             Ending::Aborted => {
-                self.emit_event(
+                // Not paced: a stop ends the execution at once, paused clock or not.
+                self.record.emit(
+                    self.now(),
                     EventType::ExecutionAborted,
                     last,
                     Some(EventDetails::ExecutionAborted(ErrorDetails::default())),
@@ -162,7 +191,8 @@ impl Run {
                     error: Some(names::TIMEOUT.into()),
                     cause: None,
                 };
-                self.emit_event(
+                self.record.emit(
+                    self.now(),
                     EventType::ExecutionTimedOut,
                     last,
                     Some(EventDetails::ExecutionTimedOut(details)),
@@ -215,6 +245,8 @@ impl Run {
             loop {
                 let state = &def.states[current];
                 let type_name = state.kind.type_name();
+                let entered_type = EventType::state_entered(type_name);
+                self.pace_gap(entered_type).await;
                 let entered_at = self.now();
                 let (entered_text, entered_compact) = match input_text.take() {
                     Some(text) => (text, input_text_compact),
@@ -228,7 +260,7 @@ impl Run {
                     .then(|| entered_text.clone());
                 let entered_id = self.record.emit(
                     entered_at,
-                    EventType::state_entered(type_name),
+                    entered_type,
                     prev,
                     Some(EventDetails::StateEntered(StateEnteredDetails {
                         name: state.name.clone(),
@@ -321,6 +353,7 @@ impl Run {
                         else {
                             return Err((e, prev));
                         };
+                        self.recovering.store(true, Ordering::Relaxed);
                         match apply_result_path(&catcher.result_path, input, e.to_catch_output()) {
                             Ok(out) => (out, Transition::Next(catcher.next)),
                             Err(e) => return Err((e, prev)),
@@ -347,15 +380,17 @@ impl Run {
                         }
                         Transition::End => text,
                     };
-                    prev = self.emit_event(
-                        exited,
-                        prev,
-                        Some(EventDetails::StateExited(StateExitedDetails {
-                            name: state.name.clone(),
-                            output: text,
-                            output_details: untruncated(),
-                        })),
-                    );
+                    prev = self
+                        .emit_event(
+                            exited,
+                            prev,
+                            Some(EventDetails::StateExited(StateExitedDetails {
+                                name: state.name.clone(),
+                                output: text,
+                                output_details: untruncated(),
+                            })),
+                        )
+                        .await;
                 }
                 match next {
                     Transition::Next(i) => {
