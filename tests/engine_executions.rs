@@ -557,3 +557,28 @@ async fn a_placed_result_too_large_for_the_output_is_caught_with_the_input_kept(
         &d.output.unwrap()[..80]
     );
 }
+
+/// On virtual time every transition costs `pace::INSTANT_TRANSITION`: a loop of states
+/// that never waits still moves the clock, and the execution's TimeoutSeconds ends it.
+#[tokio::test]
+async fn a_loop_of_states_moves_virtual_time_until_its_timeout() {
+    let engine = engine_with(registry());
+    let def = json!({"TimeoutSeconds": 2, "StartAt": "Again", "States": {
+        "Again": {"Type": "Pass", "Next": "Again"}}});
+    let (d, history) = run(&engine, def, "{}").await;
+    assert_eq!(d.status, ExecutionStatus::TimedOut);
+    let entered = history
+        .iter()
+        .filter(|e| e.event_type.as_str() == "PassStateEntered")
+        .count();
+    let per_transition = sagaview::engine::pace::INSTANT_TRANSITION.as_millis() as usize;
+    // Two seconds of transitions, give or take the lag an execution may run ahead by.
+    assert!(
+        (1_800 / per_transition..=2_000 / per_transition + 1).contains(&entered),
+        "{entered} transitions"
+    );
+    let last = history.last().expect("events");
+    assert_eq!(last.event_type.as_str(), "ExecutionTimedOut");
+    let took = last.timestamp - history[0].timestamp;
+    assert!((1_900..=2_100).contains(&took.num_milliseconds()), "{took}");
+}

@@ -386,6 +386,8 @@ impl ClockControl for EmbeddedBackend {
                 return Err(failed("the execution has ended: nothing to step"));
             }
             if self.steps.step(execution_arn).await {
+                // The stepped event is in the store before the caller reads the history.
+                self.recorder.flush().await;
                 Ok(())
             } else {
                 Err(failed(

@@ -65,6 +65,8 @@ struct Core {
     paused: AtomicBool,
     /// Asks the jumper task to jump.
     jump: tokio::sync::Notify,
+    /// A copy of `State::is_virtual`, which never changes.
+    is_virtual: bool,
 }
 
 /// How often the jumper yields before it jumps: once lets every task woken before it
@@ -238,6 +240,7 @@ impl Clock {
 
     fn with(state: State) -> Self {
         let paused = AtomicBool::new(state.paused);
+        let is_virtual = state.is_virtual;
         Self {
             handle: Arc::new(Handle {
                 core: Arc::new(Core {
@@ -245,6 +248,7 @@ impl Clock {
                     driver: Condvar::new(),
                     paused,
                     jump: tokio::sync::Notify::new(),
+                    is_virtual,
                 }),
             }),
         }
@@ -295,7 +299,7 @@ impl Clock {
 
     /// Whether this clock keeps virtual time.
     pub fn is_virtual(&self) -> bool {
-        self.core().lock().is_virtual
+        self.core().is_virtual
     }
 
     /// The current execution time, for history timestamps and `$$` times.

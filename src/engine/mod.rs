@@ -27,7 +27,7 @@ pub mod task_token;
 
 use crate::fast_map::FastMap;
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 
 use rand::rngs::StdRng;
@@ -340,6 +340,7 @@ impl Engine {
             rng: Mutex::new(exec_rng),
             pace_rng: Mutex::new(pace_rng),
             recovering: AtomicBool::new(false),
+            lag_nanos: AtomicU64::new(0),
         };
         let machine = machine.clone();
         let execute = self

@@ -3,7 +3,7 @@
 //! `prev` threads the causal link (`previousEventId`) through a flow of
 //! control: every event points at the event that led to it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -46,7 +46,15 @@ pub(crate) struct Run {
     pub(crate) pace_rng: Mutex<StdRng>,
     /// Set once a Catch has routed the execution on: what runs next is recovery.
     pub(crate) recovering: AtomicBool,
+    /// On virtual time, transition time this execution has been given but has not yet
+    /// waited for, in nanoseconds (see [`Run::pace_gap`]).
+    pub(crate) lag_nanos: AtomicU64,
 }
+
+/// On virtual time, how much transition time an execution may run ahead of the clock
+/// before it waits for the clock to catch up (a loop of states then moves the clock,
+/// and the execution's timers fire).
+const MAX_LAG: Duration = Duration::from_millis(100);
 
 /// The result of a flow: its output or error, and the id of its last event.
 type FlowResult = Result<(Value, u64), (StatesError, u64)>;
@@ -81,8 +89,10 @@ impl Run {
         self.rng.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The execution's time: the clock's, plus the transition time it runs ahead by.
     fn now(&self) -> DateTime<Utc> {
-        self.shared.clock.now()
+        let lag = self.lag_nanos.load(Ordering::Relaxed);
+        self.shared.clock.now() + chrono::Duration::nanoseconds(lag as i64)
     }
 
     pub(crate) fn pace_rng(&self) -> MutexGuard<'_, StdRng> {
@@ -91,9 +101,26 @@ impl Run {
 
     /// Waits the time the pace puts before an event of type `ty` (on a paused clock,
     /// until it runs again: an execution stops between two events).
+    ///
+    /// On running virtual time a transition's cost is not waited for at once: the
+    /// execution's own time runs ahead of the clock by it, and waits for the clock only
+    /// once it is [`MAX_LAG`] ahead. Histories still show every transition's cost, a
+    /// loop of states still moves the clock, and executions do not take turns with one
+    /// another at every transition.
     async fn pace_gap(&self, ty: EventType) {
         let gap = self.shared.pacer.before_event(ty, &mut self.pace_rng());
-        self.shared.clock.sleep(gap).await;
+        let clock = &self.shared.clock;
+        if gap.is_zero() || !clock.is_virtual() || clock.is_paused() {
+            clock.sleep(gap).await;
+            return;
+        }
+        let gap = u64::try_from(gap.as_nanos()).unwrap_or(u64::MAX);
+        let lag = self.lag_nanos.fetch_add(gap, Ordering::Relaxed) + gap;
+        if lag >= u64::try_from(MAX_LAG.as_nanos()).unwrap_or(u64::MAX) {
+            // The execution's time stays where it is while the clock catches up.
+            clock.sleep(Duration::from_nanos(lag)).await;
+            self.lag_nanos.fetch_sub(lag, Ordering::Relaxed);
+        }
     }
 
     /// Records an event once its paced time has come.
