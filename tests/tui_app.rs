@@ -339,7 +339,7 @@ fn clicking_an_execution_selects_it_and_the_wheel_scrolls_history() {
         120,
         40,
     );
-    let areas = sagaview::tui::ui::areas(ratatui::layout::Rect::new(0, 0, 120, 40));
+    let areas = sagaview::tui::geometry::areas(ratatui::layout::Rect::new(0, 0, 120, 40));
     let older = app.executions[1].arn.clone();
     // Row 0 is the border, row 1 the column header, rows 2.. the executions.
     let click = MouseEvent {
@@ -361,6 +361,36 @@ fn clicking_an_execution_selects_it_and_the_wheel_scrolls_history() {
     app.update(Msg::Mouse(wheel));
     assert_eq!(app.history_cursor, before - 3);
     assert!(!app.follow);
+}
+
+#[test]
+fn a_click_selects_the_execution_drawn_under_it_in_a_scrolled_list() {
+    let mut app = idle();
+    for n in 0..20 {
+        app.update(Msg::Started {
+            launch: Launch {
+                run_type: RunType::ALL[n % RunType::ALL.len()],
+                trip_id: sample::TRIP_ID.into(),
+                cancel_failure_rate: 0.0,
+            },
+            result: Ok(format!("{ARN}{n:02}")),
+        });
+    }
+    app.focus = Focus::Executions;
+    app.update(code(KeyCode::End));
+    let areas = sagaview::tui::geometry::areas(ratatui::layout::Rect::new(0, 0, 120, 40));
+    // Border, column header, then the third entry shown.
+    let y = areas.executions.y + 4;
+    let screen = demo::to_text(&demo::render(&app, 120, 40));
+    let drawn = screen.lines().nth(usize::from(y)).unwrap().to_string();
+    app.update(Msg::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: areas.executions.x + 3,
+        row: y,
+        modifiers: KeyModifiers::NONE,
+    }));
+    let run_type = app.selected_execution().unwrap().run_type.clone().unwrap();
+    assert!(drawn.contains(&run_type), "{run_type} clicked on {drawn:?}");
 }
 
 #[test]

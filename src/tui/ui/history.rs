@@ -6,9 +6,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{list_offset, panel};
+use super::panel;
 use crate::history::HistoryEvent;
 use crate::tui::app::App;
+use crate::tui::geometry;
 use crate::tui::keymap::Focus;
 use crate::view::reducer::EventNote;
 
@@ -61,20 +62,23 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         );
         return;
     };
-    let visible = usize::from(inner.height);
-    let cursor = app.history_cursor.min(count.saturating_sub(1));
-    let first = list_offset(cursor, visible);
+    let window = geometry::list_window(
+        inner.height,
+        geometry::header_lines(Focus::History),
+        app.history_cursor,
+        count,
+    );
     let lines: Vec<Line> = e
         .view
         .events
         .iter()
         .zip(&e.view.notes)
         .enumerate()
-        .skip(first)
-        .take(visible)
+        .skip(window.first)
+        .take(window.visible)
         .map(|(i, (event, note))| {
             let l = line(app, e.view.offset_secs(event), event, note);
-            if i == cursor && app.focus == Focus::History {
+            if i == window.cursor && app.focus == Focus::History {
                 l.style(p.selected)
             } else {
                 l

@@ -1,0 +1,269 @@
+//! Keys and the mouse: panel keys go through the keymap, overlays and the trip editor
+//! read their keys here; the mouse focuses, selects and scrolls what it points at.
+
+use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+use saga_lambdas::RunType;
+use saga_lambdas::trip::validate_trip_id;
+
+use super::{App, Mode, RATES, SPEEDS, next_in};
+use crate::tui::geometry;
+use crate::tui::keymap::{self, Action, Focus};
+use crate::tui::msg::Cmd;
+use crate::view::VerdictLevel;
+
+/// Lines a page key moves.
+const PAGE: u16 = 10;
+/// Lines a wheel notch moves.
+const WHEEL: i64 = 3;
+/// Columns a sideways pan moves.
+const PAN_STEP: i32 = 4;
+
+impl App {
+    pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        let ctrl_c = keymap::action_for(&key, Focus::Graph) == Some(Action::Quit)
+            && key.code == KeyCode::Char('c');
+        if ctrl_c {
+            return self.quit();
+        }
+        match self.mode.clone() {
+            Mode::EditTrip { buffer, .. } => self.on_edit_key(key, buffer),
+            Mode::Help => {
+                if matches!(
+                    key.code,
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
+                ) {
+                    self.mode = Mode::Normal;
+                }
+                vec![]
+            }
+            Mode::Event { index, scroll } => {
+                let scroll = match key.code {
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => {
+                        self.mode = Mode::Normal;
+                        return vec![];
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+                    KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
+                    KeyCode::PageDown => scroll.saturating_add(PAGE),
+                    KeyCode::PageUp => scroll.saturating_sub(PAGE),
+                    _ => scroll,
+                };
+                self.mode = Mode::Event { index, scroll };
+                vec![]
+            }
+            Mode::Normal => match keymap::action_for(&key, self.focus) {
+                Some(action) => self.on_action(action, &key),
+                None => vec![],
+            },
+        }
+    }
+
+    fn on_edit_key(&mut self, key: KeyEvent, mut buffer: String) -> Vec<Cmd> {
+        match key.code {
+            KeyCode::Esc => {
+                self.mode = Mode::Normal;
+                vec![]
+            }
+            KeyCode::Enter => match validate_trip_id(&buffer).err() {
+                None => {
+                    self.mode = Mode::Normal;
+                    self.set_trip(buffer)
+                }
+                Some(e) => {
+                    self.mode = Mode::EditTrip {
+                        buffer,
+                        error: Some(e),
+                    };
+                    vec![]
+                }
+            },
+            KeyCode::Backspace => {
+                buffer.pop();
+                self.mode = Mode::EditTrip {
+                    buffer,
+                    error: None,
+                };
+                vec![]
+            }
+            KeyCode::Char(c) => {
+                let error = if !(c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                    Some(format!("{c:?} is not allowed: use A-Z a-z 0-9 _ -"))
+                } else if buffer.len() >= 64 {
+                    Some("at most 64 characters".to_string())
+                } else {
+                    buffer.push(c);
+                    None
+                };
+                self.mode = Mode::EditTrip { buffer, error };
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn on_action(&mut self, action: Action, key: &KeyEvent) -> Vec<Cmd> {
+        match action {
+            Action::Launch => {
+                let index = match key.code {
+                    KeyCode::Char(c) => c.to_digit(10).map(|d| d as usize),
+                    _ => None,
+                };
+                match index.and_then(|i| RunType::ALL.get(i.wrapping_sub(1))) {
+                    Some(&run_type) => {
+                        self.run_type = run_type;
+                        self.launch()
+                    }
+                    None => vec![],
+                }
+            }
+            Action::Relaunch => self.launch(),
+            Action::EditTrip => {
+                self.mode = Mode::EditTrip {
+                    buffer: self.trip_id.clone(),
+                    error: None,
+                };
+                vec![]
+            }
+            Action::NewTrip => vec![Cmd::NewTripId],
+            Action::CycleRate => {
+                self.cancel_failure_rate = next_in(&RATES, self.cancel_failure_rate);
+                vec![]
+            }
+            Action::Faster => {
+                self.speed = next_in(&SPEEDS, self.speed);
+                vec![Cmd::SetSpeed(self.speed)]
+            }
+            Action::Slower => {
+                self.speed = SPEEDS
+                    .iter()
+                    .rev()
+                    .copied()
+                    .find(|&v| v < self.speed - 1e-9)
+                    .unwrap_or(SPEEDS[0]);
+                vec![Cmd::SetSpeed(self.speed)]
+            }
+            Action::FocusNext | Action::FocusPrev => {
+                self.focus = self.focus.cycle(action == Action::FocusPrev);
+                vec![]
+            }
+            Action::Up => self.move_by(self.focus, -1),
+            Action::Down => self.move_by(self.focus, 1),
+            Action::PageUp => self.move_by(self.focus, -i64::from(PAGE)),
+            Action::PageDown => self.move_by(self.focus, i64::from(PAGE)),
+            Action::Top => self.move_by(self.focus, i64::MIN / 2),
+            Action::Bottom => self.move_by(self.focus, i64::MAX / 2),
+            Action::Left => self.pan(-PAN_STEP, 0),
+            Action::Right => self.pan(PAN_STEP, 0),
+            Action::SelectExecution => match self.executions.get(self.exec_cursor) {
+                Some(e) => {
+                    let arn = e.arn.clone();
+                    self.select(arn)
+                }
+                None => vec![],
+            },
+            Action::OpenEvent => {
+                if self.history_cursor < self.history_len() {
+                    self.mode = Mode::Event {
+                        index: self.history_cursor,
+                        scroll: 0,
+                    };
+                }
+                vec![]
+            }
+            Action::Follow => {
+                self.follow = !self.follow;
+                if self.follow {
+                    self.history_cursor = self.history_len().saturating_sub(1);
+                }
+                vec![]
+            }
+            Action::Stop => match self.selected_execution() {
+                Some(e) if e.is_running() => vec![Cmd::Stop(e.arn.clone())],
+                _ => self.notify(VerdictLevel::Warning, "nothing running to stop".into()),
+            },
+            Action::Help => {
+                self.mode = Mode::Help;
+                vec![]
+            }
+            Action::Quit => self.quit(),
+        }
+    }
+
+    pub(super) fn on_mouse(&mut self, m: MouseEvent) -> Vec<Cmd> {
+        let areas = geometry::areas_of(self.size);
+        let Some(panel) = areas.panel_at(Position::new(m.column, m.row)) else {
+            return vec![];
+        };
+        match m.kind {
+            MouseEventKind::ScrollUp => self.move_by(panel, -WHEEL),
+            MouseEventKind::ScrollDown => self.move_by(panel, WHEEL),
+            MouseEventKind::Down(MouseButton::Left) if self.mode == Mode::Normal => {
+                self.focus = panel;
+                self.click(panel, areas.rect(panel), m.row)
+            }
+            _ => vec![],
+        }
+    }
+
+    /// A click on row `y` of a panel: selects the execution or event drawn there.
+    fn click(&mut self, panel: Focus, rect: Rect, y: u16) -> Vec<Cmd> {
+        let inside = geometry::inside(rect);
+        let header = geometry::header_lines(panel);
+        match panel {
+            Focus::Executions => {
+                let len = self.executions.len();
+                match geometry::list_entry_at(inside, header, self.exec_cursor, len, y) {
+                    Some(i) => {
+                        let arn = self.executions[i].arn.clone();
+                        self.select(arn)
+                    }
+                    None => vec![],
+                }
+            }
+            Focus::History => {
+                let len = self.history_len();
+                if let Some(i) =
+                    geometry::list_entry_at(inside, header, self.history_cursor, len, y)
+                {
+                    self.history_cursor = i;
+                    self.follow = false;
+                }
+                vec![]
+            }
+            Focus::Rows | Focus::Graph => vec![],
+        }
+    }
+
+    fn move_by(&mut self, focus: Focus, delta: i64) -> Vec<Cmd> {
+        let step = |cur: usize, len: usize| -> usize {
+            let target = (cur as i64).saturating_add(delta);
+            target.clamp(0, len.saturating_sub(1) as i64) as usize
+        };
+        match focus {
+            Focus::Graph => return self.pan(0, delta.clamp(-1000, 1000) as i32),
+            Focus::History => {
+                let len = self.history_len();
+                self.history_cursor = step(self.history_cursor, len);
+                self.follow = len > 0 && self.history_cursor + 1 >= len && delta > 0;
+            }
+            Focus::Rows => self.rows.scroll = step(self.rows.scroll, self.rows.entries.len()),
+            Focus::Executions => {
+                self.exec_cursor = step(self.exec_cursor, self.executions.len());
+            }
+        }
+        vec![]
+    }
+
+    fn pan(&mut self, dx: i32, dy: i32) -> Vec<Cmd> {
+        let inside = geometry::inside(geometry::areas_of(self.size).graph);
+        let view = (inside.width, inside.height);
+        let pan = self.graph_viewport(view).map(|(layout, offset)| {
+            geometry::panned(offset, (dx, dy), (layout.width, layout.height), view)
+        });
+        if pan.is_some() {
+            self.graph_pan = pan;
+        }
+        vec![]
+    }
+}
