@@ -1,14 +1,13 @@
-//! Keys and the mouse: panel keys go through the keymap, overlays and the trip editor
-//! read their keys here; the mouse focuses, selects and scrolls what it points at.
+//! Keys and the mouse. A key means what the keymap binds it to in the current context
+//! and nothing else; the mouse focuses, selects and scrolls what it points at.
 
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use saga_lambdas::RunType;
-use saga_lambdas::trip::validate_trip_id;
 
 use super::{App, Mode, RATES, SPEEDS, next_in};
 use crate::tui::geometry;
-use crate::tui::keymap::{self, Action, Focus};
+use crate::tui::keymap::{self, Action, Context, Focus};
 use crate::tui::msg::Cmd;
 use crate::view::VerdictLevel;
 
@@ -21,88 +20,29 @@ const PAN_STEP: i32 = 4;
 
 impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
-        let ctrl_c = keymap::action_for(&key, Focus::Graph) == Some(Action::Quit)
-            && key.code == KeyCode::Char('c');
-        if ctrl_c {
-            return self.quit();
-        }
-        match self.mode.clone() {
-            Mode::EditTrip { buffer, .. } => self.on_edit_key(key, buffer),
-            Mode::Help => {
-                if matches!(
-                    key.code,
-                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
-                ) {
+        let context = self.context();
+        let Some(action) = keymap::action_for(&key, context) else {
+            // Text is not a binding: the trip editor takes characters.
+            if let (Context::EditTrip, KeyCode::Char(c)) = (context, key.code) {
+                self.on_trip_text(c);
+            }
+            return vec![];
+        };
+        match context {
+            _ if action == Action::Quit => self.quit(),
+            Context::Panel(_) => self.on_panel_action(action, &key),
+            Context::Help => {
+                if action == Action::Close {
                     self.mode = Mode::Normal;
                 }
                 vec![]
             }
-            Mode::Event { index, scroll } => {
-                let scroll = match key.code {
-                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => {
-                        self.mode = Mode::Normal;
-                        return vec![];
-                    }
-                    KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
-                    KeyCode::Down | KeyCode::Char('j') => scroll.saturating_add(1),
-                    KeyCode::PageDown => scroll.saturating_add(PAGE),
-                    KeyCode::PageUp => scroll.saturating_sub(PAGE),
-                    _ => scroll,
-                };
-                self.mode = Mode::Event { index, scroll };
-                vec![]
-            }
-            Mode::Normal => match keymap::action_for(&key, self.focus) {
-                Some(action) => self.on_action(action, &key),
-                None => vec![],
-            },
+            Context::Event => self.on_event_action(action),
+            Context::EditTrip => self.on_trip_action(action),
         }
     }
 
-    fn on_edit_key(&mut self, key: KeyEvent, mut buffer: String) -> Vec<Cmd> {
-        match key.code {
-            KeyCode::Esc => {
-                self.mode = Mode::Normal;
-                vec![]
-            }
-            KeyCode::Enter => match validate_trip_id(&buffer).err() {
-                None => {
-                    self.mode = Mode::Normal;
-                    self.set_trip(buffer)
-                }
-                Some(e) => {
-                    self.mode = Mode::EditTrip {
-                        buffer,
-                        error: Some(e),
-                    };
-                    vec![]
-                }
-            },
-            KeyCode::Backspace => {
-                buffer.pop();
-                self.mode = Mode::EditTrip {
-                    buffer,
-                    error: None,
-                };
-                vec![]
-            }
-            KeyCode::Char(c) => {
-                let error = if !(c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                    Some(format!("{c:?} is not allowed: use A-Z a-z 0-9 _ -"))
-                } else if buffer.len() >= 64 {
-                    Some("at most 64 characters".to_string())
-                } else {
-                    buffer.push(c);
-                    None
-                };
-                self.mode = Mode::EditTrip { buffer, error };
-                vec![]
-            }
-            _ => vec![],
-        }
-    }
-
-    fn on_action(&mut self, action: Action, key: &KeyEvent) -> Vec<Cmd> {
+    fn on_panel_action(&mut self, action: Action, key: &KeyEvent) -> Vec<Cmd> {
         match action {
             Action::Launch => {
                 let index = match key.code {
@@ -119,10 +59,7 @@ impl App {
             }
             Action::Relaunch => self.launch(),
             Action::EditTrip => {
-                self.mode = Mode::EditTrip {
-                    buffer: self.trip_id.clone(),
-                    error: None,
-                };
+                self.edit_trip();
                 vec![]
             }
             Action::NewTrip => vec![Cmd::NewTripId],
@@ -186,8 +123,22 @@ impl App {
                 self.mode = Mode::Help;
                 vec![]
             }
-            Action::Quit => self.quit(),
+            _ => vec![],
         }
+    }
+
+    fn on_event_action(&mut self, action: Action) -> Vec<Cmd> {
+        if let Mode::Event { scroll, .. } = &mut self.mode {
+            match action {
+                Action::Up => *scroll = scroll.saturating_sub(1),
+                Action::Down => *scroll = scroll.saturating_add(1),
+                Action::PageUp => *scroll = scroll.saturating_sub(PAGE),
+                Action::PageDown => *scroll = scroll.saturating_add(PAGE),
+                Action::Close => self.mode = Mode::Normal,
+                _ => {}
+            }
+        }
+        vec![]
     }
 
     pub(super) fn on_mouse(&mut self, m: MouseEvent) -> Vec<Cmd> {

@@ -1,8 +1,9 @@
 //! The whole UI state and its one transition function, [`App::update`]: pure and
 //! synchronous, so every key and every backend answer can be tested without a terminal.
 //!
-//! `update` only dispatches: keys and the mouse are handled in `keys`, the passing of
-//! time (polls) in `tick`, backend answers in `answers`.
+//! `update` only dispatches: keys and the mouse are handled in `keys`, the trip editor
+//! in `trip_editor`, the passing of time (polls) in `tick`, backend answers in
+//! `answers`.
 
 mod answers;
 mod execution;
@@ -10,6 +11,7 @@ mod graph;
 mod keys;
 mod mode;
 mod tick;
+mod trip_editor;
 
 use std::sync::Arc;
 
@@ -24,7 +26,7 @@ pub use self::tick::{
 };
 use super::TuiOptions;
 use super::geometry;
-use super::keymap::Focus;
+use super::keymap::{Context, Focus};
 use super::msg::{Cmd, Msg};
 use super::poll::Poll;
 use super::rows::RowsState;
@@ -176,6 +178,11 @@ impl App {
     /// Whether the screen is below the supported minimum.
     pub fn too_small(&self) -> bool {
         geometry::too_small(self.size)
+    }
+
+    /// Which bindings apply now.
+    pub fn context(&self) -> Context {
+        self.mode.context(self.focus)
     }
 
     /// The one transition: applies a message, returns the work to do.

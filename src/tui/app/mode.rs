@@ -1,5 +1,7 @@
 //! What has the keyboard besides the panels: an overlay or the trip editor.
 
+use crate::tui::keymap::{Context, Focus};
+
 /// Which overlay or input has the keyboard.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Mode {
@@ -22,4 +24,16 @@ pub enum Mode {
         /// First line shown.
         scroll: u16,
     },
+}
+
+impl Mode {
+    /// The keymap context: the focused panel, or the mode's own.
+    pub fn context(&self, focus: Focus) -> Context {
+        match self {
+            Mode::Normal => Context::Panel(focus),
+            Mode::EditTrip { .. } => Context::EditTrip,
+            Mode::Help => Context::Help,
+            Mode::Event { .. } => Context::Event,
+        }
+    }
 }

@@ -9,7 +9,7 @@ use super::panel;
 use crate::engine::ExecutionStatus;
 use crate::tui::app::App;
 use crate::tui::geometry;
-use crate::tui::keymap::Focus;
+use crate::tui::keymap::{self, Action, Context, Focus};
 use crate::tui::theme::{SPINNER, verdict_glyph};
 use crate::view::StateStatus;
 use crate::view::layout::truncate;
@@ -39,7 +39,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(block, area);
     if app.executions.is_empty() {
         frame.render_widget(
-            Paragraph::new(Line::styled(" none yet: press 1-6", p.dim)),
+            Paragraph::new(Line::styled(
+                format!(
+                    " none yet: press {}",
+                    keymap::label(Context::Panel(Focus::Executions), Action::Launch)
+                ),
+                p.dim,
+            )),
             inner,
         );
         return;

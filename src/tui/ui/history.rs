@@ -10,7 +10,7 @@ use super::panel;
 use crate::history::HistoryEvent;
 use crate::tui::app::App;
 use crate::tui::geometry;
-use crate::tui::keymap::Focus;
+use crate::tui::keymap::{self, Action, Context, Focus};
 use crate::view::reducer::EventNote;
 
 fn line<'a>(app: &App, offset: f64, event: &HistoryEvent, note: &EventNote) -> Line<'a> {
@@ -56,7 +56,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(
             Paragraph::new(vec![
                 Line::styled(" no execution selected", p.dim),
-                Line::styled(" press 1-6 to launch one", p.dim),
+                Line::styled(
+                    format!(
+                        " press {} to launch one",
+                        keymap::label(Context::Panel(Focus::History), Action::Launch)
+                    ),
+                    p.dim,
+                ),
             ]),
             inner,
         );

@@ -7,7 +7,7 @@
 //! └──────────────────────────────────────┘└───────────────────────────────┘
 //! ┌ Rows (60%) ──────────────────────────┐┌ Executions (40%) ─────────────┐
 //! └──────────────────────────────────────┘└───────────────────────────────┘
-//!   footer (1 row): the keys that work in the focused panel
+//!   footer (1 row): the keys that work in the focused panel or overlay
 //! ```
 //!
 //! Overlays (help, event payload) draw over the panels; the trip input takes the
@@ -31,7 +31,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
 use super::app::{App, Mode};
 use super::geometry::{self, MIN_SIZE};
-use super::keymap::Focus;
+use super::keymap::{self, Action, Context, Focus};
 
 /// A panel frame; the focused one is highlighted.
 pub fn panel<'a>(app: &App, focus: Focus, title: impl Into<Line<'a>>) -> Block<'a> {
@@ -76,7 +76,13 @@ fn draw_too_small(frame: &mut Frame, app: &App, screen: Rect) {
             "need {}×{}, have {}×{}",
             MIN_SIZE.0, MIN_SIZE.1, screen.width, screen.height
         )),
-        Line::from(Span::styled("q quits", app.palette.dim)),
+        Line::from(Span::styled(
+            format!(
+                "{} quits",
+                keymap::label(Context::Panel(app.focus), Action::Quit)
+            ),
+            app.palette.dim,
+        )),
     ];
     let y = screen.height.saturating_sub(3) / 2;
     let area = Rect::new(screen.x, screen.y + y, screen.width, 3.min(screen.height));
