@@ -147,6 +147,55 @@ fn trip_id_input_validates_and_escape_cancels() {
     assert_eq!(app.mode, Mode::Normal);
 }
 
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn trip_buffer(app: &App) -> String {
+    match &app.mode {
+        Mode::EditTrip { buffer, .. } => buffer.clone(),
+        m => panic!("{m:?}"),
+    }
+}
+
+#[test]
+fn trip_id_input_edits_like_a_shell() {
+    let mut app = idle();
+    app.update(key('t'));
+    assert_eq!(trip_buffer(&app), sample::TRIP_ID);
+    app.update(ctrl('u'));
+    assert_eq!(trip_buffer(&app), "", "Ctrl-U clears");
+    for c in "my_trip-7q".chars() {
+        app.update(key(c));
+    }
+    app.update(ctrl('w'));
+    assert_eq!(
+        trip_buffer(&app),
+        "my_trip-",
+        "Ctrl-W deletes the last word"
+    );
+    app.update(ctrl('w'));
+    assert_eq!(trip_buffer(&app), "my_");
+    app.update(ctrl('w'));
+    assert_eq!(trip_buffer(&app), "");
+    for c in "ab".chars() {
+        app.update(key(c));
+    }
+    // No chord types its letter.
+    for c in ['a', 'x', 'q', 't', 'z'] {
+        app.update(ctrl(c));
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT)));
+    }
+    assert_eq!(trip_buffer(&app), "ab");
+    assert!(matches!(&app.mode, Mode::EditTrip { error: None, .. }));
+    // Shift is typing, not a chord.
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('C'),
+        KeyModifiers::SHIFT,
+    )));
+    assert_eq!(trip_buffer(&app), "abC");
+}
+
 #[test]
 fn trip_id_input_stops_at_64_characters() {
     let mut app = idle();

@@ -99,6 +99,10 @@ pub enum Action {
     Close,
     /// Delete the last character typed.
     DeleteChar,
+    /// Delete back to the previous `-` or `_` (or the start).
+    DeleteWord,
+    /// Delete everything typed.
+    ClearInput,
 }
 
 /// A key as bindings name it.
@@ -124,8 +128,8 @@ impl Key {
     }
 }
 
-/// Ctrl and Alt chords are commands, never the plain character.
-fn is_chord(ev: &KeyEvent) -> bool {
+/// Whether a key is a Ctrl or Alt chord: a command, never text.
+pub fn is_chord(ev: &KeyEvent) -> bool {
     ev.modifiers
         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
 }
@@ -350,6 +354,8 @@ pub const BINDINGS: &[Binding] = &[
         "⌫",
     )
     .footer("delete"),
+    Binding::new(&[Key::Ctrl('w')], A::DeleteWord, EDIT_TRIP, "Ctrl-W").footer("delete word"),
+    Binding::new(&[Key::Ctrl('u')], A::ClearInput, EDIT_TRIP, "Ctrl-U").footer("clear"),
 ];
 
 /// The action of a key in a context, if any.
@@ -439,6 +445,8 @@ mod tests {
     #[test]
     fn the_trip_editor_binds_editing_keys_and_no_text() {
         let e = Context::EditTrip;
+        assert_eq!(action_for(&ctrl('u'), e), Some(Action::ClearInput));
+        assert_eq!(action_for(&ctrl('w'), e), Some(Action::DeleteWord));
         assert_eq!(
             action_for(&key(KeyCode::Backspace), e),
             Some(Action::DeleteChar)
@@ -446,6 +454,7 @@ mod tests {
         for c in ['a', 'q', 's', 'y', 'n', '-', '_', '1', '?'] {
             assert_eq!(action_for(&key(KeyCode::Char(c)), e), None, "{c} is text");
         }
+        assert!(is_chord(&ctrl('x')));
     }
 
     #[test]

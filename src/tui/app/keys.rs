@@ -22,8 +22,10 @@ impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
         let context = self.context();
         let Some(action) = keymap::action_for(&key, context) else {
-            // Text is not a binding: the trip editor takes characters.
-            if let (Context::EditTrip, KeyCode::Char(c)) = (context, key.code) {
+            // Text is not a binding: the trip editor takes printable characters.
+            if let (Context::EditTrip, KeyCode::Char(c)) = (context, key.code)
+                && !keymap::is_chord(&key)
+            {
                 self.on_trip_text(c);
             }
             return vec![];

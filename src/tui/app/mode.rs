@@ -12,7 +12,7 @@ pub enum Mode {
     EditTrip {
         /// What was typed.
         buffer: String,
-        /// Why the last Enter was refused.
+        /// Why the last key or Enter was refused.
         error: Option<String>,
     },
     /// The help overlay.

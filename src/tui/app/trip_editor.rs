@@ -1,5 +1,5 @@
-//! The trip editor: typing a trip id in the header; Enter takes the id only when it is
-//! valid.
+//! The trip editor: typing a trip id in the header, with shell-like editing keys; Enter
+//! takes the id only when it is valid.
 
 use saga_lambdas::trip::validate_trip_id;
 
@@ -10,9 +10,14 @@ use crate::tui::msg::Cmd;
 /// The most characters a trip id has.
 const MAX_LEN: usize = 64;
 
+/// Whether `c` separates the words of a trip id (for Ctrl-W).
+fn is_separator(c: char) -> bool {
+    c == '-' || c == '_'
+}
+
 /// Types `c`, or says why it is refused.
 fn type_char(buffer: &mut String, c: char) -> Option<String> {
-    if !(c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !(c.is_ascii_alphanumeric() || is_separator(c)) {
         Some(format!("{c:?} is not allowed: use A-Z a-z 0-9 _ -"))
     } else if buffer.len() >= MAX_LEN {
         Some(format!("at most {MAX_LEN} characters"))
@@ -20,6 +25,14 @@ fn type_char(buffer: &mut String, c: char) -> Option<String> {
         buffer.push(c);
         None
     }
+}
+
+/// Deletes the last word as Ctrl-W does in a shell: trailing separators, then back to
+/// the previous `-` or `_` (which stays) or to the start.
+fn delete_word(buffer: &mut String) {
+    let word_end = buffer.trim_end_matches(is_separator).len();
+    let word_start = buffer[..word_end].rfind(is_separator).map_or(0, |i| i + 1);
+    buffer.truncate(word_start);
 }
 
 impl App {
@@ -50,6 +63,8 @@ impl App {
             Action::DeleteChar => {
                 buffer.pop();
             }
+            Action::DeleteWord => delete_word(buffer),
+            Action::ClearInput => buffer.clear(),
             _ => {}
         }
         vec![]
@@ -66,6 +81,23 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn after_ctrl_w(text: &str) -> String {
+        let mut s = text.to_string();
+        delete_word(&mut s);
+        s
+    }
+
+    #[test]
+    fn ctrl_w_deletes_back_to_the_previous_separator() {
+        assert_eq!(after_ctrl_w("trip-0001"), "trip-");
+        assert_eq!(after_ctrl_w("trip-"), "");
+        assert_eq!(after_ctrl_w("my_trip-7q"), "my_trip-");
+        assert_eq!(after_ctrl_w("my_trip-"), "my_");
+        assert_eq!(after_ctrl_w("a--b__"), "a--");
+        assert_eq!(after_ctrl_w("word"), "");
+        assert_eq!(after_ctrl_w(""), "");
+    }
 
     #[test]
     fn only_trip_id_characters_are_typed() {
