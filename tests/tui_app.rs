@@ -73,6 +73,13 @@ fn enter_relaunches_except_where_it_selects() {
     assert!(start_cmd(&app.update(code(KeyCode::Enter))).is_none());
     app.focus = Focus::History;
     assert!(start_cmd(&app.update(code(KeyCode::Enter))).is_none());
+    app.mode = Mode::Normal;
+    app.focus = Focus::Rows;
+    assert!(
+        app.update(code(KeyCode::Enter)).is_empty(),
+        "Enter in the rows panel does nothing"
+    );
+    assert_eq!(app.mode, Mode::Normal);
 }
 
 #[test]

@@ -222,7 +222,6 @@ const HELP: &[Context] = &[Context::Help];
 const EVENT: &[Context] = &[Context::Event];
 const EDIT_TRIP: &[Context] = &[Context::EditTrip];
 const OVERLAYS: &[Context] = &[Context::Help, Context::Event, Context::EditTrip];
-const NOT_LISTS: &[Context] = &[Context::Panel(Focus::Graph), Context::Panel(Focus::Rows)];
 
 use Action as A;
 
@@ -239,7 +238,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding::new(ENTER, A::OpenEvent, HISTORY, "Enter")
         .help("show the event's input/output JSON")
         .footer("payload"),
-    Binding::new(ENTER, A::Relaunch, NOT_LISTS, "Enter")
+    Binding::new(ENTER, A::Relaunch, GRAPH, "Enter")
         .help("launch the selected run type again")
         .footer("relaunch"),
     Binding::new(&[Key::Char('t')], A::EditTrip, PANELS, "t")
@@ -425,7 +424,7 @@ mod tests {
         let enter = key(KeyCode::Enter);
         let panel = |f| action_for(&enter, Context::Panel(f));
         assert_eq!(panel(Focus::Graph), Some(Action::Relaunch));
-        assert_eq!(panel(Focus::Rows), Some(Action::Relaunch));
+        assert_eq!(panel(Focus::Rows), None, "the rows panel launches nothing");
         assert_eq!(panel(Focus::Executions), Some(Action::SelectExecution));
         assert_eq!(panel(Focus::History), Some(Action::OpenEvent));
         assert_eq!(action_for(&enter, Context::EditTrip), Some(Action::Accept));
@@ -484,6 +483,7 @@ mod tests {
         assert!(has(Focus::History, "f", "follow"));
         assert!(!has(Focus::Graph, "f", "follow"));
         assert!(has(Focus::Graph, "←→/hl", "pan"));
+        assert!(!has(Focus::Rows, "Enter", "relaunch"));
     }
 
     #[test]
