@@ -14,7 +14,7 @@ use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{BackendError, Launch, SagaBackend};
 use sagaview::engine::ExecutionStatus;
 use sagaview::store::Store;
-use sagaview::tui::app::{Mode, RATES};
+use sagaview::tui::app::{Mode, Pending, RATES};
 use sagaview::tui::demo::{self, DemoScreen};
 use sagaview::tui::keymap::Focus;
 use sagaview::tui::{App, Cmd, Msg, TuiOptions, runner};
@@ -365,8 +365,94 @@ fn stop_asks_the_backend_only_for_a_running_execution() {
     let mut app = idle();
     assert!(app.update(key('s')).is_empty());
     assert!(app.notice.is_some());
+    assert_eq!(app.mode, Mode::Normal, "nothing to confirm");
     started(&mut app, RunType::Success);
-    assert_eq!(app.update(key('s')), vec![Cmd::Stop(ARN.into())]);
+    assert!(app.update(key('s')).is_empty(), "asks first");
+    match &app.mode {
+        Mode::Confirm { question, on_yes } => {
+            assert_eq!(question, "Stop x?");
+            assert_eq!(on_yes, &Pending::Stop(ARN.into()));
+        }
+        m => panic!("{m:?}"),
+    }
+    assert_eq!(app.update(key('y')), vec![Cmd::Stop(ARN.into())]);
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn a_stop_is_confirmed_by_enter_and_cancelled_by_n_or_escape() {
+    let mut app = idle();
+    started(&mut app, RunType::Success);
+    for no in [key('n'), code(KeyCode::Esc)] {
+        app.update(key('s'));
+        assert!(app.update(no).is_empty());
+        assert_eq!(app.mode, Mode::Normal);
+    }
+    app.update(key('s'));
+    assert!(
+        app.update(key('4')).is_empty(),
+        "other keys do nothing while asking"
+    );
+    assert!(matches!(app.mode, Mode::Confirm { .. }));
+    assert_eq!(
+        app.update(code(KeyCode::Enter)),
+        vec![Cmd::Stop(ARN.into())]
+    );
+}
+
+#[test]
+fn quitting_with_executions_running_asks_first() {
+    let mut app = idle();
+    started(&mut app, RunType::Success);
+    assert!(app.update(key('q')).is_empty());
+    assert!(!app.quitting);
+    match &app.mode {
+        Mode::Confirm { question, on_yes } => {
+            assert_eq!(
+                question,
+                "1 execution running: quitting aborts it and leaves its rows. Quit?"
+            );
+            assert_eq!(on_yes, &Pending::Quit);
+        }
+        m => panic!("{m:?}"),
+    }
+    let text = demo::to_text(&demo::render(&app, 80, 24));
+    assert!(text.contains("Quit?"), "{text}");
+    assert!(text.contains("y/Enter yes  n/Esc no"), "footer: {text}");
+    assert!(app.update(code(KeyCode::Esc)).is_empty());
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!app.quitting);
+    app.update(key('q'));
+    assert_eq!(app.update(key('y')), vec![Cmd::Quit]);
+    assert!(app.quitting);
+    // Ctrl-C does not ask, even with the question open.
+    let mut app = idle();
+    started(&mut app, RunType::Success);
+    app.update(key('q'));
+    let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(app.update(ctrl_c), vec![Cmd::Quit]);
+}
+
+#[test]
+fn the_quit_question_counts_the_running_executions() {
+    let mut app = idle();
+    for n in 0..2 {
+        app.update(Msg::Started {
+            launch: Launch {
+                run_type: RunType::Success,
+                trip_id: sample::TRIP_ID.into(),
+                cancel_failure_rate: 0.0,
+            },
+            result: Ok(format!("{ARN}{n}")),
+        });
+    }
+    app.update(key('q'));
+    assert!(
+        matches!(&app.mode, Mode::Confirm { question, .. }
+            if question == "2 executions running: quitting aborts them and leaves their rows. Quit?"),
+        "{:?}",
+        app.mode
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Key bindings as data: one table drives key handling, the footer and the help overlay
-//! in every context (each panel, each overlay, the trip editor), so what the screen
-//! advertises is exactly what works.
+//! in every context (each panel, each overlay, the trip editor, a confirmation), so what
+//! the screen advertises is exactly what works.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -42,6 +42,8 @@ pub enum Context {
     Event,
     /// Typing a trip id.
     EditTrip,
+    /// A yes/no question.
+    Confirm,
 }
 
 /// What a key does.
@@ -87,15 +89,17 @@ pub enum Action {
     OpenEvent,
     /// Toggle history follow mode.
     Follow,
-    /// Stop the selected execution.
+    /// Stop the selected execution (asks first).
     Stop,
     /// Show the help overlay.
     Help,
-    /// Leave.
+    /// Leave (asks first while executions run).
     Quit,
-    /// Take what is typed.
+    /// Leave at once, whatever runs: the terminal must always be recoverable.
+    QuitNow,
+    /// Take what is typed, or answer yes.
     Accept,
-    /// Close the overlay or drop what is typed.
+    /// Close the overlay, drop what is typed, or answer no.
     Close,
     /// Delete the last character typed.
     DeleteChar,
@@ -215,13 +219,23 @@ const PANELS: &[Context] = &[
     Context::Panel(Focus::Rows),
     Context::Panel(Focus::Executions),
 ];
+const EVERYWHERE: &[Context] = &[
+    Context::Panel(Focus::Graph),
+    Context::Panel(Focus::History),
+    Context::Panel(Focus::Rows),
+    Context::Panel(Focus::Executions),
+    Context::Help,
+    Context::Event,
+    Context::EditTrip,
+    Context::Confirm,
+];
 const GRAPH: &[Context] = &[Context::Panel(Focus::Graph)];
 const HISTORY: &[Context] = &[Context::Panel(Focus::History)];
 const EXECUTIONS: &[Context] = &[Context::Panel(Focus::Executions)];
 const HELP: &[Context] = &[Context::Help];
 const EVENT: &[Context] = &[Context::Event];
 const EDIT_TRIP: &[Context] = &[Context::EditTrip];
-const OVERLAYS: &[Context] = &[Context::Help, Context::Event, Context::EditTrip];
+const CONFIRM: &[Context] = &[Context::Confirm];
 
 use Action as A;
 
@@ -305,15 +319,10 @@ pub const BINDINGS: &[Binding] = &[
     Binding::new(&[Key::Char('?')], A::Help, PANELS, "?")
         .help("this help")
         .footer("help"),
-    Binding::new(
-        &[Key::Char('q'), Key::Ctrl('c')],
-        A::Quit,
-        PANELS,
-        "q/Ctrl-C",
-    )
-    .help("quit")
-    .footer("quit"),
-    Binding::new(&[Key::Ctrl('c')], A::Quit, OVERLAYS, "Ctrl-C"),
+    Binding::new(&[Key::Char('q')], A::Quit, PANELS, "q")
+        .help("quit (asks while executions run)")
+        .footer("quit"),
+    Binding::new(&[Key::Ctrl('c')], A::QuitNow, EVERYWHERE, "Ctrl-C").help("quit at once"),
     // The help overlay.
     Binding::new(
         &[
@@ -355,6 +364,21 @@ pub const BINDINGS: &[Binding] = &[
     .footer("delete"),
     Binding::new(&[Key::Ctrl('w')], A::DeleteWord, EDIT_TRIP, "Ctrl-W").footer("delete word"),
     Binding::new(&[Key::Ctrl('u')], A::ClearInput, EDIT_TRIP, "Ctrl-U").footer("clear"),
+    // A yes/no question.
+    Binding::new(
+        &[Key::Char('y'), Key::Char('Y'), Key::Code(KeyCode::Enter)],
+        A::Accept,
+        CONFIRM,
+        "y/Enter",
+    )
+    .footer("yes"),
+    Binding::new(
+        &[Key::Char('n'), Key::Char('N'), Key::Code(KeyCode::Esc)],
+        A::Close,
+        CONFIRM,
+        "n/Esc",
+    )
+    .footer("no"),
 ];
 
 /// The action of a key in a context, if any.
@@ -409,7 +433,7 @@ mod tests {
         KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
     }
 
-    const ALL: [Context; 7] = [
+    const ALL: [Context; 8] = [
         Context::Panel(Focus::Graph),
         Context::Panel(Focus::History),
         Context::Panel(Focus::Rows),
@@ -417,6 +441,7 @@ mod tests {
         Context::Help,
         Context::Event,
         Context::EditTrip,
+        Context::Confirm,
     ];
 
     #[test]
@@ -428,16 +453,22 @@ mod tests {
         assert_eq!(panel(Focus::Executions), Some(Action::SelectExecution));
         assert_eq!(panel(Focus::History), Some(Action::OpenEvent));
         assert_eq!(action_for(&enter, Context::EditTrip), Some(Action::Accept));
+        assert_eq!(action_for(&enter, Context::Confirm), Some(Action::Accept));
     }
 
     #[test]
-    fn ctrl_c_quits_everywhere_but_plain_c_cycles() {
+    fn ctrl_c_quits_at_once_everywhere_but_plain_c_cycles() {
         for context in ALL {
-            assert_eq!(action_for(&ctrl('c'), context), Some(Action::Quit));
+            assert_eq!(action_for(&ctrl('c'), context), Some(Action::QuitNow));
         }
+        let graph = Context::Panel(Focus::Graph);
         assert_eq!(
-            action_for(&key(KeyCode::Char('c')), Context::Panel(Focus::Graph)),
+            action_for(&key(KeyCode::Char('c')), graph),
             Some(Action::CycleRate)
+        );
+        assert_eq!(
+            action_for(&key(KeyCode::Char('q')), graph),
+            Some(Action::Quit)
         );
     }
 
@@ -458,7 +489,12 @@ mod tests {
 
     #[test]
     fn every_overlay_has_a_way_out() {
-        for context in [Context::Help, Context::Event, Context::EditTrip] {
+        for context in [
+            Context::Help,
+            Context::Event,
+            Context::EditTrip,
+            Context::Confirm,
+        ] {
             assert_eq!(action_for(&key(KeyCode::Esc), context), Some(Action::Close));
         }
     }
@@ -493,6 +529,6 @@ mod tests {
         }
         assert!(help().len() >= 15);
         assert_eq!(label(Context::EditTrip, Action::Accept), "Enter");
-        assert_eq!(label(Context::Help, Action::Launch), "");
+        assert_eq!(label(Context::Confirm, Action::Stop), "");
     }
 }

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKin
 use ratatui::layout::{Position, Rect};
 use saga_lambdas::RunType;
 
-use super::{App, Mode, RATES, SPEEDS, next_in};
+use super::{App, Mode, Pending, RATES, SPEEDS, next_in};
 use crate::tui::geometry;
 use crate::tui::keymap::{self, Action, Context, Focus};
 use crate::tui::msg::Cmd;
@@ -17,6 +17,8 @@ const PAGE: u16 = 10;
 const WHEEL: i64 = 3;
 /// Columns a sideways pan moves.
 const PAN_STEP: i32 = 4;
+/// The notice when `s` finds nothing to stop.
+const NOTHING_TO_STOP: &str = "nothing running to stop";
 
 impl App {
     pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
@@ -31,7 +33,7 @@ impl App {
             return vec![];
         };
         match context {
-            _ if action == Action::Quit => self.quit(),
+            _ if action == Action::QuitNow => self.quit(),
             Context::Panel(_) => self.on_panel_action(action, &key),
             Context::Help => {
                 if action == Action::Close {
@@ -41,6 +43,7 @@ impl App {
             }
             Context::Event => self.on_event_action(action),
             Context::EditTrip => self.on_trip_action(action),
+            Context::Confirm => self.on_confirm_action(action),
         }
     }
 
@@ -117,14 +120,12 @@ impl App {
                 }
                 vec![]
             }
-            Action::Stop => match self.selected_execution() {
-                Some(e) if e.is_running() => vec![Cmd::Stop(e.arn.clone())],
-                _ => self.notify(VerdictLevel::Warning, "nothing running to stop".into()),
-            },
+            Action::Stop => self.ask_stop(),
             Action::Help => {
                 self.mode = Mode::Help;
                 vec![]
             }
+            Action::Quit => self.ask_quit(),
             _ => vec![],
         }
     }
@@ -141,6 +142,62 @@ impl App {
             }
         }
         vec![]
+    }
+
+    /// Quits at once when nothing runs, else asks: quitting leaves running sagas
+    /// half done.
+    fn ask_quit(&mut self) -> Vec<Cmd> {
+        let running = self.running();
+        if running == 0 {
+            return self.quit();
+        }
+        let (what, them, their) = if running == 1 {
+            ("execution", "it", "its")
+        } else {
+            ("executions", "them", "their")
+        };
+        let question = if self.is_aws() {
+            format!("{running} {what} running: AWS carries on without this view. Quit?")
+        } else {
+            format!(
+                "{running} {what} running: quitting aborts {them} and leaves {their} rows. Quit?"
+            )
+        };
+        self.mode = Mode::Confirm {
+            question,
+            on_yes: Pending::Quit,
+        };
+        vec![]
+    }
+
+    /// Asks before stopping the selected execution: a stop skips its compensations.
+    fn ask_stop(&mut self) -> Vec<Cmd> {
+        match self.selected_execution() {
+            Some(e) if e.is_running() => {
+                self.mode = Mode::Confirm {
+                    question: format!("Stop {}?", e.name),
+                    on_yes: Pending::Stop(e.arn.clone()),
+                };
+                vec![]
+            }
+            _ => self.notify(VerdictLevel::Warning, NOTHING_TO_STOP.into()),
+        }
+    }
+
+    fn on_confirm_action(&mut self, action: Action) -> Vec<Cmd> {
+        let Mode::Confirm { on_yes, .. } = std::mem::take(&mut self.mode) else {
+            return vec![];
+        };
+        match (action, on_yes) {
+            (Action::Accept, Pending::Quit) => self.quit(),
+            (Action::Accept, Pending::Stop(arn)) => {
+                match self.executions.iter().find(|e| e.arn == arn) {
+                    Some(e) if e.is_running() => vec![Cmd::Stop(arn)],
+                    _ => self.notify(VerdictLevel::Warning, NOTHING_TO_STOP.into()),
+                }
+            }
+            _ => vec![],
+        }
     }
 
     pub(super) fn on_mouse(&mut self, m: MouseEvent) -> Vec<Cmd> {

@@ -20,7 +20,7 @@ use saga_lambdas::RunType;
 
 pub use self::execution::Execution;
 pub use self::graph::GraphModel;
-pub use self::mode::Mode;
+pub use self::mode::{Mode, Pending};
 pub use self::tick::{
     AWS_LIST_BUSY_MS, AWS_LIST_IDLE_MS, AWS_POLL_MS, DEFINITION_RETRY_MS, POLL_MS,
 };
@@ -157,7 +157,7 @@ impl App {
         self.executions.iter_mut().find(|e| e.arn == arn)
     }
 
-    /// How many executions are running.
+    /// How many executions are running (quitting then asks first).
     pub fn running(&self) -> usize {
         self.executions.iter().filter(|e| e.is_running()).count()
     }

@@ -1,4 +1,4 @@
-//! What has the keyboard besides the panels: an overlay or the trip editor.
+//! What has the keyboard besides the panels: an overlay, the trip editor or a question.
 
 use crate::tui::keymap::{Context, Focus};
 
@@ -24,6 +24,22 @@ pub enum Mode {
         /// First line shown.
         scroll: u16,
     },
+    /// A yes/no question before something that cannot be undone.
+    Confirm {
+        /// The question, one line.
+        question: String,
+        /// What a yes does.
+        on_yes: Pending,
+    },
+}
+
+/// An action held back until the user confirms it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    /// Leave the UI although executions run.
+    Quit,
+    /// Stop this execution (its ARN).
+    Stop(String),
 }
 
 impl Mode {
@@ -34,6 +50,7 @@ impl Mode {
             Mode::EditTrip { .. } => Context::EditTrip,
             Mode::Help => Context::Help,
             Mode::Event { .. } => Context::Event,
+            Mode::Confirm { .. } => Context::Confirm,
         }
     }
 }

@@ -10,9 +10,10 @@
 //!   footer (1 row): the keys that work in the focused panel or overlay
 //! ```
 //!
-//! Overlays (help, event payload) draw over the panels; the trip input takes the
-//! header's place. Geometry comes from [`super::geometry`].
+//! Overlays (help, event payload, a confirmation) draw over the panels; the trip input
+//! takes the header's place. Geometry comes from [`super::geometry`].
 
+pub mod confirm;
 pub mod event;
 pub mod executions;
 pub mod footer;
@@ -65,6 +66,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match &app.mode {
         Mode::Help => help::draw(frame, app, screen),
         Mode::Event { index, scroll } => event::draw(frame, app, screen, *index, *scroll),
+        Mode::Confirm { question, .. } => confirm::draw(frame, app, screen, question),
         Mode::EditTrip { .. } | Mode::Normal => {}
     }
 }
