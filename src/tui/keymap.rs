@@ -138,6 +138,21 @@ pub fn is_chord(ev: &KeyEvent) -> bool {
         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
 }
 
+/// How much a footer hint matters when the line is too short for all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    /// Shown at any width (help, quit, the way out of an overlay).
+    Always,
+    /// The context's main keys.
+    High,
+    /// Keys worth knowing.
+    Medium,
+    /// Shown when there is room.
+    Low,
+    /// Shown last.
+    Least,
+}
+
 /// A binding's footer entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hint {
@@ -145,6 +160,8 @@ pub struct Hint {
     pub label: &'static str,
     /// What they do, in a word or two.
     pub text: &'static str,
+    /// Which hints stay when the line is short.
+    pub priority: Priority,
 }
 
 /// One binding: keys, what they do, where they apply, and how help and footer show them.
@@ -160,8 +177,8 @@ pub struct Binding {
     pub label: &'static str,
     /// What it does, for the help overlay; empty keeps it out of help.
     pub help: &'static str,
-    /// Footer text; `None` keeps it out of the footer.
-    pub footer: Option<&'static str>,
+    /// Footer text and priority; `None` keeps it out of the footer.
+    pub footer: Option<(&'static str, Priority)>,
 }
 
 impl Binding {
@@ -185,9 +202,9 @@ impl Binding {
         Self { help, ..self }
     }
 
-    const fn footer(self, text: &'static str) -> Self {
+    const fn footer(self, text: &'static str, priority: Priority) -> Self {
         Self {
-            footer: Some(text),
+            footer: Some((text, priority)),
             ..self
         }
     }
@@ -238,6 +255,7 @@ const EDIT_TRIP: &[Context] = &[Context::EditTrip];
 const CONFIRM: &[Context] = &[Context::Confirm];
 
 use Action as A;
+use Priority as P;
 
 /// Every binding, panels first in help order, then the overlays'. The first binding
 /// that matches the key in the context wins; no key is bound twice in one context.
@@ -245,32 +263,32 @@ pub const BINDINGS: &[Binding] = &[
     // The panels.
     Binding::new(DIGITS, A::Launch, PANELS, "1-6")
         .help("choose the run type and launch it")
-        .footer("launch"),
+        .footer("launch", P::High),
     Binding::new(ENTER, A::SelectExecution, EXECUTIONS, "Enter")
         .help("view the execution under the cursor")
-        .footer("view"),
+        .footer("view", P::High),
     Binding::new(ENTER, A::OpenEvent, HISTORY, "Enter")
         .help("show the event's input/output JSON")
-        .footer("payload"),
+        .footer("payload", P::High),
     Binding::new(ENTER, A::Relaunch, GRAPH, "Enter")
         .help("launch the selected run type again")
-        .footer("relaunch"),
+        .footer("relaunch", P::High),
     Binding::new(&[Key::Char('t')], A::EditTrip, PANELS, "t")
         .help("edit trip id (1-64 of A-Za-z0-9_-)")
-        .footer("trip"),
+        .footer("trip", P::Medium),
     Binding::new(&[Key::Char('n')], A::NewTrip, PANELS, "n")
         .help("new random trip id")
-        .footer("new trip"),
+        .footer("new trip", P::Low),
     Binding::new(&[Key::Char('c')], A::CycleRate, PANELS, "c")
         .help("cycle cancel failure rate 0/0.4/1")
-        .footer("fail rate"),
+        .footer("fail rate", P::Low),
     Binding::new(&[Key::Char('+'), Key::Char('=')], A::Faster, PANELS, "+/-")
         .help("demo speed up / down")
-        .footer("speed"),
+        .footer("speed", P::Least),
     Binding::new(&[Key::Char('-'), Key::Char('_')], A::Slower, PANELS, "-"),
     Binding::new(&[Key::Code(KeyCode::Tab)], A::FocusNext, PANELS, "Tab")
         .help("next panel (Shift-Tab: previous)")
-        .footer("panel"),
+        .footer("panel", P::Medium),
     Binding::new(
         &[Key::Code(KeyCode::BackTab)],
         A::FocusPrev,
@@ -279,7 +297,7 @@ pub const BINDINGS: &[Binding] = &[
     ),
     Binding::new(UP, A::Up, PANELS, "↑↓/jk")
         .help("move (graph: pan up/down)")
-        .footer("move"),
+        .footer("move", P::Low),
     Binding::new(DOWN, A::Down, PANELS, "j"),
     Binding::new(
         &[Key::Code(KeyCode::Left), Key::Char('h')],
@@ -288,7 +306,7 @@ pub const BINDINGS: &[Binding] = &[
         "←→/hl",
     )
     .help("pan the graph sideways")
-    .footer("pan"),
+    .footer("pan", P::Medium),
     Binding::new(
         &[Key::Code(KeyCode::Right), Key::Char('l')],
         A::Right,
@@ -312,16 +330,16 @@ pub const BINDINGS: &[Binding] = &[
     ),
     Binding::new(&[Key::Char('f')], A::Follow, HISTORY, "f")
         .help("follow new events on/off")
-        .footer("follow"),
+        .footer("follow", P::Medium),
     Binding::new(&[Key::Char('s')], A::Stop, PANELS, "s")
         .help("stop the selected execution")
-        .footer("stop"),
+        .footer("stop", P::High),
     Binding::new(&[Key::Char('?')], A::Help, PANELS, "?")
         .help("this help")
-        .footer("help"),
+        .footer("help", P::Always),
     Binding::new(&[Key::Char('q')], A::Quit, PANELS, "q")
         .help("quit (asks while executions run)")
-        .footer("quit"),
+        .footer("quit", P::Always),
     Binding::new(&[Key::Ctrl('c')], A::QuitNow, EVERYWHERE, "Ctrl-C").help("quit at once"),
     // The help overlay.
     Binding::new(
@@ -335,9 +353,9 @@ pub const BINDINGS: &[Binding] = &[
         HELP,
         "Esc/?",
     )
-    .footer("close"),
+    .footer("close", P::Always),
     // One event's payloads.
-    Binding::new(UP, A::Up, EVENT, "↑↓/jk").footer("scroll"),
+    Binding::new(UP, A::Up, EVENT, "↑↓/jk").footer("scroll", P::High),
     Binding::new(DOWN, A::Down, EVENT, "j"),
     Binding::new(PAGE_UP, A::PageUp, EVENT, "PgUp/PgDn"),
     Binding::new(PAGE_DOWN, A::PageDown, EVENT, "PgDn"),
@@ -351,19 +369,20 @@ pub const BINDINGS: &[Binding] = &[
         EVENT,
         "Esc",
     )
-    .footer("close"),
+    .footer("close", P::Always),
     // The trip editor: printable characters are typed, these keys edit.
-    Binding::new(ENTER, A::Accept, EDIT_TRIP, "Enter").footer("accept"),
-    Binding::new(ESC, A::Close, EDIT_TRIP, "Esc").footer("cancel"),
+    Binding::new(ENTER, A::Accept, EDIT_TRIP, "Enter").footer("accept", P::Always),
+    Binding::new(ESC, A::Close, EDIT_TRIP, "Esc").footer("cancel", P::Always),
     Binding::new(
         &[Key::Code(KeyCode::Backspace)],
         A::DeleteChar,
         EDIT_TRIP,
         "⌫",
     )
-    .footer("delete"),
-    Binding::new(&[Key::Ctrl('w')], A::DeleteWord, EDIT_TRIP, "Ctrl-W").footer("delete word"),
-    Binding::new(&[Key::Ctrl('u')], A::ClearInput, EDIT_TRIP, "Ctrl-U").footer("clear"),
+    .footer("delete", P::High),
+    Binding::new(&[Key::Ctrl('w')], A::DeleteWord, EDIT_TRIP, "Ctrl-W")
+        .footer("delete word", P::Medium),
+    Binding::new(&[Key::Ctrl('u')], A::ClearInput, EDIT_TRIP, "Ctrl-U").footer("clear", P::Medium),
     // A yes/no question.
     Binding::new(
         &[Key::Char('y'), Key::Char('Y'), Key::Code(KeyCode::Enter)],
@@ -371,14 +390,14 @@ pub const BINDINGS: &[Binding] = &[
         CONFIRM,
         "y/Enter",
     )
-    .footer("yes"),
+    .footer("yes", P::Always),
     Binding::new(
         &[Key::Char('n'), Key::Char('N'), Key::Code(KeyCode::Esc)],
         A::Close,
         CONFIRM,
         "n/Esc",
     )
-    .footer("no"),
+    .footer("no", P::Always),
 ];
 
 /// The action of a key in a context, if any.
@@ -404,9 +423,10 @@ pub fn footer(context: Context) -> Vec<Hint> {
         .iter()
         .filter(|b| b.applies(context))
         .filter_map(|b| {
-            b.footer.map(|text| Hint {
+            b.footer.map(|(text, priority)| Hint {
                 label: b.label,
                 text,
+                priority,
             })
         })
         .collect()
@@ -514,8 +534,24 @@ mod tests {
     }
 
     #[test]
+    fn every_panel_footer_offers_help_and_quit_always() {
+        for f in Focus::ORDER {
+            let always: Vec<&str> = footer(Context::Panel(f))
+                .iter()
+                .filter(|h| h.priority == Priority::Always)
+                .map(|h| h.label)
+                .collect();
+            assert_eq!(always, ["?", "q"]);
+        }
+    }
+
+    #[test]
     fn footer_shows_only_what_works_here() {
-        let has = |f, label, text| footer(Context::Panel(f)).contains(&Hint { label, text });
+        let has = |f, label, text| {
+            footer(Context::Panel(f))
+                .iter()
+                .any(|h| h.label == label && h.text == text)
+        };
         assert!(has(Focus::History, "f", "follow"));
         assert!(!has(Focus::Graph, "f", "follow"));
         assert!(has(Focus::Graph, "←→/hl", "pan"));

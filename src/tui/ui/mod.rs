@@ -7,7 +7,7 @@
 //! └──────────────────────────────────────┘└───────────────────────────────┘
 //! ┌ Rows (60%) ──────────────────────────┐┌ Executions (40%) ─────────────┐
 //! └──────────────────────────────────────┘└───────────────────────────────┘
-//!   footer (1 row): the keys that work in the focused panel or overlay
+//!   footer (1 row): the keys that work now, as many as fit, most important first
 //! ```
 //!
 //! Overlays (help, event payload, a confirmation) draw over the panels; the trip input
