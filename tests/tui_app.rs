@@ -429,8 +429,8 @@ fn quitting_with_executions_running_asks_first() {
     let mut app = idle();
     started(&mut app, RunType::Success);
     app.update(key('q'));
-    let ctrl_c = Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-    assert_eq!(app.update(ctrl_c), vec![Cmd::Quit]);
+    assert!(matches!(app.mode, Mode::Confirm { .. }));
+    assert_eq!(app.update(ctrl('c')), vec![Cmd::Quit]);
 }
 
 #[test]
