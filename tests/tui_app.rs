@@ -14,7 +14,7 @@ use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{BackendError, Launch, SagaBackend};
 use sagaview::engine::ExecutionStatus;
 use sagaview::store::Store;
-use sagaview::tui::app::{Mode, RATES};
+use sagaview::tui::app::{Mode, Pending, RATES};
 use sagaview::tui::demo::{self, DemoScreen};
 use sagaview::tui::keymap::Focus;
 use sagaview::tui::{App, Cmd, Msg, TuiOptions, runner};
@@ -73,6 +73,13 @@ fn enter_relaunches_except_where_it_selects() {
     assert!(start_cmd(&app.update(code(KeyCode::Enter))).is_none());
     app.focus = Focus::History;
     assert!(start_cmd(&app.update(code(KeyCode::Enter))).is_none());
+    app.mode = Mode::Normal;
+    app.focus = Focus::Rows;
+    assert!(
+        app.update(code(KeyCode::Enter)).is_empty(),
+        "Enter in the rows panel does nothing"
+    );
+    assert_eq!(app.mode, Mode::Normal);
 }
 
 #[test]
@@ -145,6 +152,55 @@ fn trip_id_input_validates_and_escape_cancels() {
     app.update(code(KeyCode::Esc));
     assert_eq!(app.trip_id, "my_trip-7q");
     assert_eq!(app.mode, Mode::Normal);
+}
+
+fn ctrl(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn trip_buffer(app: &App) -> String {
+    match &app.mode {
+        Mode::EditTrip { buffer, .. } => buffer.clone(),
+        m => panic!("{m:?}"),
+    }
+}
+
+#[test]
+fn trip_id_input_edits_like_a_shell() {
+    let mut app = idle();
+    app.update(key('t'));
+    assert_eq!(trip_buffer(&app), sample::TRIP_ID);
+    app.update(ctrl('u'));
+    assert_eq!(trip_buffer(&app), "", "Ctrl-U clears");
+    for c in "my_trip-7q".chars() {
+        app.update(key(c));
+    }
+    app.update(ctrl('w'));
+    assert_eq!(
+        trip_buffer(&app),
+        "my_trip-",
+        "Ctrl-W deletes the last word"
+    );
+    app.update(ctrl('w'));
+    assert_eq!(trip_buffer(&app), "my_");
+    app.update(ctrl('w'));
+    assert_eq!(trip_buffer(&app), "");
+    for c in "ab".chars() {
+        app.update(key(c));
+    }
+    // No chord types its letter.
+    for c in ['a', 'x', 'q', 't', 'z'] {
+        app.update(ctrl(c));
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT)));
+    }
+    assert_eq!(trip_buffer(&app), "ab");
+    assert!(matches!(&app.mode, Mode::EditTrip { error: None, .. }));
+    // Shift is typing, not a chord.
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('C'),
+        KeyModifiers::SHIFT,
+    )));
+    assert_eq!(trip_buffer(&app), "abC");
 }
 
 #[test]
@@ -309,8 +365,94 @@ fn stop_asks_the_backend_only_for_a_running_execution() {
     let mut app = idle();
     assert!(app.update(key('s')).is_empty());
     assert!(app.notice.is_some());
+    assert_eq!(app.mode, Mode::Normal, "nothing to confirm");
     started(&mut app, RunType::Success);
-    assert_eq!(app.update(key('s')), vec![Cmd::Stop(ARN.into())]);
+    assert!(app.update(key('s')).is_empty(), "asks first");
+    match &app.mode {
+        Mode::Confirm { question, on_yes } => {
+            assert_eq!(question, "Stop x?");
+            assert_eq!(on_yes, &Pending::Stop(ARN.into()));
+        }
+        m => panic!("{m:?}"),
+    }
+    assert_eq!(app.update(key('y')), vec![Cmd::Stop(ARN.into())]);
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn a_stop_is_confirmed_by_enter_and_cancelled_by_n_or_escape() {
+    let mut app = idle();
+    started(&mut app, RunType::Success);
+    for no in [key('n'), code(KeyCode::Esc)] {
+        app.update(key('s'));
+        assert!(app.update(no).is_empty());
+        assert_eq!(app.mode, Mode::Normal);
+    }
+    app.update(key('s'));
+    assert!(
+        app.update(key('4')).is_empty(),
+        "other keys do nothing while asking"
+    );
+    assert!(matches!(app.mode, Mode::Confirm { .. }));
+    assert_eq!(
+        app.update(code(KeyCode::Enter)),
+        vec![Cmd::Stop(ARN.into())]
+    );
+}
+
+#[test]
+fn quitting_with_executions_running_asks_first() {
+    let mut app = idle();
+    started(&mut app, RunType::Success);
+    assert!(app.update(key('q')).is_empty());
+    assert!(!app.quitting);
+    match &app.mode {
+        Mode::Confirm { question, on_yes } => {
+            assert_eq!(
+                question,
+                "1 execution running: quitting aborts it and leaves its rows. Quit?"
+            );
+            assert_eq!(on_yes, &Pending::Quit);
+        }
+        m => panic!("{m:?}"),
+    }
+    let text = demo::to_text(&demo::render(&app, 80, 24));
+    assert!(text.contains("Quit?"), "{text}");
+    assert!(text.contains("y/Enter yes  n/Esc no"), "footer: {text}");
+    assert!(app.update(code(KeyCode::Esc)).is_empty());
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!app.quitting);
+    app.update(key('q'));
+    assert_eq!(app.update(key('y')), vec![Cmd::Quit]);
+    assert!(app.quitting);
+    // Ctrl-C does not ask, even with the question open.
+    let mut app = idle();
+    started(&mut app, RunType::Success);
+    app.update(key('q'));
+    assert!(matches!(app.mode, Mode::Confirm { .. }));
+    assert_eq!(app.update(ctrl('c')), vec![Cmd::Quit]);
+}
+
+#[test]
+fn the_quit_question_counts_the_running_executions() {
+    let mut app = idle();
+    for n in 0..2 {
+        app.update(Msg::Started {
+            launch: Launch {
+                run_type: RunType::Success,
+                trip_id: sample::TRIP_ID.into(),
+                cancel_failure_rate: 0.0,
+            },
+            result: Ok(format!("{ARN}{n}")),
+        });
+    }
+    app.update(key('q'));
+    assert!(
+        matches!(&app.mode, Mode::Confirm { question, .. }
+            if question == "2 executions running: quitting aborts them and leaves their rows. Quit?"),
+        "{:?}",
+        app.mode
+    );
 }
 
 #[test]
@@ -339,7 +481,7 @@ fn clicking_an_execution_selects_it_and_the_wheel_scrolls_history() {
         120,
         40,
     );
-    let areas = sagaview::tui::ui::areas(ratatui::layout::Rect::new(0, 0, 120, 40));
+    let areas = sagaview::tui::geometry::areas(ratatui::layout::Rect::new(0, 0, 120, 40));
     let older = app.executions[1].arn.clone();
     // Row 0 is the border, row 1 the column header, rows 2.. the executions.
     let click = MouseEvent {
@@ -361,6 +503,36 @@ fn clicking_an_execution_selects_it_and_the_wheel_scrolls_history() {
     app.update(Msg::Mouse(wheel));
     assert_eq!(app.history_cursor, before - 3);
     assert!(!app.follow);
+}
+
+#[test]
+fn a_click_selects_the_execution_drawn_under_it_in_a_scrolled_list() {
+    let mut app = idle();
+    for n in 0..20 {
+        app.update(Msg::Started {
+            launch: Launch {
+                run_type: RunType::ALL[n % RunType::ALL.len()],
+                trip_id: sample::TRIP_ID.into(),
+                cancel_failure_rate: 0.0,
+            },
+            result: Ok(format!("{ARN}{n:02}")),
+        });
+    }
+    app.focus = Focus::Executions;
+    app.update(code(KeyCode::End));
+    let areas = sagaview::tui::geometry::areas(ratatui::layout::Rect::new(0, 0, 120, 40));
+    // Border, column header, then the third entry shown.
+    let y = areas.executions.y + 4;
+    let screen = demo::to_text(&demo::render(&app, 120, 40));
+    let drawn = screen.lines().nth(usize::from(y)).unwrap().to_string();
+    app.update(Msg::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: areas.executions.x + 3,
+        row: y,
+        modifiers: KeyModifiers::NONE,
+    }));
+    let run_type = app.selected_execution().unwrap().run_type.clone().unwrap();
+    assert!(drawn.contains(&run_type), "{run_type} clicked on {drawn:?}");
 }
 
 #[test]

@@ -75,6 +75,28 @@ fn help_overlay_80x24() {
     assert_snapshot!(demo::terminal(DemoScreen::Help, 80, 24).backend());
 }
 
+fn footer(s: DemoScreen, w: u16, h: u16) -> String {
+    let text = screen(s, w, h);
+    let last = text.lines().last().unwrap_or_default();
+    last.trim_matches('"').trim_end().to_string()
+}
+
+/// Help and quit are always offered; the rest of the line goes by priority, and a hint
+/// that does not fit is left out whole.
+#[test]
+fn the_footer_fits_by_priority_at_80_and_120_columns() {
+    assert_eq!(
+        footer(DemoScreen::Idle, 80, 24),
+        " 1-6 launch  Enter relaunch  t trip  Tab panel  s stop  ? help  q quit"
+    );
+    assert_eq!(
+        footer(DemoScreen::Idle, 120, 40),
+        " 1-6 launch  Enter relaunch  t trip  n new trip  c fail rate  Tab panel  \
+         ↑↓/jk move  ←→/hl pan  s stop  ? help  q quit"
+    );
+    assert_eq!(footer(DemoScreen::Help, 80, 24), " Esc/? close");
+}
+
 #[test]
 fn below_80x24_says_too_small() {
     let text = screen(DemoScreen::Idle, 79, 24);

@@ -1,5 +1,6 @@
-//! Key bindings as data: one table drives key handling, the footer and the help overlay,
-//! so what the screen advertises is exactly what works.
+//! Key bindings as data: one table drives key handling, the footer and the help overlay
+//! in every context (each panel, each overlay, the trip editor, a confirmation), so what
+//! the screen advertises is exactly what works.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -29,6 +30,22 @@ impl Focus {
     }
 }
 
+/// Who has the keyboard: a panel, or whatever is drawn over the panels. A key means
+/// what the bindings of the current context say, and nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// A panel has the keyboard.
+    Panel(Focus),
+    /// The help overlay.
+    Help,
+    /// One event's payloads.
+    Event,
+    /// Typing a trip id.
+    EditTrip,
+    /// A yes/no question.
+    Confirm,
+}
+
 /// What a key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -50,9 +67,9 @@ pub enum Action {
     FocusNext,
     /// Previous panel.
     FocusPrev,
-    /// Move / pan up.
+    /// Move / pan / scroll up.
     Up,
-    /// Move / pan down.
+    /// Move / pan / scroll down.
     Down,
     /// Pan left.
     Left,
@@ -72,18 +89,30 @@ pub enum Action {
     OpenEvent,
     /// Toggle history follow mode.
     Follow,
-    /// Stop the selected execution.
+    /// Stop the selected execution (asks first).
     Stop,
-    /// Show / hide the help overlay.
+    /// Show the help overlay.
     Help,
-    /// Leave.
+    /// Leave (asks first while executions run).
     Quit,
+    /// Leave at once, whatever runs: the terminal must always be recoverable.
+    QuitNow,
+    /// Take what is typed, or answer yes.
+    Accept,
+    /// Close the overlay, drop what is typed, or answer no.
+    Close,
+    /// Delete the last character typed.
+    DeleteChar,
+    /// Delete back to the previous `-` or `_` (or the start).
+    DeleteWord,
+    /// Delete everything typed.
+    ClearInput,
 }
 
 /// A key as bindings name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Key {
-    /// A printable character.
+    /// A printable character, without Ctrl or Alt.
     Char(char),
     /// Ctrl + character.
     Ctrl(char),
@@ -94,12 +123,7 @@ pub enum Key {
 impl Key {
     fn matches(self, ev: &KeyEvent) -> bool {
         match self {
-            Key::Char(c) => {
-                ev.code == KeyCode::Char(c)
-                    && !ev
-                        .modifiers
-                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-            }
+            Key::Char(c) => ev.code == KeyCode::Char(c) && !is_chord(ev),
             Key::Ctrl(c) => {
                 ev.code == KeyCode::Char(c) && ev.modifiers.contains(KeyModifiers::CONTROL)
             }
@@ -108,21 +132,87 @@ impl Key {
     }
 }
 
-/// One binding: keys, what they do, where they apply, and how help shows them.
+/// Whether a key is a Ctrl or Alt chord: a command, never text.
+pub fn is_chord(ev: &KeyEvent) -> bool {
+    ev.modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+}
+
+/// How much a footer hint matters when the line is too short for all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    /// Shown at any width (help, quit, the way out of an overlay).
+    Always,
+    /// The context's main keys.
+    High,
+    /// Keys worth knowing.
+    Medium,
+    /// Shown when there is room.
+    Low,
+    /// Shown last.
+    Least,
+}
+
+/// A binding's footer entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hint {
+    /// The keys, as the binding writes them.
+    pub label: &'static str,
+    /// What they do, in a word or two.
+    pub text: &'static str,
+    /// Which hints stay when the line is short.
+    pub priority: Priority,
+}
+
+/// One binding: keys, what they do, where they apply, and how help and footer show them.
 #[derive(Debug, Clone, Copy)]
 pub struct Binding {
     /// Any of these keys.
     pub keys: &'static [Key],
     /// The action.
     pub action: Action,
-    /// Panels where it applies (empty: everywhere).
-    pub focus: &'static [Focus],
+    /// Where it applies.
+    pub contexts: &'static [Context],
     /// How the keys are written in help and footer.
     pub label: &'static str,
-    /// What it does, for help.
+    /// What it does, for the help overlay; empty keeps it out of help.
     pub help: &'static str,
-    /// Short text for the footer; `None` keeps it out of the footer.
-    pub footer: Option<&'static str>,
+    /// Footer text and priority; `None` keeps it out of the footer.
+    pub footer: Option<(&'static str, Priority)>,
+}
+
+impl Binding {
+    const fn new(
+        keys: &'static [Key],
+        action: Action,
+        contexts: &'static [Context],
+        label: &'static str,
+    ) -> Self {
+        Self {
+            keys,
+            action,
+            contexts,
+            label,
+            help: "",
+            footer: None,
+        }
+    }
+
+    const fn help(self, help: &'static str) -> Self {
+        Self { help, ..self }
+    }
+
+    const fn footer(self, text: &'static str, priority: Priority) -> Self {
+        Self {
+            footer: Some((text, priority)),
+            ..self
+        }
+    }
+
+    /// Whether the binding applies in `context`.
+    pub fn applies(&self, context: Context) -> bool {
+        self.contexts.contains(&context)
+    }
 }
 
 const DIGITS: &[Key] = &[
@@ -133,221 +223,216 @@ const DIGITS: &[Key] = &[
     Key::Char('5'),
     Key::Char('6'),
 ];
-const NOT_LISTS: &[Focus] = &[Focus::Graph, Focus::Rows];
+const ENTER: &[Key] = &[Key::Code(KeyCode::Enter)];
+const ESC: &[Key] = &[Key::Code(KeyCode::Esc)];
+const UP: &[Key] = &[Key::Code(KeyCode::Up), Key::Char('k')];
+const DOWN: &[Key] = &[Key::Code(KeyCode::Down), Key::Char('j')];
+const PAGE_UP: &[Key] = &[Key::Code(KeyCode::PageUp)];
+const PAGE_DOWN: &[Key] = &[Key::Code(KeyCode::PageDown)];
 
-/// Every binding, in help order. The first binding that matches the key and focus wins.
+const PANELS: &[Context] = &[
+    Context::Panel(Focus::Graph),
+    Context::Panel(Focus::History),
+    Context::Panel(Focus::Rows),
+    Context::Panel(Focus::Executions),
+];
+const EVERYWHERE: &[Context] = &[
+    Context::Panel(Focus::Graph),
+    Context::Panel(Focus::History),
+    Context::Panel(Focus::Rows),
+    Context::Panel(Focus::Executions),
+    Context::Help,
+    Context::Event,
+    Context::EditTrip,
+    Context::Confirm,
+];
+const GRAPH: &[Context] = &[Context::Panel(Focus::Graph)];
+const HISTORY: &[Context] = &[Context::Panel(Focus::History)];
+const EXECUTIONS: &[Context] = &[Context::Panel(Focus::Executions)];
+const HELP: &[Context] = &[Context::Help];
+const EVENT: &[Context] = &[Context::Event];
+const EDIT_TRIP: &[Context] = &[Context::EditTrip];
+const CONFIRM: &[Context] = &[Context::Confirm];
+
+use Action as A;
+use Priority as P;
+
+/// Every binding, panels first in help order, then the overlays'. The first binding
+/// that matches the key in the context wins; no key is bound twice in one context.
 pub const BINDINGS: &[Binding] = &[
-    Binding {
-        keys: DIGITS,
-        action: Action::Launch,
-        focus: &[],
-        label: "1-6",
-        help: "choose the run type and launch it",
-        footer: Some("launch"),
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::Enter)],
-        action: Action::SelectExecution,
-        focus: &[Focus::Executions],
-        label: "Enter",
-        help: "view the execution under the cursor",
-        footer: Some("view"),
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::Enter)],
-        action: Action::OpenEvent,
-        focus: &[Focus::History],
-        label: "Enter",
-        help: "show the event's input/output JSON",
-        footer: Some("payload"),
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::Enter)],
-        action: Action::Relaunch,
-        focus: NOT_LISTS,
-        label: "Enter",
-        help: "launch the selected run type again",
-        footer: Some("relaunch"),
-    },
-    Binding {
-        keys: &[Key::Char('t')],
-        action: Action::EditTrip,
-        focus: &[],
-        label: "t",
-        help: "edit trip id (1-64 of A-Za-z0-9_-)",
-        footer: Some("trip"),
-    },
-    Binding {
-        keys: &[Key::Char('n')],
-        action: Action::NewTrip,
-        focus: &[],
-        label: "n",
-        help: "new random trip id",
-        footer: Some("new trip"),
-    },
-    Binding {
-        keys: &[Key::Char('c')],
-        action: Action::CycleRate,
-        focus: &[],
-        label: "c",
-        help: "cycle cancel failure rate 0/0.4/1",
-        footer: Some("fail rate"),
-    },
-    Binding {
-        keys: &[Key::Char('+'), Key::Char('=')],
-        action: Action::Faster,
-        focus: &[],
-        label: "+/-",
-        help: "demo speed up / down",
-        footer: Some("speed"),
-    },
-    Binding {
-        keys: &[Key::Char('-'), Key::Char('_')],
-        action: Action::Slower,
-        focus: &[],
-        label: "-",
-        help: "",
-        footer: None,
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::Tab)],
-        action: Action::FocusNext,
-        focus: &[],
-        label: "Tab",
-        help: "next panel (Shift-Tab: previous)",
-        footer: Some("panel"),
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::BackTab)],
-        action: Action::FocusPrev,
-        focus: &[],
-        label: "S-Tab",
-        help: "",
-        footer: None,
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::Up), Key::Char('k')],
-        action: Action::Up,
-        focus: &[],
-        label: "↑↓/jk",
-        help: "move (graph: pan up/down)",
-        footer: Some("move"),
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::Down), Key::Char('j')],
-        action: Action::Down,
-        focus: &[],
-        label: "j",
-        help: "",
-        footer: None,
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::Left), Key::Char('h')],
-        action: Action::Left,
-        focus: &[Focus::Graph],
-        label: "←→/hl",
-        help: "pan the graph sideways",
-        footer: Some("pan"),
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::Right), Key::Char('l')],
-        action: Action::Right,
-        focus: &[Focus::Graph],
-        label: "l",
-        help: "",
-        footer: None,
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::PageUp)],
-        action: Action::PageUp,
-        focus: &[],
-        label: "PgUp/PgDn",
-        help: "a page up / down",
-        footer: None,
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::PageDown)],
-        action: Action::PageDown,
-        focus: &[],
-        label: "PgDn",
-        help: "",
-        footer: None,
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::Home), Key::Char('g')],
-        action: Action::Top,
-        focus: &[],
-        label: "Home/End",
-        help: "first / last (End: follow history)",
-        footer: None,
-    },
-    Binding {
-        keys: &[Key::Code(KeyCode::End), Key::Char('G')],
-        action: Action::Bottom,
-        focus: &[],
-        label: "End",
-        help: "",
-        footer: None,
-    },
-    Binding {
-        keys: &[Key::Char('f')],
-        action: Action::Follow,
-        focus: &[Focus::History],
-        label: "f",
-        help: "follow new events on/off",
-        footer: Some("follow"),
-    },
-    Binding {
-        keys: &[Key::Char('s')],
-        action: Action::Stop,
-        focus: &[],
-        label: "s",
-        help: "stop the selected execution",
-        footer: Some("stop"),
-    },
-    Binding {
-        keys: &[Key::Char('?')],
-        action: Action::Help,
-        focus: &[],
-        label: "?",
-        help: "this help",
-        footer: Some("help"),
-    },
-    Binding {
-        keys: &[Key::Char('q'), Key::Ctrl('c')],
-        action: Action::Quit,
-        focus: &[],
-        label: "q/Ctrl-C",
-        help: "quit",
-        footer: Some("quit"),
-    },
+    // The panels.
+    Binding::new(DIGITS, A::Launch, PANELS, "1-6")
+        .help("choose the run type and launch it")
+        .footer("launch", P::High),
+    Binding::new(ENTER, A::SelectExecution, EXECUTIONS, "Enter")
+        .help("view the execution under the cursor")
+        .footer("view", P::High),
+    Binding::new(ENTER, A::OpenEvent, HISTORY, "Enter")
+        .help("show the event's input/output JSON")
+        .footer("payload", P::High),
+    Binding::new(ENTER, A::Relaunch, GRAPH, "Enter")
+        .help("launch the selected run type again")
+        .footer("relaunch", P::High),
+    Binding::new(&[Key::Char('t')], A::EditTrip, PANELS, "t")
+        .help("edit trip id (1-64 of A-Za-z0-9_-)")
+        .footer("trip", P::Medium),
+    Binding::new(&[Key::Char('n')], A::NewTrip, PANELS, "n")
+        .help("new random trip id")
+        .footer("new trip", P::Low),
+    Binding::new(&[Key::Char('c')], A::CycleRate, PANELS, "c")
+        .help("cycle cancel failure rate 0/0.4/1")
+        .footer("fail rate", P::Low),
+    Binding::new(&[Key::Char('+'), Key::Char('=')], A::Faster, PANELS, "+/-")
+        .help("demo speed up / down")
+        .footer("speed", P::Least),
+    Binding::new(&[Key::Char('-'), Key::Char('_')], A::Slower, PANELS, "-"),
+    Binding::new(&[Key::Code(KeyCode::Tab)], A::FocusNext, PANELS, "Tab")
+        .help("next panel (Shift-Tab: previous)")
+        .footer("panel", P::Medium),
+    Binding::new(
+        &[Key::Code(KeyCode::BackTab)],
+        A::FocusPrev,
+        PANELS,
+        "S-Tab",
+    ),
+    Binding::new(UP, A::Up, PANELS, "↑↓/jk")
+        .help("move (graph: pan up/down)")
+        .footer("move", P::Low),
+    Binding::new(DOWN, A::Down, PANELS, "j"),
+    Binding::new(
+        &[Key::Code(KeyCode::Left), Key::Char('h')],
+        A::Left,
+        GRAPH,
+        "←→/hl",
+    )
+    .help("pan the graph sideways")
+    .footer("pan", P::Medium),
+    Binding::new(
+        &[Key::Code(KeyCode::Right), Key::Char('l')],
+        A::Right,
+        GRAPH,
+        "l",
+    ),
+    Binding::new(PAGE_UP, A::PageUp, PANELS, "PgUp/PgDn").help("a page up / down"),
+    Binding::new(PAGE_DOWN, A::PageDown, PANELS, "PgDn"),
+    Binding::new(
+        &[Key::Code(KeyCode::Home), Key::Char('g')],
+        A::Top,
+        PANELS,
+        "Home/End",
+    )
+    .help("first / last (End: follow history)"),
+    Binding::new(
+        &[Key::Code(KeyCode::End), Key::Char('G')],
+        A::Bottom,
+        PANELS,
+        "End",
+    ),
+    Binding::new(&[Key::Char('f')], A::Follow, HISTORY, "f")
+        .help("follow new events on/off")
+        .footer("follow", P::Medium),
+    Binding::new(&[Key::Char('s')], A::Stop, PANELS, "s")
+        .help("stop the selected execution")
+        .footer("stop", P::High),
+    Binding::new(&[Key::Char('?')], A::Help, PANELS, "?")
+        .help("this help")
+        .footer("help", P::Always),
+    Binding::new(&[Key::Char('q')], A::Quit, PANELS, "q")
+        .help("quit (asks while executions run)")
+        .footer("quit", P::Always),
+    Binding::new(&[Key::Ctrl('c')], A::QuitNow, EVERYWHERE, "Ctrl-C").help("quit at once"),
+    // The help overlay.
+    Binding::new(
+        &[
+            Key::Code(KeyCode::Esc),
+            Key::Char('?'),
+            Key::Char('q'),
+            Key::Code(KeyCode::Enter),
+        ],
+        A::Close,
+        HELP,
+        "Esc/?",
+    )
+    .footer("close", P::Always),
+    // One event's payloads.
+    Binding::new(UP, A::Up, EVENT, "↑↓/jk").footer("scroll", P::High),
+    Binding::new(DOWN, A::Down, EVENT, "j"),
+    Binding::new(PAGE_UP, A::PageUp, EVENT, "PgUp/PgDn"),
+    Binding::new(PAGE_DOWN, A::PageDown, EVENT, "PgDn"),
+    Binding::new(
+        &[
+            Key::Code(KeyCode::Esc),
+            Key::Code(KeyCode::Enter),
+            Key::Char('q'),
+        ],
+        A::Close,
+        EVENT,
+        "Esc",
+    )
+    .footer("close", P::Always),
+    // The trip editor: printable characters are typed, these keys edit.
+    Binding::new(ENTER, A::Accept, EDIT_TRIP, "Enter").footer("accept", P::Always),
+    Binding::new(ESC, A::Close, EDIT_TRIP, "Esc").footer("cancel", P::Always),
+    Binding::new(
+        &[Key::Code(KeyCode::Backspace)],
+        A::DeleteChar,
+        EDIT_TRIP,
+        "⌫",
+    )
+    .footer("delete", P::High),
+    Binding::new(&[Key::Ctrl('w')], A::DeleteWord, EDIT_TRIP, "Ctrl-W")
+        .footer("delete word", P::Medium),
+    Binding::new(&[Key::Ctrl('u')], A::ClearInput, EDIT_TRIP, "Ctrl-U").footer("clear", P::Medium),
+    // A yes/no question.
+    Binding::new(
+        &[Key::Char('y'), Key::Char('Y'), Key::Code(KeyCode::Enter)],
+        A::Accept,
+        CONFIRM,
+        "y/Enter",
+    )
+    .footer("yes", P::Always),
+    Binding::new(
+        &[Key::Char('n'), Key::Char('N'), Key::Code(KeyCode::Esc)],
+        A::Close,
+        CONFIRM,
+        "n/Esc",
+    )
+    .footer("no", P::Always),
 ];
 
-impl Binding {
-    /// Whether the binding applies with `focus`.
-    pub fn applies(&self, focus: Focus) -> bool {
-        self.focus.is_empty() || self.focus.contains(&focus)
-    }
-}
-
-/// The action of a key in a panel, if any.
-pub fn action_for(ev: &KeyEvent, focus: Focus) -> Option<Action> {
+/// The action of a key in a context, if any.
+pub fn action_for(ev: &KeyEvent, context: Context) -> Option<Action> {
     BINDINGS
         .iter()
-        .find(|b| b.applies(focus) && b.keys.iter().any(|k| k.matches(ev)))
+        .find(|b| b.applies(context) && b.keys.iter().any(|k| k.matches(ev)))
         .map(|b| b.action)
 }
 
-/// `(keys, text)` pairs for the footer in a panel.
-pub fn footer(focus: Focus) -> Vec<(&'static str, &'static str)> {
+/// How the keys of `action` in `context` are written ("" when nothing is bound), for
+/// text that names a key.
+pub fn label(context: Context, action: Action) -> &'static str {
     BINDINGS
         .iter()
-        .filter(|b| b.applies(focus))
-        .filter_map(|b| b.footer.map(|f| (b.label, f)))
+        .find(|b| b.applies(context) && b.action == action)
+        .map_or("", |b| b.label)
+}
+
+/// The footer hints of a context, in table order.
+pub fn footer(context: Context) -> Vec<Hint> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.applies(context))
+        .filter_map(|b| {
+            b.footer.map(|(text, priority)| Hint {
+                label: b.label,
+                text,
+                priority,
+            })
+        })
         .collect()
 }
 
-/// `(keys, text)` pairs for the help overlay, every panel's.
+/// `(keys, text)` pairs for the help overlay, every context's.
 pub fn help() -> Vec<(&'static str, &'static str)> {
     BINDINGS
         .iter()
@@ -364,40 +449,122 @@ mod tests {
         KeyEvent::new(c, KeyModifiers::NONE)
     }
 
+    fn ctrl(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    const ALL: [Context; 8] = [
+        Context::Panel(Focus::Graph),
+        Context::Panel(Focus::History),
+        Context::Panel(Focus::Rows),
+        Context::Panel(Focus::Executions),
+        Context::Help,
+        Context::Event,
+        Context::EditTrip,
+        Context::Confirm,
+    ];
+
     #[test]
     fn enter_depends_on_focus() {
         let enter = key(KeyCode::Enter);
-        assert_eq!(action_for(&enter, Focus::Graph), Some(Action::Relaunch));
-        assert_eq!(action_for(&enter, Focus::Rows), Some(Action::Relaunch));
-        assert_eq!(
-            action_for(&enter, Focus::Executions),
-            Some(Action::SelectExecution)
-        );
-        assert_eq!(action_for(&enter, Focus::History), Some(Action::OpenEvent));
+        let panel = |f| action_for(&enter, Context::Panel(f));
+        assert_eq!(panel(Focus::Graph), Some(Action::Relaunch));
+        assert_eq!(panel(Focus::Rows), None, "the rows panel launches nothing");
+        assert_eq!(panel(Focus::Executions), Some(Action::SelectExecution));
+        assert_eq!(panel(Focus::History), Some(Action::OpenEvent));
+        assert_eq!(action_for(&enter, Context::EditTrip), Some(Action::Accept));
+        assert_eq!(action_for(&enter, Context::Confirm), Some(Action::Accept));
     }
 
     #[test]
-    fn ctrl_c_quits_but_plain_c_cycles() {
-        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(action_for(&ctrl_c, Focus::Graph), Some(Action::Quit));
+    fn ctrl_c_quits_at_once_everywhere_but_plain_c_cycles() {
+        for context in ALL {
+            assert_eq!(action_for(&ctrl('c'), context), Some(Action::QuitNow));
+        }
+        let graph = Context::Panel(Focus::Graph);
         assert_eq!(
-            action_for(&key(KeyCode::Char('c')), Focus::Graph),
+            action_for(&key(KeyCode::Char('c')), graph),
             Some(Action::CycleRate)
         );
+        assert_eq!(
+            action_for(&key(KeyCode::Char('q')), graph),
+            Some(Action::Quit)
+        );
+    }
+
+    #[test]
+    fn the_trip_editor_binds_editing_keys_and_no_text() {
+        let e = Context::EditTrip;
+        assert_eq!(action_for(&ctrl('u'), e), Some(Action::ClearInput));
+        assert_eq!(action_for(&ctrl('w'), e), Some(Action::DeleteWord));
+        assert_eq!(
+            action_for(&key(KeyCode::Backspace), e),
+            Some(Action::DeleteChar)
+        );
+        for c in ['a', 'q', 's', 'y', 'n', '-', '_', '1', '?'] {
+            assert_eq!(action_for(&key(KeyCode::Char(c)), e), None, "{c} is text");
+        }
+        assert!(is_chord(&ctrl('x')));
+    }
+
+    #[test]
+    fn every_overlay_has_a_way_out() {
+        for context in [
+            Context::Help,
+            Context::Event,
+            Context::EditTrip,
+            Context::Confirm,
+        ] {
+            assert_eq!(action_for(&key(KeyCode::Esc), context), Some(Action::Close));
+        }
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_context() {
+        for context in ALL {
+            let keys: Vec<Key> = BINDINGS
+                .iter()
+                .filter(|b| b.applies(context))
+                .flat_map(|b| b.keys.iter().copied())
+                .collect();
+            for (i, k) in keys.iter().enumerate() {
+                assert!(!keys[i + 1..].contains(k), "{k:?} twice in {context:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_panel_footer_offers_help_and_quit_always() {
+        for f in Focus::ORDER {
+            let always: Vec<&str> = footer(Context::Panel(f))
+                .iter()
+                .filter(|h| h.priority == Priority::Always)
+                .map(|h| h.label)
+                .collect();
+            assert_eq!(always, ["?", "q"]);
+        }
     }
 
     #[test]
     fn footer_shows_only_what_works_here() {
-        assert!(footer(Focus::History).contains(&("f", "follow")));
-        assert!(!footer(Focus::Graph).contains(&("f", "follow")));
-        assert!(footer(Focus::Graph).contains(&("←→/hl", "pan")));
+        let has = |f, label, text| {
+            footer(Context::Panel(f))
+                .iter()
+                .any(|h| h.label == label && h.text == text)
+        };
+        assert!(has(Focus::History, "f", "follow"));
+        assert!(!has(Focus::Graph, "f", "follow"));
+        assert!(has(Focus::Graph, "←→/hl", "pan"));
+        assert!(!has(Focus::Rows, "Enter", "relaunch"));
     }
 
     #[test]
-    fn every_action_is_reachable_by_some_key() {
+    fn every_binding_has_keys_and_contexts() {
         for b in BINDINGS {
-            assert!(!b.keys.is_empty());
+            assert!(!b.keys.is_empty() && !b.contexts.is_empty());
         }
         assert!(help().len() >= 15);
+        assert_eq!(label(Context::EditTrip, Action::Accept), "Enter");
+        assert_eq!(label(Context::Confirm, Action::Stop), "");
     }
 }

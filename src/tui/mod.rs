@@ -16,9 +16,11 @@
 
 pub mod app;
 pub mod demo;
+pub mod geometry;
 pub mod keymap;
 pub mod logging;
 pub mod msg;
+pub mod poll;
 pub mod rows;
 pub mod runner;
 pub mod terminal;

@@ -16,7 +16,8 @@ pub fn key(c: char) -> Msg {
 }
 
 /// Runs the real loop on `backend` at 120x40 for trip `trip_id` (compensations never
-/// fail), typing `script` (wait in ms, then key); the script must end with `q`.
+/// fail), typing `script` (wait in ms, then key); the script must end with `q`, which
+/// is confirmed with `y` when executions still run.
 pub async fn session(
     backend: Arc<dyn SagaBackend>,
     trip_id: &str,
@@ -38,6 +39,8 @@ pub async fn session(
                 tokio::time::sleep(Duration::from_millis(wait_ms)).await;
                 tx.send(key(c)).expect("the loop is listening");
             }
+            // The answer to "Quit?"; the loop is gone when nothing ran.
+            let _ = tx.send(key('y'));
         })
     };
     let app = tokio::time::timeout(

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::centered;
 use crate::history::HistoryEvent;
 use crate::tui::app::App;
+use crate::tui::keymap::{self, Action, Context};
 
 /// Members whose value is JSON text worth expanding.
 const PAYLOAD_MEMBERS: [&str; 4] = ["input", "output", "parameters", "cause"];
@@ -56,12 +57,17 @@ pub fn draw(frame: &mut Frame, app: &App, screen: Rect, index: usize, scroll: u1
     );
     frame.render_widget(Clear, area);
     let title = format!(" Event {} {} ", event.id, event.event_type.as_str());
+    let keys = format!(
+        " {} scroll · {} closes ",
+        keymap::label(Context::Event, Action::Up),
+        keymap::label(Context::Event, Action::Close)
+    );
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
         .border_style(p.border_focused)
         .title(Line::styled(title, p.title))
-        .title_bottom(Line::styled(" ↑↓ scroll · Esc closes ", p.dim));
+        .title_bottom(Line::styled(keys, p.dim));
     let text: Vec<Line> = pretty(event)
         .lines()
         .map(|l| Line::styled(l.to_string(), p.text))

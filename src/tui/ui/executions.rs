@@ -5,10 +5,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{list_offset, panel};
+use super::panel;
 use crate::engine::ExecutionStatus;
 use crate::tui::app::App;
-use crate::tui::keymap::Focus;
+use crate::tui::geometry;
+use crate::tui::keymap::{self, Action, Context, Focus};
 use crate::tui::theme::{SPINNER, verdict_glyph};
 use crate::view::StateStatus;
 use crate::view::layout::truncate;
@@ -25,11 +26,7 @@ fn status_look(status: ExecutionStatus, frame_no: usize) -> (&'static str, State
 /// Draws the executions panel.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let p = &app.palette;
-    let running = app
-        .executions
-        .iter()
-        .filter(|e| e.status() == ExecutionStatus::Running)
-        .count();
+    let running = app.running();
     let title = Line::from(vec![
         Span::raw(" Executions "),
         Span::styled(
@@ -42,7 +39,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(block, area);
     if app.executions.is_empty() {
         frame.render_widget(
-            Paragraph::new(Line::styled(" none yet: press 1-6", p.dim)),
+            Paragraph::new(Line::styled(
+                format!(
+                    " none yet: press {}",
+                    keymap::label(Context::Panel(Focus::Executions), Action::Launch)
+                ),
+                p.dim,
+            )),
             inner,
         );
         return;
@@ -61,9 +64,19 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         ),
         p.dim,
     )];
-    let visible = usize::from(inner.height.saturating_sub(1));
-    let first = list_offset(app.exec_cursor, visible);
-    for (i, e) in app.executions.iter().enumerate().skip(first).take(visible) {
+    let window = geometry::list_window(
+        inner.height,
+        geometry::header_lines(Focus::Executions),
+        app.exec_cursor,
+        app.executions.len(),
+    );
+    for (i, e) in app
+        .executions
+        .iter()
+        .enumerate()
+        .skip(window.first)
+        .take(window.visible)
+    {
         let status = e.status();
         let (glyph, look) = status_look(status, frame_no);
         let viewed = app.selected.as_deref() == Some(e.arn.as_str());
@@ -96,7 +109,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             ));
         }
         let mut line = Line::from(spans);
-        if i == app.exec_cursor && app.focus == Focus::Executions {
+        if i == window.cursor && app.focus == Focus::Executions {
             line = line.style(p.selected);
         }
         lines.push(line);

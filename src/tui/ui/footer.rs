@@ -1,31 +1,101 @@
-//! Footer: the keys that work right now (from the keymap, filtered by focus and mode).
+//! Footer: the keys that work right now, from the keymap's bindings for the current
+//! context. When the line is too short, the least important hints give way whole.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
 
 use super::key_hint;
-use crate::tui::app::{App, Mode};
-use crate::tui::keymap;
+use crate::tui::app::App;
+use crate::tui::keymap::{self, Hint};
+
+/// Columns one hint takes: keys, a space, the text.
+fn width(h: &Hint) -> usize {
+    h.label.width() + 1 + h.text.width()
+}
+
+/// The hints that fit in `columns`, kept in their order: taken by priority (table
+/// order within one) while the next still fits, each with two columns between hints
+/// and one before the first.
+pub fn fit(hints: &[Hint], columns: usize) -> Vec<Hint> {
+    let mut by_priority: Vec<usize> = (0..hints.len()).collect();
+    by_priority.sort_by_key(|&i| hints[i].priority);
+    let mut used = 1;
+    let mut kept = vec![false; hints.len()];
+    for i in by_priority {
+        let gap = if used > 1 { 2 } else { 0 };
+        if used + gap + width(&hints[i]) > columns {
+            break;
+        }
+        used += gap + width(&hints[i]);
+        kept[i] = true;
+    }
+    hints
+        .iter()
+        .zip(kept)
+        .filter_map(|(h, keep)| keep.then_some(*h))
+        .collect()
+}
 
 /// Draws the footer line.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let p = &app.palette;
-    let hints: Vec<(&str, &str)> = match app.mode {
-        Mode::Normal => keymap::footer(app.focus),
-        Mode::EditTrip { .. } => vec![("Enter", "accept"), ("Esc", "cancel"), ("⌫", "delete")],
-        Mode::Help => vec![("Esc/?", "close")],
-        Mode::Event { .. } => vec![("↑↓/jk", "scroll"), ("Esc", "close")],
-    };
+    let hints = fit(&keymap::footer(app.context()), usize::from(area.width));
     let mut spans = vec![Span::raw(" ")];
-    let mut used = 1usize;
-    for (key, text) in hints {
-        let w = key.chars().count() + text.chars().count() + 3;
-        if used + w > usize::from(area.width) {
-            break;
-        }
-        used += w;
-        spans.extend(key_hint(key, text, p.key, p.dim));
+    for h in &hints {
+        spans.extend(key_hint(h.label, h.text, p.key, p.dim));
     }
     super::text::render_lines(frame.buffer_mut(), area, &[Line::from(spans)]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::keymap::{Context, Focus, Priority};
+
+    fn line(context: Context, columns: usize) -> String {
+        let hints = fit(&keymap::footer(context), columns);
+        let text: Vec<String> = hints
+            .iter()
+            .map(|h| format!("{} {}", h.label, h.text))
+            .collect();
+        format!(" {}", text.join("  "))
+    }
+
+    #[test]
+    fn help_and_quit_always_fit_and_nothing_is_cut() {
+        for columns in [80, 120] {
+            for f in Focus::ORDER {
+                let text = line(Context::Panel(f), columns);
+                assert!(text.width() <= columns, "{text}");
+                assert!(text.ends_with("? help  q quit"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_least_important_hints_give_way_first() {
+        let graph = Context::Panel(Focus::Graph);
+        assert_eq!(
+            line(graph, 80),
+            " 1-6 launch  Enter relaunch  t trip  Tab panel  s stop  ? help  q quit"
+        );
+        assert_eq!(
+            line(graph, 120),
+            " 1-6 launch  Enter relaunch  t trip  n new trip  c fail rate  Tab panel  \
+             ↑↓/jk move  ←→/hl pan  s stop  ? help  q quit"
+        );
+        let all = keymap::footer(graph);
+        let kept = fit(&all, 80);
+        let worst_kept = kept.iter().map(|h| h.priority).max().unwrap();
+        for h in all.iter().filter(|h| !kept.contains(h)) {
+            assert!(
+                h.priority >= worst_kept,
+                "{h:?} dropped before less important"
+            );
+        }
+        assert_eq!(fit(&all, 5), vec![], "too short for even one hint");
+        assert!(all.iter().any(|h| h.priority == Priority::Least));
+    }
 }

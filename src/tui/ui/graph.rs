@@ -5,52 +5,13 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders};
 use unicode_width::UnicodeWidthChar;
 
 use super::panel;
 use crate::tui::app::App;
 use crate::tui::keymap::Focus;
 use crate::tui::theme::{Palette, status_glyph};
-use crate::view::{ExecutionView, GraphLayout, NodeStyle, StateStatus};
-
-/// The panel's inside (without borders).
-pub fn inner(area: Rect) -> Rect {
-    Block::default().borders(Borders::ALL).inner(area)
-}
-
-/// The layout variant for the panel and the offset of its top-left corner.
-pub fn viewport(app: &App, area: Rect) -> Option<(&GraphLayout, (u16, u16))> {
-    let model = app.graph.as_ref()?;
-    let inner = inner(area);
-    let layout = model.layouts.choose(inner.width, inner.height);
-    let max_x = layout.width.saturating_sub(inner.width);
-    let max_y = layout.height.saturating_sub(inner.height);
-    let offset = match app.graph_pan {
-        Some((x, y)) => (x.min(max_x), y.min(max_y)),
-        None => {
-            // Keep the state the execution is in (or last entered) in view.
-            let focus = app
-                .selected_execution()
-                .and_then(|e| latest_state(&e.view))
-                .and_then(|name| model.graph.index_of(&name))
-                .and_then(|i| layout.node(i));
-            let y = focus.map_or(0, |n| (n.y + n.height / 2).saturating_sub(inner.height / 2));
-            let x = focus.map_or(0, |n| (n.x + n.width).saturating_sub(inner.width));
-            (x.min(max_x), y.min(max_y))
-        }
-    };
-    Some((layout, offset))
-}
-
-fn latest_state(view: &ExecutionView) -> Option<String> {
-    view.events
-        .iter()
-        .zip(&view.notes)
-        .rev()
-        .find(|(e, _)| e.event_type.as_str().ends_with("StateEntered"))
-        .and_then(|(_, n)| n.state.clone())
-}
+use crate::view::{ExecutionView, NodeStyle, StateStatus};
 
 /// Writes `text` at grid position (`x`, `y`), clipped to the viewport.
 fn put(buf: &mut Buffer, view: Rect, off: (u16, u16), x: u16, y: u16, text: &str, style: Style) {
@@ -106,7 +67,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         );
         return;
     };
-    let Some((layout, off)) = viewport(app, area) else {
+    let Some((layout, off)) = app.graph_viewport((view_rect.width, view_rect.height)) else {
         return;
     };
     let empty = ExecutionView::default();

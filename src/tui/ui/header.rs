@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use saga_lambdas::RunType;
 
 use crate::tui::app::{App, Mode};
+use crate::tui::keymap::{self, Action, Context};
 use crate::tui::theme::verdict_glyph;
 
 /// Formats a speed as `20×` / `0.5×`.
@@ -51,7 +52,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         match error {
             Some(e) => second.push(Span::styled(e.clone(), p.error)),
             None => second.push(Span::styled(
-                "editing trip id: Enter accepts, Esc cancels",
+                format!(
+                    "editing trip id: {} accepts, {} cancels",
+                    keymap::label(Context::EditTrip, Action::Accept),
+                    keymap::label(Context::EditTrip, Action::Close)
+                ),
                 p.warn,
             )),
         }

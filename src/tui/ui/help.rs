@@ -8,7 +8,7 @@ use saga_lambdas::RunType;
 
 use super::centered;
 use crate::tui::app::App;
-use crate::tui::keymap;
+use crate::tui::keymap::{self, Action, Context};
 use crate::tui::theme::LEGEND;
 
 /// Draws the help overlay over `screen`.
@@ -23,7 +23,10 @@ pub fn draw(frame: &mut Frame, app: &App, screen: Rect) {
         .border_type(BorderType::Double)
         .border_style(p.border_focused)
         .title(Line::styled(" Help: keys ", p.title))
-        .title_bottom(Line::styled(" Esc or ? closes ", p.dim));
+        .title_bottom(Line::styled(
+            format!(" {} closes ", keymap::label(Context::Help, Action::Close)),
+            p.dim,
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [left, right] =

@@ -6,10 +6,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{list_offset, panel};
+use super::panel;
 use crate::history::HistoryEvent;
 use crate::tui::app::App;
-use crate::tui::keymap::Focus;
+use crate::tui::geometry;
+use crate::tui::keymap::{self, Action, Context, Focus};
 use crate::view::reducer::EventNote;
 
 fn line<'a>(app: &App, offset: f64, event: &HistoryEvent, note: &EventNote) -> Line<'a> {
@@ -55,26 +56,35 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(
             Paragraph::new(vec![
                 Line::styled(" no execution selected", p.dim),
-                Line::styled(" press 1-6 to launch one", p.dim),
+                Line::styled(
+                    format!(
+                        " press {} to launch one",
+                        keymap::label(Context::Panel(Focus::History), Action::Launch)
+                    ),
+                    p.dim,
+                ),
             ]),
             inner,
         );
         return;
     };
-    let visible = usize::from(inner.height);
-    let cursor = app.history_cursor.min(count.saturating_sub(1));
-    let first = list_offset(cursor, visible);
+    let window = geometry::list_window(
+        inner.height,
+        geometry::header_lines(Focus::History),
+        app.history_cursor,
+        count,
+    );
     let lines: Vec<Line> = e
         .view
         .events
         .iter()
         .zip(&e.view.notes)
         .enumerate()
-        .skip(first)
-        .take(visible)
+        .skip(window.first)
+        .take(window.visible)
         .map(|(i, (event, note))| {
             let l = line(app, e.view.offset_secs(event), event, note);
-            if i == cursor && app.focus == Focus::History {
+            if i == window.cursor && app.focus == Focus::History {
                 l.style(p.selected)
             } else {
                 l

@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use super::panel;
 use crate::tui::app::App;
+use crate::tui::geometry;
 use crate::tui::keymap::Focus;
 use crate::tui::rows::{RowEntry, RowMark};
 use crate::view::layout::truncate;
@@ -85,7 +86,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         ),
         p.dim,
     )];
-    let visible = usize::from(inner.height.saturating_sub(1));
+    let visible = usize::from(
+        inner
+            .height
+            .saturating_sub(geometry::header_lines(Focus::Rows)),
+    );
     for row in app.rows.entries.iter().skip(app.rows.scroll).take(visible) {
         let orphan = orphans.contains(&row.sk.as_str()) && row.mark != Some(RowMark::Deleted);
         let (mark, mark_style, line_style): (&str, Style, Style) = match (&row.mark, orphan) {

@@ -1,0 +1,223 @@
+//! Backend answers: each one updates the state and may ask for more (a verdict's rows,
+//! a selected execution's history); errors become notices, never crashes.
+
+use std::sync::Arc;
+
+use saga_lambdas::Item;
+
+use super::{App, Execution, GraphModel, KEPT_HISTORIES};
+use crate::asl::Definition;
+use crate::backend::{BackendError, ExecutionSummary, Launch};
+use crate::history::{EventDetails, HistoryEvent};
+use crate::tui::msg::Cmd;
+use crate::view::{VerdictLevel, judge};
+
+impl App {
+    pub(super) fn on_definition(
+        &mut self,
+        result: Result<Arc<Definition>, BackendError>,
+    ) -> Vec<Cmd> {
+        let def = match result {
+            Ok(def) => def,
+            Err(e) => {
+                self.definition_poll.failed(self.now_ms);
+                return self.notify(VerdictLevel::Error, format!("definition: {e}"));
+            }
+        };
+        self.definition_poll.done();
+        for e in self
+            .executions
+            .iter_mut()
+            .filter(|e| e.definition.is_none())
+        {
+            e.use_definition(&def);
+        }
+        let own = self.selected_execution().and_then(|e| e.definition.clone());
+        self.graph = Some(GraphModel::new(own.unwrap_or(def)));
+        vec![]
+    }
+
+    pub(super) fn on_execution_definition(
+        &mut self,
+        arn: &str,
+        result: Result<Arc<Definition>, BackendError>,
+    ) -> Vec<Cmd> {
+        match result {
+            Ok(def) => {
+                if let Some(e) = self.execution_mut(arn) {
+                    e.use_definition(&def);
+                    e.definition = Some(def);
+                }
+                self.show_selected_definition();
+                vec![]
+            }
+            Err(e) => self.notify(VerdictLevel::Error, format!("definition: {e}")),
+        }
+    }
+
+    pub(super) fn on_started(
+        &mut self,
+        launch: Launch,
+        result: Result<String, BackendError>,
+    ) -> Vec<Cmd> {
+        let arn = match result {
+            Ok(arn) => arn,
+            Err(e) => {
+                return self.notify(
+                    VerdictLevel::Error,
+                    format!("launch {}: {e}", launch.run_type),
+                );
+            }
+        };
+        let def = self.graph.as_ref().map(|g| g.definition.clone());
+        let mut e = Execution::new(arn.clone(), def.as_deref());
+        e.run_type = Some(launch.run_type.as_str().to_string());
+        e.trip_id = Some(launch.trip_id.clone());
+        self.executions.insert(0, e);
+        let mut cmds = self.select(arn);
+        if launch.trip_id == self.trip_id && !self.rows_poll.in_flight() {
+            cmds.push(self.fetch_rows());
+        }
+        cmds
+    }
+
+    pub(super) fn on_history(
+        &mut self,
+        arn: &str,
+        result: Result<Vec<HistoryEvent>, BackendError>,
+    ) -> Vec<Cmd> {
+        let selected = self.selected.as_deref() == Some(arn);
+        let follow = self.follow;
+        let Some(e) = self.execution_mut(arn) else {
+            return vec![];
+        };
+        e.poll.done();
+        let events = match result {
+            Ok(events) => events,
+            Err(err) => return self.notify(VerdictLevel::Error, format!("history: {err}")),
+        };
+        e.view.apply(&events);
+        if (e.run_type.is_none() || e.trip_id.is_none())
+            && let Some(first) = e.view.events.first()
+            && let Some(EventDetails::ExecutionStarted(d)) = &first.details
+        {
+            let (run_type, trip) = ExecutionSummary::labels_from_input(&d.input);
+            e.run_type = e.run_type.take().or(run_type);
+            e.trip_id = e.trip_id.take().or(trip);
+        }
+        let len = e.view.events.len();
+        let mut cmds = Vec::new();
+        if e.view.is_finished() && !e.verdict_requested {
+            e.verdict_requested = true;
+            if let Some(trip_id) = e.trip_id.clone() {
+                cmds.push(Cmd::FetchRows {
+                    trip_id,
+                    for_verdict: Some(e.arn.clone()),
+                });
+            }
+        }
+        if selected && follow {
+            self.history_cursor = len.saturating_sub(1);
+        }
+        self.release_old_histories();
+        cmds
+    }
+
+    /// Keeps the histories of the selected execution, the running ones, the ones still
+    /// waiting for a verdict and the [`KEPT_HISTORIES`] newest others.
+    fn release_old_histories(&mut self) {
+        let definition = self.graph.as_ref().map(|g| g.definition.clone());
+        let selected = self.selected.clone();
+        let mut kept = 0;
+        for e in &mut self.executions {
+            let releasable = !e.view.events.is_empty()
+                && e.view.is_finished()
+                && !e.poll.in_flight()
+                && e.verdict.is_some()
+                && selected.as_deref() != Some(e.arn.as_str());
+            if !releasable {
+                continue;
+            }
+            kept += 1;
+            if kept > KEPT_HISTORIES {
+                e.release_history(definition.as_deref());
+            }
+        }
+    }
+
+    pub(super) fn on_executions(
+        &mut self,
+        result: Result<Vec<ExecutionSummary>, BackendError>,
+    ) -> Vec<Cmd> {
+        self.list_poll.done();
+        let list = match result {
+            Ok(list) => list,
+            Err(e) => return self.notify(VerdictLevel::Error, format!("list: {e}")),
+        };
+        let def = self.graph.as_ref().map(|g| g.definition.clone());
+        for s in list {
+            if let Some(e) = self.execution_mut(&s.execution_arn) {
+                e.listed_status = s.status;
+                e.stop = s.stop_date;
+                continue;
+            }
+            let mut e = Execution::new(s.execution_arn.clone(), def.as_deref());
+            e.name = s.name;
+            e.run_type = s.run_type;
+            e.trip_id = s.trip_id;
+            e.listed_status = s.status;
+            e.start = Some(s.start_date);
+            e.stop = s.stop_date;
+            // Earlier executions are not judged: their rows may have changed since.
+            e.verdict_requested = s.status.is_terminal();
+            self.executions.push(e);
+        }
+        self.executions
+            .sort_by(|a, b| b.start.cmp(&a.start).then_with(|| b.arn.cmp(&a.arn)));
+        if let Some(arn) = &self.selected {
+            if let Some(i) = self.executions.iter().position(|e| &e.arn == arn) {
+                self.exec_cursor = i;
+            }
+        } else if let Some(first) = self.executions.first() {
+            let arn = first.arn.clone();
+            return self.select(arn);
+        }
+        vec![]
+    }
+
+    pub(super) fn on_rows(
+        &mut self,
+        trip_id: String,
+        for_verdict: Option<String>,
+        result: Result<Vec<Item>, BackendError>,
+    ) -> Vec<Cmd> {
+        if for_verdict.is_none() {
+            self.rows_poll.done();
+        }
+        let rows = match result {
+            Ok(rows) => rows,
+            Err(e) => return self.notify(VerdictLevel::Error, format!("rows: {e}")),
+        };
+        if trip_id == self.trip_id {
+            self.rows.apply_snapshot(rows.clone(), self.now_ms);
+        }
+        if let Some(arn) = for_verdict {
+            let graph = self.graph.as_ref().map(|g| g.graph.clone());
+            if let (Some(graph), Some(e)) = (graph, self.execution_mut(&arn))
+                && let Some(v) = judge(&e.view, &graph, &rows)
+            {
+                e.verdict = Some(v.clone());
+                self.last_verdict = Some(v);
+            }
+            self.release_old_histories();
+        }
+        vec![]
+    }
+
+    pub(super) fn on_stopped(&mut self, arn: &str, result: Result<(), BackendError>) -> Vec<Cmd> {
+        match result {
+            Ok(()) => self.poll_now(arn),
+            Err(e) => self.notify(VerdictLevel::Error, format!("stop: {e}")),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! One execution as the UI knows it: what the list said, the history reduced so far,
+//! its verdict, and the state of the requests about it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::asl::Definition;
+use crate::engine::ExecutionStatus;
+use crate::tui::msg::Cmd;
+use crate::tui::poll::Poll;
+use crate::view::{ExecutionView, Verdict};
+
+/// One execution the UI knows about.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// ARN.
+    pub arn: String,
+    /// Name (last part of the ARN).
+    pub name: String,
+    /// Run type from the input.
+    pub run_type: Option<String>,
+    /// Trip id from the input.
+    pub trip_id: Option<String>,
+    /// Status from the list, until the history says more.
+    pub listed_status: ExecutionStatus,
+    /// Start from the list.
+    pub start: Option<DateTime<Utc>>,
+    /// Stop from the list.
+    pub stop: Option<DateTime<Utc>>,
+    /// The reduced history.
+    pub view: ExecutionView,
+    /// The verdict, once judged.
+    pub verdict: Option<Verdict>,
+    /// Rows were asked for to judge it (or it is never judged).
+    pub(super) verdict_requested: bool,
+    /// Its history requests.
+    pub(super) poll: Poll,
+    /// The definition this execution runs, when asked for it (AWS: it may differ from
+    /// the state machine's current one).
+    pub(super) definition: Option<Arc<Definition>>,
+    pub(super) definition_requested: bool,
+}
+
+impl Execution {
+    /// A running execution known only by its ARN, reduced against `definition`.
+    pub(super) fn new(arn: String, definition: Option<&Definition>) -> Self {
+        let name = arn.rsplit(':').next().unwrap_or(&arn).to_string();
+        Self {
+            arn,
+            name,
+            run_type: None,
+            trip_id: None,
+            listed_status: ExecutionStatus::Running,
+            start: None,
+            stop: None,
+            view: ExecutionView::new(definition),
+            verdict: None,
+            verdict_requested: false,
+            poll: Poll::default(),
+            definition: None,
+            definition_requested: false,
+        }
+    }
+
+    /// Re-reduces the history with another definition.
+    pub(super) fn use_definition(&mut self, definition: &Definition) {
+        let events = std::mem::take(&mut self.view.events);
+        self.view = ExecutionView::new(Some(definition));
+        self.view.apply(&events);
+    }
+
+    /// Status: from the history when it has one, else from the list.
+    pub fn status(&self) -> ExecutionStatus {
+        self.view.status.unwrap_or(self.listed_status)
+    }
+
+    /// Whether it still runs: only running executions are polled; finished ones load
+    /// once, when viewed.
+    pub fn is_running(&self) -> bool {
+        self.status() == ExecutionStatus::Running
+    }
+
+    /// Seconds run so far (to the stop, or to the latest event while running).
+    pub fn duration_secs(&self) -> Option<f64> {
+        let start = self.view.started_at.or(self.start)?;
+        let end = self
+            .view
+            .stopped_at
+            .or(self.stop)
+            .or_else(|| self.view.events.last().map(|e| e.timestamp))?;
+        Some((end - start).num_milliseconds() as f64 / 1000.0)
+    }
+
+    /// Asks for the events after the last one seen.
+    pub(super) fn poll_history(&mut self, now_ms: u64) -> Cmd {
+        self.poll.start(now_ms);
+        Cmd::PollHistory {
+            arn: self.arn.clone(),
+            after_id: self.view.last_event_id(),
+        }
+    }
+
+    /// Drops the history of a finished, judged execution, keeping what the list shows;
+    /// selecting it again reloads the history from the backend.
+    pub(super) fn release_history(&mut self, definition: Option<&Definition>) {
+        self.listed_status = self.status();
+        self.start = self.start.or(self.view.started_at);
+        self.stop = self.stop.or(self.view.stopped_at);
+        self.view = ExecutionView::new(self.definition.as_deref().or(definition));
+    }
+}

@@ -1,0 +1,279 @@
+//! Keys and the mouse. A key means what the keymap binds it to in the current context
+//! and nothing else; the mouse focuses, selects and scrolls what it points at.
+
+use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+use saga_lambdas::RunType;
+
+use super::{App, Mode, Pending, RATES, SPEEDS, next_in};
+use crate::tui::geometry;
+use crate::tui::keymap::{self, Action, Context, Focus};
+use crate::tui::msg::Cmd;
+use crate::view::VerdictLevel;
+
+/// Lines a page key moves.
+const PAGE: u16 = 10;
+/// Lines a wheel notch moves.
+const WHEEL: i64 = 3;
+/// Columns a sideways pan moves.
+const PAN_STEP: i32 = 4;
+/// The notice when `s` finds nothing to stop.
+const NOTHING_TO_STOP: &str = "nothing running to stop";
+
+impl App {
+    pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        let context = self.context();
+        let Some(action) = keymap::action_for(&key, context) else {
+            // Text is not a binding: the trip editor takes printable characters.
+            if let (Context::EditTrip, KeyCode::Char(c)) = (context, key.code)
+                && !keymap::is_chord(&key)
+            {
+                self.on_trip_text(c);
+            }
+            return vec![];
+        };
+        match context {
+            _ if action == Action::QuitNow => self.quit(),
+            Context::Panel(_) => self.on_panel_action(action, &key),
+            Context::Help => {
+                if action == Action::Close {
+                    self.mode = Mode::Normal;
+                }
+                vec![]
+            }
+            Context::Event => self.on_event_action(action),
+            Context::EditTrip => self.on_trip_action(action),
+            Context::Confirm => self.on_confirm_action(action),
+        }
+    }
+
+    fn on_panel_action(&mut self, action: Action, key: &KeyEvent) -> Vec<Cmd> {
+        match action {
+            Action::Launch => {
+                let index = match key.code {
+                    KeyCode::Char(c) => c.to_digit(10).map(|d| d as usize),
+                    _ => None,
+                };
+                match index.and_then(|i| RunType::ALL.get(i.wrapping_sub(1))) {
+                    Some(&run_type) => {
+                        self.run_type = run_type;
+                        self.launch()
+                    }
+                    None => vec![],
+                }
+            }
+            Action::Relaunch => self.launch(),
+            Action::EditTrip => {
+                self.edit_trip();
+                vec![]
+            }
+            Action::NewTrip => vec![Cmd::NewTripId],
+            Action::CycleRate => {
+                self.cancel_failure_rate = next_in(&RATES, self.cancel_failure_rate);
+                vec![]
+            }
+            Action::Faster => {
+                self.speed = next_in(&SPEEDS, self.speed);
+                vec![Cmd::SetSpeed(self.speed)]
+            }
+            Action::Slower => {
+                self.speed = SPEEDS
+                    .iter()
+                    .rev()
+                    .copied()
+                    .find(|&v| v < self.speed - 1e-9)
+                    .unwrap_or(SPEEDS[0]);
+                vec![Cmd::SetSpeed(self.speed)]
+            }
+            Action::FocusNext | Action::FocusPrev => {
+                self.focus = self.focus.cycle(action == Action::FocusPrev);
+                vec![]
+            }
+            Action::Up => self.move_by(self.focus, -1),
+            Action::Down => self.move_by(self.focus, 1),
+            Action::PageUp => self.move_by(self.focus, -i64::from(PAGE)),
+            Action::PageDown => self.move_by(self.focus, i64::from(PAGE)),
+            Action::Top => self.move_by(self.focus, i64::MIN / 2),
+            Action::Bottom => self.move_by(self.focus, i64::MAX / 2),
+            Action::Left => self.pan(-PAN_STEP, 0),
+            Action::Right => self.pan(PAN_STEP, 0),
+            Action::SelectExecution => match self.executions.get(self.exec_cursor) {
+                Some(e) => {
+                    let arn = e.arn.clone();
+                    self.select(arn)
+                }
+                None => vec![],
+            },
+            Action::OpenEvent => {
+                if self.history_cursor < self.history_len() {
+                    self.mode = Mode::Event {
+                        index: self.history_cursor,
+                        scroll: 0,
+                    };
+                }
+                vec![]
+            }
+            Action::Follow => {
+                self.follow = !self.follow;
+                if self.follow {
+                    self.history_cursor = self.history_len().saturating_sub(1);
+                }
+                vec![]
+            }
+            Action::Stop => self.ask_stop(),
+            Action::Help => {
+                self.mode = Mode::Help;
+                vec![]
+            }
+            Action::Quit => self.ask_quit(),
+            _ => vec![],
+        }
+    }
+
+    fn on_event_action(&mut self, action: Action) -> Vec<Cmd> {
+        if let Mode::Event { scroll, .. } = &mut self.mode {
+            match action {
+                Action::Up => *scroll = scroll.saturating_sub(1),
+                Action::Down => *scroll = scroll.saturating_add(1),
+                Action::PageUp => *scroll = scroll.saturating_sub(PAGE),
+                Action::PageDown => *scroll = scroll.saturating_add(PAGE),
+                Action::Close => self.mode = Mode::Normal,
+                _ => {}
+            }
+        }
+        vec![]
+    }
+
+    /// Quits at once when nothing runs, else asks: quitting leaves running sagas
+    /// half done.
+    fn ask_quit(&mut self) -> Vec<Cmd> {
+        let running = self.running();
+        if running == 0 {
+            return self.quit();
+        }
+        let (what, them, their) = if running == 1 {
+            ("execution", "it", "its")
+        } else {
+            ("executions", "them", "their")
+        };
+        let question = if self.is_aws() {
+            format!("{running} {what} running: AWS carries on without this view. Quit?")
+        } else {
+            format!(
+                "{running} {what} running: quitting aborts {them} and leaves {their} rows. Quit?"
+            )
+        };
+        self.mode = Mode::Confirm {
+            question,
+            on_yes: Pending::Quit,
+        };
+        vec![]
+    }
+
+    /// Asks before stopping the selected execution: a stop skips its compensations.
+    fn ask_stop(&mut self) -> Vec<Cmd> {
+        match self.selected_execution() {
+            Some(e) if e.is_running() => {
+                self.mode = Mode::Confirm {
+                    question: format!("Stop {}?", e.name),
+                    on_yes: Pending::Stop(e.arn.clone()),
+                };
+                vec![]
+            }
+            _ => self.notify(VerdictLevel::Warning, NOTHING_TO_STOP.into()),
+        }
+    }
+
+    fn on_confirm_action(&mut self, action: Action) -> Vec<Cmd> {
+        let Mode::Confirm { on_yes, .. } = std::mem::take(&mut self.mode) else {
+            return vec![];
+        };
+        match (action, on_yes) {
+            (Action::Accept, Pending::Quit) => self.quit(),
+            (Action::Accept, Pending::Stop(arn)) => {
+                match self.executions.iter().find(|e| e.arn == arn) {
+                    Some(e) if e.is_running() => vec![Cmd::Stop(arn)],
+                    _ => self.notify(VerdictLevel::Warning, NOTHING_TO_STOP.into()),
+                }
+            }
+            _ => vec![],
+        }
+    }
+
+    pub(super) fn on_mouse(&mut self, m: MouseEvent) -> Vec<Cmd> {
+        let areas = geometry::areas_of(self.size);
+        let Some(panel) = areas.panel_at(Position::new(m.column, m.row)) else {
+            return vec![];
+        };
+        match m.kind {
+            MouseEventKind::ScrollUp => self.move_by(panel, -WHEEL),
+            MouseEventKind::ScrollDown => self.move_by(panel, WHEEL),
+            MouseEventKind::Down(MouseButton::Left) if self.mode == Mode::Normal => {
+                self.focus = panel;
+                self.click(panel, areas.rect(panel), m.row)
+            }
+            _ => vec![],
+        }
+    }
+
+    /// A click on row `y` of a panel: selects the execution or event drawn there.
+    fn click(&mut self, panel: Focus, rect: Rect, y: u16) -> Vec<Cmd> {
+        let inside = geometry::inside(rect);
+        let header = geometry::header_lines(panel);
+        match panel {
+            Focus::Executions => {
+                let len = self.executions.len();
+                match geometry::list_entry_at(inside, header, self.exec_cursor, len, y) {
+                    Some(i) => {
+                        let arn = self.executions[i].arn.clone();
+                        self.select(arn)
+                    }
+                    None => vec![],
+                }
+            }
+            Focus::History => {
+                let len = self.history_len();
+                if let Some(i) =
+                    geometry::list_entry_at(inside, header, self.history_cursor, len, y)
+                {
+                    self.history_cursor = i;
+                    self.follow = false;
+                }
+                vec![]
+            }
+            Focus::Rows | Focus::Graph => vec![],
+        }
+    }
+
+    fn move_by(&mut self, focus: Focus, delta: i64) -> Vec<Cmd> {
+        let step = |cur: usize, len: usize| -> usize {
+            let target = (cur as i64).saturating_add(delta);
+            target.clamp(0, len.saturating_sub(1) as i64) as usize
+        };
+        match focus {
+            Focus::Graph => return self.pan(0, delta.clamp(-1000, 1000) as i32),
+            Focus::History => {
+                let len = self.history_len();
+                self.history_cursor = step(self.history_cursor, len);
+                self.follow = len > 0 && self.history_cursor + 1 >= len && delta > 0;
+            }
+            Focus::Rows => self.rows.scroll = step(self.rows.scroll, self.rows.entries.len()),
+            Focus::Executions => {
+                self.exec_cursor = step(self.exec_cursor, self.executions.len());
+            }
+        }
+        vec![]
+    }
+
+    fn pan(&mut self, dx: i32, dy: i32) -> Vec<Cmd> {
+        let inside = geometry::inside(geometry::areas_of(self.size).graph);
+        let view = (inside.width, inside.height);
+        let pan = self.graph_viewport(view).map(|(layout, offset)| {
+            geometry::panned(offset, (dx, dy), (layout.width, layout.height), view)
+        });
+        if pan.is_some() {
+            self.graph_pan = pan;
+        }
+        vec![]
+    }
+}

@@ -1,0 +1,306 @@
+//! The whole UI state and its one transition function, [`App::update`]: pure and
+//! synchronous, so every key and every backend answer can be tested without a terminal.
+//!
+//! `update` only dispatches: keys and the mouse are handled in `keys`, the trip editor
+//! in `trip_editor`, the passing of time (polls) in `tick`, backend answers in
+//! `answers`.
+
+mod answers;
+mod execution;
+mod graph;
+mod keys;
+mod mode;
+mod tick;
+mod trip_editor;
+
+use std::sync::Arc;
+
+use crossterm::event::KeyEventKind;
+use saga_lambdas::RunType;
+
+pub use self::execution::Execution;
+pub use self::graph::GraphModel;
+pub use self::mode::{Mode, Pending};
+pub use self::tick::{
+    AWS_LIST_BUSY_MS, AWS_LIST_IDLE_MS, AWS_POLL_MS, DEFINITION_RETRY_MS, POLL_MS,
+};
+use super::TuiOptions;
+use super::geometry;
+use super::keymap::{Context, Focus};
+use super::msg::{Cmd, Msg};
+use super::poll::Poll;
+use super::rows::RowsState;
+use super::theme::Palette;
+use crate::backend::{BackendInfo, BackendKind, Launch};
+use crate::view::{Verdict, VerdictLevel};
+
+/// How long a notice (e.g. a backend error) stays in the header.
+pub const NOTICE_MS: u64 = 6_000;
+/// Cancel failure rates `c` cycles through.
+pub const RATES: [f64; 3] = [0.0, 0.4, 1.0];
+/// Demo speeds `+` / `-` step through.
+pub const SPEEDS: [f64; 9] = [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0];
+/// Finished executions whose full history stays in memory besides the selected one; a
+/// workshop can run thousands of sagas without the UI growing.
+pub const KEPT_HISTORIES: usize = 16;
+
+/// Everything the screen shows.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Connection facts.
+    pub info: BackendInfo,
+    /// The trip launches use and whose rows are shown.
+    pub trip_id: String,
+    /// The run type `Enter` relaunches.
+    pub run_type: RunType,
+    /// Probability that a compensation fails.
+    pub cancel_failure_rate: f64,
+    /// Demo speed.
+    pub speed: f64,
+    /// Resolved styles.
+    pub palette: Palette,
+    /// The panel with the keyboard.
+    pub focus: Focus,
+    /// Overlay / input mode.
+    pub mode: Mode,
+    /// The definition's graph, once loaded.
+    pub graph: Option<GraphModel>,
+    /// Known executions, newest first.
+    pub executions: Vec<Execution>,
+    /// The execution whose graph and history are shown.
+    pub selected: Option<String>,
+    /// Cursor in the executions list.
+    pub exec_cursor: usize,
+    /// Cursor in the history list.
+    pub history_cursor: usize,
+    /// Whether the history cursor follows new events.
+    pub follow: bool,
+    /// The trip's rows.
+    pub rows: RowsState,
+    /// Manual graph offset; `None` keeps the active state in view.
+    pub graph_pan: Option<(u16, u16)>,
+    /// Verdict of the latest execution judged.
+    pub last_verdict: Option<Verdict>,
+    /// A message for the header (level, text, when).
+    pub notice: Option<(VerdictLevel, String, u64)>,
+    /// UI clock (ms since start).
+    pub now_ms: u64,
+    /// Terminal size.
+    pub size: (u16, u16),
+    /// Set once the user quit.
+    pub quitting: bool,
+    rows_poll: Poll,
+    list_poll: Poll,
+    definition_poll: Poll,
+}
+
+fn next_in(list: &[f64], current: f64) -> f64 {
+    list.iter()
+        .copied()
+        .find(|&v| v > current + 1e-9)
+        .unwrap_or(list[0])
+}
+
+impl App {
+    /// A fresh UI for a backend, with the options' trip, run type, rate, speed and theme.
+    pub fn new(info: BackendInfo, options: &TuiOptions) -> Self {
+        Self {
+            info,
+            trip_id: options.trip_id.clone(),
+            run_type: options.run_type,
+            cancel_failure_rate: options.cancel_failure_rate,
+            speed: options.speed,
+            palette: Palette::new(options.theme, options.no_color),
+            focus: Focus::default(),
+            mode: Mode::default(),
+            graph: None,
+            executions: Vec::new(),
+            selected: None,
+            exec_cursor: 0,
+            history_cursor: 0,
+            follow: true,
+            rows: RowsState::new(&options.trip_id),
+            graph_pan: None,
+            last_verdict: None,
+            notice: None,
+            now_ms: 0,
+            size: geometry::MIN_SIZE,
+            quitting: false,
+            rows_poll: Poll::default(),
+            list_poll: Poll::default(),
+            definition_poll: Poll::default(),
+        }
+    }
+
+    /// What to fetch first: the definition, the execution list and the trip's rows.
+    pub fn startup(&mut self) -> Vec<Cmd> {
+        self.list_poll.start(self.now_ms);
+        self.definition_poll.start(self.now_ms);
+        vec![Cmd::LoadDefinition, Cmd::ListExecutions, self.fetch_rows()]
+    }
+
+    /// The header's backend label (`embedded`, `aws us-east-1`).
+    pub fn backend_label(&self) -> String {
+        match &self.info.kind {
+            BackendKind::Embedded => "embedded".into(),
+            BackendKind::Aws { region } => format!("aws {region}"),
+        }
+    }
+
+    /// The execution being viewed.
+    pub fn selected_execution(&self) -> Option<&Execution> {
+        let arn = self.selected.as_deref()?;
+        self.executions.iter().find(|e| e.arn == arn)
+    }
+
+    fn execution_mut(&mut self, arn: &str) -> Option<&mut Execution> {
+        self.executions.iter_mut().find(|e| e.arn == arn)
+    }
+
+    /// How many executions are running (quitting then asks first).
+    pub fn running(&self) -> usize {
+        self.executions.iter().filter(|e| e.is_running()).count()
+    }
+
+    /// Whether the loop should keep a timer running (polls, spinner, fading marks).
+    pub fn needs_tick(&self) -> bool {
+        self.is_aws()
+            || self.graph.is_none()
+            || self.executions.iter().any(Execution::is_running)
+            || self.rows.has_marks()
+            || self.notice.is_some()
+    }
+
+    fn is_aws(&self) -> bool {
+        matches!(self.info.kind, BackendKind::Aws { .. })
+    }
+
+    /// Whether the screen is below the supported minimum.
+    pub fn too_small(&self) -> bool {
+        geometry::too_small(self.size)
+    }
+
+    /// Which bindings apply now.
+    pub fn context(&self) -> Context {
+        self.mode.context(self.focus)
+    }
+
+    /// The one transition: applies a message, returns the work to do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
+        match msg {
+            Msg::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
+            Msg::Key(_) => vec![],
+            Msg::Mouse(m) => self.on_mouse(m),
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                vec![]
+            }
+            Msg::Tick { now_ms } => self.on_tick(now_ms),
+            Msg::Definition(result) => self.on_definition(result),
+            Msg::ExecutionDefinition { arn, result } => self.on_execution_definition(&arn, result),
+            Msg::Started { launch, result } => self.on_started(launch, result),
+            Msg::History { arn, result } => self.on_history(&arn, result),
+            Msg::Executions(result) => self.on_executions(result),
+            Msg::Rows {
+                trip_id,
+                for_verdict,
+                result,
+            } => self.on_rows(trip_id, for_verdict, result),
+            Msg::Stopped { arn, result } => self.on_stopped(&arn, result),
+            Msg::TripGenerated(id) => self.set_trip(id),
+            Msg::Terminate => self.quit(),
+        }
+    }
+
+    fn notify(&mut self, level: VerdictLevel, text: String) -> Vec<Cmd> {
+        self.notice = Some((level, text, self.now_ms));
+        vec![]
+    }
+
+    fn quit(&mut self) -> Vec<Cmd> {
+        self.quitting = true;
+        vec![Cmd::Quit]
+    }
+
+    fn launch(&mut self) -> Vec<Cmd> {
+        vec![Cmd::Start(Launch {
+            run_type: self.run_type,
+            trip_id: self.trip_id.clone(),
+            cancel_failure_rate: self.cancel_failure_rate,
+        })]
+    }
+
+    /// Asks for the current trip's rows (not for a verdict).
+    fn fetch_rows(&mut self) -> Cmd {
+        self.rows_poll.start(self.now_ms);
+        Cmd::FetchRows {
+            trip_id: self.trip_id.clone(),
+            for_verdict: None,
+        }
+    }
+
+    fn set_trip(&mut self, id: String) -> Vec<Cmd> {
+        if id == self.trip_id && self.rows.loaded {
+            return vec![];
+        }
+        self.trip_id = id;
+        self.rows = RowsState::new(&self.trip_id);
+        vec![self.fetch_rows()]
+    }
+
+    /// Draws the graph of the definition the selected execution runs, when it has its
+    /// own (an execution started before the state machine was updated).
+    fn show_selected_definition(&mut self) {
+        let Some(own) = self.selected_execution().and_then(|e| e.definition.clone()) else {
+            return;
+        };
+        if !self
+            .graph
+            .as_ref()
+            .is_some_and(|g| Arc::ptr_eq(&g.definition, &own))
+        {
+            self.graph = Some(GraphModel::new(own));
+        }
+    }
+
+    fn select(&mut self, arn: String) -> Vec<Cmd> {
+        self.selected = Some(arn.clone());
+        self.show_selected_definition();
+        let aws = self.is_aws();
+        let mut cmds = Vec::new();
+        if let Some(e) = self.execution_mut(&arn)
+            && aws
+            && !e.definition_requested
+        {
+            e.definition_requested = true;
+            cmds.push(Cmd::LoadExecutionDefinition(arn.clone()));
+        }
+        if let Some(i) = self.executions.iter().position(|e| e.arn == arn) {
+            self.exec_cursor = i;
+        }
+        self.follow = true;
+        self.history_cursor = self.history_len().saturating_sub(1);
+        self.graph_pan = None;
+        let needs = self
+            .executions
+            .iter()
+            .find(|e| e.arn == arn)
+            .is_some_and(|e| e.view.events.is_empty() && !e.poll.in_flight());
+        if needs {
+            cmds.extend(self.poll_now(&arn));
+        }
+        cmds
+    }
+
+    fn poll_now(&mut self, arn: &str) -> Vec<Cmd> {
+        let now = self.now_ms;
+        match self.execution_mut(arn) {
+            Some(e) if !e.poll.in_flight() => vec![e.poll_history(now)],
+            _ => vec![],
+        }
+    }
+
+    fn history_len(&self) -> usize {
+        self.selected_execution().map_or(0, |e| e.view.events.len())
+    }
+}

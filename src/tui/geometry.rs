@@ -1,0 +1,241 @@
+//! Screen geometry as arithmetic on plain sizes: where the panels go, which entries a
+//! list shows, what a click hits and how far the graph pans. Drawing and input both
+//! ask here, so what is clicked is always what was drawn.
+
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+
+use super::keymap::Focus;
+
+/// The smallest screen the layout supports.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
+/// Whether a screen of `size` is below [`MIN_SIZE`] (the UI then only says so).
+pub fn too_small(size: (u16, u16)) -> bool {
+    size.0 < MIN_SIZE.0 || size.1 < MIN_SIZE.1
+}
+
+/// Where each panel goes on a screen of a given size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    /// Header bar.
+    pub header: Rect,
+    /// State graph panel.
+    pub graph: Rect,
+    /// Event history panel.
+    pub history: Rect,
+    /// Rows panel.
+    pub rows: Rect,
+    /// Executions panel.
+    pub executions: Rect,
+    /// Footer bar.
+    pub footer: Rect,
+}
+
+impl Areas {
+    /// The panel a screen position falls in, so a click or a wheel reaches it.
+    pub fn panel_at(&self, p: Position) -> Option<Focus> {
+        Focus::ORDER.into_iter().find(|&f| self.rect(f).contains(p))
+    }
+
+    /// The rectangle of a panel, borders included.
+    pub fn rect(&self, focus: Focus) -> Rect {
+        match focus {
+            Focus::Graph => self.graph,
+            Focus::History => self.history,
+            Focus::Rows => self.rows,
+            Focus::Executions => self.executions,
+        }
+    }
+}
+
+/// Splits a screen: a two-line header, graph and history over rows and executions
+/// (60/40, the top three fifths high), a one-line footer.
+pub fn areas(screen: Rect) -> Areas {
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(screen);
+    let three_fifths = u16::try_from(u32::from(body.height) * 3 / 5).unwrap_or(u16::MAX);
+    let top_h = three_fifths.max(13.min(body.height));
+    let [top, bottom] =
+        Layout::vertical([Constraint::Length(top_h), Constraint::Min(0)]).areas(body);
+    let [graph, history] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(top);
+    let [rows, executions] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+    Areas {
+        header,
+        graph,
+        history,
+        rows,
+        executions,
+        footer,
+    }
+}
+
+/// The panels of a screen of `size` (what input handling knows of the screen).
+pub fn areas_of(size: (u16, u16)) -> Areas {
+    areas(Rect::new(0, 0, size.0, size.1))
+}
+
+/// A panel's inside: one cell of border off every side.
+pub fn inside(panel: Rect) -> Rect {
+    let x = panel.x.saturating_add(1).min(panel.right());
+    let y = panel.y.saturating_add(1).min(panel.bottom());
+    Rect {
+        x,
+        y,
+        width: panel.width.saturating_sub(2),
+        height: panel.height.saturating_sub(2),
+    }
+}
+
+/// Lines a panel shows above its entries (a column header), so drawing and clicking
+/// count entries from the same row.
+pub fn header_lines(panel: Focus) -> u16 {
+    match panel {
+        Focus::Rows | Focus::Executions => 1,
+        Focus::Graph | Focus::History => 0,
+    }
+}
+
+/// The entries a cursor list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListWindow {
+    /// Index of the first entry shown.
+    pub first: usize,
+    /// How many entry lines there are.
+    pub visible: usize,
+    /// The cursor, kept inside the list.
+    pub cursor: usize,
+}
+
+/// The window of a list of `len` entries under `header` lines in a panel inside
+/// `height` lines high: it scrolls just enough to keep the cursor in view.
+pub fn list_window(height: u16, header: u16, cursor: usize, len: usize) -> ListWindow {
+    let visible = usize::from(height.saturating_sub(header));
+    let cursor = cursor.min(len.saturating_sub(1));
+    let first = if visible == 0 {
+        cursor
+    } else {
+        (cursor + 1).saturating_sub(visible)
+    };
+    ListWindow {
+        first,
+        visible,
+        cursor,
+    }
+}
+
+/// The list entry drawn on screen row `y` of a panel whose inside is `inside`, if any.
+pub fn list_entry_at(
+    inside: Rect,
+    header: u16,
+    cursor: usize,
+    len: usize,
+    y: u16,
+) -> Option<usize> {
+    let row = usize::from(y.checked_sub(inside.y.saturating_add(header))?);
+    let window = list_window(inside.height, header, cursor, len);
+    let i = window.first + row;
+    (row < window.visible && i < len).then_some(i)
+}
+
+/// How far a drawing of `content` size can be scrolled in a `view`-sized window.
+pub fn pan_limits(content: (u16, u16), view: (u16, u16)) -> (u16, u16) {
+    (
+        content.0.saturating_sub(view.0),
+        content.1.saturating_sub(view.1),
+    )
+}
+
+/// Where the graph's window starts: the user's `pan` if any, else so that `keep` (the
+/// box of the state the execution is in) shows, right-aligned and vertically centred;
+/// always within [`pan_limits`].
+pub fn graph_offset(
+    content: (u16, u16),
+    view: (u16, u16),
+    pan: Option<(u16, u16)>,
+    keep: Option<Rect>,
+) -> (u16, u16) {
+    let (max_x, max_y) = pan_limits(content, view);
+    let (x, y) = pan.unwrap_or_else(|| match keep {
+        Some(n) => (
+            (n.x + n.width).saturating_sub(view.0),
+            (n.y + n.height / 2).saturating_sub(view.1 / 2),
+        ),
+        None => (0, 0),
+    });
+    (x.min(max_x), y.min(max_y))
+}
+
+/// The graph's window start after moving it by `delta` cells, within [`pan_limits`].
+pub fn panned(
+    offset: (u16, u16),
+    delta: (i32, i32),
+    content: (u16, u16),
+    view: (u16, u16),
+) -> (u16, u16) {
+    let (max_x, max_y) = pan_limits(content, view);
+    let step = |at: u16, by: i32, max: u16| {
+        u16::try_from((i32::from(at) + by).clamp(0, i32::from(max))).unwrap_or(0)
+    };
+    (
+        step(offset.0, delta.0, max_x),
+        step(offset.1, delta.1, max_y),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_scrolls_just_enough_to_show_the_cursor() {
+        assert_eq!(list_window(10, 1, 3, 20).first, 0);
+        assert_eq!(list_window(10, 1, 12, 20).first, 4);
+        assert_eq!(list_window(10, 0, 12, 20).first, 3);
+        assert_eq!(
+            list_window(10, 0, 40, 20).cursor,
+            19,
+            "cursor kept in the list"
+        );
+    }
+
+    #[test]
+    fn a_click_hits_the_entry_drawn_on_its_row() {
+        let inside = Rect::new(10, 5, 30, 10);
+        // Header on row 5; entries from row 6; the window starts at 4 for cursor 12.
+        assert_eq!(list_entry_at(inside, 1, 12, 20, 5), None, "the header");
+        assert_eq!(list_entry_at(inside, 1, 12, 20, 6), Some(4));
+        assert_eq!(list_entry_at(inside, 1, 12, 20, 14), Some(12));
+        assert_eq!(
+            list_entry_at(inside, 1, 12, 20, 15),
+            None,
+            "below the inside"
+        );
+        assert_eq!(list_entry_at(inside, 0, 0, 3, 8), None, "past the end");
+        assert_eq!(list_entry_at(inside, 0, 0, 3, 4), None, "above the inside");
+    }
+
+    #[test]
+    fn the_graph_pans_within_its_content() {
+        assert_eq!(pan_limits((100, 30), (40, 10)), (60, 20));
+        assert_eq!(pan_limits((30, 5), (40, 10)), (0, 0));
+        assert_eq!(panned((58, 0), (4, -1), (100, 30), (40, 10)), (60, 0));
+        assert_eq!(
+            graph_offset((100, 30), (40, 10), Some((99, 99)), None),
+            (60, 20)
+        );
+        let node = Rect::new(50, 12, 20, 2);
+        assert_eq!(graph_offset((100, 30), (40, 10), None, Some(node)), (30, 8));
+        assert_eq!(graph_offset((100, 30), (40, 10), None, None), (0, 0));
+    }
+
+    #[test]
+    fn inside_is_the_panel_without_its_border() {
+        assert_eq!(inside(Rect::new(2, 3, 10, 5)), Rect::new(3, 4, 8, 3));
+    }
+}
