@@ -12,7 +12,7 @@ pub mod verdict;
 
 pub use graph::{Edge, EdgeKind, StateGraph};
 pub use layout::{GraphLayout, LayoutSet, NodeStyle};
-pub use reducer::{ExecutionView, StateStatus, StateView, TakenEdge};
+pub use reducer::{ExecutionView, RetryGrant, StateStatus, StateView, TakenEdge};
 pub use verdict::{Verdict, VerdictLevel, judge};
 
 #[cfg(test)]
