@@ -562,7 +562,7 @@ fn lane_orders(graph: &StateGraph) -> [Vec<usize>; 2] {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::asl::load_definition;
 
