@@ -12,6 +12,7 @@
 //! | failed        | `✗`        | failed with nothing to handle it                 |
 //! | caught        | `⤳`        | failed; a `Catch` routed the flow on (to a compensation) |
 //! | retrying      | `↻n`       | failed, retry `n` pending or running             |
+//! | after retries | `✓↻n`      | succeeded after `n` retries (`⤳↻n`, `✗↻n` alike) |
 //! | aborted       | `⊘`        | interrupted by a stop or timeout                 |
 
 use std::fmt;
@@ -21,6 +22,7 @@ use ratatui::style::{Color, Modifier, Style};
 
 use crate::view::StateStatus;
 use crate::view::VerdictLevel;
+use crate::view::layout::MARK_COLUMNS;
 
 /// The colour scheme, chosen with `--theme`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -235,18 +237,33 @@ impl Palette {
 /// Frames of the running spinner.
 pub const SPINNER: [&str; 4] = ["◐", "◓", "◑", "◒"];
 
-/// A state's glyph, two columns wide (right-aligned); `frame` animates the spinner.
-pub fn status_glyph(status: StateStatus, frame: usize) -> String {
-    match status {
-        StateStatus::NotStarted => " ·".into(),
-        StateStatus::Running => format!(" {}", SPINNER[frame % SPINNER.len()]),
-        StateStatus::Retrying(n) if n < 10 => format!("↻{n}"),
-        StateStatus::Retrying(_) => "↻+".into(),
-        StateStatus::Succeeded => " ✓".into(),
-        StateStatus::Failed => " ✗".into(),
-        StateStatus::Caught => " ⤳".into(),
-        StateStatus::Aborted => " ⊘".into(),
-    }
+/// A state's mark, [`MARK_COLUMNS`] wide (right-aligned); `frame` animates the
+/// spinner. A state that ended after retries keeps their count beside its glyph
+/// (`✓↻2`), so a retried step stays visible once it is done.
+pub fn status_glyph(status: StateStatus, retries: u32, frame: usize) -> String {
+    let glyph = match status {
+        StateStatus::NotStarted => "·",
+        StateStatus::Running => SPINNER[frame % SPINNER.len()],
+        StateStatus::Retrying(_) => "",
+        StateStatus::Succeeded => "✓",
+        StateStatus::Failed => "✗",
+        StateStatus::Caught => "⤳",
+        StateStatus::Aborted => "⊘",
+    };
+    let mark = match status {
+        StateStatus::Retrying(n) => format!("↻{}", count(n)),
+        StateStatus::Succeeded | StateStatus::Failed | StateStatus::Caught if retries > 0 => {
+            format!("{glyph}↻{}", count(retries))
+        }
+        _ => glyph.to_string(),
+    };
+    // Every glyph here is one column wide, so chars count columns.
+    format!("{mark:>width$}", width = usize::from(MARK_COLUMNS))
+}
+
+/// A retry count in one column: `1`…`9`, then `+`.
+fn count(n: u32) -> String {
+    if n < 10 { n.to_string() } else { "+".into() }
 }
 
 /// The glyph of a verdict.
@@ -259,15 +276,16 @@ pub fn verdict_glyph(level: VerdictLevel) -> &'static str {
 }
 
 /// The legend shown in the help overlay: glyph and meaning.
-pub const LEGEND: [(&str, &str); 8] = [
+pub const LEGEND: [(&str, &str); 9] = [
     ("·", "not reached"),
     ("◐", "running"),
     ("✓", "succeeded"),
     ("✗", "failed"),
-    ("⤳", "caught (Catch took over)"),
+    ("⤳", "caught by a Catch"),
     ("↻n", "retry n pending/running"),
+    ("✓↻n", "ok after n retries"),
     ("⊘", "aborted"),
-    ("┄", "Catch edge (bold: taken)"),
+    ("┄", "Catch edge, bold: taken"),
 ];
 
 #[cfg(test)]
@@ -301,7 +319,7 @@ mod tests {
     }
 
     #[test]
-    fn glyphs_are_two_columns() {
+    fn marks_fill_their_slot_whatever_the_retries() {
         use unicode_width::UnicodeWidthStr;
         for s in [
             StateStatus::NotStarted,
@@ -313,8 +331,24 @@ mod tests {
             StateStatus::Caught,
             StateStatus::Aborted,
         ] {
-            assert_eq!(status_glyph(s, 3).width(), 2, "{s:?}");
+            for retries in [0, 1, 9, 10, 400] {
+                let mark = status_glyph(s, retries, 3);
+                assert_eq!(mark.width(), usize::from(MARK_COLUMNS), "{s:?} {retries}");
+            }
         }
-        assert_eq!(status_glyph(StateStatus::Retrying(2), 0), "↻2");
+        assert_eq!(status_glyph(StateStatus::Retrying(2), 1, 0), " ↻2");
+        assert_eq!(status_glyph(StateStatus::Retrying(12), 11, 0), " ↻+");
+    }
+
+    #[test]
+    fn a_state_that_ended_after_retries_keeps_their_count() {
+        assert_eq!(status_glyph(StateStatus::Succeeded, 0, 0), "  ✓");
+        assert_eq!(status_glyph(StateStatus::Succeeded, 2, 0), "✓↻2");
+        assert_eq!(status_glyph(StateStatus::Caught, 3, 0), "⤳↻3");
+        assert_eq!(status_glyph(StateStatus::Failed, 3, 0), "✗↻3");
+        assert_eq!(status_glyph(StateStatus::Failed, 12, 0), "✗↻+");
+        // Still running or never reached: the retry count is not the news.
+        assert_eq!(status_glyph(StateStatus::Running, 2, 0), "  ◐");
+        assert_eq!(status_glyph(StateStatus::Aborted, 2, 0), "  ⊘");
     }
 }

@@ -48,7 +48,7 @@ pub fn draw(frame: &mut Frame, app: &App, screen: Rect) {
     side.push(Line::styled("graph", p.title));
     for (glyph, meaning) in LEGEND {
         side.push(Line::from(vec![
-            Span::styled(format!("{glyph:>2} "), p.key),
+            Span::styled(format!("{glyph:>3} "), p.key),
             Span::styled(meaning, p.text),
         ]));
     }
