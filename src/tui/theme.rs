@@ -18,21 +18,26 @@
 use std::fmt;
 use std::str::FromStr;
 
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 
-use crate::view::StateStatus;
-use crate::view::VerdictLevel;
 use crate::view::layout::MARK_COLUMNS;
+use crate::view::{NarrationLevel, StateStatus, VerdictLevel};
 
-/// The colour scheme, chosen with `--theme`.
+mod colours;
+pub mod contrast;
+
+use colours::Colours;
+
+/// The colour scheme, chosen with `--theme`. Each brings its own background, so it
+/// looks the same whatever the terminal's own colours are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Theme {
-    /// Light text on a dark terminal (default).
+    /// Light text on a dark background (default).
     #[default]
     Dark,
-    /// Dark text on a light terminal.
+    /// Dark text on a light background.
     Light,
-    /// Maximum contrast: bright colours, bold statuses.
+    /// Maximum contrast: bright colours on black, bold statuses.
     HighContrast,
 }
 
@@ -70,6 +75,11 @@ impl FromStr for Theme {
 /// Resolved styles for one theme (or for no colour at all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Palette {
+    /// The theme's text colour on its background: fill the whole frame with it before
+    /// drawing (`frame.buffer_mut().set_style(frame.area(), palette.base)`), so the
+    /// other styles, which set only a foreground, sit on the theme's background rather
+    /// than the terminal's. Plain (no background) with `NO_COLOR`.
+    pub base: Style,
     /// Ordinary text.
     pub text: Style,
     /// Secondary text (timestamps, hints).
@@ -121,44 +131,24 @@ impl Palette {
             return Self::monochrome();
         }
         let s = Style::default;
-        let (text, dim, accent, ok, warn, err, run, caught) = match theme {
-            Theme::Dark => (
-                Color::Gray,
-                Color::DarkGray,
-                Color::Cyan,
-                Color::Green,
-                Color::Yellow,
-                Color::Red,
-                Color::LightBlue,
-                Color::Magenta,
-            ),
-            Theme::Light => (
-                Color::Black,
-                Color::DarkGray,
-                Color::Blue,
-                Color::Green,
-                Color::Rgb(176, 112, 0),
-                Color::Red,
-                Color::Blue,
-                Color::Magenta,
-            ),
-            Theme::HighContrast => (
-                Color::White,
-                Color::Gray,
-                Color::LightCyan,
-                Color::LightGreen,
-                Color::LightYellow,
-                Color::LightRed,
-                Color::LightBlue,
-                Color::LightMagenta,
-            ),
-        };
+        let Colours {
+            background,
+            text,
+            dim,
+            accent,
+            ok,
+            warn,
+            error: err,
+            running: run,
+            caught,
+        } = Colours::of(theme);
         let strong = if theme == Theme::HighContrast {
             Modifier::BOLD
         } else {
             Modifier::empty()
         };
         Self {
+            base: s().fg(text).bg(background),
             text: s().fg(text),
             dim: s().fg(dim),
             border: s().fg(dim),
@@ -187,6 +177,7 @@ impl Palette {
         let plain = Style::default();
         let bold = plain.add_modifier(Modifier::BOLD);
         Self {
+            base: plain,
             text: plain,
             dim: plain,
             border: plain,
@@ -221,6 +212,16 @@ impl Palette {
             StateStatus::Failed => self.error,
             StateStatus::Caught => self.caught,
             StateStatus::Aborted => self.idle,
+        }
+    }
+
+    /// Style of a narration line.
+    pub fn narration(&self, level: NarrationLevel) -> Style {
+        match level {
+            NarrationLevel::Ok => self.ok,
+            NarrationLevel::Progress => self.running,
+            NarrationLevel::Warning => self.warn,
+            NarrationLevel::Error => self.error,
         }
     }
 
@@ -292,22 +293,154 @@ pub const LEGEND: [(&str, &str); 9] = [
 mod tests {
     use super::*;
 
+    use ratatui::style::Color;
+
+    /// Every style that colours something drawn on the background, by name. No `..`:
+    /// a new style must be added here, and so gets its contrast checked.
+    fn foregrounds(p: &Palette) -> [(&'static str, Style); 21] {
+        let Palette {
+            base: _,
+            text,
+            dim,
+            border,
+            border_focused,
+            title,
+            header,
+            key,
+            selected,
+            ok,
+            warn,
+            error,
+            running,
+            caught,
+            idle,
+            edge,
+            catch_edge,
+            edge_taken,
+            catch_taken,
+            row_new,
+            row_changed,
+            row_deleted,
+        } = *p;
+        [
+            ("text", text),
+            ("dim", dim),
+            ("border", border),
+            ("border_focused", border_focused),
+            ("title", title),
+            ("header", header),
+            ("key", key),
+            ("selected", selected),
+            ("ok", ok),
+            ("warn", warn),
+            ("error", error),
+            ("running", running),
+            ("caught", caught),
+            ("idle", idle),
+            ("edge", edge),
+            ("catch_edge", catch_edge),
+            ("edge_taken", edge_taken),
+            ("catch_taken", catch_taken),
+            ("row_new", row_new),
+            ("row_changed", row_changed),
+            ("row_deleted", row_deleted),
+        ]
+    }
+
+    fn rgb(color: Option<Color>, what: &str) -> (u8, u8, u8) {
+        match color {
+            Some(Color::Rgb(r, g, b)) => (r, g, b),
+            other => panic!("{what}: {other:?} is not an RGB colour"),
+        }
+    }
+
+    /// The colours a style's text shows in on the filled frame: its own foreground and
+    /// background where it sets them, the base's otherwise, swapped when reversed.
+    fn shown(p: &Palette, style: Style, what: &str) -> ((u8, u8, u8), (u8, u8, u8)) {
+        let fg = rgb(style.fg.or(p.base.fg), what);
+        let bg = rgb(style.bg.or(p.base.bg), what);
+        if style.add_modifier.contains(Modifier::REVERSED) {
+            (bg, fg)
+        } else {
+            (fg, bg)
+        }
+    }
+
     #[test]
     fn no_color_has_no_colours() {
         let p = Palette::new(Theme::Dark, true);
-        for style in [
-            p.text,
-            p.ok,
-            p.error,
-            p.warn,
-            p.running,
-            p.edge_taken,
-            p.row_deleted,
-        ] {
-            assert_eq!(style.fg, None);
-            assert_eq!(style.bg, None);
+        for (name, style) in foregrounds(&p).into_iter().chain([("base", p.base)]) {
+            assert_eq!((style.fg, style.bg), (None, None), "{name}");
         }
         assert_ne!(Palette::new(Theme::Dark, false).ok.fg, None);
+    }
+
+    #[test]
+    fn every_theme_paints_its_own_background_in_rgb() {
+        for theme in Theme::ALL {
+            let p = Palette::new(theme, false);
+            rgb(p.base.bg, "background");
+            rgb(p.base.fg, "base text");
+            for (name, style) in foregrounds(&p) {
+                for c in [style.fg, style.bg].into_iter().flatten() {
+                    rgb(Some(c), name);
+                }
+            }
+        }
+        let backgrounds: Vec<_> = Theme::ALL.map(|t| Palette::new(t, false).base.bg).into();
+        assert_ne!(backgrounds[0], backgrounds[1], "dark and light differ");
+    }
+
+    #[test]
+    fn every_text_border_and_edge_colour_reads_at_4_5_to_1_or_more() {
+        for theme in Theme::ALL {
+            let p = Palette::new(theme, false);
+            let ratios = foregrounds(&p).map(|(name, style)| {
+                let (fg, bg) = shown(&p, style, name);
+                (contrast::contrast_ratio(fg, bg), name)
+            });
+            for (ratio, name) in ratios {
+                assert!(ratio >= 4.5, "{theme}: {name} reads at {ratio:.2}:1");
+            }
+            let (lowest, name) = ratios
+                .into_iter()
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .unwrap_or((0.0, "none"));
+            println!("{theme}: lowest contrast {lowest:.2}:1 ({name})");
+            if theme == Theme::HighContrast {
+                assert!(
+                    lowest >= 7.0,
+                    "high contrast keeps 7:1, {name} has {lowest:.2}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn status_colours_are_told_apart() {
+        for theme in Theme::ALL {
+            let p = Palette::new(theme, false);
+            let statuses = [
+                ("ok", p.ok),
+                ("warn", p.warn),
+                ("error", p.error),
+                ("running", p.running),
+                ("caught", p.caught),
+                ("idle", p.idle),
+            ]
+            .map(|(name, style)| (name, rgb(style.fg, name)));
+            for (i, (a, ca)) in statuses.iter().enumerate() {
+                for (b, cb) in &statuses[i + 1..] {
+                    let d = [
+                        ca.0.abs_diff(cb.0),
+                        ca.1.abs_diff(cb.1),
+                        ca.2.abs_diff(cb.2),
+                    ];
+                    let distance = d.iter().map(|&x| u32::from(x).pow(2)).sum::<u32>();
+                    assert!(distance >= 80 * 80, "{theme}: {a} and {b} look alike");
+                }
+            }
+        }
     }
 
     #[test]

@@ -56,7 +56,9 @@ pub fn draw(frame: &mut Frame, app: &App, screen: Rect, index: usize, scroll: u1
     );
     frame.render_widget(Clear, area);
     let title = format!(" Event {} {} ", event.id, event.event_type.as_str());
+    // Clear resets to the terminal's colours: paint the theme's background again.
     let block = Block::default()
+        .style(p.base)
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
         .border_style(p.border_focused)
