@@ -276,6 +276,16 @@ pub fn verdict_glyph(level: VerdictLevel) -> &'static str {
     }
 }
 
+/// The glyph of a narration line, so its level reads without colour too.
+pub fn narration_glyph(level: NarrationLevel) -> &'static str {
+    match level {
+        NarrationLevel::Ok => "✓",
+        NarrationLevel::Progress => "→",
+        NarrationLevel::Warning => "!",
+        NarrationLevel::Error => "✗",
+    }
+}
+
 /// The legend shown in the help overlay: glyph and meaning.
 pub const LEGEND: [(&str, &str); 9] = [
     ("·", "not reached"),
