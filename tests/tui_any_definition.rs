@@ -14,7 +14,7 @@ use sagaview::engine::{
 };
 use sagaview::tui::demo;
 use sagaview::tui::{App, Msg};
-use sagaview::view::{ExecutionView, LayoutSet, StateGraph, StateStatus};
+use sagaview::view::{ExecutionView, LayoutSet, StateGraph, StateStatus, narrate};
 
 fn definition() -> serde_json::Value {
     json!({
@@ -89,6 +89,35 @@ async fn every_state_type_reduces_and_renders() {
     let catch = view.taken.iter().find(|e| e.from == "Each").unwrap();
     assert_eq!(catch.to, "Oops");
     assert!(catch.via_catch);
+
+    // The narration speaks for this definition too, at every moment of the run.
+    let mut lines = Vec::new();
+    let mut growing = ExecutionView::new(Some(&def));
+    for event in &events {
+        growing.apply(std::slice::from_ref(event));
+        let told = narrate(&growing, &def).expect("a line once events exist");
+        lines.push(told.line(event.timestamp));
+    }
+    for expected in [
+        "Waiting 1 s in Pause; moves on in 1.0 s",
+        "Fan out running 2 branches",
+        "Each running over 2 items",
+        "Work failed (Broken) and has no Catch: Each fails",
+        "Each failed (Broken); its Catch sends the execution to Oops: compensating",
+        "the execution failed (Gave up) at Failed, after compensating",
+    ] {
+        assert!(
+            lines.iter().any(|l| l == expected),
+            "{expected:?} in {lines:#?}"
+        );
+    }
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("the execution failed (Gave up) at Failed, after compensating")
+    );
+    if std::env::var_os("SHOW").is_some() {
+        println!("{}", lines.join("\n"));
+    }
 
     let graph = StateGraph::from_definition(&def);
     assert!(graph.is_compensation("Oops") && graph.is_compensation("Failed"));

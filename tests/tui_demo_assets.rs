@@ -36,8 +36,12 @@ fn svg_and_text_carry_the_screen() {
     assert_eq!(text.lines().count(), 40);
     let svg = demo::to_svg(&buf);
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    let Some(ratatui::style::Color::Rgb(r, g, b)) = app.palette.warn.fg else {
+        panic!("the dark theme's warning colour is RGB");
+    };
+    let warn = format!("fill=\"#{r:02x}{g:02x}{b:02x}\"");
     assert!(
-        svg.contains(">↻<") && svg.contains("fill=\"#d7c25a\""),
-        "retry glyph in yellow"
+        svg.contains(">↻<") && svg.contains(&warn),
+        "retry glyph in the warning colour"
     );
 }

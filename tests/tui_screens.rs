@@ -4,7 +4,10 @@
 //! text is reproducible: fixed trip id, fixed timestamps, spinner frame 0.
 
 use insta::assert_snapshot;
+use sagaview::backend::Launch;
+use sagaview::tui::Msg;
 use sagaview::tui::demo::{self, DemoScreen};
+use sagaview::view::sample::{self, HistoryBuilder};
 
 fn screen(s: DemoScreen, w: u16, h: u16) -> String {
     demo::terminal(s, w, h).backend().to_string()
@@ -50,7 +53,7 @@ fn fail_payment_compensation_retrying_80x24() {
 #[test]
 fn compensation_exhausted_names_orphans_120x40() {
     let text = screen(DemoScreen::CompensationExhausted, 120, 40);
-    assert!(text.contains("✗ CancelFlightReservation"), "{text}");
+    assert!(text.contains("✗↻3 CancelFlightReservation"), "{text}");
     assert!(text.contains("orphaned: FLIGHT#"), "{text}");
     assert_snapshot!(text);
 }
@@ -105,4 +108,50 @@ fn below_80x24_says_too_small() {
     assert!(text.contains("terminal too small"), "{text}");
     let text = screen(DemoScreen::Idle, 80, 24);
     assert!(!text.contains("terminal too small"), "{text}");
+}
+
+/// failPayment where RefundPayment failed twice and then succeeded; the next
+/// compensation has just been entered.
+fn recovered_after_two_retries() -> Vec<sagaview::history::HistoryEvent> {
+    let cause = "refund-payment failed at random";
+    let mut b = HistoryBuilder::start(sample::epoch(), &serde_json::json!({}));
+    b.task_ok("ReserveHotel").task_ok("ReserveFlight");
+    b.enter("Task", "TakePayment")
+        .attempt("TakePayment", Some(("PaymentFailed", "on purpose")))
+        .exit("Task", "TakePayment");
+    b.enter("Task", "RefundPayment")
+        .attempt("RefundPayment", Some(("InternalServerError", cause)))
+        .wait(1000)
+        .attempt("RefundPayment", Some(("InternalServerError", cause)))
+        .wait(2000)
+        .attempt("RefundPayment", None)
+        .exit("Task", "RefundPayment");
+    b.enter("Task", "CancelFlightReservation");
+    b.build()
+}
+
+#[test]
+fn a_step_that_succeeded_after_retries_keeps_its_mark_120x40() {
+    let (w, h) = (120, 40);
+    let mut app = demo::app(DemoScreen::Idle, &demo::options(false), w, h);
+    let arn = "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:run-0001".to_string();
+    app.update(Msg::Started {
+        launch: Launch {
+            run_type: saga_lambdas::RunType::FailPayment,
+            trip_id: app.trip_id.clone(),
+            cancel_failure_rate: 0.4,
+        },
+        result: Ok(arn.clone()),
+    });
+    app.update(Msg::History {
+        arn,
+        result: Ok(recovered_after_two_retries()),
+    });
+    let text = demo::to_text(&demo::render(&app, w, h));
+    assert!(text.contains("✓↻2 RefundPayment"), "{text}");
+    assert!(
+        text.contains("  ✓ ReserveHotel"),
+        "no retries, no count: {text}"
+    );
+    assert_snapshot!(text);
 }

@@ -106,6 +106,22 @@ pub struct Retrier {
     pub full_jitter: bool,
 }
 
+impl Retrier {
+    /// Seconds before retry number `retry` (1-based, counted for this retrier alone):
+    /// `IntervalSeconds × BackoffRate^(retry − 1)`, capped by `MaxDelaySeconds`, as the
+    /// runtime waits. With full jitter the runtime waits a random part of it, so this is
+    /// then the longest wait; a viewer can say when a retry is due without running it.
+    pub fn delay_seconds(&self, retry: u32) -> f64 {
+        let exponent = i32::try_from(retry.saturating_sub(1)).unwrap_or(i32::MAX);
+        let seconds = self.interval_seconds * self.backoff_rate.powi(exponent);
+        let capped = match self.max_delay_seconds {
+            Some(max) => seconds.min(max),
+            None => seconds,
+        };
+        capped.max(0.0)
+    }
+}
+
 /// A `Catch` entry.
 #[derive(Debug, Clone)]
 pub struct Catcher {
@@ -315,4 +331,37 @@ pub struct MapState {
     pub catch: Vec<Catcher>,
     /// Next/End.
     pub transition: Transition,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Retrier;
+
+    fn retrier(interval: f64, backoff: f64, max_delay: Option<f64>) -> Retrier {
+        Retrier {
+            error_equals: vec!["States.ALL".into()],
+            interval_seconds: interval,
+            max_attempts: 5,
+            backoff_rate: backoff,
+            max_delay_seconds: max_delay,
+            full_jitter: false,
+        }
+    }
+
+    #[test]
+    fn retry_delays_grow_by_the_backoff_rate_from_the_interval() {
+        let r = retrier(1.0, 2.0, None);
+        let delays: Vec<f64> = (1..=4).map(|n| r.delay_seconds(n)).collect();
+        assert_eq!(delays, [1.0, 2.0, 4.0, 8.0]);
+        assert_eq!(retrier(2.0, 1.5, None).delay_seconds(3), 4.5);
+    }
+
+    #[test]
+    fn retry_delays_stop_at_the_maximum_delay() {
+        let r = retrier(1.0, 2.0, Some(3.0));
+        let delays: Vec<f64> = (1..=4).map(|n| r.delay_seconds(n)).collect();
+        assert_eq!(delays, [1.0, 2.0, 3.0, 3.0]);
+        // Retry 0 does not exist; it reads as the first.
+        assert_eq!(r.delay_seconds(0), 1.0);
+    }
 }

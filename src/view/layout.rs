@@ -6,12 +6,15 @@
 //! ```text
 //!  left channel   forward lane         middle channel   compensation lane   right channel
 //!  (skip edges)   one box per row      (cross-lane)     one box per row     (skip edges)
-//!       ╭──────── ✓ ReserveHotel ┄┄┄┄┄┄┄┄┄┄┄┄┄┄╮
-//!       │         │                              ┆
-//!       ╰───────▶ ✓ ReserveFlight ┄┄┄┄┄┄┄┄┄┄╮    ┆
-//!                 │                        ┆    ┆
-//!                 ✗ TakePayment ┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄▶ ↻2 RefundPayment
+//!       ╭────────   ✓ ReserveHotel ┄┄┄┄┄┄┄┄┄┄┄┄╮
+//!       │           │                            ┆
+//!       ╰───────▶ ✓↻2 ReserveFlight ┄┄┄┄┄┄┄┄╮    ┆
+//!                   │                      ┆    ┆
+//!                   ⤳ TakePayment ┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄┄▶  ↻2 RefundPayment
 //! ```
+//!
+//! Every box reserves [`MARK_COLUMNS`] for its status mark, so the widest mark
+//! (`✓↻9`: succeeded after nine retries) never cuts or shifts a name.
 //!
 //! Boxes never overlap: each lane holds one box per row band, lanes and channels own
 //! disjoint column ranges, and edges only run in channels and gap rows.
@@ -25,7 +28,7 @@ use super::graph::{EdgeKind, StateGraph};
 /// How a state is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NodeStyle {
-    /// One row per state: ` ✓ Name` (glyph slot of two columns).
+    /// One row per state: `  ✓ Name` (a mark slot of [`MARK_COLUMNS`]).
     Compact,
     /// A bordered box per state (three rows).
     Boxed,
@@ -62,13 +65,23 @@ impl NodeBox {
         }
     }
 
-    /// The column where vertical edges attach (under the glyph; the glyph slot is two
-    /// columns wide, right-aligned, so `↻2` fits where `✓` goes).
-    pub fn port_x(&self, style: NodeStyle) -> u16 {
+    /// The column of the status mark's slot ([`MARK_COLUMNS`] wide, right-aligned).
+    pub fn mark_x(&self, style: NodeStyle) -> u16 {
         match style {
-            NodeStyle::Compact => self.x + 1,
-            NodeStyle::Boxed => self.x + 2,
+            NodeStyle::Compact => self.x,
+            NodeStyle::Boxed => self.x + 1,
         }
+    }
+
+    /// The column of the name: after the mark slot and a space.
+    pub fn label_x(&self, style: NodeStyle) -> u16 {
+        self.mark_x(style) + MARK_COLUMNS + 1
+    }
+
+    /// The column where vertical edges attach: under the mark slot's last column, where
+    /// the status glyph of a plain mark (`  ✓`) sits.
+    pub fn port_x(&self, style: NodeStyle) -> u16 {
+        self.mark_x(style) + MARK_COLUMNS - 1
     }
 
     /// Whether a cell lies inside the box.
@@ -109,8 +122,12 @@ pub struct GraphLayout {
     pub height: u16,
 }
 
+/// Columns every box reserves for its status mark: the widest is a glyph with a retry
+/// count (`✓↻9`, `↻+` past nine).
+pub const MARK_COLUMNS: u16 = 3;
+
 /// Label caps tried, widest first, so names are shortened only when space demands it.
-const LABEL_CAPS: [u16; 12] = [40, 32, 28, 24, 22, 20, 18, 16, 15, 14, 13, 12];
+const LABEL_CAPS: [u16; 13] = [40, 32, 28, 26, 24, 22, 20, 18, 16, 15, 14, 13, 12];
 
 /// Every layout variant of one graph, computed once; the renderer picks one per frame size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,9 +344,11 @@ impl GraphLayout {
                     .max()
                     .unwrap_or(0);
                 let extra = u16::try_from(inner.len()).unwrap_or(u16::MAX);
+                // Mark, space, name; boxed adds the borders and a space before the right one.
+                let line = MARK_COLUMNS + 1 + width_u16(&label);
                 let (width, height) = match style {
-                    NodeStyle::Compact => ((3 + width_u16(&label)).max(inner_w + 1), 1 + extra),
-                    NodeStyle::Boxed => ((6 + width_u16(&label)).max(inner_w + 4), 3 + extra),
+                    NodeStyle::Compact => (line.max(inner_w + 1), 1 + extra),
+                    NodeStyle::Boxed => ((line + 3).max(inner_w + 4), 3 + extra),
                 };
                 NodeBox {
                     state: i,
@@ -562,7 +581,7 @@ fn lane_orders(graph: &StateGraph) -> [Vec<usize>; 2] {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::asl::load_definition;
 
@@ -684,6 +703,35 @@ mod tests {
         assert!(wide.width <= 200 && wide.height <= 60);
         assert!(narrow.label_cap < wide.label_cap);
         assert_eq!(narrow.style, NodeStyle::Compact);
+    }
+
+    #[test]
+    fn every_name_fits_beside_the_widest_mark() {
+        let sink = StateGraph::from_definition(&load_definition(KITCHEN_SINK).unwrap());
+        for graph in [saga_graph(), sink] {
+            for l in &LayoutSet::new(&graph).variants {
+                for node in &l.nodes {
+                    let mark = node.mark_x(l.style);
+                    let label = node.label_x(l.style);
+                    // `✓↻9` and a space fit before the name, inside the box.
+                    assert!(mark > node.x || l.style == NodeStyle::Compact);
+                    assert_eq!(label, mark + "✓↻9 ".width() as u16);
+                    let right = match l.style {
+                        NodeStyle::Compact => node.x + node.width,
+                        NodeStyle::Boxed => node.x + node.width - 2,
+                    };
+                    assert!(
+                        label + width_u16(&node.label) <= right,
+                        "{:?} overflows its box ({:?}, cap {})",
+                        node.label,
+                        l.style,
+                        l.label_cap
+                    );
+                    let port = node.port_x(l.style);
+                    assert!((mark..label).contains(&port), "edges attach under the mark");
+                }
+            }
+        }
     }
 
     #[test]

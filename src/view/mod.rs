@@ -1,18 +1,20 @@
 //! Terminal-free models of what the UI shows: the reduced execution, the verdict on
-//! its rows and the state graph's layout. Pure data and functions, so every rule can
-//! be tested without a screen.
+//! its rows, the line narrating it and the state graph's layout. Pure data and
+//! functions, so every rule can be tested without a screen.
 
 #![warn(missing_docs)]
 
 pub mod graph;
 pub mod layout;
+pub mod narration;
 pub mod reducer;
 pub mod sample;
 pub mod verdict;
 
 pub use graph::{Edge, EdgeKind, StateGraph};
 pub use layout::{GraphLayout, LayoutSet, NodeStyle};
-pub use reducer::{ExecutionView, StateStatus, StateView, TakenEdge};
+pub use narration::{Narration, NarrationLevel, narrate};
+pub use reducer::{ExecutionView, RetryGrant, StateStatus, StateView, TakenEdge};
 pub use verdict::{Verdict, VerdictLevel, judge};
 
 #[cfg(test)]

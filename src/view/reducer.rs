@@ -7,11 +7,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::asl::Definition;
 use crate::asl::model::{Retrier, StateKind};
-use crate::engine::ExecutionStatus;
+use crate::engine::{ExecutionStatus, StatesError};
 use crate::history::{EventDetails, EventType, HistoryEvent};
 
 /// Where one state stands, as the graph shows it.
@@ -58,9 +58,51 @@ pub struct StateView {
     pub entered_at: Option<DateTime<Utc>>,
     /// When the latest visit ended.
     pub exited_at: Option<DateTime<Utc>>,
+    /// Retries in the latest visit: begun, or granted and pending. Kept after the visit
+    /// ends, so a state that succeeded after retries can say so.
+    pub retries: u32,
+    /// The retry a `Retry` granted the latest failure, while it is pending or running.
+    pub retry: Option<RetryGrant>,
     failures_this_visit: u32,
     last_attempt_failed: bool,
     retrier_counts: Vec<u32>,
+}
+
+impl StateView {
+    /// Forgets the granted retry when the execution ended before it began: it never ran.
+    fn drop_retry(&mut self) {
+        if let Some(grant) = self.retry.take()
+            && !grant.started
+        {
+            self.retries = self.retries.saturating_sub(1);
+        }
+    }
+}
+
+/// A retry that a state's `Retry` granted after a failure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryGrant {
+    /// The retrier whose `ErrorEquals` matched the failure.
+    pub retrier: Retrier,
+    /// Which retry of that retrier this is (1-based, at most its `MaxAttempts`).
+    pub number: u32,
+    /// When the attempt failed: the wait before the retry starts here.
+    pub failed_at: DateTime<Utc>,
+    /// Whether the retried attempt has started (else the retry is still waiting).
+    pub started: bool,
+}
+
+impl RetryGrant {
+    /// When the retry is due: the failure plus the retrier's delay. With full jitter the
+    /// runtime picks a random part of that delay, so this is the latest it starts.
+    pub fn due(&self) -> DateTime<Utc> {
+        let micros = (self.retrier.delay_seconds(self.number) * 1e6).round();
+        // `as` saturates; a delay beyond the calendar is "never" in practice.
+        let delay = TimeDelta::microseconds(micros as i64);
+        self.failed_at
+            .checked_add_signed(delay)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
 }
 
 /// An edge the execution followed.
@@ -243,6 +285,8 @@ impl ExecutionView {
         s.failures_this_visit = 0;
         s.last_attempt_failed = false;
         s.retrier_counts.clear();
+        s.retries = 0;
+        s.retry = None;
         self.open.push((name.clone(), type_prefix(ev.event_type)));
         self.owner.insert(ev.id, name.clone());
         EventNote {
@@ -263,6 +307,7 @@ impl ExecutionView {
             StateStatus::Succeeded
         };
         s.exited_at = Some(ev.timestamp);
+        s.retry = None;
         if let Some(i) = self.open.iter().rposition(|(n, _)| *n == name) {
             self.open.remove(i);
         }
@@ -296,7 +341,18 @@ impl ExecutionView {
         let retriers = self.retriers.get(&name).cloned().unwrap_or_default();
         let s = self.states.entry(name.clone()).or_default();
         match t {
-            T::TaskScheduled | T::LambdaFunctionScheduled => {
+            // A new attempt; a retried Parallel or Map state starts its branches again.
+            T::TaskScheduled
+            | T::LambdaFunctionScheduled
+            | T::ParallelStateStarted
+            | T::MapStateStarted => {
+                if s.last_attempt_failed {
+                    match &mut s.retry {
+                        Some(grant) => grant.started = true,
+                        // A retry the view did not foresee (no definition).
+                        None => s.retries += 1,
+                    }
+                }
                 s.attempts += 1;
                 s.last_attempt_failed = false;
                 if !matches!(s.status, StateStatus::Retrying(_)) {
@@ -313,11 +369,14 @@ impl ExecutionView {
                 let error = error.or_else(|| timeout_error(t));
                 s.failures_this_visit += 1;
                 s.last_attempt_failed = true;
-                s.status = if will_retry(&retriers, s, error.as_deref().unwrap_or("")) {
+                let grant = grant_retry(&retriers, s, error.as_deref().unwrap_or(""), ev.timestamp);
+                s.status = if grant.is_some() {
+                    s.retries += 1;
                     StateStatus::Retrying(s.failures_this_visit)
                 } else {
                     StateStatus::Failed
                 };
+                s.retry = grant;
                 s.last_error = error;
                 s.last_cause = cause;
             }
@@ -357,6 +416,7 @@ impl ExecutionView {
             {
                 s.status = open_becomes;
                 s.exited_at = Some(at);
+                s.drop_retry();
             }
         }
         // A failure whose retry never came (the execution ended first) is final.
@@ -364,6 +424,7 @@ impl ExecutionView {
             for s in self.states.values_mut() {
                 if s.status.is_active() {
                     s.status = open_becomes;
+                    s.drop_retry();
                 }
             }
         }
@@ -418,22 +479,38 @@ fn error_of(ev: &HistoryEvent) -> Option<(Option<String>, Option<String>)> {
         .map(|(e, c)| (e.map(str::to_string), c.map(str::to_string)))
 }
 
-/// Whether a `Retry` of the state will retry this failure; counts the retry if so.
-fn will_retry(retriers: &[Retrier], s: &mut StateView, error: &str) -> bool {
-    let Some(i) = retriers.iter().position(|r| {
-        r.error_equals.iter().any(|e| {
-            e == error
-                || e == "States.ALL"
-                || (e == "States.TaskFailed" && error != "States.Timeout")
-        })
-    }) else {
-        return false;
-    };
+/// Whether `ErrorEquals` names this error, by the runtime's own rule (`States.ALL`,
+/// `States.TaskFailed`, `States.Timeout`; never `States.Runtime`).
+pub(crate) fn error_matches(error_equals: &[String], error: &str) -> bool {
+    StatesError {
+        error: error.to_string(),
+        cause: None,
+    }
+    .matches(error_equals)
+}
+
+/// The retry a `Retry` of the state grants this failure, if any; counts it if so. The
+/// first retrier whose `ErrorEquals` matches decides, as at run time.
+fn grant_retry(
+    retriers: &[Retrier],
+    s: &mut StateView,
+    error: &str,
+    failed_at: DateTime<Utc>,
+) -> Option<RetryGrant> {
+    let i = retriers
+        .iter()
+        .position(|r| error_matches(&r.error_equals, error))?;
     if s.retrier_counts.len() < retriers.len() {
         s.retrier_counts.resize(retriers.len(), 0);
     }
     s.retrier_counts[i] += 1;
-    s.retrier_counts[i] <= retriers[i].max_attempts
+    let number = s.retrier_counts[i];
+    (number <= retriers[i].max_attempts).then(|| RetryGrant {
+        retrier: retriers[i].clone(),
+        number,
+        failed_at,
+        started: false,
+    })
 }
 
 fn collect_retriers(def: &Definition, out: &mut HashMap<String, Vec<Retrier>>) {

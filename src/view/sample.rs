@@ -8,8 +8,9 @@ use saga_lambdas::{AttrValue, Item, RunType, TripRequest};
 use serde_json::json;
 
 use crate::history::event::{
-    ErrorDetails, ExecutionStartedDetails, OutputDetails, StateEnteredDetails, StateExitedDetails,
-    TaskErrorDetails, TaskResourceDetails, TaskScheduledDetails, TaskSucceededDetails,
+    ErrorDetails, ExecutionStartedDetails, MapStateStartedDetails, OutputDetails,
+    StateEnteredDetails, StateExitedDetails, TaskErrorDetails, TaskResourceDetails,
+    TaskScheduledDetails, TaskSucceededDetails,
 };
 use crate::history::{EventDetails, EventType, HistoryEvent, PayloadDetails};
 
@@ -189,6 +190,41 @@ impl HistoryBuilder {
                 cause: Some(cause.into()),
             })),
         );
+        self
+    }
+
+    /// An event that carries no details (`ParallelStateStarted`, `ExecutionAborted`, ...).
+    pub fn mark(&mut self, event_type: EventType) -> &mut Self {
+        self.push(event_type, None);
+        self
+    }
+
+    /// `MapStateStarted` over `length` items.
+    pub fn map_started(&mut self, length: u64) -> &mut Self {
+        self.push(
+            EventType::MapStateStarted,
+            Some(EventDetails::MapStateStarted(MapStateStartedDetails {
+                length,
+            })),
+        );
+        self
+    }
+
+    /// `ExecutionTimedOut` with an error and cause.
+    pub fn timed_out(&mut self, error: &str, cause: &str) -> &mut Self {
+        self.push(
+            EventType::ExecutionTimedOut,
+            Some(EventDetails::ExecutionTimedOut(ErrorDetails {
+                error: Some(error.into()),
+                cause: Some(cause.into()),
+            })),
+        );
+        self
+    }
+
+    /// Sets the input the next states are entered with (a Wait's `SecondsPath` reads it).
+    pub fn input(&mut self, input: &serde_json::Value) -> &mut Self {
+        self.input = input.to_string();
         self
     }
 

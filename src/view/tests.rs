@@ -196,3 +196,109 @@ fn no_verdict_while_running() {
     let v = reduce(Scenario::CompensationRetrying);
     assert!(judge(&v, &graph(), &[]).is_none());
 }
+
+#[test]
+fn a_pending_retry_names_its_retrier_number_and_due_time() {
+    let v = reduce(Scenario::CompensationRetrying);
+    let refund = v.state("RefundPayment").unwrap();
+    assert_eq!(refund.retries, 2);
+    let grant = refund.retry.as_ref().expect("retry 2 granted");
+    // InternalServerError is not a Lambda service error: the States.ALL retrier takes it.
+    assert_eq!(grant.retrier.error_equals, ["States.ALL"]);
+    assert_eq!((grant.number, grant.retrier.max_attempts), (2, 3));
+    assert!(!grant.started);
+    let last_failure = v
+        .events
+        .iter()
+        .rfind(|e| e.event_type == crate::history::EventType::TaskFailed)
+        .unwrap();
+    assert_eq!(grant.failed_at, last_failure.timestamp);
+    // IntervalSeconds 1, BackoffRate 2: the second retry waits 2 s.
+    assert_eq!(grant.due() - grant.failed_at, chrono::TimeDelta::seconds(2));
+}
+
+#[test]
+fn a_state_that_succeeded_after_retries_keeps_their_count() {
+    let def = saga();
+    let mut b = HistoryBuilder::start(sample::epoch(), &serde_json::json!({}));
+    b.enter("Task", "RefundPayment")
+        .attempt("f", Some(("Boom", "c")))
+        .wait(1000)
+        .attempt("f", Some(("Boom", "c")));
+    let mut v = ExecutionView::new(Some(&def));
+    v.apply(&b.build());
+    assert!(
+        !v.state("RefundPayment")
+            .unwrap()
+            .retry
+            .as_ref()
+            .unwrap()
+            .started
+    );
+    b.wait(2000).attempt("f", None);
+    v.apply(&b.build());
+    let running = v.state("RefundPayment").unwrap();
+    assert!(running.retry.as_ref().unwrap().started, "retry 2 runs");
+    assert_eq!(running.status, StateStatus::Retrying(2));
+    b.exit("Task", "RefundPayment");
+    v.apply(&b.build());
+    let done = v.state("RefundPayment").unwrap();
+    assert_eq!(done.status, StateStatus::Succeeded);
+    assert_eq!((done.retries, done.attempts), (2, 3));
+    assert_eq!(done.retry, None);
+    // A new visit starts counting again.
+    b.enter("Task", "RefundPayment");
+    v.apply(&b.build());
+    assert_eq!(v.state("RefundPayment").unwrap().retries, 0);
+}
+
+#[test]
+fn exhausted_retries_count_only_the_retries_that_ran() {
+    let v = reduce(Scenario::CompensationExhausted);
+    let cancel = v.state("CancelFlightReservation").unwrap();
+    assert_eq!((cancel.retries, cancel.attempts), (3, 4));
+    assert_eq!(cancel.retry, None);
+}
+
+#[test]
+fn a_retry_the_execution_never_reached_is_not_counted() {
+    let def = saga();
+    let mut b = HistoryBuilder::start(sample::epoch(), &serde_json::json!({}));
+    b.enter("Task", "RefundPayment")
+        .attempt("f", Some(("Boom", "c")))
+        .mark(crate::history::EventType::ExecutionAborted);
+    let mut v = ExecutionView::new(Some(&def));
+    v.apply(&b.build());
+    let refund = v.state("RefundPayment").unwrap();
+    assert_eq!(refund.status, StateStatus::Aborted);
+    assert_eq!((refund.retries, refund.retry.is_none()), (0, true));
+}
+
+#[test]
+fn a_retried_parallel_state_that_then_succeeds_is_succeeded() {
+    let def = load_definition(
+        r#"{"StartAt": "Fan", "States": {"Fan": {"Type": "Parallel",
+            "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}],
+            "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}],
+            "End": true}}}"#,
+    )
+    .unwrap();
+    use crate::history::EventType as T;
+    let mut b = HistoryBuilder::start(sample::epoch(), &serde_json::json!({}));
+    b.enter("Parallel", "Fan")
+        .mark(T::ParallelStateStarted)
+        .mark(T::ParallelStateFailed);
+    let mut v = ExecutionView::new(Some(&def));
+    v.apply(&b.build());
+    assert_eq!(v.status_of("Fan"), StateStatus::Retrying(1));
+    b.wait(1000)
+        .mark(T::ParallelStateStarted)
+        .enter("Pass", "A")
+        .exit("Pass", "A")
+        .mark(T::ParallelStateSucceeded)
+        .exit("Parallel", "Fan");
+    v.apply(&b.build());
+    let fan = v.state("Fan").unwrap();
+    assert_eq!(fan.status, StateStatus::Succeeded);
+    assert_eq!((fan.retries, fan.attempts), (1, 2));
+}

@@ -62,7 +62,9 @@ pub fn draw(frame: &mut Frame, app: &App, screen: Rect, index: usize, scroll: u1
         keymap::label(Context::Event, Action::Up),
         keymap::label(Context::Event, Action::Close)
     );
+    // Clear resets to the terminal's colours: paint the theme's background again.
     let block = Block::default()
+        .style(p.base)
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
         .border_style(p.border_focused)

@@ -53,7 +53,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         ]),
         None => Line::from(" State graph "),
     };
-    let legend = " · idle ◐ run ✓ ok ✗ fail ⤳ caught ↻n retry ⊘ stop ┄ catch ";
+    let legend = " · idle ◐ run ✓ ok ✗ fail ⤳ caught ↻n retries ⊘ stop ┄ catch ";
     let mut block = panel(app, Focus::Graph, title);
     if usize::from(area.width) > legend.chars().count() + 4 {
         block = block.title_bottom(Line::styled(legend, p.dim));
@@ -109,12 +109,18 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             layout.style,
             node,
             status,
+            retries_of(view, &state.name),
             frame_no,
             p,
             view,
             state.type_name,
         );
     }
+}
+
+/// Retries of the state's latest visit (0 when never entered).
+fn retries_of(view: &ExecutionView, name: &str) -> u32 {
+    view.state(name).map_or(0, |s| s.retries)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -125,22 +131,20 @@ fn draw_node(
     style: NodeStyle,
     node: &crate::view::layout::NodeBox,
     status: StateStatus,
+    retries: u32,
     frame_no: usize,
     p: &Palette,
     view: &ExecutionView,
     type_name: &str,
 ) {
     let st = p.status(status);
-    let glyph = status_glyph(status, frame_no);
+    let glyph = status_glyph(status, retries, frame_no);
     let label_style = if status == StateStatus::NotStarted {
         p.text
     } else {
         st
     };
-    let (gx, gy) = match style {
-        NodeStyle::Compact => (node.x, node.y),
-        NodeStyle::Boxed => (node.x + 1, node.y + 1),
-    };
+    let (gx, gy) = (node.mark_x(style), node.label_row(style));
     if style == NodeStyle::Boxed {
         let border = if status == StateStatus::NotStarted {
             p.border
@@ -174,7 +178,15 @@ fn draw_node(
         }
     }
     put(buf, view_rect, off, gx, gy, &glyph, st);
-    put(buf, view_rect, off, gx + 3, gy, &node.label, label_style);
+    put(
+        buf,
+        view_rect,
+        off,
+        node.label_x(style),
+        gy,
+        &node.label,
+        label_style,
+    );
     let marker = if type_name == "Map" { "⟳" } else { "‖" };
     let limit = match style {
         NodeStyle::Compact => node.x + node.width,
@@ -194,7 +206,7 @@ fn draw_node(
                 x += 3;
             }
             let s = view.status_of(name);
-            let g = status_glyph(s, frame_no);
+            let g = status_glyph(s, retries_of(view, name), frame_no);
             let g = g.trim_start();
             let text = format!("{g} {name}");
             let room = usize::from(limit.saturating_sub(x));

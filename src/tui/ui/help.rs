@@ -18,7 +18,9 @@ pub fn draw(frame: &mut Frame, app: &App, screen: Rect) {
     let height = u16::try_from(keys.len()).unwrap_or(u16::MAX) + 2;
     let area = centered(screen, 78, height.max(18));
     frame.render_widget(Clear, area);
+    // Clear resets to the terminal's colours: paint the theme's background again.
     let block = Block::default()
+        .style(p.base)
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
         .border_style(p.border_focused)
@@ -51,7 +53,7 @@ pub fn draw(frame: &mut Frame, app: &App, screen: Rect) {
     side.push(Line::styled("graph", p.title));
     for (glyph, meaning) in LEGEND {
         side.push(Line::from(vec![
-            Span::styled(format!("{glyph:>2} "), p.key),
+            Span::styled(format!("{glyph:>3} "), p.key),
             Span::styled(meaning, p.text),
         ]));
     }

@@ -21,6 +21,7 @@ pub mod graph;
 pub mod header;
 pub mod help;
 pub mod history;
+pub mod narration;
 pub mod rows;
 pub mod text;
 
