@@ -6,7 +6,7 @@ use saga_lambdas::RunType;
 use saga_lambdas::trip::{validate_cancel_failure_rate, validate_trip_id};
 use sagaview::backend::aws::AwsBackend;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
-use sagaview::backend::{Launch, SagaBackend};
+use sagaview::backend::{Launch, SagaBackend, random_trip_id};
 use sagaview::engine::Pace;
 use sagaview::headless::{run_once, to_json, write_trace};
 use sagaview::store::Store;
@@ -63,12 +63,6 @@ impl SagaArgs {
     pub fn trip_id_or_random(&self) -> String {
         self.trip_id.clone().unwrap_or_else(random_trip_id)
     }
-}
-
-/// A short random trip id such as `trip-3f9a1c2e`.
-pub fn random_trip_id() -> String {
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    format!("trip-{}", &id[..8])
 }
 
 /// `sagaview run`.
@@ -282,8 +276,10 @@ fn tui_on(
             "--pace applies to the embedded runtime; AWS runs at its own pace",
         ));
     }
+    let pace = (!aws.aws).then(|| saga.pace.unwrap_or(Pace::Demo));
     let options = sagaview::tui::TuiOptions {
-        trip_id: saga.trip_id_or_random(),
+        trip_id: saga.trip_id.clone(),
+        pace,
         run_type: RunType::Success,
         cancel_failure_rate: saga.cancel_failure_rate,
         // AWS waits are real: there is no speed to show.
@@ -302,7 +298,7 @@ fn tui_on(
         let store = saga.open_store().map_err(Exit::usage)?;
         let embedded = EmbeddedOptions {
             seed: saga.seed,
-            pace: saga.pace.unwrap_or(Pace::Demo),
+            pace: pace.unwrap_or(Pace::Demo),
             speed: saga.speed,
             ..EmbeddedOptions::default()
         };

@@ -128,6 +128,7 @@ async fn every_state_type_reduces_and_renders() {
     let mut app = App::new(demo::embedded_info(), &demo::options(false));
     app.update(Msg::Definition(Ok(def.clone())));
     app.update(Msg::Started {
+        seq: app.launches,
         launch: Launch {
             run_type: saga_lambdas::RunType::Success,
             trip_id: "t".into(),

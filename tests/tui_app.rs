@@ -17,7 +17,8 @@ use sagaview::store::Store;
 use sagaview::tui::app::{Mode, Pending, RATES};
 use sagaview::tui::demo::{self, DemoScreen};
 use sagaview::tui::keymap::Focus;
-use sagaview::tui::{App, Cmd, Msg, TuiOptions, runner};
+use sagaview::tui::msg::LaunchRequest;
+use sagaview::tui::{App, Cmd, Msg, TuiOptions};
 use sagaview::view::sample::{self, Scenario};
 use sagaview::view::{StateStatus, VerdictLevel};
 
@@ -33,7 +34,15 @@ fn idle() -> App {
     demo::app(DemoScreen::Idle, &demo::options(true), 120, 40)
 }
 
-fn start_cmd(cmds: &[Cmd]) -> Option<&Launch> {
+/// A tick of the UI clock, with the execution clock at a fixed instant.
+fn tick(now_ms: u64) -> Msg {
+    Msg::Tick {
+        now_ms,
+        clock: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+    }
+}
+
+fn start_cmd(cmds: &[Cmd]) -> Option<&LaunchRequest> {
     cmds.iter().find_map(|c| match c {
         Cmd::Start(l) => Some(l),
         _ => None,
@@ -48,15 +57,16 @@ fn digit_keys_choose_the_run_type_and_launch_at_once() {
         let cmds = app.update(key(digit));
         let launch = start_cmd(&cmds).expect("a launch");
         assert_eq!(launch.run_type, *run_type);
-        assert_eq!(launch.trip_id, sample::TRIP_ID);
+        assert_eq!(launch.trip_id, None, "each launch books a fresh trip");
         assert_eq!(app.run_type, *run_type);
     }
     let cmds = app.update(key('4'));
     assert_eq!(
         cmds,
-        vec![Cmd::Start(Launch {
+        vec![Cmd::Start(LaunchRequest {
+            seq: 7,
             run_type: RunType::FailPayment,
-            trip_id: sample::TRIP_ID.into(),
+            trip_id: None,
             cancel_failure_rate: 0.4,
         })]
     );
@@ -108,9 +118,9 @@ fn cancel_failure_rate_cycles_from_the_configured_value() {
 #[test]
 fn speed_keys_send_set_speed() {
     let mut app = idle();
-    assert_eq!(app.update(key('+')), vec![Cmd::SetSpeed(50.0)]);
-    assert_eq!(app.update(key('-')), vec![Cmd::SetSpeed(20.0)]);
-    assert_eq!(app.update(key('-')), vec![Cmd::SetSpeed(10.0)]);
+    assert_eq!(app.update(key('+')), vec![Cmd::SetSpeed(2.0)]);
+    assert_eq!(app.update(key('-')), vec![Cmd::SetSpeed(1.0)]);
+    assert_eq!(app.update(key('-')), vec![Cmd::SetSpeed(0.5)]);
 }
 
 #[test]
@@ -118,9 +128,6 @@ fn trip_id_input_validates_and_escape_cancels() {
     let mut app = idle();
     app.update(key('t'));
     assert!(matches!(app.mode, Mode::EditTrip { .. }));
-    for _ in 0..sample::TRIP_ID.len() {
-        app.update(code(KeyCode::Backspace));
-    }
     app.update(key(' '));
     match &app.mode {
         Mode::EditTrip { buffer, error } => {
@@ -137,20 +144,18 @@ fn trip_id_input_validates_and_escape_cancels() {
     }
     // Keys that mean something elsewhere are just text here.
     app.update(key('q'));
-    let cmds = app.update(code(KeyCode::Enter));
+    assert!(app.update(code(KeyCode::Enter)).is_empty());
     assert_eq!(app.mode, Mode::Normal);
-    assert_eq!(app.trip_id, "my_trip-7q");
+    assert_eq!(app.fixed_trip.as_deref(), Some("my_trip-7q"));
+    let launch = app.update(key('1'));
     assert_eq!(
-        cmds,
-        vec![Cmd::FetchRows {
-            trip_id: "my_trip-7q".into(),
-            for_verdict: None
-        }]
+        start_cmd(&launch).unwrap().trip_id.as_deref(),
+        Some("my_trip-7q")
     );
     app.update(key('t'));
     app.update(key('x'));
     app.update(code(KeyCode::Esc));
-    assert_eq!(app.trip_id, "my_trip-7q");
+    assert_eq!(app.fixed_trip.as_deref(), Some("my_trip-7q"));
     assert_eq!(app.mode, Mode::Normal);
 }
 
@@ -167,9 +172,19 @@ fn trip_buffer(app: &App) -> String {
 
 #[test]
 fn trip_id_input_edits_like_a_shell() {
-    let mut app = idle();
+    let mut app = App::new(
+        demo::embedded_info(),
+        &TuiOptions {
+            trip_id: Some(sample::TRIP_ID.into()),
+            ..demo::options(true)
+        },
+    );
     app.update(key('t'));
-    assert_eq!(trip_buffer(&app), sample::TRIP_ID);
+    assert_eq!(
+        trip_buffer(&app),
+        sample::TRIP_ID,
+        "starts from the fixed trip"
+    );
     app.update(ctrl('u'));
     assert_eq!(trip_buffer(&app), "", "Ctrl-U clears");
     for c in "my_trip-7q".chars() {
@@ -220,14 +235,25 @@ fn trip_id_input_stops_at_64_characters() {
 }
 
 #[test]
-fn new_trip_id_comes_back_as_a_message() {
+fn n_returns_to_a_fresh_trip_for_each_launch() {
     let mut app = idle();
-    assert_eq!(app.update(key('n')), vec![Cmd::NewTripId]);
-    let id = runner::random_trip_id();
+    app.update(key('t'));
+    for c in "fixed".chars() {
+        app.update(key(c));
+    }
+    app.update(code(KeyCode::Enter));
+    let launch = app.update(key('1'));
+    assert_eq!(
+        start_cmd(&launch).unwrap().trip_id.as_deref(),
+        Some("fixed")
+    );
+    assert!(app.update(key('n')).is_empty());
+    assert_eq!(app.fixed_trip, None);
+    let launch = app.update(key('1'));
+    assert_eq!(start_cmd(&launch).unwrap().trip_id, None);
+    let id = sagaview::backend::random_trip_id();
     assert!(saga_lambdas::trip::validate_trip_id(&id).is_ok());
-    let cmds = app.update(Msg::TripGenerated(id.clone()));
-    assert_eq!(app.trip_id, id);
-    assert!(matches!(&cmds[..], [Cmd::FetchRows { .. }]));
+    assert_ne!(id, sagaview::backend::random_trip_id());
 }
 
 #[test]
@@ -287,9 +313,10 @@ const ARN: &str = "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:x
 
 fn started(app: &mut App, run_type: RunType) -> Vec<Cmd> {
     app.update(Msg::Started {
+        seq: app.launches,
         launch: Launch {
             run_type,
-            trip_id: app.trip_id.clone(),
+            trip_id: sample::TRIP_ID.into(),
             cancel_failure_rate: 0.0,
         },
         result: Ok(ARN.into()),
@@ -299,16 +326,22 @@ fn started(app: &mut App, run_type: RunType) -> Vec<Cmd> {
 #[test]
 fn a_started_execution_is_selected_and_polled_without_piling_up() {
     let mut app = idle();
-    assert!(!app.needs_tick(), "idle: no timer, no busy loop");
     let cmds = started(&mut app, RunType::FailPayment);
     assert!(cmds.contains(&Cmd::PollHistory {
         arn: ARN.into(),
         after_id: 0
     }));
+    assert!(
+        cmds.contains(&Cmd::FetchRows {
+            trip_id: sample::TRIP_ID.into(),
+            for_verdict: None
+        }),
+        "the rows shown are the selected execution's trip's"
+    );
     assert_eq!(app.selected.as_deref(), Some(ARN));
-    assert!(app.needs_tick());
+    assert_eq!(app.rows.trip_id, sample::TRIP_ID);
     // The first poll is still out: ticks ask for nothing more.
-    let cmds = app.update(Msg::Tick { now_ms: 1_000 });
+    let cmds = app.update(tick(1_000));
     assert!(!cmds.iter().any(|c| matches!(c, Cmd::PollHistory { .. })));
     let events = sample::history(Scenario::CompensationRetrying);
     let last = events.last().unwrap().id;
@@ -316,7 +349,7 @@ fn a_started_execution_is_selected_and_polled_without_piling_up() {
         arn: ARN.into(),
         result: Ok(events),
     });
-    let cmds = app.update(Msg::Tick { now_ms: 1_100 });
+    let cmds = app.update(tick(1_100));
     assert!(cmds.contains(&Cmd::PollHistory {
         arn: ARN.into(),
         after_id: last
@@ -348,16 +381,15 @@ fn a_finished_execution_is_judged_on_rows_fetched_after_it_ended() {
         for_verdict: None,
         result: Ok(vec![]),
     });
-    assert!(app.last_verdict.is_none());
+    assert!(app.selected_execution().unwrap().verdict.is_none());
     app.update(Msg::Rows {
         trip_id: sample::TRIP_ID.into(),
         for_verdict: Some(ARN.into()),
         result: Ok(sample::rows(Scenario::CompensationExhausted)),
     });
-    let v = app.last_verdict.clone().unwrap();
+    let v = app.selected_execution().unwrap().verdict.clone().unwrap();
     assert_eq!(v.level, VerdictLevel::Error);
     assert_eq!(v.orphans.len(), 2);
-    assert!(!app.needs_tick() || app.rows.has_marks());
 }
 
 #[test]
@@ -438,6 +470,7 @@ fn the_quit_question_counts_the_running_executions() {
     let mut app = idle();
     for n in 0..2 {
         app.update(Msg::Started {
+            seq: app.launches,
             launch: Launch {
                 run_type: RunType::Success,
                 trip_id: sample::TRIP_ID.into(),
@@ -459,6 +492,7 @@ fn the_quit_question_counts_the_running_executions() {
 fn backend_errors_become_notices_not_crashes() {
     let mut app = idle();
     app.update(Msg::Started {
+        seq: app.launches,
         launch: Launch {
             run_type: RunType::Success,
             trip_id: "t".into(),
@@ -469,7 +503,7 @@ fn backend_errors_become_notices_not_crashes() {
     let (_, text, _) = app.notice.clone().unwrap();
     assert!(text.contains("throttled"), "{text}");
     // Notices fade.
-    app.update(Msg::Tick { now_ms: 60_000 });
+    app.update(tick(60_000));
     assert!(app.notice.is_none());
 }
 
@@ -481,7 +515,7 @@ fn clicking_an_execution_selects_it_and_the_wheel_scrolls_history() {
         120,
         40,
     );
-    let areas = sagaview::tui::geometry::areas(ratatui::layout::Rect::new(0, 0, 120, 40));
+    let areas = sagaview::tui::geometry::areas(ratatui::layout::Rect::new(0, 0, 120, 40), None);
     let older = app.executions[1].arn.clone();
     // Row 0 is the border, row 1 the column header, rows 2.. the executions.
     let click = MouseEvent {
@@ -510,6 +544,7 @@ fn a_click_selects_the_execution_drawn_under_it_in_a_scrolled_list() {
     let mut app = idle();
     for n in 0..20 {
         app.update(Msg::Started {
+            seq: app.launches,
             launch: Launch {
                 run_type: RunType::ALL[n % RunType::ALL.len()],
                 trip_id: sample::TRIP_ID.into(),
@@ -520,7 +555,7 @@ fn a_click_selects_the_execution_drawn_under_it_in_a_scrolled_list() {
     }
     app.focus = Focus::Executions;
     app.update(code(KeyCode::End));
-    let areas = sagaview::tui::geometry::areas(ratatui::layout::Rect::new(0, 0, 120, 40));
+    let areas = sagaview::tui::geometry::areas(ratatui::layout::Rect::new(0, 0, 120, 40), None);
     // Border, column header, then the third entry shown.
     let y = areas.executions.y + 4;
     let screen = demo::to_text(&demo::render(&app, 120, 40));
@@ -619,7 +654,7 @@ async fn session_on_the_embedded_backend() {
         e.view.status_of("CancelHotelReservation"),
         StateStatus::Succeeded
     );
-    let verdict = app.last_verdict.clone().expect("judged");
+    let verdict = e.verdict.clone().expect("judged");
     assert_eq!(verdict.level, VerdictLevel::Ok, "{}", verdict.text);
     assert_eq!(app.rows.live_count(), 0);
     let screen = terminal.backend().to_string();
@@ -696,6 +731,7 @@ fn only_the_newest_finished_histories_stay_in_memory() {
         .collect();
     for arn in &arns {
         app.update(Msg::Started {
+            seq: app.launches,
             launch: Launch {
                 run_type: RunType::FailPayment,
                 trip_id: sample::TRIP_ID.into(),

@@ -136,9 +136,10 @@ fn a_step_that_succeeded_after_retries_keeps_its_mark_120x40() {
     let mut app = demo::app(DemoScreen::Idle, &demo::options(false), w, h);
     let arn = "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:run-0001".to_string();
     app.update(Msg::Started {
+        seq: app.launches,
         launch: Launch {
             run_type: saga_lambdas::RunType::FailPayment,
-            trip_id: app.trip_id.clone(),
+            trip_id: sample::TRIP_ID.into(),
             cancel_failure_rate: 0.4,
         },
         result: Ok(arn.clone()),

@@ -57,6 +57,19 @@ pub struct Launch {
     pub cancel_failure_rate: f64,
 }
 
+/// A fresh trip id, `trip-` and eight random characters (valid for
+/// `validate_trip_id`): each launch that was not given a trip books its own, so runs
+/// never disturb each other's rows.
+pub fn random_trip_id() -> String {
+    use rand::RngExt;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let tail: String = (0..8)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    ["trip-", &tail].concat()
+}
+
 /// One execution as lists show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionSummary {

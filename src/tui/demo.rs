@@ -60,13 +60,15 @@ pub fn embedded_info() -> BackendInfo {
     }
 }
 
-/// Options of every demo screen: the sample trip, rate 0.4, speed 20×, dark theme.
+/// Options of every demo screen: the defaults (a fresh trip per launch, demo pace at
+/// 1×, rate 0.4), dark theme.
 pub fn options(no_color: bool) -> TuiOptions {
     TuiOptions {
-        trip_id: sample::TRIP_ID.into(),
+        trip_id: None,
+        pace: Some(crate::engine::Pace::Demo),
         run_type: RunType::Success,
         cancel_failure_rate: 0.4,
-        speed: 20.0,
+        speed: 1.0,
         theme: Theme::Dark,
         log_file: None,
         no_color,
@@ -77,12 +79,23 @@ fn arn(n: u32) -> String {
     format!("arn:aws:states:us-east-1:123456789012:execution:BookingSaga:run-{n:04}")
 }
 
-fn launched(app: &mut App, n: u32, run_type: RunType, scenario: Scenario, judged: bool) {
+/// Answers a launch of `run_type` on `trip` as the loop would, then its history and
+/// rows (judged, when `judged`).
+fn launched(
+    app: &mut App,
+    n: u32,
+    run_type: RunType,
+    scenario: Scenario,
+    trip: &str,
+    judged: bool,
+) {
     let a = arn(n);
+    app.launches += 1;
     app.update(Msg::Started {
+        seq: app.launches,
         launch: Launch {
             run_type,
-            trip_id: app.trip_id.clone(),
+            trip_id: trip.into(),
             cancel_failure_rate: app.cancel_failure_rate,
         },
         result: Ok(a.clone()),
@@ -92,7 +105,7 @@ fn launched(app: &mut App, n: u32, run_type: RunType, scenario: Scenario, judged
         result: Ok(sample::history(scenario)),
     });
     app.update(Msg::Rows {
-        trip_id: app.trip_id.clone(),
+        trip_id: trip.into(),
         for_verdict: judged.then_some(a),
         result: Ok(sample::rows(scenario)),
     });
@@ -105,11 +118,6 @@ pub fn app(screen: DemoScreen, options: &TuiOptions, width: u16, height: u16) ->
     app.startup();
     app.update(Msg::Definition(Ok(saga_definition())));
     app.update(Msg::Executions(Ok(vec![])));
-    app.update(Msg::Rows {
-        trip_id: app.trip_id.clone(),
-        for_verdict: None,
-        result: Ok(vec![]),
-    });
     match screen {
         DemoScreen::Idle => {}
         DemoScreen::Help => {
@@ -120,23 +128,31 @@ pub fn app(screen: DemoScreen, options: &TuiOptions, width: u16, height: u16) ->
         }
         DemoScreen::SuccessFinished => {
             app.run_type = RunType::Success;
-            launched(&mut app, 1, RunType::Success, Scenario::Success, true);
+            launched(
+                &mut app,
+                1,
+                RunType::Success,
+                Scenario::Success,
+                sample::TRIP_ID,
+                true,
+            );
         }
         DemoScreen::CompensationRetrying => {
             app.run_type = RunType::FailPayment;
-            launched(&mut app, 1, RunType::Success, Scenario::Success, true);
-            // The next trip's rows: a fresh trip id keeps the success rows out of the way.
-            app.update(Msg::TripGenerated("trip-0002".into()));
-            app.update(Msg::Rows {
-                trip_id: "trip-0002".into(),
-                for_verdict: None,
-                result: Ok(vec![]),
-            });
+            launched(
+                &mut app,
+                1,
+                RunType::Success,
+                Scenario::Success,
+                sample::TRIP_ID,
+                true,
+            );
             launched(
                 &mut app,
                 2,
                 RunType::FailPayment,
                 Scenario::CompensationRetrying,
+                "trip-0002",
                 false,
             );
         }
@@ -147,6 +163,7 @@ pub fn app(screen: DemoScreen, options: &TuiOptions, width: u16, height: u16) ->
                 1,
                 RunType::FailPayment,
                 Scenario::CompensationExhausted,
+                sample::TRIP_ID,
                 true,
             );
         }
@@ -184,10 +201,12 @@ pub fn terminal(screen: DemoScreen, width: u16, height: u16) -> Terminal<TestBac
 pub fn busy_app(events: usize, rows: usize, width: u16, height: u16) -> App {
     let mut app = app(DemoScreen::Idle, &options(false), width, height);
     let a = arn(1);
+    app.launches += 1;
     app.update(Msg::Started {
+        seq: app.launches,
         launch: Launch {
             run_type: RunType::FailPayment,
-            trip_id: app.trip_id.clone(),
+            trip_id: sample::TRIP_ID.into(),
             cancel_failure_rate: 1.0,
         },
         result: Ok(a.clone()),
@@ -197,7 +216,7 @@ pub fn busy_app(events: usize, rows: usize, width: u16, height: u16) -> App {
         result: Ok(sample::long_history(events)),
     });
     app.update(Msg::Rows {
-        trip_id: app.trip_id.clone(),
+        trip_id: sample::TRIP_ID.into(),
         for_verdict: None,
         result: Ok(sample::many_rows(rows)),
     });

@@ -48,15 +48,31 @@ impl Areas {
     }
 }
 
-/// Splits a screen: a two-line header, graph and history over rows and executions
-/// (60/40, the top three fifths high), a one-line footer.
-pub fn areas(screen: Rect) -> Areas {
+/// Lines the header takes: the launch line, the selected execution, its narration.
+pub const HEADER_LINES: u16 = 3;
+
+/// Splits a screen: a three-line header, graph and history over rows and executions
+/// (60/40, the top three fifths high), a one-line footer. With `zoom`, that panel takes
+/// the whole body and the others none.
+pub fn areas(screen: Rect, zoom: Option<Focus>) -> Areas {
     let [header, body, footer] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(HEADER_LINES),
         Constraint::Min(0),
         Constraint::Length(1),
     ])
     .areas(screen);
+    if let Some(zoomed) = zoom {
+        let none = Rect::new(body.x, body.y, 0, 0);
+        let pick = |f: Focus| if f == zoomed { body } else { none };
+        return Areas {
+            header,
+            graph: pick(Focus::Graph),
+            history: pick(Focus::History),
+            rows: pick(Focus::Rows),
+            executions: pick(Focus::Executions),
+            footer,
+        };
+    }
     let three_fifths = u16::try_from(u32::from(body.height) * 3 / 5).unwrap_or(u16::MAX);
     let top_h = three_fifths.max(13.min(body.height));
     let [top, bottom] =
@@ -76,8 +92,8 @@ pub fn areas(screen: Rect) -> Areas {
 }
 
 /// The panels of a screen of `size` (what input handling knows of the screen).
-pub fn areas_of(size: (u16, u16)) -> Areas {
-    areas(Rect::new(0, 0, size.0, size.1))
+pub fn areas_of(size: (u16, u16), zoom: Option<Focus>) -> Areas {
+    areas(Rect::new(0, 0, size.0, size.1), zoom)
 }
 
 /// A panel's inside: one cell of border off every side.

@@ -55,10 +55,16 @@ pub enum Action {
     Relaunch,
     /// Edit the trip id.
     EditTrip,
-    /// A new random trip id.
+    /// Back to a fresh trip id for each launch.
     NewTrip,
     /// Cycle the cancel failure rate 0 → 0.4 → 1.
     CycleRate,
+    /// Pause or resume the runtime's execution time.
+    Pause,
+    /// While paused: advance the selected execution by one history event.
+    Step,
+    /// The focused panel fills the screen, or gives it back.
+    Zoom,
     /// Demo speed up.
     Faster,
     /// Demo speed down.
@@ -272,18 +278,27 @@ pub const BINDINGS: &[Binding] = &[
         .footer("payload", P::High),
     Binding::new(ENTER, A::Relaunch, GRAPH, "Enter")
         .help("launch the selected run type again")
-        .footer("relaunch", P::High),
+        .footer("relaunch", P::Medium),
     Binding::new(&[Key::Char('t')], A::EditTrip, PANELS, "t")
         .help("edit trip id (1-64 of A-Za-z0-9_-)")
         .footer("trip", P::Medium),
     Binding::new(&[Key::Char('n')], A::NewTrip, PANELS, "n")
-        .help("new random trip id")
-        .footer("new trip", P::Low),
+        .help("a fresh trip id for each launch (after t)")
+        .footer("fresh trips", P::Least),
+    Binding::new(&[Key::Char('p'), Key::Char(' ')], A::Pause, PANELS, "p")
+        .help("pause / resume every execution (also Space)")
+        .footer("pause", P::High),
+    Binding::new(&[Key::Char('.')], A::Step, PANELS, ".")
+        .help("while paused: the selected execution's next event")
+        .footer("step", P::High),
+    Binding::new(&[Key::Char('z')], A::Zoom, PANELS, "z")
+        .help("zoom the focused panel to the whole screen")
+        .footer("zoom", P::Low),
     Binding::new(&[Key::Char('c')], A::CycleRate, PANELS, "c")
         .help("cycle cancel failure rate 0/0.4/1")
         .footer("fail rate", P::Low),
     Binding::new(&[Key::Char('+'), Key::Char('=')], A::Faster, PANELS, "+/-")
-        .help("demo speed up / down")
+        .help("speed up / down (also what already waits)")
         .footer("speed", P::Least),
     Binding::new(&[Key::Char('-'), Key::Char('_')], A::Slower, PANELS, "-"),
     Binding::new(&[Key::Code(KeyCode::Tab)], A::FocusNext, PANELS, "Tab")

@@ -42,8 +42,11 @@ use crate::backend::SagaBackend;
 /// How the UI starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TuiOptions {
-    /// The trip launches use (1–64 of `[A-Za-z0-9_-]`).
-    pub trip_id: String,
+    /// The trip every launch books (1–64 of `[A-Za-z0-9_-]`); `None` gives each launch
+    /// a fresh one.
+    pub trip_id: Option<String>,
+    /// The embedded runtime's pace, for the header; `None` where time is real (AWS).
+    pub pace: Option<crate::engine::Pace>,
     /// The run type `Enter` launches until a digit key picks another.
     pub run_type: RunType,
     /// Probability that a compensation fails; `c` cycles it.
@@ -61,7 +64,8 @@ pub struct TuiOptions {
 impl Default for TuiOptions {
     fn default() -> Self {
         Self {
-            trip_id: "trip-0001".into(),
+            trip_id: None,
+            pace: None,
             run_type: RunType::Success,
             cancel_failure_rate: saga_lambdas::trip::DEFAULT_CANCEL_FAILURE_RATE,
             speed: 1.0,
@@ -86,7 +90,7 @@ pub async fn run(backend: Arc<dyn SagaBackend>, mut options: TuiOptions) -> anyh
         .unwrap_or_else(logging::default_log_path);
     let _log_guard = logging::init(&log_path);
     options.no_color |= no_color_from_env();
-    tracing::info!(trip = %options.trip_id, "terminal UI starting");
+    tracing::info!(trip = ?options.trip_id, "terminal UI starting");
     let app = App::new(backend.info(), &options);
     terminal::install_panic_hook();
     let (mut terminal, restore) = terminal::enter()?;

@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
-use saga_lambdas::Item;
+use saga_lambdas::{Item, RunType};
 
 use crate::asl::Definition;
 use crate::backend::{BackendError, ExecutionSummary, Launch};
@@ -25,6 +26,9 @@ pub enum Msg {
     Tick {
         /// Milliseconds since start.
         now_ms: u64,
+        /// The backend's execution time now, what countdowns count against (the
+        /// embedded runtime's clock may run at a speed, or be paused).
+        clock: DateTime<Utc>,
     },
     /// The saga definition, for the graph.
     Definition(Result<Arc<Definition>, BackendError>),
@@ -37,7 +41,9 @@ pub enum Msg {
     },
     /// A launch was answered.
     Started {
-        /// What was asked.
+        /// Which launch, in the order they were asked for.
+        seq: u64,
+        /// What was started (with the trip id it got).
         launch: Launch,
         /// The execution ARN.
         result: Result<String, BackendError>,
@@ -67,8 +73,15 @@ pub enum Msg {
         /// Whether it worked.
         result: Result<(), BackendError>,
     },
-    /// A new random trip id was made.
-    TripGenerated(String),
+    /// Pausing or resuming was answered: whether time is now paused.
+    Paused(Result<bool, BackendError>),
+    /// A step was answered.
+    Stepped {
+        /// The execution stepped.
+        arn: String,
+        /// Whether it moved.
+        result: Result<(), BackendError>,
+    },
     /// The process was asked to end (SIGTERM, SIGHUP).
     Terminate,
 }
@@ -83,7 +96,7 @@ pub enum Cmd {
     /// Fetch recent executions.
     ListExecutions,
     /// Start an execution.
-    Start(Launch),
+    Start(LaunchRequest),
     /// Fetch history events after `after_id`.
     PollHistory {
         /// The execution.
@@ -100,10 +113,26 @@ pub enum Cmd {
     },
     /// Stop an execution.
     Stop(String),
-    /// Change the backend's demo speed.
+    /// Change how fast the backend's paced time runs.
     SetSpeed(f64),
-    /// Make a random trip id.
-    NewTripId,
+    /// Pause (`true`) or resume the backend's execution time.
+    SetPaused(bool),
+    /// Advance a paused execution by one history event.
+    Step(String),
     /// Leave the loop.
     Quit,
+}
+
+/// A launch as the UI asks for it: the trip is chosen by the loop when the UI leaves
+/// it open (each launch then gets a fresh one), so `update` stays free of randomness.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaunchRequest {
+    /// Which launch this is; only the latest one asked for is selected when answered.
+    pub seq: u64,
+    /// The scenario.
+    pub run_type: RunType,
+    /// The trip, when fixed (`--trip-id`, `t`); `None` for a fresh one.
+    pub trip_id: Option<String>,
+    /// Probability that a compensation fails.
+    pub cancel_failure_rate: f64,
 }

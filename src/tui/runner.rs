@@ -2,8 +2,8 @@
 //!
 //! Generic over ratatui's [`Backend`] so whole sessions can run against a `TestBackend`.
 //! The loop never awaits the backend: every call runs in its own task and its answer
-//! comes back through the same channel as key presses. A timer runs only while
-//! something animates or is polled.
+//! comes back through the same channel as key presses. A timer drives polls,
+//! countdowns and animation.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +17,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use super::app::App;
 use super::msg::{Cmd, Msg};
 use super::ui;
-use crate::backend::SagaBackend;
+use crate::backend::{BackendError, Launch, SagaBackend, random_trip_id};
 
 /// How often the timer fires while it runs.
 pub const TICK: Duration = Duration::from_millis(100);
@@ -52,8 +52,9 @@ where
                 Some(m) => m,
                 None => break,
             },
-            _ = ticker.tick(), if app.needs_tick() => Msg::Tick {
+            _ = ticker.tick() => Msg::Tick {
                 now_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+                clock: backend.clock_now(),
             },
         };
         let redraw = !matches!(&msg, Msg::Mouse(m) if m.kind == MouseEventKind::Moved);
@@ -97,11 +98,20 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
                 let _ = tx.send(Msg::Executions(b.list_executions(LIST_LIMIT).await));
             });
         }
-        Cmd::Start(launch) => {
+        Cmd::Start(request) => {
             tokio::spawn(async move {
+                let launch = Launch {
+                    run_type: request.run_type,
+                    trip_id: request.trip_id.unwrap_or_else(random_trip_id),
+                    cancel_failure_rate: request.cancel_failure_rate,
+                };
                 tracing::info!(run_type = %launch.run_type, trip = %launch.trip_id, "launch");
                 let result = b.start(launch.clone()).await;
-                let _ = tx.send(Msg::Started { launch, result });
+                let _ = tx.send(Msg::Started {
+                    seq: request.seq,
+                    launch,
+                    result,
+                });
             });
         }
         Cmd::PollHistory { arn, after_id } => {
@@ -130,23 +140,32 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
             });
         }
         Cmd::SetSpeed(speed) => b.set_speed(speed),
-        Cmd::NewTripId => {
-            let _ = tx.send(Msg::TripGenerated(random_trip_id()));
+        Cmd::SetPaused(paused) => {
+            let answer = match b.clock_control() {
+                Some(c) => {
+                    c.set_paused(paused);
+                    Ok(c.is_paused())
+                }
+                None => Err(BackendError::Failed(NOT_PAUSABLE.into())),
+            };
+            let _ = tx.send(Msg::Paused(answer));
+        }
+        Cmd::Step(arn) => {
+            tokio::spawn(async move {
+                let result = match b.clock_control() {
+                    Some(c) => c.step(&arn).await,
+                    None => Err(BackendError::Failed(NOT_PAUSABLE.into())),
+                };
+                let _ = tx.send(Msg::Stepped { arn, result });
+            });
         }
         Cmd::Quit => {}
     }
 }
 
-/// `trip-` and six random characters: valid for `validate_trip_id`.
-pub fn random_trip_id() -> String {
-    use rand::RngExt;
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    let tail: String = (0..6)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect();
-    format!("trip-{tail}")
-}
+/// Why pause and step do nothing against a backend whose time is real.
+pub const NOT_PAUSABLE: &str =
+    "pause and step need the embedded runtime: AWS runs executions in real time";
 
 /// Forwards terminal input to the loop until the loop goes away.
 pub async fn forward_input(tx: UnboundedSender<Msg>) {

@@ -25,7 +25,7 @@ pub async fn session(
     timeout_secs: u64,
 ) -> (App, Terminal<TestBackend>) {
     let options = TuiOptions {
-        trip_id: trip_id.into(),
+        trip_id: Some(trip_id.into()),
         cancel_failure_rate: 0.0,
         ..demo::options(true)
     };

@@ -57,6 +57,7 @@ impl App {
 
     pub(super) fn on_started(
         &mut self,
+        seq: u64,
         launch: Launch,
         result: Result<String, BackendError>,
     ) -> Vec<Cmd> {
@@ -74,11 +75,17 @@ impl App {
         e.run_type = Some(launch.run_type.as_str().to_string());
         e.trip_id = Some(launch.trip_id.clone());
         self.executions.insert(0, e);
-        let mut cmds = self.select(arn);
-        if launch.trip_id == self.trip_id && !self.rows_poll.in_flight() {
-            cmds.push(self.fetch_rows());
+        // Launches answer in any order: the screen follows the last key pressed.
+        if seq == self.launches {
+            self.select(arn)
+        } else {
+            self.exec_cursor = self
+                .selected
+                .as_ref()
+                .and_then(|s| self.executions.iter().position(|e| &e.arn == s))
+                .unwrap_or(0);
+            vec![]
         }
-        cmds
     }
 
     pub(super) fn on_history(
@@ -88,6 +95,7 @@ impl App {
     ) -> Vec<Cmd> {
         let selected = self.selected.as_deref() == Some(arn);
         let follow = self.follow;
+        let definition = self.graph.as_ref().map(|g| g.definition.clone());
         let Some(e) = self.execution_mut(arn) else {
             return vec![];
         };
@@ -106,6 +114,8 @@ impl App {
             e.trip_id = e.trip_id.take().or(trip);
         }
         let len = e.view.events.len();
+        let trip = e.trip_id.clone();
+        e.refresh_narration(definition.as_deref());
         let mut cmds = Vec::new();
         if e.view.is_finished() && !e.verdict_requested {
             e.verdict_requested = true;
@@ -118,6 +128,10 @@ impl App {
         }
         if selected && follow {
             self.history_cursor = len.saturating_sub(1);
+        }
+        if selected {
+            // Listed executions may tell their trip only through their input.
+            cmds.extend(self.show_rows_of(trip));
         }
         self.release_old_histories();
         cmds
@@ -198,7 +212,7 @@ impl App {
             Ok(rows) => rows,
             Err(e) => return self.notify(VerdictLevel::Error, format!("rows: {e}")),
         };
-        if trip_id == self.trip_id {
+        if trip_id == self.rows.trip_id {
             self.rows.apply_snapshot(rows.clone(), self.now_ms);
         }
         if let Some(arn) = for_verdict {
@@ -206,12 +220,34 @@ impl App {
             if let (Some(graph), Some(e)) = (graph, self.execution_mut(&arn))
                 && let Some(v) = judge(&e.view, &graph, &rows)
             {
-                e.verdict = Some(v.clone());
-                self.last_verdict = Some(v);
+                e.verdict = Some(v);
             }
             self.release_old_histories();
         }
         vec![]
+    }
+
+    pub(super) fn on_paused(&mut self, result: Result<bool, BackendError>) -> Vec<Cmd> {
+        match result {
+            Ok(paused) => {
+                self.paused = paused;
+                vec![]
+            }
+            Err(e) => self.notify(VerdictLevel::Warning, e.to_string()),
+        }
+    }
+
+    pub(super) fn on_stepped(&mut self, arn: &str, result: Result<(), BackendError>) -> Vec<Cmd> {
+        match result {
+            Ok(()) => {
+                let mut cmds = self.poll_now(arn);
+                if !self.rows_poll.in_flight() {
+                    cmds.extend(self.fetch_rows());
+                }
+                cmds
+            }
+            Err(e) => self.notify(VerdictLevel::Warning, format!("step: {e}")),
+        }
     }
 
     pub(super) fn on_stopped(&mut self, arn: &str, result: Result<(), BackendError>) -> Vec<Cmd> {

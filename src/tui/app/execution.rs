@@ -9,7 +9,7 @@ use crate::asl::Definition;
 use crate::engine::ExecutionStatus;
 use crate::tui::msg::Cmd;
 use crate::tui::poll::Poll;
-use crate::view::{ExecutionView, Verdict};
+use crate::view::{ExecutionView, Narration, Verdict, narrate};
 
 /// One execution the UI knows about.
 #[derive(Debug, Clone)]
@@ -32,6 +32,9 @@ pub struct Execution {
     pub view: ExecutionView,
     /// The verdict, once judged.
     pub verdict: Option<Verdict>,
+    /// What it just did, in one line (kept from the last history page: a frame only
+    /// renders its countdown).
+    pub narration: Option<Narration>,
     /// Rows were asked for to judge it (or it is never judged).
     pub(super) verdict_requested: bool,
     /// Its history requests.
@@ -56,6 +59,7 @@ impl Execution {
             stop: None,
             view: ExecutionView::new(definition),
             verdict: None,
+            narration: None,
             verdict_requested: false,
             poll: Poll::default(),
             definition: None,
@@ -68,6 +72,19 @@ impl Execution {
         let events = std::mem::take(&mut self.view.events);
         self.view = ExecutionView::new(Some(definition));
         self.view.apply(&events);
+        self.refresh_narration(Some(definition));
+    }
+
+    /// Narrates the history as it now stands against `definition` (its own, when it
+    /// has one).
+    pub(super) fn refresh_narration(&mut self, definition: Option<&Definition>) {
+        let definition = self.definition.as_deref().or(definition);
+        self.narration = definition.and_then(|d| narrate(&self.view, d));
+    }
+
+    /// Whether its rows were asked for to judge it (or it is never judged).
+    pub fn verdict_requested(&self) -> bool {
+        self.verdict_requested
     }
 
     /// Status: from the history when it has one, else from the list.
@@ -108,5 +125,6 @@ impl Execution {
         self.start = self.start.or(self.view.started_at);
         self.stop = self.stop.or(self.view.stopped_at);
         self.view = ExecutionView::new(self.definition.as_deref().or(definition));
+        self.narration = None;
     }
 }

@@ -9,6 +9,7 @@ use super::{App, Mode, Pending, RATES, SPEEDS, next_in};
 use crate::tui::geometry;
 use crate::tui::keymap::{self, Action, Context, Focus};
 use crate::tui::msg::Cmd;
+use crate::tui::runner::NOT_PAUSABLE;
 use crate::view::VerdictLevel;
 
 /// Lines a page key moves.
@@ -67,7 +68,22 @@ impl App {
                 self.edit_trip();
                 vec![]
             }
-            Action::NewTrip => vec![Cmd::NewTripId],
+            Action::NewTrip => {
+                self.fixed_trip = None;
+                self.notify(VerdictLevel::Ok, "each launch books a fresh trip".into())
+            }
+            Action::Pause => {
+                if self.is_aws() {
+                    return self.notify(VerdictLevel::Warning, NOT_PAUSABLE.into());
+                }
+                vec![Cmd::SetPaused(!self.paused)]
+            }
+            Action::Step => self.step(),
+            Action::Zoom => {
+                self.zoomed = !self.zoomed;
+                self.graph_pan = None;
+                vec![]
+            }
             Action::CycleRate => {
                 self.cancel_failure_rate = next_in(&RATES, self.cancel_failure_rate);
                 vec![]
@@ -170,6 +186,24 @@ impl App {
         vec![]
     }
 
+    /// While paused, advances the selected execution by one event.
+    fn step(&mut self) -> Vec<Cmd> {
+        if self.is_aws() {
+            return self.notify(VerdictLevel::Warning, NOT_PAUSABLE.into());
+        }
+        if !self.paused {
+            let pause = keymap::label(self.context(), Action::Pause);
+            return self.notify(
+                VerdictLevel::Warning,
+                format!("step works while paused: press {pause} first"),
+            );
+        }
+        match self.selected_execution() {
+            Some(e) if e.is_running() => vec![Cmd::Step(e.arn.clone())],
+            _ => self.notify(VerdictLevel::Warning, "nothing running to step".into()),
+        }
+    }
+
     /// Asks before stopping the selected execution: a stop skips its compensations.
     fn ask_stop(&mut self) -> Vec<Cmd> {
         match self.selected_execution() {
@@ -201,7 +235,7 @@ impl App {
     }
 
     pub(super) fn on_mouse(&mut self, m: MouseEvent) -> Vec<Cmd> {
-        let areas = geometry::areas_of(self.size);
+        let areas = geometry::areas_of(self.size, self.zoom());
         let Some(panel) = areas.panel_at(Position::new(m.column, m.row)) else {
             return vec![];
         };
@@ -266,7 +300,7 @@ impl App {
     }
 
     fn pan(&mut self, dx: i32, dy: i32) -> Vec<Cmd> {
-        let inside = geometry::inside(geometry::areas_of(self.size).graph);
+        let inside = geometry::inside(geometry::areas_of(self.size, self.zoom()).graph);
         let view = (inside.width, inside.height);
         let pan = self.graph_viewport(view).map(|(layout, offset)| {
             geometry::panned(offset, (dx, dy), (layout.width, layout.height), view)

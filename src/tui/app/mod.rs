@@ -27,12 +27,14 @@ pub use self::tick::{
 use super::TuiOptions;
 use super::geometry;
 use super::keymap::{Context, Focus};
-use super::msg::{Cmd, Msg};
+use super::msg::{Cmd, LaunchRequest, Msg};
 use super::poll::Poll;
 use super::rows::RowsState;
 use super::theme::Palette;
-use crate::backend::{BackendInfo, BackendKind, Launch};
-use crate::view::{Verdict, VerdictLevel};
+use crate::backend::{BackendInfo, BackendKind};
+use crate::engine::Pace;
+use crate::view::VerdictLevel;
+use chrono::{DateTime, Utc};
 
 /// How long a notice (e.g. a backend error) stays in the header.
 pub const NOTICE_MS: u64 = 6_000;
@@ -49,14 +51,25 @@ pub const KEPT_HISTORIES: usize = 16;
 pub struct App {
     /// Connection facts.
     pub info: BackendInfo,
-    /// The trip launches use and whose rows are shown.
-    pub trip_id: String,
+    /// The trip every launch books, when fixed (`--trip-id`, `t`); `None` gives each
+    /// launch a fresh trip (`n` returns to that).
+    pub fixed_trip: Option<String>,
     /// The run type `Enter` relaunches.
     pub run_type: RunType,
     /// Probability that a compensation fails.
     pub cancel_failure_rate: f64,
-    /// Demo speed.
+    /// How fast paced time runs.
     pub speed: f64,
+    /// The embedded runtime's pace; `None` where time is real (AWS).
+    pub pace: Option<Pace>,
+    /// Whether the runtime's execution time is paused.
+    pub paused: bool,
+    /// The backend's execution time at the last tick (countdowns count against it).
+    pub clock: Option<DateTime<Utc>>,
+    /// Whether the focused panel fills the screen.
+    pub zoomed: bool,
+    /// The number of the latest launch asked for: its answer is the one selected.
+    pub launches: u64,
     /// Resolved styles.
     pub palette: Palette,
     /// The panel with the keyboard.
@@ -75,12 +88,10 @@ pub struct App {
     pub history_cursor: usize,
     /// Whether the history cursor follows new events.
     pub follow: bool,
-    /// The trip's rows.
+    /// The rows of the selected execution's trip.
     pub rows: RowsState,
     /// Manual graph offset; `None` keeps the active state in view.
     pub graph_pan: Option<(u16, u16)>,
-    /// Verdict of the latest execution judged.
-    pub last_verdict: Option<Verdict>,
     /// A message for the header (level, text, when).
     pub notice: Option<(VerdictLevel, String, u64)>,
     /// UI clock (ms since start).
@@ -106,10 +117,15 @@ impl App {
     pub fn new(info: BackendInfo, options: &TuiOptions) -> Self {
         Self {
             info,
-            trip_id: options.trip_id.clone(),
+            fixed_trip: options.trip_id.clone(),
             run_type: options.run_type,
             cancel_failure_rate: options.cancel_failure_rate,
             speed: options.speed,
+            pace: options.pace,
+            paused: false,
+            clock: None,
+            zoomed: false,
+            launches: 0,
             palette: Palette::new(options.theme, options.no_color),
             focus: Focus::default(),
             mode: Mode::default(),
@@ -119,9 +135,8 @@ impl App {
             exec_cursor: 0,
             history_cursor: 0,
             follow: true,
-            rows: RowsState::new(&options.trip_id),
+            rows: RowsState::default(),
             graph_pan: None,
-            last_verdict: None,
             notice: None,
             now_ms: 0,
             size: geometry::MIN_SIZE,
@@ -132,11 +147,12 @@ impl App {
         }
     }
 
-    /// What to fetch first: the definition, the execution list and the trip's rows.
+    /// What to fetch first: the definition and the execution list (whose newest entry
+    /// is then selected, with its trip's rows).
     pub fn startup(&mut self) -> Vec<Cmd> {
         self.list_poll.start(self.now_ms);
         self.definition_poll.start(self.now_ms);
-        vec![Cmd::LoadDefinition, Cmd::ListExecutions, self.fetch_rows()]
+        vec![Cmd::LoadDefinition, Cmd::ListExecutions]
     }
 
     /// The header's backend label (`embedded`, `aws us-east-1`).
@@ -162,15 +178,6 @@ impl App {
         self.executions.iter().filter(|e| e.is_running()).count()
     }
 
-    /// Whether the loop should keep a timer running (polls, spinner, fading marks).
-    pub fn needs_tick(&self) -> bool {
-        self.is_aws()
-            || self.graph.is_none()
-            || self.executions.iter().any(Execution::is_running)
-            || self.rows.has_marks()
-            || self.notice.is_some()
-    }
-
     fn is_aws(&self) -> bool {
         matches!(self.info.kind, BackendKind::Aws { .. })
     }
@@ -178,6 +185,11 @@ impl App {
     /// Whether the screen is below the supported minimum.
     pub fn too_small(&self) -> bool {
         geometry::too_small(self.size)
+    }
+
+    /// The panel that fills the screen, when zoomed.
+    pub fn zoom(&self) -> Option<Focus> {
+        self.zoomed.then_some(self.focus)
     }
 
     /// Which bindings apply now.
@@ -195,10 +207,17 @@ impl App {
                 self.size = (w, h);
                 vec![]
             }
-            Msg::Tick { now_ms } => self.on_tick(now_ms),
+            Msg::Tick { now_ms, clock } => {
+                self.clock = Some(clock);
+                self.on_tick(now_ms)
+            }
             Msg::Definition(result) => self.on_definition(result),
             Msg::ExecutionDefinition { arn, result } => self.on_execution_definition(&arn, result),
-            Msg::Started { launch, result } => self.on_started(launch, result),
+            Msg::Started {
+                seq,
+                launch,
+                result,
+            } => self.on_started(seq, launch, result),
             Msg::History { arn, result } => self.on_history(&arn, result),
             Msg::Executions(result) => self.on_executions(result),
             Msg::Rows {
@@ -207,7 +226,8 @@ impl App {
                 result,
             } => self.on_rows(trip_id, for_verdict, result),
             Msg::Stopped { arn, result } => self.on_stopped(&arn, result),
-            Msg::TripGenerated(id) => self.set_trip(id),
+            Msg::Paused(result) => self.on_paused(result),
+            Msg::Stepped { arn, result } => self.on_stepped(&arn, result),
             Msg::Terminate => self.quit(),
         }
     }
@@ -223,29 +243,43 @@ impl App {
     }
 
     fn launch(&mut self) -> Vec<Cmd> {
-        vec![Cmd::Start(Launch {
+        self.launches += 1;
+        vec![Cmd::Start(LaunchRequest {
+            seq: self.launches,
             run_type: self.run_type,
-            trip_id: self.trip_id.clone(),
+            trip_id: self.fixed_trip.clone(),
             cancel_failure_rate: self.cancel_failure_rate,
         })]
     }
 
-    /// Asks for the current trip's rows (not for a verdict).
-    fn fetch_rows(&mut self) -> Cmd {
-        self.rows_poll.start(self.now_ms);
-        Cmd::FetchRows {
-            trip_id: self.trip_id.clone(),
-            for_verdict: None,
+    /// Asks for the shown trip's rows (not for a verdict); nothing when no trip is shown.
+    fn fetch_rows(&mut self) -> Option<Cmd> {
+        if self.rows.trip_id.is_empty() {
+            return None;
         }
+        self.rows_poll.start(self.now_ms);
+        Some(Cmd::FetchRows {
+            trip_id: self.rows.trip_id.clone(),
+            for_verdict: None,
+        })
     }
 
+    /// Fixes the trip every launch books from now on.
     fn set_trip(&mut self, id: String) -> Vec<Cmd> {
-        if id == self.trip_id && self.rows.loaded {
+        self.fixed_trip = Some(id);
+        vec![]
+    }
+
+    /// Shows the rows of `trip` (the selected execution's), fetching them when it is
+    /// another trip than the one shown.
+    fn show_rows_of(&mut self, trip: Option<String>) -> Vec<Cmd> {
+        let trip = trip.unwrap_or_default();
+        if trip == self.rows.trip_id {
             return vec![];
         }
-        self.trip_id = id;
-        self.rows = RowsState::new(&self.trip_id);
-        vec![self.fetch_rows()]
+        self.rows = RowsState::new(&trip);
+        self.rows_poll = Poll::default();
+        self.fetch_rows().into_iter().collect()
     }
 
     /// Draws the graph of the definition the selected execution runs, when it has its
@@ -278,6 +312,8 @@ impl App {
         if let Some(i) = self.executions.iter().position(|e| e.arn == arn) {
             self.exec_cursor = i;
         }
+        let trip = self.selected_execution().and_then(|e| e.trip_id.clone());
+        cmds.extend(self.show_rows_of(trip));
         self.follow = true;
         self.history_cursor = self.history_len().saturating_sub(1);
         self.graph_pan = None;

@@ -14,6 +14,9 @@ pub const AWS_POLL_MS: u64 = 1_000;
 pub const AWS_LIST_BUSY_MS: u64 = 5_000;
 /// The same when nothing runs.
 pub const AWS_LIST_IDLE_MS: u64 = 15_000;
+/// How often the embedded store's execution list is read again, so executions other
+/// processes start on the same database appear.
+pub const LIST_MS: u64 = 2_000;
 /// How long to wait before asking again for a definition that could not be loaded.
 pub const DEFINITION_RETRY_MS: u64 = 5_000;
 
@@ -42,27 +45,29 @@ impl App {
             self.definition_poll.start(now_ms);
             cmds.push(Cmd::LoadDefinition);
         }
-        if self.is_aws() {
-            let list_every = if self.executions.iter().any(Execution::is_running) {
-                AWS_LIST_BUSY_MS
-            } else {
-                AWS_LIST_IDLE_MS
-            };
-            if self.list_poll.due(now_ms, list_every) {
-                self.list_poll.start(now_ms);
-                cmds.push(Cmd::ListExecutions);
-            }
+        let list_every = match (
+            self.is_aws(),
+            self.executions.iter().any(Execution::is_running),
+        ) {
+            (true, true) => AWS_LIST_BUSY_MS,
+            (true, false) => AWS_LIST_IDLE_MS,
+            (false, _) => LIST_MS,
+        };
+        if self.list_poll.due(now_ms, list_every) {
+            self.list_poll.start(now_ms);
+            cmds.push(Cmd::ListExecutions);
         }
         if self.trip_running() && self.rows_poll.due(now_ms, every) {
-            cmds.push(self.fetch_rows());
+            cmds.extend(self.fetch_rows());
         }
         cmds
     }
 
     /// Whether an execution that may write the shown trip's rows is running.
     fn trip_running(&self) -> bool {
-        self.executions
-            .iter()
-            .any(|e| e.is_running() && e.trip_id.as_deref().is_none_or(|t| t == self.trip_id))
+        !self.rows.trip_id.is_empty()
+            && self.executions.iter().any(|e| {
+                e.is_running() && e.trip_id.as_deref().is_none_or(|t| t == self.rows.trip_id)
+            })
     }
 }

@@ -39,7 +39,7 @@ impl App {
     /// Opens the editor on the current trip id.
     pub(super) fn edit_trip(&mut self) {
         self.mode = Mode::EditTrip {
-            buffer: self.trip_id.clone(),
+            buffer: self.fixed_trip.clone().unwrap_or_default(),
             error: None,
         };
     }

@@ -1,4 +1,14 @@
-//! Header: what is connected, which trip and run type a launch uses, and the last verdict.
+//! Header, three lines:
+//!
+//! ```text
+//!  ⏸ PAUSED  sagaview │ embedded · demo pace 1× │ BookingSaga │ next: 1 success · fresh trip · cancel failure 0.4
+//!  ▶ failPayment · trip-3f9a1c2e · ◐ RUNNING 4.2 s │ verdict: running
+//!  ! TakePayment failed (PaymentFailed); its Catch sends the execution to RefundPayment: compensating
+//! ```
+//!
+//! The first line is what a launch will do; the second and third describe the
+//! selected execution, and only it: its trip, its status, its own verdict, and the
+//! narration of what it just did.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,9 +16,11 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use saga_lambdas::RunType;
 
-use crate::tui::app::{App, Mode};
+use super::narration;
+use crate::engine::ExecutionStatus;
+use crate::tui::app::{App, Execution, Mode};
 use crate::tui::keymap::{self, Action, Context};
-use crate::tui::theme::verdict_glyph;
+use crate::tui::theme::{Palette, verdict_glyph};
 
 /// Formats a speed as `20×` / `0.5×`.
 pub fn speed_label(speed: f64) -> String {
@@ -19,71 +31,178 @@ pub fn speed_label(speed: f64) -> String {
     }
 }
 
-/// Draws the two header lines.
+/// Draws the three header lines.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let lines = [launch_line(app), execution_line(app), story_line(app)];
+    super::text::render_lines(frame.buffer_mut(), area, &lines);
+}
+
+fn sep<'a>(p: &Palette) -> Span<'a> {
+    Span::styled(" │ ", p.dim)
+}
+
+/// What is connected and what the next launch does.
+fn launch_line(app: &App) -> Line<'static> {
     let p = &app.palette;
-    let sep = || Span::styled(" │ ", p.dim);
+    let mut spans = Vec::new();
+    if app.paused {
+        let resume = keymap::label(Context::Panel(app.focus), Action::Pause);
+        let step = keymap::label(Context::Panel(app.focus), Action::Step);
+        spans.push(Span::styled(
+            format!(" ⏸ PAUSED · {step} steps · {resume} resumes "),
+            p.warn.add_modifier(Modifier::REVERSED | Modifier::BOLD),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::styled(" sagaview", p.title));
+    spans.push(sep(p));
+    spans.push(Span::styled(app.backend_label(), p.header));
+    if let Some(pace) = app.pace {
+        spans.push(Span::styled(
+            format!(" · {pace} pace {}", speed_label(app.speed)),
+            p.header,
+        ));
+    }
+    spans.push(sep(p));
+    spans.push(Span::styled(app.info.state_machine_name.clone(), p.header));
+    spans.push(sep(p));
     let key = RunType::ALL
         .iter()
         .position(|&r| r == app.run_type)
         .map_or(0, |i| i + 1);
-    let mut first = vec![
-        Span::styled(" sagaview", p.title),
-        sep(),
-        Span::styled(app.backend_label(), p.header),
-        sep(),
-        Span::styled(app.info.state_machine_name.clone(), p.header),
-        sep(),
-        Span::styled("trip ", p.dim),
-    ];
-    let mut second = vec![
-        Span::styled(" cancel failure ", p.dim),
-        Span::styled(format!("{}", app.cancel_failure_rate), p.header),
-        sep(),
-        Span::styled("speed ", p.dim),
-        Span::styled(speed_label(app.speed), p.header),
-        sep(),
-    ];
-    if let Mode::EditTrip { buffer, error } = &app.mode {
-        first.push(Span::styled(
-            format!("{buffer}▏"),
-            p.key.add_modifier(Modifier::UNDERLINED),
-        ));
-        match error {
-            Some(e) => second.push(Span::styled(e.clone(), p.error)),
-            None => second.push(Span::styled(
+    spans.push(Span::styled("next: ", p.dim));
+    spans.push(Span::styled(format!("{key} {}", app.run_type), p.header));
+    spans.push(Span::styled(" · ", p.dim));
+    match (&app.mode, &app.fixed_trip) {
+        (Mode::EditTrip { buffer, .. }, _) => {
+            spans.push(Span::styled("trip ", p.dim));
+            spans.push(Span::styled(
+                format!("{buffer}▏"),
+                p.key.add_modifier(Modifier::UNDERLINED),
+            ));
+        }
+        (_, Some(trip)) => {
+            spans.push(Span::styled("trip ", p.dim));
+            spans.push(Span::styled(trip.clone(), p.header));
+        }
+        (_, None) => spans.push(Span::styled("fresh trip", p.header)),
+    }
+    spans.push(Span::styled(" · cancel failure ", p.dim));
+    spans.push(Span::styled(
+        format!("{}", app.cancel_failure_rate),
+        p.header,
+    ));
+    Line::from(spans)
+}
+
+/// The selected execution: run type, trip, status and its own verdict; or the trip
+/// editor's prompt, or a notice, in the verdict's place.
+fn execution_line(app: &App) -> Line<'static> {
+    let p = &app.palette;
+    let mut spans = vec![Span::raw(" ")];
+    match app.selected_execution() {
+        Some(e) => spans.extend(execution_spans(e, p)),
+        None => spans.push(Span::styled("no execution selected", p.dim)),
+    }
+    spans.push(sep(p));
+    if let Mode::EditTrip { error, .. } = &app.mode {
+        spans.push(match error {
+            Some(e) => Span::styled(e.clone(), p.error),
+            None => Span::styled(
                 format!(
-                    "editing trip id: {} accepts, {} cancels",
+                    "editing the trip every launch books: {} accepts, {} cancels",
                     keymap::label(Context::EditTrip, Action::Accept),
                     keymap::label(Context::EditTrip, Action::Close)
                 ),
                 p.warn,
-            )),
-        }
+            ),
+        });
+    } else if let Some((level, text, _)) = &app.notice {
+        spans.push(Span::styled(text.clone(), p.verdict(*level)));
     } else {
-        first.push(Span::styled(app.trip_id.clone(), p.header));
-        match (&app.notice, &app.last_verdict) {
-            (Some((level, text, _)), _) => {
-                second.push(Span::styled(text.clone(), p.verdict(*level)));
-            }
-            (None, Some(v)) => {
-                second.push(Span::styled("verdict ", p.dim));
-                second.push(Span::styled(
-                    format!("{} {}", verdict_glyph(v.level), v.text),
-                    p.verdict(v.level),
-                ));
-            }
-            (None, None) => second.push(Span::styled("verdict —", p.dim)),
-        }
+        spans.extend(verdict_spans(app.selected_execution(), p));
     }
-    first.extend([
-        sep(),
-        Span::styled("run ", p.dim),
-        Span::styled(format!("{key} {}", app.run_type), p.header),
-    ]);
-    super::text::render_lines(
-        frame.buffer_mut(),
-        area,
-        &[Line::from(first), Line::from(second)],
-    );
+    Line::from(spans)
+}
+
+fn execution_spans(e: &Execution, p: &Palette) -> Vec<Span<'static>> {
+    let status = e.status();
+    let style = match status {
+        ExecutionStatus::Running => p.running,
+        ExecutionStatus::Succeeded => p.ok,
+        ExecutionStatus::Failed => p.error,
+        ExecutionStatus::TimedOut | ExecutionStatus::Aborted => p.warn,
+    };
+    let mut spans = vec![
+        Span::styled("▶ ", p.title),
+        Span::styled(
+            e.run_type.clone().unwrap_or_else(|| e.name.clone()),
+            p.header,
+        ),
+    ];
+    if let Some(trip) = &e.trip_id {
+        spans.push(Span::styled(" · ", p.dim));
+        spans.push(Span::styled(trip.clone(), p.header));
+    }
+    spans.push(Span::styled(" · ", p.dim));
+    let took = e
+        .duration_secs()
+        .map_or_else(String::new, |s| format!(" {s:.1} s"));
+    spans.push(Span::styled(
+        format!("{}{took}", status.as_str()),
+        style.add_modifier(Modifier::BOLD),
+    ));
+    spans
+}
+
+/// The selected execution's own verdict: "running" until it ends, never another's.
+fn verdict_spans(selected: Option<&Execution>, p: &Palette) -> Vec<Span<'static>> {
+    let label = Span::styled("verdict ", p.dim);
+    let Some(e) = selected else {
+        return vec![Span::styled("verdict —", p.dim)];
+    };
+    if e.is_running() {
+        return vec![label, Span::styled("running", p.running)];
+    }
+    match &e.verdict {
+        Some(v) => vec![
+            label,
+            Span::styled(
+                format!("{} {}", verdict_glyph(v.level), v.text),
+                p.verdict(v.level),
+            ),
+        ],
+        None if e.verdict_requested() && !e.view.events.is_empty() => {
+            vec![label, Span::styled("judging…", p.dim)]
+        }
+        None => vec![
+            label,
+            Span::styled("— (not judged: its rows may have changed since)", p.dim),
+        ],
+    }
+}
+
+/// What the selected execution just did and why, with a live countdown.
+fn story_line(app: &App) -> Line<'static> {
+    let p = &app.palette;
+    let Some(e) = app.selected_execution() else {
+        return Line::from(Span::styled(
+            format!(
+                " press {} to launch an execution",
+                keymap::label(Context::Panel(app.focus), Action::Launch)
+            ),
+            p.dim,
+        ));
+    };
+    if e.narration.is_none() {
+        return Line::from(Span::styled(" …", p.dim));
+    }
+    // Before the first tick, count down from the latest event.
+    let now = app
+        .clock
+        .or_else(|| e.view.events.last().map(|ev| ev.timestamp))
+        .unwrap_or_default();
+    let mut line = narration::line(e.narration.as_ref(), now, p);
+    line.spans.insert(0, Span::raw(" "));
+    line
 }

@@ -1,7 +1,7 @@
 //! Rendering: a pure function of [`App`] into a frame, one module per panel.
 //!
 //! ```text
-//! ┌ header (2 rows): backend · state machine · trip · run type / fail rate · speed · verdict ┐
+//! ┌ header (3 rows): what a launch does · the selected execution and its verdict · its narration ┐
 //! ┌ State graph (60%) ───────────────────┐┌ Event history (40%) ──────────┐
 //! │ forward lane ┄┄ catch ┄▶ compensation ││ +0.135s TaskFailed TakePayment │
 //! └──────────────────────────────────────┘└───────────────────────────────┘
@@ -57,7 +57,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         draw_too_small(frame, app, screen);
         return;
     }
-    let a = geometry::areas(screen);
+    let a = geometry::areas(screen, app.zoom());
     header::draw(frame, app, a.header);
     graph::draw(frame, app, a.graph);
     history::draw(frame, app, a.history);

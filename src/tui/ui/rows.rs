@@ -42,16 +42,22 @@ fn pad(s: &str, w: usize) -> String {
 /// Draws the rows panel.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let p = &app.palette;
-    let title = Line::from(vec![
-        Span::raw(" Rows "),
-        Span::styled(
-            format!("trip {} · {} ", app.rows.trip_id, app.rows.live_count()),
-            p.dim,
-        ),
-    ]);
-    let orphans: Vec<&str> = app
-        .last_verdict
-        .iter()
+    let selected = app.selected_execution();
+    let title = if app.rows.trip_id.is_empty() {
+        Line::from(" Rows ")
+    } else {
+        let of = selected
+            .and_then(|e| e.run_type.as_deref())
+            .map_or_else(String::new, |r| format!(" ({r})"));
+        Line::from(vec![
+            Span::raw(" Rows of trip "),
+            Span::styled(app.rows.trip_id.clone(), p.title),
+            Span::styled(format!("{of} · {} ", app.rows.live_count()), p.dim),
+        ])
+    };
+    let orphans: Vec<&str> = selected
+        .and_then(|e| e.verdict.as_ref())
+        .into_iter()
         .flat_map(|v| v.orphans.iter().map(|o| o.sk.as_str()))
         .filter(|sk| app.rows.entries.iter().any(|e| e.sk == *sk))
         .collect();
@@ -65,7 +71,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if app.rows.entries.is_empty() {
-        let text = if app.rows.loaded {
+        let text = if app.rows.trip_id.is_empty() {
+            " the selected execution's trip rows show here"
+        } else if app.rows.loaded {
             " no rows for this trip"
         } else {
             " loading rows…"
