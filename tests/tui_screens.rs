@@ -90,12 +90,12 @@ fn footer(s: DemoScreen, w: u16, h: u16) -> String {
 fn the_footer_fits_by_priority_at_80_and_120_columns() {
     assert_eq!(
         footer(DemoScreen::Idle, 80, 24),
-        " 1-6 launch  Enter relaunch  t trip  Tab panel  s stop  ? help  q quit"
+        " 1-6 launch  Enter relaunch  t trip  p pause  . step  s stop  ? help  q quit"
     );
     assert_eq!(
         footer(DemoScreen::Idle, 120, 40),
-        " 1-6 launch  Enter relaunch  t trip  n new trip  c fail rate  Tab panel  \
-         ↑↓/jk move  ←→/hl pan  s stop  ? help  q quit"
+        " 1-6 launch  Enter relaunch  t trip  p pause  . step  z zoom  c fail rate  \
+         Tab panel  ←→/hl pan  s stop  ? help  q quit"
     );
     assert_eq!(footer(DemoScreen::Help, 80, 24), " Esc/? close");
 }

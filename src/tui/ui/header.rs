@@ -1,8 +1,8 @@
 //! Header, three lines:
 //!
 //! ```text
-//!  ⏸ PAUSED  sagaview │ embedded · demo pace 1× │ BookingSaga │ next: 1 success · fresh trip · cancel failure 0.4
-//!  ▶ failPayment · trip-3f9a1c2e · ◐ RUNNING 4.2 s │ verdict: running
+//!  sagaview │ embedded · demo pace 1× │ BookingSaga │ next: 1 success · fresh trip · cancel failure 0.4
+//!   ⏸ PAUSED · . steps · p resumes   ▶ failPayment · trip-3f9a1c2e · RUNNING 4.2 s │ verdict running
 //!  ! TakePayment failed (PaymentFailed); its Catch sends the execution to RefundPayment: compensating
 //! ```
 //!
@@ -44,17 +44,7 @@ fn sep<'a>(p: &Palette) -> Span<'a> {
 /// What is connected and what the next launch does.
 fn launch_line(app: &App) -> Line<'static> {
     let p = &app.palette;
-    let mut spans = Vec::new();
-    if app.paused {
-        let resume = keymap::label(Context::Panel(app.focus), Action::Pause);
-        let step = keymap::label(Context::Panel(app.focus), Action::Step);
-        spans.push(Span::styled(
-            format!(" ⏸ PAUSED · {step} steps · {resume} resumes "),
-            p.warn.add_modifier(Modifier::REVERSED | Modifier::BOLD),
-        ));
-        spans.push(Span::raw(" "));
-    }
-    spans.push(Span::styled(" sagaview", p.title));
+    let mut spans = vec![Span::styled(" sagaview", p.title)];
     spans.push(sep(p));
     spans.push(Span::styled(app.backend_label(), p.header));
     if let Some(pace) = app.pace {
@@ -100,6 +90,15 @@ fn launch_line(app: &App) -> Line<'static> {
 fn execution_line(app: &App) -> Line<'static> {
     let p = &app.palette;
     let mut spans = vec![Span::raw(" ")];
+    if app.paused {
+        let resume = keymap::label(Context::Panel(app.focus), Action::Pause);
+        let step = keymap::label(Context::Panel(app.focus), Action::Step);
+        spans.push(Span::styled(
+            format!(" ⏸ PAUSED · {step} steps · {resume} resumes "),
+            p.warn.add_modifier(Modifier::REVERSED | Modifier::BOLD),
+        ));
+        spans.push(Span::raw("  "));
+    }
     match app.selected_execution() {
         Some(e) => spans.extend(execution_spans(e, p)),
         None => spans.push(Span::styled("no execution selected", p.dim)),

@@ -53,6 +53,8 @@ pub fn panel<'a>(app: &App, focus: Focus, title: impl Into<Line<'a>>) -> Block<'
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
     let screen = frame.area();
+    // The theme's own background, whatever the terminal's is.
+    frame.buffer_mut().set_style(screen, app.palette.base);
     if geometry::too_small((screen.width, screen.height)) {
         draw_too_small(frame, app, screen);
         return;
