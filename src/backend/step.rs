@@ -48,7 +48,7 @@ impl StepWatch {
         self.lock().insert(execution_arn.to_owned(), tx);
         self.active.store(true, Ordering::Release);
         self.clock.set_stepping(true);
-        let stepped = tokio::time::timeout(STEP_LIMIT, rx).await.is_ok();
+        let stepped = matches!(tokio::time::timeout(STEP_LIMIT, rx).await, Ok(Ok(())));
         let mut waiting = self.lock();
         waiting.remove(execution_arn);
         if waiting.is_empty() {
