@@ -33,7 +33,12 @@ pub fn speed_label(speed: f64) -> String {
 
 /// Draws the three header lines.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let lines = [launch_line(app), execution_line(app), story_line(app)];
+    let mut first = launch_line(app, false);
+    if first.width() > usize::from(area.width) {
+        // A narrow screen keeps what the next launch does and drops the labels.
+        first = launch_line(app, true);
+    }
+    let lines = [first, execution_line(app), story_line(app)];
     super::text::render_lines(frame.buffer_mut(), area, &lines);
 }
 
@@ -41,11 +46,15 @@ fn sep<'a>(p: &Palette) -> Span<'a> {
     Span::styled(" │ ", p.dim)
 }
 
-/// What is connected and what the next launch does.
-fn launch_line(app: &App) -> Line<'static> {
+/// What is connected and what the next launch does; `compact` leaves out the program's
+/// and the state machine's names.
+fn launch_line(app: &App, compact: bool) -> Line<'static> {
     let p = &app.palette;
-    let mut spans = vec![Span::styled(" sagaview", p.title)];
-    spans.push(sep(p));
+    let mut spans = vec![Span::raw(" ")];
+    if !compact {
+        spans.push(Span::styled("sagaview", p.title));
+        spans.push(sep(p));
+    }
     spans.push(Span::styled(app.backend_label(), p.header));
     if let Some(pace) = app.pace {
         spans.push(Span::styled(
@@ -54,8 +63,10 @@ fn launch_line(app: &App) -> Line<'static> {
         ));
     }
     spans.push(sep(p));
-    spans.push(Span::styled(app.info.state_machine_name.clone(), p.header));
-    spans.push(sep(p));
+    if !compact {
+        spans.push(Span::styled(app.info.state_machine_name.clone(), p.header));
+        spans.push(sep(p));
+    }
     let key = RunType::ALL
         .iter()
         .position(|&r| r == app.run_type)
