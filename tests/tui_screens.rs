@@ -3,10 +3,13 @@
 //! Every screen is built from fixed histories and rows (`sagaview::tui::demo`), so the
 //! text is reproducible: fixed trip id, fixed timestamps, spinner frame 0.
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use insta::assert_snapshot;
 use sagaview::backend::Launch;
 use sagaview::tui::Msg;
 use sagaview::tui::demo::{self, DemoScreen};
+use sagaview::tui::geometry;
+use sagaview::view::StateGraph;
 use sagaview::view::sample::{self, HistoryBuilder};
 
 fn screen(s: DemoScreen, w: u16, h: u16) -> String {
@@ -155,4 +158,132 @@ fn a_step_that_succeeded_after_retries_keeps_its_mark_120x40() {
         "no retries, no count: {text}"
     );
     assert_snapshot!(text);
+}
+
+fn press(app: &mut sagaview::tui::App, code: KeyCode, times: usize) {
+    for _ in 0..times {
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+}
+
+/// Every state name of the saga, as the definition spells it.
+fn saga_state_names() -> Vec<String> {
+    let graph = StateGraph::from_definition(&demo::saga_definition());
+    graph.states.iter().map(|s| s.name.clone()).collect()
+}
+
+/// The graph panel's text at each corner the user can pan to: the rendered screens of
+/// `app` unpanned, then panned right and down as far as the graph goes.
+fn graph_views(app: &mut sagaview::tui::App, w: u16, h: u16) -> Vec<String> {
+    let mut views = vec![demo::to_text(&demo::render(app, w, h))];
+    for code in [KeyCode::Right, KeyCode::Down, KeyCode::Left] {
+        press(app, code, 60);
+        views.push(demo::to_text(&demo::render(app, w, h)));
+    }
+    views
+}
+
+/// From 120 columns the graph cuts no name: each shows whole on screen, panning to
+/// it where the drawing is larger than the panel; below, names may be shortened.
+#[test]
+fn state_names_are_whole_from_120_columns_panning_if_needed() {
+    let names = saga_state_names();
+    for (w, h) in [(120, 40), (160, 48), (200, 60)] {
+        for (screen, file) in DemoScreen::ALL {
+            if screen == DemoScreen::Help {
+                continue;
+            }
+            let mut app = demo::app(screen, &demo::options(true), w, h);
+            let view = geometry::inside(geometry::areas_of((w, h), None).graph);
+            let (layout, _) = app.graph_viewport((view.width, view.height)).unwrap();
+            assert!(!layout.shortened, "{file} at {w}x{h}");
+            let views = graph_views(&mut app, w, h);
+            for name in &names {
+                assert!(
+                    views.iter().any(|v| v.contains(&format!(" {name}"))),
+                    "{name:?} never whole in {file} at {w}x{h}:\n{}",
+                    views.join("\n")
+                );
+            }
+            assert!(
+                views.iter().all(|v| !v.contains("…┃") && !v.contains("…│")),
+                "no name cut with … in {file} at {w}x{h}"
+            );
+        }
+    }
+    let app = demo::app(DemoScreen::Idle, &demo::options(true), 80, 24);
+    let view = geometry::inside(geometry::areas_of((80, 24), None).graph);
+    let (layout, _) = app.graph_viewport((view.width, view.height)).unwrap();
+    assert!(
+        layout.shortened && layout.width <= view.width,
+        "below 120 columns names give way so the graph fits the panel's width"
+    );
+}
+
+/// At 120×40 the drawing is wider than the graph panel: the panel says so, and
+/// panning right shows the widest name whole.
+#[test]
+fn the_graph_pans_to_full_names_120x40() {
+    let (w, h) = (120, 40);
+    let mut app = demo::app(
+        DemoScreen::CompensationExhausted,
+        &demo::options(false),
+        w,
+        h,
+    );
+    let text = demo::to_text(&demo::render(&app, w, h));
+    assert!(text.contains(" more ▶ "), "{text}");
+    press(&mut app, KeyCode::Right, 20);
+    let text = demo::to_text(&demo::render(&app, w, h));
+    assert!(
+        text.contains("· Sorry, We Couldn't make the booking┃"),
+        "{text}"
+    );
+    assert!(text.contains(" more ◀ "), "{text}");
+    assert_snapshot!(text);
+}
+
+/// `z` gives the graph the whole screen: at 120×40 every name fits whole, unpanned.
+#[test]
+fn the_zoomed_graph_shows_full_names_120x40() {
+    let (w, h) = (120, 40);
+    let mut app = demo::app(DemoScreen::SuccessFinished, &demo::options(false), w, h);
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('z'),
+        KeyModifiers::NONE,
+    )));
+    let text = demo::to_text(&demo::render(&app, w, h));
+    for name in saga_state_names() {
+        assert!(text.contains(&format!(" {name} ")), "{name:?}:\n{text}");
+    }
+    assert!(!text.contains(" more "), "nothing to pan to:\n{text}");
+    assert_snapshot!(text);
+}
+
+/// A clean rollback ends in the Fail state, whose name is wider than what is left of
+/// the panel at 120×40: the window keeps still, so the forward lane keeps its names,
+/// and the title says the rest is to the right.
+#[test]
+fn following_the_last_state_keeps_the_forward_lane_whole_120x40() {
+    let (w, h) = (120, 40);
+    let mut app = demo::app(DemoScreen::Idle, &demo::options(true), w, h);
+    let arn = "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:run-0001".to_string();
+    app.update(Msg::Started {
+        seq: app.launches,
+        launch: Launch {
+            run_type: saga_lambdas::RunType::FailPayment,
+            trip_id: sample::TRIP_ID.into(),
+            cancel_failure_rate: 0.0,
+        },
+        result: Ok(arn.clone()),
+    });
+    app.update(Msg::History {
+        arn,
+        result: Ok(sample::history(sample::Scenario::CleanRollback)),
+    });
+    let text = demo::to_text(&demo::render(&app, w, h));
+    assert!(text.contains("  ✓ ReserveHotel"), "{text}");
+    assert!(text.contains("  ⤳ TakePayment"), "{text}");
+    assert!(text.contains("✗ Sorry, We Couldn't make"), "{text}");
+    assert!(text.contains(" more ▶ "), "{text}");
 }
