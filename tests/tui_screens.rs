@@ -3,12 +3,12 @@
 //! Every screen is built from fixed histories and rows (`sagaview::tui::demo`), so the
 //! text is reproducible: fixed trip id, fixed timestamps, spinner frame 0.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use insta::assert_snapshot;
 use sagaview::backend::Launch;
 use sagaview::tui::Msg;
 use sagaview::tui::demo::{self, DemoScreen};
-use sagaview::tui::geometry;
+use sagaview::tui::{geometry, keymap};
 use sagaview::view::StateGraph;
 use sagaview::view::sample::{self, HistoryBuilder};
 
@@ -78,7 +78,128 @@ fn help_overlay_120x40() {
 
 #[test]
 fn help_overlay_80x24() {
-    assert_snapshot!(demo::terminal(DemoScreen::Help, 80, 24).backend());
+    let text = screen(DemoScreen::Help, 80, 24);
+    assert!(
+        text.contains("Graph panel · focused") && text.contains("↑↓ more"),
+        "opens at the focused panel's keys, and says there is more: {text}"
+    );
+    assert_snapshot!(text);
+}
+
+/// The overlay's inside, line by line, and its bottom border (where it says how far
+/// it is), read off a rendered screen.
+fn help_window(app: &sagaview::tui::App, w: u16, h: u16) -> (Vec<String>, String) {
+    let text = demo::to_text(&demo::render(app, w, h));
+    let mut inside = Vec::new();
+    let mut bottom = String::new();
+    for line in text.lines() {
+        let chars: Vec<char> = line.chars().collect();
+        let borders: Vec<usize> = (0..chars.len()).filter(|&i| chars[i] == '║').collect();
+        if let [first, .., last] = borders[..] {
+            inside.push(chars[first + 1..last].iter().collect());
+        } else if line.contains('╚') {
+            bottom = line.to_string();
+        }
+    }
+    (inside, bottom)
+}
+
+fn squeeze(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Every key with help text is explained in the overlay, and the overlay scrolls
+/// line by line from its top to its end, where `End` lands too.
+#[test]
+fn help_explains_every_key_and_scrolls_to_its_end() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = demo::app(DemoScreen::Help, &demo::options(true), w, h);
+        press(&mut app, KeyCode::Home, 1);
+        let (top, bottom) = help_window(&app, w, h);
+        assert!(top[0].contains("Keys in every panel"), "{top:?}");
+        assert!(bottom.contains("↓ more · 1–"), "{bottom}");
+        let mut windows = vec![squeeze(&top.join(" "))];
+        let mut last_bottom = bottom;
+        for _ in 0..500 {
+            press(&mut app, KeyCode::Char('j'), 1);
+            let (inside, bottom) = help_window(&app, w, h);
+            if bottom == last_bottom {
+                break;
+            }
+            windows.push(squeeze(&inside.join(" ")));
+            last_bottom = bottom;
+        }
+        assert!(
+            last_bottom.contains("↑ more"),
+            "reached the end: {last_bottom}"
+        );
+        let end = squeeze(&help_window(&app, w, h).0.join(" "));
+        assert!(end.ends_with("or this help."), "{end}");
+        press(&mut app, KeyCode::Home, 1);
+        press(&mut app, KeyCode::End, 1);
+        assert_eq!(
+            help_window(&app, w, h).1,
+            last_bottom,
+            "End goes to the end"
+        );
+        press(&mut app, KeyCode::PageUp, 1);
+        assert!(help_window(&app, w, h).1.contains("↑↓ more"));
+
+        for b in keymap::BINDINGS.iter().filter(|b| !b.help.is_empty()) {
+            let said = squeeze(&format!("{} {}", b.label, b.help));
+            assert!(
+                windows.iter().any(|t| t.contains(&said)),
+                "{said:?} not in help at {w}x{h}"
+            );
+        }
+        for topic in [
+            "+ new row",
+            "→ status changed",
+            "− deleted (struck through, then gone)",
+            "! orphaned: left behind by a compensation that gave up",
+            "c cycles it 0 → 0.4 → 1; the next launch uses it",
+            "✓ ok the table agrees with the outcome",
+            "! warning stopped or timed out",
+            "✗ error rows the outcome contradicts; orphans named in red",
+            "p pauses every execution of the embedded runtime",
+            ". advances the selected execution by one history event. Not on AWS",
+            "--pace demo|aws|instant",
+            "narration what the execution just did",
+            "A click focuses the panel",
+            "✓↻n ok after n retries",
+        ] {
+            assert!(
+                windows.iter().any(|t| t.contains(topic)),
+                "{topic:?} not in help at {w}x{h}"
+            );
+        }
+    }
+}
+
+/// Help opens at the focused panel's section; the wheel scrolls it.
+#[test]
+fn help_opens_at_the_focused_panel_and_the_wheel_scrolls_it() {
+    let (w, h) = (80, 24);
+    let mut app = demo::app(DemoScreen::Idle, &demo::options(true), w, h);
+    press(&mut app, KeyCode::Tab, 2);
+    press(&mut app, KeyCode::Char('?'), 1);
+    let (inside, bottom) = help_window(&app, w, h);
+    assert!(
+        inside.iter().any(|l| l.contains("Rows panel · focused")),
+        "{inside:?}"
+    );
+    let wheel = |kind| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column: 40,
+            row: 12,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    app.update(wheel(MouseEventKind::ScrollDown));
+    assert_ne!(help_window(&app, w, h).1, bottom, "scrolled: {bottom}");
+    app.update(wheel(MouseEventKind::ScrollUp));
+    assert_eq!(help_window(&app, w, h).1, bottom);
 }
 
 fn footer(s: DemoScreen, w: u16, h: u16) -> String {
@@ -100,7 +221,10 @@ fn the_footer_fits_by_priority_at_80_and_120_columns() {
         " 1-6 launch  Enter relaunch  t trip  p pause  . step  z zoom  c fail rate  \
          Tab panel  ←→/hl pan  s stop  ? help  q quit"
     );
-    assert_eq!(footer(DemoScreen::Help, 80, 24), " Esc/? close");
+    assert_eq!(
+        footer(DemoScreen::Help, 80, 24),
+        " ↑↓/jk scroll  Esc/? close"
+    );
 }
 
 #[test]
