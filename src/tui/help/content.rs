@@ -7,6 +7,7 @@ use super::wrap::NO_BREAK;
 use super::{Item, Piece, Section, Tone};
 use crate::engine::Pace;
 use crate::tui::app::{RATES, SPEEDS};
+use crate::tui::geometry::WHOLE_NAMES_MIN_WIDTH;
 use crate::tui::keymap::{self, Action, Context, Focus, Scope};
 use crate::tui::theme::{LEGEND, verdict_glyph};
 use crate::tui::ui::header::speed_label;
@@ -97,7 +98,9 @@ fn graph() -> Vec<Item> {
             .map(|(glyph, meaning)| entry(key(*glyph), vec![text(*meaning)])),
     );
     items.push(Item::Note(vec![
-        text("From 120 columns every state name shows whole; when the drawing is larger than the panel, its title says "),
+        text(format!(
+            "From {WHOLE_NAMES_MIN_WIDTH} columns every state name shows whole; when the drawing is larger than the panel, its title says "
+        )),
         key("more ◀▶▲▼"),
         text(": pan there with "),
         key(panel_key(Action::Left)),
