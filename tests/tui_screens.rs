@@ -3,10 +3,13 @@
 //! Every screen is built from fixed histories and rows (`sagaview::tui::demo`), so the
 //! text is reproducible: fixed trip id, fixed timestamps, spinner frame 0.
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use insta::assert_snapshot;
 use sagaview::backend::Launch;
 use sagaview::tui::Msg;
 use sagaview::tui::demo::{self, DemoScreen};
+use sagaview::tui::{geometry, keymap};
+use sagaview::view::StateGraph;
 use sagaview::view::sample::{self, HistoryBuilder};
 
 fn screen(s: DemoScreen, w: u16, h: u16) -> String {
@@ -75,7 +78,128 @@ fn help_overlay_120x40() {
 
 #[test]
 fn help_overlay_80x24() {
-    assert_snapshot!(demo::terminal(DemoScreen::Help, 80, 24).backend());
+    let text = screen(DemoScreen::Help, 80, 24);
+    assert!(
+        text.contains("Graph panel · focused") && text.contains("↑↓ more"),
+        "opens at the focused panel's keys, and says there is more: {text}"
+    );
+    assert_snapshot!(text);
+}
+
+/// The overlay's inside, line by line, and its bottom border (where it says how far
+/// it is), read off a rendered screen.
+fn help_window(app: &sagaview::tui::App, w: u16, h: u16) -> (Vec<String>, String) {
+    let text = demo::to_text(&demo::render(app, w, h));
+    let mut inside = Vec::new();
+    let mut bottom = String::new();
+    for line in text.lines() {
+        let chars: Vec<char> = line.chars().collect();
+        let borders: Vec<usize> = (0..chars.len()).filter(|&i| chars[i] == '║').collect();
+        if let [first, .., last] = borders[..] {
+            inside.push(chars[first + 1..last].iter().collect());
+        } else if line.contains('╚') {
+            bottom = line.to_string();
+        }
+    }
+    (inside, bottom)
+}
+
+fn squeeze(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Every key with help text is explained in the overlay, and the overlay scrolls
+/// line by line from its top to its end, where `End` lands too.
+#[test]
+fn help_explains_every_key_and_scrolls_to_its_end() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = demo::app(DemoScreen::Help, &demo::options(true), w, h);
+        press(&mut app, KeyCode::Home, 1);
+        let (top, bottom) = help_window(&app, w, h);
+        assert!(top[0].contains("Keys in every panel"), "{top:?}");
+        assert!(bottom.contains("↓ more · 1–"), "{bottom}");
+        let mut windows = vec![squeeze(&top.join(" "))];
+        let mut last_bottom = bottom;
+        for _ in 0..500 {
+            press(&mut app, KeyCode::Char('j'), 1);
+            let (inside, bottom) = help_window(&app, w, h);
+            if bottom == last_bottom {
+                break;
+            }
+            windows.push(squeeze(&inside.join(" ")));
+            last_bottom = bottom;
+        }
+        assert!(
+            last_bottom.contains("↑ more"),
+            "reached the end: {last_bottom}"
+        );
+        let end = squeeze(&help_window(&app, w, h).0.join(" "));
+        assert!(end.ends_with("or this help."), "{end}");
+        press(&mut app, KeyCode::Home, 1);
+        press(&mut app, KeyCode::End, 1);
+        assert_eq!(
+            help_window(&app, w, h).1,
+            last_bottom,
+            "End goes to the end"
+        );
+        press(&mut app, KeyCode::PageUp, 1);
+        assert!(help_window(&app, w, h).1.contains("↑↓ more"));
+
+        for b in keymap::BINDINGS.iter().filter(|b| !b.help.is_empty()) {
+            let said = squeeze(&format!("{} {}", b.label, b.help));
+            assert!(
+                windows.iter().any(|t| t.contains(&said)),
+                "{said:?} not in help at {w}x{h}"
+            );
+        }
+        for topic in [
+            "+ new row",
+            "→ status changed",
+            "− deleted (struck through, then gone)",
+            "! orphaned: left behind by a compensation that gave up",
+            "c cycles it 0 → 0.4 → 1; the next launch uses it",
+            "✓ ok the table agrees with the outcome",
+            "! warning stopped or timed out",
+            "✗ error rows the outcome contradicts; orphans named in red",
+            "p pauses every execution of the embedded runtime",
+            ". advances the selected execution by one history event. Not on AWS",
+            "--pace demo|aws|instant",
+            "narration what the execution just did",
+            "A click focuses the panel",
+            "✓↻n ok after n retries",
+        ] {
+            assert!(
+                windows.iter().any(|t| t.contains(topic)),
+                "{topic:?} not in help at {w}x{h}"
+            );
+        }
+    }
+}
+
+/// Help opens at the focused panel's section; the wheel scrolls it.
+#[test]
+fn help_opens_at_the_focused_panel_and_the_wheel_scrolls_it() {
+    let (w, h) = (80, 24);
+    let mut app = demo::app(DemoScreen::Idle, &demo::options(true), w, h);
+    press(&mut app, KeyCode::Tab, 2);
+    press(&mut app, KeyCode::Char('?'), 1);
+    let (inside, bottom) = help_window(&app, w, h);
+    assert!(
+        inside.iter().any(|l| l.contains("Rows panel · focused")),
+        "{inside:?}"
+    );
+    let wheel = |kind| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column: 40,
+            row: 12,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    app.update(wheel(MouseEventKind::ScrollDown));
+    assert_ne!(help_window(&app, w, h).1, bottom, "scrolled: {bottom}");
+    app.update(wheel(MouseEventKind::ScrollUp));
+    assert_eq!(help_window(&app, w, h).1, bottom);
 }
 
 fn footer(s: DemoScreen, w: u16, h: u16) -> String {
@@ -97,7 +221,10 @@ fn the_footer_fits_by_priority_at_80_and_120_columns() {
         " 1-6 launch  Enter relaunch  t trip  p pause  . step  z zoom  c fail rate  \
          Tab panel  ←→/hl pan  s stop  ? help  q quit"
     );
-    assert_eq!(footer(DemoScreen::Help, 80, 24), " Esc/? close");
+    assert_eq!(
+        footer(DemoScreen::Help, 80, 24),
+        " ↑↓/jk scroll  Esc/? close"
+    );
 }
 
 #[test]
@@ -155,4 +282,132 @@ fn a_step_that_succeeded_after_retries_keeps_its_mark_120x40() {
         "no retries, no count: {text}"
     );
     assert_snapshot!(text);
+}
+
+fn press(app: &mut sagaview::tui::App, code: KeyCode, times: usize) {
+    for _ in 0..times {
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+}
+
+/// Every state name of the saga, as the definition spells it.
+fn saga_state_names() -> Vec<String> {
+    let graph = StateGraph::from_definition(&demo::saga_definition());
+    graph.states.iter().map(|s| s.name.clone()).collect()
+}
+
+/// The graph panel's text at each corner the user can pan to: the rendered screens of
+/// `app` unpanned, then panned right and down as far as the graph goes.
+fn graph_views(app: &mut sagaview::tui::App, w: u16, h: u16) -> Vec<String> {
+    let mut views = vec![demo::to_text(&demo::render(app, w, h))];
+    for code in [KeyCode::Right, KeyCode::Down, KeyCode::Left] {
+        press(app, code, 60);
+        views.push(demo::to_text(&demo::render(app, w, h)));
+    }
+    views
+}
+
+/// From 120 columns the graph cuts no name: each shows whole on screen, panning to
+/// it where the drawing is larger than the panel; below, names may be shortened.
+#[test]
+fn state_names_are_whole_from_120_columns_panning_if_needed() {
+    let names = saga_state_names();
+    for (w, h) in [(120, 40), (160, 48), (200, 60)] {
+        for (screen, file) in DemoScreen::ALL {
+            if screen == DemoScreen::Help {
+                continue;
+            }
+            let mut app = demo::app(screen, &demo::options(true), w, h);
+            let view = geometry::inside(geometry::areas_of((w, h), None).graph);
+            let (layout, _) = app.graph_viewport((view.width, view.height)).unwrap();
+            assert!(!layout.shortened, "{file} at {w}x{h}");
+            let views = graph_views(&mut app, w, h);
+            for name in &names {
+                assert!(
+                    views.iter().any(|v| v.contains(&format!(" {name}"))),
+                    "{name:?} never whole in {file} at {w}x{h}:\n{}",
+                    views.join("\n")
+                );
+            }
+            assert!(
+                views.iter().all(|v| !v.contains("…┃") && !v.contains("…│")),
+                "no name cut with … in {file} at {w}x{h}"
+            );
+        }
+    }
+    let app = demo::app(DemoScreen::Idle, &demo::options(true), 80, 24);
+    let view = geometry::inside(geometry::areas_of((80, 24), None).graph);
+    let (layout, _) = app.graph_viewport((view.width, view.height)).unwrap();
+    assert!(
+        layout.shortened && layout.width <= view.width,
+        "below 120 columns names give way so the graph fits the panel's width"
+    );
+}
+
+/// At 120×40 the drawing is wider than the graph panel: the panel says so, and
+/// panning right shows the widest name whole.
+#[test]
+fn the_graph_pans_to_full_names_120x40() {
+    let (w, h) = (120, 40);
+    let mut app = demo::app(
+        DemoScreen::CompensationExhausted,
+        &demo::options(false),
+        w,
+        h,
+    );
+    let text = demo::to_text(&demo::render(&app, w, h));
+    assert!(text.contains(" more ▶ "), "{text}");
+    press(&mut app, KeyCode::Right, 20);
+    let text = demo::to_text(&demo::render(&app, w, h));
+    assert!(
+        text.contains("· Sorry, We Couldn't make the booking┃"),
+        "{text}"
+    );
+    assert!(text.contains(" more ◀ "), "{text}");
+    assert_snapshot!(text);
+}
+
+/// `z` gives the graph the whole screen: at 120×40 every name fits whole, unpanned.
+#[test]
+fn the_zoomed_graph_shows_full_names_120x40() {
+    let (w, h) = (120, 40);
+    let mut app = demo::app(DemoScreen::SuccessFinished, &demo::options(false), w, h);
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('z'),
+        KeyModifiers::NONE,
+    )));
+    let text = demo::to_text(&demo::render(&app, w, h));
+    for name in saga_state_names() {
+        assert!(text.contains(&format!(" {name} ")), "{name:?}:\n{text}");
+    }
+    assert!(!text.contains(" more "), "nothing to pan to:\n{text}");
+    assert_snapshot!(text);
+}
+
+/// A clean rollback ends in the Fail state, whose name is wider than what is left of
+/// the panel at 120×40: the window keeps still, so the forward lane keeps its names,
+/// and the title says the rest is to the right.
+#[test]
+fn following_the_last_state_keeps_the_forward_lane_whole_120x40() {
+    let (w, h) = (120, 40);
+    let mut app = demo::app(DemoScreen::Idle, &demo::options(true), w, h);
+    let arn = "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:run-0001".to_string();
+    app.update(Msg::Started {
+        seq: app.launches,
+        launch: Launch {
+            run_type: saga_lambdas::RunType::FailPayment,
+            trip_id: sample::TRIP_ID.into(),
+            cancel_failure_rate: 0.0,
+        },
+        result: Ok(arn.clone()),
+    });
+    app.update(Msg::History {
+        arn,
+        result: Ok(sample::history(sample::Scenario::CleanRollback)),
+    });
+    let text = demo::to_text(&demo::render(&app, w, h));
+    assert!(text.contains("  ✓ ReserveHotel"), "{text}");
+    assert!(text.contains("  ⤳ TakePayment"), "{text}");
+    assert!(text.contains("✗ Sorry, We Couldn't make"), "{text}");
+    assert!(text.contains(" more ▶ "), "{text}");
 }

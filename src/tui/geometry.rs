@@ -14,6 +14,16 @@ pub fn too_small(size: (u16, u16)) -> bool {
     size.0 < MIN_SIZE.0 || size.1 < MIN_SIZE.1
 }
 
+/// The narrowest screen on which the graph shows every state name whole, panning when
+/// the drawing is larger than its panel: a projector can afford it, and a cut name
+/// cannot be read. Narrower screens may shorten names so the graph fits.
+pub const WHOLE_NAMES_MIN_WIDTH: u16 = 120;
+
+/// Whether a screen of `size` shows state names whole ([`WHOLE_NAMES_MIN_WIDTH`]).
+pub fn whole_names(size: (u16, u16)) -> bool {
+    size.0 >= WHOLE_NAMES_MIN_WIDTH
+}
+
 /// Where each panel goes on a screen of a given size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
@@ -167,21 +177,42 @@ pub fn pan_limits(content: (u16, u16), view: (u16, u16)) -> (u16, u16) {
     )
 }
 
-/// Where the graph's window starts: the user's `pan` if any, else so that `keep` (the
-/// box of the state the execution is in) shows, right-aligned and vertically centred;
-/// always within [`pan_limits`].
+/// The state the graph's window follows while the user has not panned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Follow {
+    /// The state's box.
+    pub node: Rect,
+    /// The column its name starts at, right of its status mark.
+    pub name_x: u16,
+}
+
+/// Columns of a name that tell a state from its neighbours: while the followed state
+/// shows its mark and this much of its name unscrolled, the window does not move
+/// sideways, so the lanes on the left keep their names whole.
+pub const NAME_SHOWN: u16 = 12;
+
+/// Where the graph's window starts: the user's `pan` if any, else so that `follow` (the
+/// state the execution is in) shows, vertically centred; sideways the window moves only
+/// when the state's mark or name would not show otherwise (see [`NAME_SHOWN`]), and
+/// then just enough to show its whole box. Always within [`pan_limits`].
 pub fn graph_offset(
     content: (u16, u16),
     view: (u16, u16),
     pan: Option<(u16, u16)>,
-    keep: Option<Rect>,
+    follow: Option<Follow>,
 ) -> (u16, u16) {
     let (max_x, max_y) = pan_limits(content, view);
-    let (x, y) = pan.unwrap_or_else(|| match keep {
-        Some(n) => (
-            (n.x + n.width).saturating_sub(view.0),
-            (n.y + n.height / 2).saturating_sub(view.1 / 2),
-        ),
+    let (x, y) = pan.unwrap_or_else(|| match follow {
+        Some(Follow { node: n, name_x }) => {
+            let name_w = (n.x + n.width).saturating_sub(name_x);
+            let shows = name_x.saturating_add(name_w.min(NAME_SHOWN)) <= view.0;
+            let x = if shows {
+                0
+            } else {
+                (n.x + n.width).saturating_sub(view.0).min(n.x)
+            };
+            (x, (n.y + n.height / 2).saturating_sub(view.1 / 2))
+        }
         None => (0, 0),
     });
     (x.min(max_x), y.min(max_y))
@@ -245,8 +276,23 @@ mod tests {
             graph_offset((100, 30), (40, 10), Some((99, 99)), None),
             (60, 20)
         );
-        let node = Rect::new(50, 12, 20, 2);
-        assert_eq!(graph_offset((100, 30), (40, 10), None, Some(node)), (30, 8));
+        let follow = |x, width, name_x| Follow {
+            node: Rect::new(x, 12, width, 2),
+            name_x,
+        };
+        let off = |f| graph_offset((100, 30), (40, 10), None, Some(f));
+        assert_eq!(off(follow(50, 20, 54)), (30, 8), "out of view: whole box");
+        assert_eq!(
+            off(follow(20, 30, 24)),
+            (0, 8),
+            "name shows: no sideways move"
+        );
+        assert_eq!(off(follow(30, 20, 34)), (10, 8), "name barely shows: moves");
+        assert_eq!(
+            off(follow(45, 60, 49)),
+            (45, 8),
+            "wider than the view: its start"
+        );
         assert_eq!(graph_offset((100, 30), (40, 10), None, None), (0, 0));
     }
 

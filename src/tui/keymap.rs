@@ -357,6 +357,25 @@ pub const BINDINGS: &[Binding] = &[
         .footer("quit", P::Always),
     Binding::new(&[Key::Ctrl('c')], A::QuitNow, EVERYWHERE, "Ctrl-C").help("quit at once"),
     // The help overlay.
+    Binding::new(UP, A::Up, HELP, "↑↓/jk")
+        .help("scroll a line")
+        .footer("scroll", P::High),
+    Binding::new(DOWN, A::Down, HELP, "j"),
+    Binding::new(PAGE_UP, A::PageUp, HELP, "PgUp/PgDn").help("a page"),
+    Binding::new(PAGE_DOWN, A::PageDown, HELP, "PgDn"),
+    Binding::new(
+        &[Key::Code(KeyCode::Home), Key::Char('g')],
+        A::Top,
+        HELP,
+        "Home/End",
+    )
+    .help("top / end"),
+    Binding::new(
+        &[Key::Code(KeyCode::End), Key::Char('G')],
+        A::Bottom,
+        HELP,
+        "End",
+    ),
     Binding::new(
         &[
             Key::Code(KeyCode::Esc),
@@ -368,11 +387,14 @@ pub const BINDINGS: &[Binding] = &[
         HELP,
         "Esc/?",
     )
+    .help("close")
     .footer("close", P::Always),
     // One event's payloads.
-    Binding::new(UP, A::Up, EVENT, "↑↓/jk").footer("scroll", P::High),
+    Binding::new(UP, A::Up, EVENT, "↑↓/jk")
+        .help("scroll")
+        .footer("scroll", P::High),
     Binding::new(DOWN, A::Down, EVENT, "j"),
-    Binding::new(PAGE_UP, A::PageUp, EVENT, "PgUp/PgDn"),
+    Binding::new(PAGE_UP, A::PageUp, EVENT, "PgUp/PgDn").help("a page"),
     Binding::new(PAGE_DOWN, A::PageDown, EVENT, "PgDn"),
     Binding::new(
         &[
@@ -384,20 +406,29 @@ pub const BINDINGS: &[Binding] = &[
         EVENT,
         "Esc",
     )
+    .help("close")
     .footer("close", P::Always),
     // The trip editor: printable characters are typed, these keys edit.
-    Binding::new(ENTER, A::Accept, EDIT_TRIP, "Enter").footer("accept", P::Always),
-    Binding::new(ESC, A::Close, EDIT_TRIP, "Esc").footer("cancel", P::Always),
+    Binding::new(ENTER, A::Accept, EDIT_TRIP, "Enter")
+        .help("book this trip from now on")
+        .footer("accept", P::Always),
+    Binding::new(ESC, A::Close, EDIT_TRIP, "Esc")
+        .help("cancel")
+        .footer("cancel", P::Always),
     Binding::new(
         &[Key::Code(KeyCode::Backspace)],
         A::DeleteChar,
         EDIT_TRIP,
         "⌫",
     )
+    .help("delete a character")
     .footer("delete", P::High),
     Binding::new(&[Key::Ctrl('w')], A::DeleteWord, EDIT_TRIP, "Ctrl-W")
+        .help("delete a word")
         .footer("delete word", P::Medium),
-    Binding::new(&[Key::Ctrl('u')], A::ClearInput, EDIT_TRIP, "Ctrl-U").footer("clear", P::Medium),
+    Binding::new(&[Key::Ctrl('u')], A::ClearInput, EDIT_TRIP, "Ctrl-U")
+        .help("clear")
+        .footer("clear", P::Medium),
     // A yes/no question.
     Binding::new(
         &[Key::Char('y'), Key::Char('Y'), Key::Code(KeyCode::Enter)],
@@ -405,6 +436,7 @@ pub const BINDINGS: &[Binding] = &[
         CONFIRM,
         "y/Enter",
     )
+    .help("yes")
     .footer("yes", P::Always),
     Binding::new(
         &[Key::Char('n'), Key::Char('N'), Key::Code(KeyCode::Esc)],
@@ -412,6 +444,7 @@ pub const BINDINGS: &[Binding] = &[
         CONFIRM,
         "n/Esc",
     )
+    .help("no")
     .footer("no", P::Always),
 ];
 
@@ -452,6 +485,41 @@ pub fn help() -> Vec<(&'static str, &'static str)> {
     BINDINGS
         .iter()
         .filter(|b| !b.help.is_empty())
+        .map(|b| (b.label, b.help))
+        .collect()
+}
+
+/// Where a binding works, as the help overlay groups keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// In every panel (and maybe over the panels too, like Ctrl-C).
+    Everywhere,
+    /// In one panel only.
+    Panel(Focus),
+    /// In an overlay, the trip editor or a question, and in no panel.
+    Overlay(Context),
+}
+
+impl Scope {
+    /// Whether a binding belongs to this group: each binding with help text belongs
+    /// to exactly one (a binding of some panels but not all shows under each of them).
+    pub fn holds(self, b: &Binding) -> bool {
+        let everywhere = Focus::ORDER.iter().all(|&f| b.applies(Context::Panel(f)));
+        match self {
+            Scope::Everywhere => everywhere,
+            Scope::Panel(f) => !everywhere && b.applies(Context::Panel(f)),
+            Scope::Overlay(c) => {
+                b.applies(c) && !Focus::ORDER.iter().any(|&f| b.applies(Context::Panel(f)))
+            }
+        }
+    }
+}
+
+/// `(keys, text)` pairs of one help group, in table order.
+pub fn help_in(scope: Scope) -> Vec<(&'static str, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(|b| !b.help.is_empty() && scope.holds(b))
         .map(|b| (b.label, b.help))
         .collect()
 }
@@ -571,6 +639,45 @@ mod tests {
         assert!(!has(Focus::Graph, "f", "follow"));
         assert!(has(Focus::Graph, "←→/hl", "pan"));
         assert!(!has(Focus::Rows, "Enter", "relaunch"));
+    }
+
+    #[test]
+    fn help_groups_hold_every_binding_with_help_text() {
+        let scopes: Vec<Scope> = std::iter::once(Scope::Everywhere)
+            .chain(Focus::ORDER.map(Scope::Panel))
+            .chain(
+                [
+                    Context::Help,
+                    Context::Event,
+                    Context::EditTrip,
+                    Context::Confirm,
+                ]
+                .map(Scope::Overlay),
+            )
+            .collect();
+        for b in BINDINGS.iter().filter(|b| !b.help.is_empty()) {
+            assert!(scopes.iter().any(|s| s.holds(b)), "{} in no group", b.label);
+        }
+        let labels = |scope| -> Vec<&str> { help_in(scope).iter().map(|(k, _)| *k).collect() };
+        assert!(labels(Scope::Everywhere).contains(&"Ctrl-C"));
+        assert_eq!(labels(Scope::Panel(Focus::Graph)), ["Enter", "←→/hl"]);
+        assert_eq!(labels(Scope::Panel(Focus::History)), ["Enter", "f"]);
+        assert!(labels(Scope::Panel(Focus::Rows)).is_empty());
+        assert_eq!(
+            labels(Scope::Overlay(Context::Help)),
+            ["↑↓/jk", "PgUp/PgDn", "Home/End", "Esc/?"]
+        );
+    }
+
+    #[test]
+    fn help_scrolls_by_line_page_and_end() {
+        let help = |c: KeyCode| action_for(&key(c), Context::Help);
+        assert_eq!(help(KeyCode::Char('j')), Some(Action::Down));
+        assert_eq!(help(KeyCode::Up), Some(Action::Up));
+        assert_eq!(help(KeyCode::PageDown), Some(Action::PageDown));
+        assert_eq!(help(KeyCode::Home), Some(Action::Top));
+        assert_eq!(help(KeyCode::Char('G')), Some(Action::Bottom));
+        assert_eq!(help(KeyCode::Char('?')), Some(Action::Close));
     }
 
     #[test]

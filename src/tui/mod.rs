@@ -17,6 +17,7 @@
 pub mod app;
 pub mod demo;
 pub mod geometry;
+pub mod help;
 pub mod keymap;
 pub mod logging;
 pub mod msg;

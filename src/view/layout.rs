@@ -78,6 +78,15 @@ impl NodeBox {
         self.mark_x(style) + MARK_COLUMNS + 1
     }
 
+    /// The column after the last one a branch line (`‖ · A › · B`) may take: the box's
+    /// right edge, or its right border.
+    pub fn branch_end(&self, style: NodeStyle) -> u16 {
+        match style {
+            NodeStyle::Compact => self.x + self.width,
+            NodeStyle::Boxed => self.x + self.width - 1,
+        }
+    }
+
     /// The column where vertical edges attach: under the mark slot's last column, where
     /// the status glyph of a plain mark (`  ✓`) sits.
     pub fn port_x(&self, style: NodeStyle) -> u16 {
@@ -112,6 +121,9 @@ pub struct GraphLayout {
     pub style: NodeStyle,
     /// Longest label, in columns, before shortening.
     pub label_cap: u16,
+    /// Whether some name is drawn shortened (`…`), as a state's label or in a branch
+    /// line; never in a whole-name variant.
+    pub shortened: bool,
     /// One box per state, indexed like [`StateGraph::states`].
     pub nodes: Vec<NodeBox>,
     /// Edge cells, row-major.
@@ -129,24 +141,45 @@ pub const MARK_COLUMNS: u16 = 3;
 /// Label caps tried, widest first, so names are shortened only when space demands it.
 const LABEL_CAPS: [u16; 13] = [40, 32, 28, 26, 24, 22, 20, 18, 16, 15, 14, 13, 12];
 
+/// How long a state's label may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cap {
+    /// Names are shortened to this many columns; branch lines to two more.
+    Columns(u16),
+    /// Names and branch lines are never shortened.
+    Whole,
+}
+
 /// Every layout variant of one graph, computed once; the renderer picks one per frame size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayoutSet {
-    /// Variants ordered by preference: widest labels first, boxed before compact.
+    /// Variants ordered by preference: whole names first, then widest labels first,
+    /// boxed before compact.
     pub variants: Vec<GraphLayout>,
 }
 
 impl LayoutSet {
     /// Computes all variants of a graph.
     pub fn new(graph: &StateGraph) -> Self {
-        let variants = LABEL_CAPS
+        let styles = [NodeStyle::Boxed, NodeStyle::Compact];
+        let whole = styles.map(|style| GraphLayout::whole(graph, style));
+        let capped = LABEL_CAPS
             .iter()
-            .flat_map(|&cap| {
-                [NodeStyle::Boxed, NodeStyle::Compact]
-                    .map(|style| GraphLayout::compute(graph, style, cap))
-            })
-            .collect();
-        Self { variants }
+            .flat_map(|&cap| styles.map(|style| GraphLayout::compute(graph, style, cap)));
+        Self {
+            variants: whole.into_iter().chain(capped).collect(),
+        }
+    }
+
+    /// The best variant that shows every name whole, for screens wide enough to pan
+    /// rather than cut: the first that fits the viewport, else the compact one (the
+    /// smallest), which the viewport then pans over.
+    pub fn choose_whole(&self, width: u16, height: u16) -> &GraphLayout {
+        let whole = || self.variants.iter().filter(|l| !l.shortened);
+        whole()
+            .find(|l| l.width <= width && l.height <= height)
+            .or_else(|| whole().find(|l| l.style == NodeStyle::Compact))
+            .unwrap_or(&self.variants[0])
     }
 
     /// The best variant for a viewport: the first that fits whole, else the widest-labelled
@@ -314,6 +347,16 @@ fn inner_width(names: &[String]) -> u16 {
 impl GraphLayout {
     /// Places a graph with the given box style, shortening names to `label_cap` columns.
     pub fn compute(graph: &StateGraph, style: NodeStyle, label_cap: u16) -> Self {
+        Self::place(graph, style, Cap::Columns(label_cap))
+    }
+
+    /// Places a graph with the given box style and every name whole, however wide the
+    /// boxes get: for viewports that pan rather than cut names.
+    pub fn whole(graph: &StateGraph, style: NodeStyle) -> Self {
+        Self::place(graph, style, Cap::Whole)
+    }
+
+    fn place(graph: &StateGraph, style: NodeStyle, cap: Cap) -> Self {
         let n = graph.states.len();
         let lane_of = |i: usize| u8::from(graph.compensation[i]);
         let order = lane_orders(graph);
@@ -330,16 +373,20 @@ impl GraphLayout {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let label = truncate(&s.name, usize::from(label_cap));
+                let shorten = |name: &str| match cap {
+                    Cap::Columns(c) => truncate(name, usize::from(c)),
+                    Cap::Whole => name.to_string(),
+                };
+                let label = shorten(&s.name);
                 let inner: Vec<Vec<String>> = s.branches.clone();
                 let inner_w = inner
                     .iter()
                     .map(|b| {
-                        let shown: Vec<String> = b
-                            .iter()
-                            .map(|name| truncate(name, usize::from(label_cap)))
-                            .collect();
-                        inner_width(&shown).min(label_cap + 2)
+                        let shown: Vec<String> = b.iter().map(|name| shorten(name)).collect();
+                        match cap {
+                            Cap::Columns(c) => inner_width(&shown).min(c.saturating_add(2)),
+                            Cap::Whole => inner_width(&shown),
+                        }
                     })
                     .max()
                     .unwrap_or(0);
@@ -513,9 +560,21 @@ impl GraphLayout {
             .chain(cells.iter().map(|c| c.y + 1))
             .max()
             .unwrap_or(0);
+        let shortened = nodes.iter().any(|node| {
+            node.label != graph.states[node.state].name
+                || node.inner.iter().any(|branch| {
+                    let start = node.mark_x(style).saturating_add(1);
+                    start.saturating_add(inner_width(branch)) > node.branch_end(style)
+                })
+        });
+        let label_cap = match cap {
+            Cap::Columns(c) => c,
+            Cap::Whole => nodes.iter().map(|b| width_u16(&b.label)).max().unwrap_or(0),
+        };
         Self {
             style,
             label_cap,
+            shortened,
             nodes,
             cells,
             width,
@@ -732,6 +791,44 @@ pub(crate) mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn whole_variants_shorten_no_name_and_pan_when_too_wide() {
+        let sink = StateGraph::from_definition(&load_definition(KITCHEN_SINK).unwrap());
+        for graph in [saga_graph(), sink] {
+            let set = LayoutSet::new(&graph);
+            for style in [NodeStyle::Boxed, NodeStyle::Compact] {
+                let whole = GraphLayout::whole(&graph, style);
+                assert!(!whole.shortened, "{style:?}");
+                for node in &whole.nodes {
+                    assert_eq!(node.label, graph.states[node.state].name);
+                }
+                assert!(set.variants.contains(&whole), "whole variants are offered");
+            }
+            // Any viewport, however small: a variant that shortens nothing.
+            for (w, h) in [(20, 5), (70, 19), (94, 24), (200, 60)] {
+                assert!(!set.choose_whole(w, h).shortened, "{w}x{h}");
+            }
+        }
+        let set = LayoutSet::new(&saga_graph());
+        let panned = set.choose_whole(70, 19);
+        assert_eq!(panned.style, NodeStyle::Compact);
+        assert!(panned.width > 70, "too wide for the panel: it pans");
+        assert_eq!(set.choose_whole(94, 24).style, NodeStyle::Boxed);
+    }
+
+    #[test]
+    fn capped_variants_know_what_they_shorten() {
+        let saga = saga_graph();
+        assert!(GraphLayout::compute(&saga, NodeStyle::Compact, 12).shortened);
+        assert!(!GraphLayout::compute(&saga, NodeStyle::Compact, 40).shortened);
+        let sink = StateGraph::from_definition(&load_definition(KITCHEN_SINK).unwrap());
+        // Names of at most 7 columns, but a branch line `‖ · Left › · Left 2` of 19.
+        let narrow = GraphLayout::compute(&sink, NodeStyle::Compact, 12);
+        assert!(narrow.nodes.iter().all(|n| n.label.width() <= 7));
+        assert!(narrow.shortened, "the branch line is cut");
+        assert!(!GraphLayout::compute(&sink, NodeStyle::Compact, 20).shortened);
     }
 
     #[test]

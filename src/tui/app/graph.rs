@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 
 use super::App;
 use crate::asl::Definition;
-use crate::tui::geometry;
+use crate::tui::geometry::{self, Follow};
 use crate::view::{ExecutionView, GraphLayout, LayoutSet, StateGraph};
 
 /// The definition with everything derived from it once.
@@ -34,25 +34,34 @@ impl GraphModel {
     }
 
     /// The layout that suits a window of `view` size and where the window starts: at
-    /// the user's `pan`, or where the state `execution` is in shows.
+    /// the user's `pan`, or following the state `execution` is in. With
+    /// `whole_names`, no name is shortened and the window pans over what does not fit.
     pub fn viewport(
         &self,
         view: (u16, u16),
+        whole_names: bool,
         pan: Option<(u16, u16)>,
         execution: Option<&ExecutionView>,
     ) -> (&GraphLayout, (u16, u16)) {
-        let layout = self.layouts.choose(view.0, view.1);
+        let layout = if whole_names {
+            self.layouts.choose_whole(view.0, view.1)
+        } else {
+            self.layouts.choose(view.0, view.1)
+        };
         let keep = match pan {
             Some(_) => None,
             None => execution
                 .and_then(latest_state)
                 .and_then(|name| self.graph.index_of(&name))
                 .and_then(|i| layout.node(i))
-                .map(|n| Rect {
-                    x: n.x,
-                    y: n.y,
-                    width: n.width,
-                    height: n.height,
+                .map(|n| Follow {
+                    node: Rect {
+                        x: n.x,
+                        y: n.y,
+                        width: n.width,
+                        height: n.height,
+                    },
+                    name_x: n.label_x(layout.style),
                 }),
         };
         let content = (layout.width, layout.height);
@@ -72,10 +81,12 @@ fn latest_state(view: &ExecutionView) -> Option<String> {
 
 impl App {
     /// The graph panel's layout and window start for a panel inside of `view` size,
-    /// once the definition is loaded; drawing and panning both start from it.
+    /// once the definition is loaded; drawing and panning both start from it. Names
+    /// stay whole on screens of [`geometry::WHOLE_NAMES_MIN_WIDTH`] columns and more.
     pub fn graph_viewport(&self, view: (u16, u16)) -> Option<(&GraphLayout, (u16, u16))> {
         let model = self.graph.as_ref()?;
         let execution = self.selected_execution().map(|e| &e.view);
-        Some(model.viewport(view, self.graph_pan, execution))
+        let whole = geometry::whole_names(self.size);
+        Some(model.viewport(view, whole, self.graph_pan, execution))
     }
 }

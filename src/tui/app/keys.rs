@@ -7,6 +7,7 @@ use saga_lambdas::RunType;
 
 use super::{App, Mode, Pending, RATES, SPEEDS, next_in};
 use crate::tui::geometry;
+use crate::tui::help::HelpPage;
 use crate::tui::keymap::{self, Action, Context, Focus};
 use crate::tui::msg::Cmd;
 use crate::tui::runner::NOT_PAUSABLE;
@@ -36,12 +37,7 @@ impl App {
         match context {
             _ if action == Action::QuitNow => self.quit(),
             Context::Panel(_) => self.on_panel_action(action, &key),
-            Context::Help => {
-                if action == Action::Close {
-                    self.mode = Mode::Normal;
-                }
-                vec![]
-            }
+            Context::Help => self.on_help_action(action),
             Context::Event => self.on_event_action(action),
             Context::EditTrip => self.on_trip_action(action),
             Context::Confirm => self.on_confirm_action(action),
@@ -138,11 +134,48 @@ impl App {
             }
             Action::Stop => self.ask_stop(),
             Action::Help => {
-                self.mode = Mode::Help;
+                let scroll = HelpPage::of(self.size, self.focus).opening_scroll(self.focus);
+                self.mode = Mode::Help { scroll };
                 vec![]
             }
             Action::Quit => self.ask_quit(),
             _ => vec![],
+        }
+    }
+
+    /// Scrolls the help within its text, or closes it.
+    fn on_help_action(&mut self, action: Action) -> Vec<Cmd> {
+        if action == Action::Close {
+            self.mode = Mode::Normal;
+            return vec![];
+        }
+        let delta = match action {
+            Action::Up => -1,
+            Action::Down => 1,
+            Action::PageUp | Action::PageDown => {
+                let page = HelpPage::of(self.size, self.focus).page();
+                let page = i64::try_from(page).unwrap_or(i64::MAX);
+                if action == Action::PageUp {
+                    -page
+                } else {
+                    page
+                }
+            }
+            Action::Top => i64::MIN / 2,
+            Action::Bottom => i64::MAX / 2,
+            _ => 0,
+        };
+        self.scroll_help(delta);
+        vec![]
+    }
+
+    /// Moves the help's first line by `delta`, within its text.
+    fn scroll_help(&mut self, delta: i64) {
+        let max = HelpPage::of(self.size, self.focus).max_scroll();
+        if let Mode::Help { scroll } = &mut self.mode {
+            let max = i64::try_from(max).unwrap_or(i64::MAX);
+            let at = i64::try_from(*scroll).unwrap_or(i64::MAX);
+            *scroll = usize::try_from(at.saturating_add(delta).clamp(0, max)).unwrap_or(0);
         }
     }
 
@@ -235,6 +268,15 @@ impl App {
     }
 
     pub(super) fn on_mouse(&mut self, m: MouseEvent) -> Vec<Cmd> {
+        if matches!(self.mode, Mode::Help { .. }) {
+            // The help covers the panels: the wheel scrolls it, wherever the pointer is.
+            match m.kind {
+                MouseEventKind::ScrollUp => self.scroll_help(-WHEEL),
+                MouseEventKind::ScrollDown => self.scroll_help(WHEEL),
+                _ => {}
+            }
+            return vec![];
+        }
         let areas = geometry::areas_of(self.size, self.zoom());
         let Some(panel) = areas.panel_at(Position::new(m.column, m.row)) else {
             return vec![];

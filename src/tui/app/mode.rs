@@ -16,7 +16,10 @@ pub enum Mode {
         error: Option<String>,
     },
     /// The help overlay.
-    Help,
+    Help {
+        /// First line shown.
+        scroll: usize,
+    },
     /// One event's payloads.
     Event {
         /// Index into the selected execution's events.
@@ -48,7 +51,7 @@ impl Mode {
         match self {
             Mode::Normal => Context::Panel(focus),
             Mode::EditTrip { .. } => Context::EditTrip,
-            Mode::Help => Context::Help,
+            Mode::Help { .. } => Context::Help,
             Mode::Event { .. } => Context::Event,
             Mode::Confirm { .. } => Context::Confirm,
         }

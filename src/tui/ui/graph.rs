@@ -59,17 +59,26 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         block = block.title_bottom(Line::styled(legend, p.dim));
     }
     let view_rect = block.inner(area);
-    frame.render_widget(block, area);
-    let Some(model) = app.graph.as_ref() else {
+    let (Some(model), Some((layout, off))) = (
+        app.graph.as_ref(),
+        app.graph_viewport((view_rect.width, view_rect.height)),
+    ) else {
+        frame.render_widget(block, area);
         frame.render_widget(
             ratatui::widgets::Paragraph::new(Line::styled("loading the definition…", p.dim)),
             view_rect,
         );
         return;
     };
-    let Some((layout, off)) = app.graph_viewport((view_rect.width, view_rect.height)) else {
-        return;
-    };
+    let hidden = hidden_sides(
+        off,
+        (layout.width, layout.height),
+        (view_rect.width, view_rect.height),
+    );
+    if !hidden.is_empty() {
+        block = block.title_top(Line::styled(format!(" more {hidden} "), p.dim).right_aligned());
+    }
+    frame.render_widget(block, area);
     let empty = ExecutionView::default();
     let view = selected.map_or(&empty, |e| &e.view);
     let frame_no = usize::try_from(app.now_ms / 120).unwrap_or(0);
@@ -116,6 +125,28 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             state.type_name,
         );
     }
+}
+
+/// Arrows towards the parts of a `content`-sized drawing a `view`-sized window at
+/// `off` does not show (`◀▶▲▼`, empty when it shows all), so a panned or cut graph
+/// says where the rest is.
+fn hidden_sides(off: (u16, u16), content: (u16, u16), view: (u16, u16)) -> String {
+    let sides = [
+        (off.0 > 0, '◀'),
+        (
+            u32::from(off.0) + u32::from(view.0) < u32::from(content.0),
+            '▶',
+        ),
+        (off.1 > 0, '▲'),
+        (
+            u32::from(off.1) + u32::from(view.1) < u32::from(content.1),
+            '▼',
+        ),
+    ];
+    sides
+        .into_iter()
+        .filter_map(|(hidden, arrow)| hidden.then_some(arrow))
+        .collect()
 }
 
 /// Retries of the state's latest visit (0 when never entered).
@@ -188,10 +219,7 @@ fn draw_node(
         label_style,
     );
     let marker = if type_name == "Map" { "⟳" } else { "‖" };
-    let limit = match style {
-        NodeStyle::Compact => node.x + node.width,
-        NodeStyle::Boxed => node.x + node.width - 1,
-    };
+    let limit = node.branch_end(style);
     for (i, branch) in node.inner.iter().enumerate() {
         let row = gy + 1 + u16::try_from(i).unwrap_or(0);
         let mut x = gx + 1;
@@ -217,5 +245,18 @@ fn draw_node(
                 break;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hidden_sides;
+
+    #[test]
+    fn arrows_point_where_the_drawing_continues() {
+        assert_eq!(hidden_sides((0, 0), (40, 10), (70, 19)), "");
+        assert_eq!(hidden_sides((0, 0), (79, 13), (70, 19)), "▶");
+        assert_eq!(hidden_sides((9, 0), (79, 13), (70, 19)), "◀");
+        assert_eq!(hidden_sides((4, 2), (79, 30), (70, 19)), "◀▶▲▼");
     }
 }

@@ -67,7 +67,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     executions::draw(frame, app, a.executions);
     footer::draw(frame, app, a.footer);
     match &app.mode {
-        Mode::Help => help::draw(frame, app, screen),
+        Mode::Help { scroll } => help::draw(frame, app, *scroll),
         Mode::Event { index, scroll } => event::draw(frame, app, screen, *index, *scroll),
         Mode::Confirm { question, .. } => confirm::draw(frame, app, screen, question),
         Mode::EditTrip { .. } | Mode::Normal => {}
