@@ -12,9 +12,10 @@
 //!
 //! What is timed, per key: from just before it is sent to the flush of the first frame
 //! drawn after the loop handled it. The loop traces every message just before it
-//! handles it (`run_loop`'s `trace!(?msg, "message")`); a tracing layer listening to that
+//! handles it (`trace!(?msg, "message")` in `runner`); a tracing layer listening to that
 //! one call site marks when it is a key, and the next flush is that key's frame: the
-//! loop handles one message at a time, then draws. Percentiles are printed at the end.
+//! loop draws only between messages, never while handling one. Percentiles are printed
+//! at the end.
 //!
 //! Run by `cargo bench --bench key_latency`; under `cargo test --benches` it only makes
 //! a short run with a few executions, to check it still works.
