@@ -150,19 +150,18 @@ struct KeyMarker {
     messages: Arc<AtomicU64>,
 }
 
-/// The first bytes of a `Debug` rendering; refuses the rest, which stops the
-/// formatting of a long message (a history page) early.
+/// The start of a `Debug` rendering: refusing what follows stops the formatting of a
+/// long message (a history page) after its first words.
 #[derive(Default)]
 struct Prefix(String);
 
 impl fmt::Write for Prefix {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = 4 - self.0.len();
-        self.0.extend(s.chars().take(room));
-        if s.len() > room {
-            Err(fmt::Error)
-        } else {
+        self.0.push_str(s);
+        if self.0.len() < 4 {
             Ok(())
+        } else {
+            Err(fmt::Error)
         }
     }
 }
@@ -174,7 +173,7 @@ impl Visit for IsKey {
         if field.name() == "msg" {
             let mut prefix = Prefix::default();
             let _ = write!(prefix, "{value:?}");
-            self.0 = prefix.0 == "Key(";
+            self.0 = prefix.0.starts_with("Key(");
         }
     }
 }
@@ -223,9 +222,9 @@ fn type_key(
 ) -> Duration {
     let sent = Instant::now();
     tx.send(press(code)).expect("the loop is listening");
-    let flushed = key_frames
-        .recv_timeout(PATIENCE)
-        .unwrap_or_else(|_| panic!("no frame for {code:?} within {PATIENCE:?}: does run_loop still trace each message it handles?"));
+    let Ok(flushed) = key_frames.recv_timeout(PATIENCE) else {
+        panic!("no frame for {code:?} in {PATIENCE:?}: does the loop still trace each message?");
+    };
     flushed.saturating_duration_since(sent)
 }
 
