@@ -57,24 +57,42 @@ where
                 clock: backend.clock_now(),
             },
         };
-        let redraw = !matches!(&msg, Msg::Mouse(m) if m.kind == MouseEventKind::Moved);
-        tracing::trace!(?msg, "message");
-        let mut quit = false;
-        for cmd in app.update(msg) {
-            if cmd == Cmd::Quit {
-                quit = true;
-            } else {
-                perform(cmd, &backend, &tx);
+        // Answers come in bursts (a tick polls every running execution at once): every
+        // message already waiting is handled before the one redraw, so a key pressed
+        // meanwhile waits for a few updates, not for a frame per answer.
+        let mut redraw = false;
+        let mut next = Some(msg);
+        while let Some(msg) = next {
+            redraw |= !matches!(&msg, Msg::Mouse(m) if m.kind == MouseEventKind::Moved);
+            if !handle(&mut app, msg, &backend, &tx) {
+                return Ok(app);
             }
-        }
-        if quit || app.quitting {
-            break;
+            next = rx.try_recv().ok();
         }
         if redraw {
             terminal.draw(|f| ui::draw(f, &app))?;
         }
     }
     Ok(app)
+}
+
+/// Applies one message and starts the work it asks for; `false` once the UI quits.
+fn handle(
+    app: &mut App,
+    msg: Msg,
+    backend: &Arc<dyn SagaBackend>,
+    tx: &UnboundedSender<Msg>,
+) -> bool {
+    tracing::trace!(?msg, "message");
+    let mut quit = false;
+    for cmd in app.update(msg) {
+        if cmd == Cmd::Quit {
+            quit = true;
+        } else {
+            perform(cmd, backend, tx);
+        }
+    }
+    !(quit || app.quitting)
 }
 
 /// Runs one command: backend calls in a task whose answer is sent back as a message.

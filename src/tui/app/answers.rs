@@ -75,14 +75,15 @@ impl App {
         e.run_type = Some(launch.run_type.as_str().to_string());
         e.trip_id = Some(launch.trip_id.clone());
         self.executions.insert(0, e);
+        self.reindex();
         // Launches answer in any order: the screen follows the last key pressed.
         if seq == self.launches {
             self.select(arn)
         } else {
             self.exec_cursor = self
                 .selected
-                .as_ref()
-                .and_then(|s| self.executions.iter().position(|e| &e.arn == s))
+                .as_deref()
+                .and_then(|s| self.position(s))
                 .unwrap_or(0);
             vec![]
         }
@@ -184,12 +185,14 @@ impl App {
             e.stop = s.stop_date;
             // Earlier executions are not judged: their rows may have changed since.
             e.verdict_requested = s.status.is_terminal();
+            self.positions.insert(e.arn.clone(), self.executions.len());
             self.executions.push(e);
         }
         self.executions
             .sort_by(|a, b| b.start.cmp(&a.start).then_with(|| b.arn.cmp(&a.arn)));
+        self.reindex();
         if let Some(arn) = &self.selected {
-            if let Some(i) = self.executions.iter().position(|e| &e.arn == arn) {
+            if let Some(i) = self.position(arn) {
                 self.exec_cursor = i;
             }
         } else if let Some(first) = self.executions.first() {

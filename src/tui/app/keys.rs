@@ -257,12 +257,10 @@ impl App {
         };
         match (action, on_yes) {
             (Action::Accept, Pending::Quit) => self.quit(),
-            (Action::Accept, Pending::Stop(arn)) => {
-                match self.executions.iter().find(|e| e.arn == arn) {
-                    Some(e) if e.is_running() => vec![Cmd::Stop(arn)],
-                    _ => self.notify(VerdictLevel::Warning, NOTHING_TO_STOP.into()),
-                }
-            }
+            (Action::Accept, Pending::Stop(arn)) => match self.execution(&arn) {
+                Some(e) if e.is_running() => vec![Cmd::Stop(arn)],
+                _ => self.notify(VerdictLevel::Warning, NOTHING_TO_STOP.into()),
+            },
             _ => vec![],
         }
     }

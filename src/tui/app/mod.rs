@@ -33,6 +33,7 @@ use super::rows::RowsState;
 use super::theme::Palette;
 use crate::backend::{BackendInfo, BackendKind};
 use crate::engine::Pace;
+use crate::fast_map::FastMap;
 use crate::view::VerdictLevel;
 use chrono::{DateTime, Utc};
 
@@ -80,6 +81,10 @@ pub struct App {
     pub graph: Option<GraphModel>,
     /// Known executions, newest first.
     pub executions: Vec<Execution>,
+    /// Where each of `executions` is, by ARN: the list only grows (a workshop lists
+    /// thousands), and every frame looks the viewed execution up. Rebuilt by
+    /// [`App::reindex`] whenever the list is reordered.
+    positions: FastMap<String, usize>,
     /// The execution whose graph and history are shown.
     pub selected: Option<String>,
     /// Cursor in the executions list.
@@ -131,6 +136,7 @@ impl App {
             mode: Mode::default(),
             graph: None,
             executions: Vec::new(),
+            positions: FastMap::default(),
             selected: None,
             exec_cursor: 0,
             history_cursor: 0,
@@ -165,12 +171,32 @@ impl App {
 
     /// The execution being viewed.
     pub fn selected_execution(&self) -> Option<&Execution> {
-        let arn = self.selected.as_deref()?;
-        self.executions.iter().find(|e| e.arn == arn)
+        self.execution(self.selected.as_deref()?)
+    }
+
+    /// Where the execution is in the list.
+    fn position(&self, arn: &str) -> Option<usize> {
+        let &i = self.positions.get(arn)?;
+        self.executions
+            .get(i)
+            .is_some_and(|e| e.arn == arn)
+            .then_some(i)
+    }
+
+    fn execution(&self, arn: &str) -> Option<&Execution> {
+        self.position(arn).map(|i| &self.executions[i])
     }
 
     fn execution_mut(&mut self, arn: &str) -> Option<&mut Execution> {
-        self.executions.iter_mut().find(|e| e.arn == arn)
+        self.position(arn).map(|i| &mut self.executions[i])
+    }
+
+    /// Records where every execution is, after the list was reordered.
+    fn reindex(&mut self) {
+        self.positions.clear();
+        for (i, e) in self.executions.iter().enumerate() {
+            self.positions.insert(e.arn.clone(), i);
+        }
     }
 
     /// How many executions are running (quitting then asks first).
@@ -309,7 +335,7 @@ impl App {
             e.definition_requested = true;
             cmds.push(Cmd::LoadExecutionDefinition(arn.clone()));
         }
-        if let Some(i) = self.executions.iter().position(|e| e.arn == arn) {
+        if let Some(i) = self.position(&arn) {
             self.exec_cursor = i;
         }
         let trip = self.selected_execution().and_then(|e| e.trip_id.clone());
@@ -318,9 +344,7 @@ impl App {
         self.history_cursor = self.history_len().saturating_sub(1);
         self.graph_pan = None;
         let needs = self
-            .executions
-            .iter()
-            .find(|e| e.arn == arn)
+            .execution(&arn)
             .is_some_and(|e| e.view.events.is_empty() && !e.poll.in_flight());
         if needs {
             cmds.extend(self.poll_now(&arn));
