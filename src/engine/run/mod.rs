@@ -161,10 +161,14 @@ impl Run {
                     None => std::future::pending().await,
                 }
             };
+            // In a fixed order, so that an execution whose last step and whose
+            // TimeoutSeconds fall on the same instant ends the same way every run: a
+            // stop first, then the timeout.
             tokio::select! {
-                r = body => Ending::Done(r),
+                biased;
                 _ = self.record.abort.notified() => Ending::Aborted,
                 _ = timer => Ending::TimedOut,
+                r = body => Ending::Done(r),
             }
         };
         let last = self.record.last_event_id();

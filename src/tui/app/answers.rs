@@ -116,7 +116,9 @@ impl App {
         }
         let len = e.view.events.len();
         let trip = e.trip_id.clone();
-        e.refresh_narration(definition.as_deref());
+        if !events.is_empty() || e.narration.is_none() {
+            e.refresh_narration(definition.as_deref());
+        }
         let mut cmds = Vec::new();
         if e.view.is_finished() && !e.verdict_requested {
             e.verdict_requested = true;
