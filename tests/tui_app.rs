@@ -360,6 +360,58 @@ fn a_started_execution_is_selected_and_polled_without_piling_up() {
     assert_eq!(app.history_cursor, e.view.events.len() - 1, "follow mode");
 }
 
+/// A launch asked for, then an execution picked from the list before the launch is
+/// answered: the screen follows the last key pressed, so the pick keeps it and the
+/// launch is only listed; the next launch takes the screen again.
+#[test]
+fn an_execution_picked_after_a_launch_keeps_the_screen_when_the_launch_answers() {
+    let mut app = demo::app(DemoScreen::SuccessFinished, &demo::options(true), 120, 40);
+    let picked = app.selected.clone().expect("the finished run is selected");
+    app.update(key('4'));
+    app.focus = Focus::Executions;
+    app.update(code(KeyCode::Enter));
+    assert_eq!(app.selected.as_ref(), Some(&picked));
+    let answer = |app: &mut App, run_type, arn: &str| {
+        app.update(Msg::Started {
+            seq: app.launches,
+            launch: Launch {
+                run_type,
+                trip_id: format!("late-{run_type}"),
+                cancel_failure_rate: 0.4,
+            },
+            result: Ok(arn.into()),
+        })
+    };
+    let late = format!("{ARN}-late");
+    let cmds = answer(&mut app, RunType::FailPayment, &late);
+    assert!(
+        cmds.is_empty(),
+        "nothing fetched for the late launch: {cmds:?}"
+    );
+    assert_eq!(app.selected.as_ref(), Some(&picked));
+    assert_eq!(
+        app.executions[app.exec_cursor].arn, picked,
+        "the cursor stays"
+    );
+    assert!(app.executions.iter().any(|e| e.arn == late), "listed");
+    assert_eq!(app.rows.trip_id, sample::TRIP_ID);
+    let text = demo::to_text(&demo::render(&app, 120, 40));
+    assert!(
+        text.contains(&format!("▶ success · {} · SUCCEEDED", sample::TRIP_ID)),
+        "{text}"
+    );
+    app.focus = Focus::Graph;
+    app.update(key('2'));
+    let next = format!("{ARN}-next");
+    answer(&mut app, RunType::FailHotelReservation, &next);
+    assert_eq!(
+        app.selected.as_ref(),
+        Some(&next),
+        "a new launch takes the screen"
+    );
+    assert_eq!(app.rows.trip_id, "late-failHotelReservation");
+}
+
 #[test]
 fn a_finished_execution_is_judged_on_rows_fetched_after_it_ended() {
     let mut app = idle();

@@ -75,8 +75,9 @@ impl App {
         e.run_type = Some(launch.run_type.as_str().to_string());
         e.trip_id = Some(launch.trip_id.clone());
         self.executions.insert(0, e);
-        // Launches answer in any order: the screen follows the last key pressed.
-        if seq == self.launches {
+        // Launches answer in any order: the screen follows the last key pressed, the
+        // latest launch unless an execution was picked since.
+        if seq == self.launches && self.launch_selects {
             self.select(arn)
         } else {
             self.exec_cursor = self

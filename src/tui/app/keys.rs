@@ -116,7 +116,7 @@ impl App {
             Action::SelectExecution => match self.executions.get(self.exec_cursor) {
                 Some(e) => {
                     let arn = e.arn.clone();
-                    self.select(arn)
+                    self.pick(arn)
                 }
                 None => vec![],
             },
@@ -260,7 +260,7 @@ impl App {
                 match geometry::list_entry_at(inside, header, self.exec_cursor, len, y) {
                     Some(i) => {
                         let arn = self.executions[i].arn.clone();
-                        self.select(arn)
+                        self.pick(arn)
                     }
                     None => vec![],
                 }
