@@ -11,7 +11,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use saga_lambdas::RunType;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
-use sagaview::backend::{BackendError, Launch, SagaBackend};
+use sagaview::backend::{BackendError, ExecutionSummary, Launch, SagaBackend};
 use sagaview::engine::ExecutionStatus;
 use sagaview::store::Store;
 use sagaview::tui::app::{Mode, Pending, RATES};
@@ -410,6 +410,113 @@ fn an_execution_picked_after_a_launch_keeps_the_screen_when_the_launch_answers()
         "a new launch takes the screen"
     );
     assert_eq!(app.rows.trip_id, "late-failHotelReservation");
+}
+
+fn summary(
+    arn: &str,
+    run_type: RunType,
+    status: ExecutionStatus,
+    start_secs: i64,
+) -> ExecutionSummary {
+    let start = sample::epoch() + chrono::TimeDelta::seconds(start_secs);
+    ExecutionSummary {
+        execution_arn: arn.into(),
+        name: arn.rsplit(':').next().unwrap_or(arn).into(),
+        status,
+        start_date: start,
+        stop_date: status
+            .is_terminal()
+            .then(|| start + chrono::TimeDelta::seconds(2)),
+        run_type: Some(run_type.as_str().into()),
+        trip_id: Some(format!("trip-of-{start_secs}")),
+        error: None,
+        cause: None,
+        output: None,
+    }
+}
+
+/// The list can tell of a launch before its answer arrives (a fast run, the list read
+/// while the launch was answered): the launch is then not added twice, and it is judged
+/// like any launch once its history shows it ended.
+#[test]
+fn a_launch_listed_before_its_answer_is_shown_once_and_judged() {
+    let mut app = demo::app(DemoScreen::SuccessFinished, &demo::options(true), 120, 40);
+    app.update(key('2'));
+    let arn = format!("{ARN}-fast");
+    app.update(Msg::Executions(Ok(vec![summary(
+        &arn,
+        RunType::FailHotelReservation,
+        ExecutionStatus::Failed,
+        10,
+    )])));
+    let cmds = app.update(Msg::Started {
+        seq: app.launches,
+        launch: Launch {
+            run_type: RunType::FailHotelReservation,
+            trip_id: "trip-of-10".into(),
+            cancel_failure_rate: 0.4,
+        },
+        result: Ok(arn.clone()),
+    });
+    assert_eq!(
+        app.executions.iter().filter(|e| e.arn == arn).count(),
+        1,
+        "listed once"
+    );
+    assert_eq!(app.selected.as_deref(), Some(arn.as_str()));
+    assert!(
+        cmds.contains(&Cmd::PollHistory {
+            arn: arn.clone(),
+            after_id: 0
+        }),
+        "{cmds:?}"
+    );
+    let cmds = app.update(Msg::History {
+        arn: arn.clone(),
+        result: Ok(sample::history(Scenario::CompensationExhausted)),
+    });
+    assert!(
+        cmds.contains(&Cmd::FetchRows {
+            trip_id: "trip-of-10".into(),
+            for_verdict: Some(arn.clone())
+        }),
+        "judged: {cmds:?}"
+    );
+    assert!(!app.selected_execution().unwrap().view.events.is_empty());
+}
+
+/// A launch stays above the executions started before it when the list is read again,
+/// whether the list already tells of it or not.
+#[test]
+fn launches_stay_on_top_of_the_list_when_it_is_read_again() {
+    let mut app = idle();
+    let older = format!("{ARN}-older");
+    let listed_older = summary(&older, RunType::Success, ExecutionStatus::Succeeded, 10);
+    app.update(Msg::Executions(Ok(vec![listed_older.clone()])));
+    app.update(key('1'));
+    let new = format!("{ARN}-new");
+    app.update(Msg::Started {
+        seq: app.launches,
+        launch: Launch {
+            run_type: RunType::Success,
+            trip_id: "trip-of-20".into(),
+            cancel_failure_rate: 0.4,
+        },
+        result: Ok(new.clone()),
+    });
+    let order =
+        |app: &App| -> Vec<String> { app.executions.iter().map(|e| e.arn.clone()).collect() };
+    assert_eq!(order(&app), [new.clone(), older.clone()]);
+    app.update(Msg::Executions(Ok(vec![listed_older.clone()])));
+    assert_eq!(order(&app), [new.clone(), older.clone()], "not listed yet");
+    let listed_new = summary(&new, RunType::Success, ExecutionStatus::Running, 20);
+    app.update(Msg::Executions(Ok(vec![listed_new, listed_older])));
+    assert_eq!(order(&app), [new.clone(), older], "listed");
+    assert_eq!(
+        app.exec_cursor, 0,
+        "the cursor stays on the selected launch"
+    );
+    assert_eq!(app.selected.as_deref(), Some(new.as_str()));
 }
 
 #[test]
