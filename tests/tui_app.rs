@@ -485,6 +485,61 @@ fn a_launch_listed_before_its_answer_is_shown_once_and_judged() {
     assert!(!app.selected_execution().unwrap().view.events.is_empty());
 }
 
+/// A fast run can end between two polls before its first events were read: the list
+/// then says it ended while its history is still empty. Its history is read all the
+/// same (not only while it runs), and the launch is judged.
+#[test]
+fn a_run_that_ended_before_its_first_events_were_read_still_shows_its_history() {
+    let mut app = demo::app(DemoScreen::SuccessFinished, &demo::options(true), 120, 40);
+    app.update(key('4'));
+    let arn = format!("{ARN}-quick");
+    app.update(Msg::Started {
+        seq: app.launches,
+        launch: Launch {
+            run_type: RunType::FailPayment,
+            trip_id: "trip-of-10".into(),
+            cancel_failure_rate: 0.4,
+        },
+        result: Ok(arn.clone()),
+    });
+    // Nothing recorded yet when the first poll is answered.
+    app.update(Msg::History {
+        arn: arn.clone(),
+        result: Ok(vec![]),
+    });
+    app.update(Msg::Executions(Ok(vec![summary(
+        &arn,
+        RunType::FailPayment,
+        ExecutionStatus::Failed,
+        10,
+    )])));
+    let cmds = app.update(tick(10_000));
+    assert!(
+        cmds.contains(&Cmd::PollHistory {
+            arn: arn.clone(),
+            after_id: 0
+        }),
+        "polled again: {cmds:?}"
+    );
+    let cmds = app.update(Msg::History {
+        arn: arn.clone(),
+        result: Ok(sample::history(Scenario::CompensationExhausted)),
+    });
+    assert!(
+        cmds.contains(&Cmd::FetchRows {
+            trip_id: "trip-of-10".into(),
+            for_verdict: Some(arn.clone())
+        }),
+        "judged: {cmds:?}"
+    );
+    // A history read to its end is not read again.
+    let cmds = app.update(tick(20_000));
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Cmd::PollHistory { .. })),
+        "{cmds:?}"
+    );
+}
+
 /// A launch stays above the executions started before it when the list is read again,
 /// whether the list already tells of it or not.
 #[test]
