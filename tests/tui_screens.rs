@@ -374,6 +374,8 @@ fn graph_zoomed_80x24() {
         "{text}"
     );
     assert!(!text.contains("Event history"), "{text}");
+    // However short the footer, it tells the way back.
+    assert!(line(&text, 23).contains("z unzoom"), "{text}");
     assert_snapshot!(text);
 }
 
@@ -390,5 +392,6 @@ fn history_zoomed_120x40() {
     for other in ["State graph", "Rows of trip", "Executions"] {
         assert!(!text.contains(other), "{other} hidden: {text}");
     }
+    assert!(line(&text, 39).contains("z unzoom"), "{text}");
     assert_snapshot!(text);
 }
