@@ -574,6 +574,31 @@ fn launches_stay_on_top_of_the_list_when_it_is_read_again() {
     assert_eq!(app.selected.as_deref(), Some(new.as_str()));
 }
 
+/// `p` pauses and resumes, `.` steps the selected execution while paused; keys typed
+/// ahead of the pause's answer mean what they say.
+#[test]
+fn p_pauses_and_dot_steps_even_typed_ahead_of_the_answers() {
+    let mut app = idle();
+    started(&mut app, RunType::Success);
+    assert!(app.update(key('.')).is_empty(), "not paused: no step");
+    let (_, text, _) = app.notice.clone().expect("a notice");
+    assert_eq!(text, "step works while paused: press p first");
+    // p . p, all typed before the first answer.
+    assert_eq!(app.update(key('p')), vec![Cmd::SetPaused(true)]);
+    assert_eq!(app.update(key('.')), vec![Cmd::Step(ARN.into())]);
+    assert_eq!(app.update(key('p')), vec![Cmd::SetPaused(false)]);
+    app.update(Msg::Paused(Ok(true)));
+    app.update(Msg::Stepped {
+        arn: ARN.into(),
+        result: Ok(()),
+    });
+    app.update(Msg::Paused(Ok(false)));
+    assert!(!app.paused, "the last answer stands");
+    // Space pauses too.
+    assert_eq!(app.update(key(' ')), vec![Cmd::SetPaused(true)]);
+    assert!(app.paused);
+}
+
 #[test]
 fn a_finished_execution_is_judged_on_rows_fetched_after_it_ended() {
     let mut app = idle();

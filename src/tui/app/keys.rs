@@ -76,7 +76,10 @@ impl App {
                 if self.is_aws() {
                     return self.notify(VerdictLevel::Warning, NOT_PAUSABLE.into());
                 }
-                vec![Cmd::SetPaused(!self.paused)]
+                // Taken at once, not when answered: a `p` or `.` typed ahead of the
+                // answer then means what it says (the answers, in order, confirm it).
+                self.paused = !self.paused;
+                vec![Cmd::SetPaused(self.paused)]
             }
             Action::Step => self.step(),
             Action::Zoom => {
