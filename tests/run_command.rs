@@ -1,6 +1,21 @@
-//! `sagaview run`, as a user runs it: exit codes, the trace and the JSON document.
+//! `sagaview run`, as a user runs it: exit codes, the trace and the JSON document; the
+//! help's headings; and runs of another process showing in a running UI.
+
+mod support;
 
 use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use sagaview::backend::SagaBackend;
+use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
+use sagaview::engine::ExecutionStatus;
+use sagaview::store::Store;
+use sagaview::tui::runner::Runner;
+use sagaview::tui::{App, TuiOptions, demo};
+use support::tui::{screen, turn_until};
 
 fn sagaview(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_sagaview"))
@@ -108,4 +123,137 @@ fn a_corrupt_database_is_named_in_the_error() {
     assert!(err.contains("broken.db"), "{err}");
     // Nothing was lost: the file is left as it was.
     assert_eq!(std::fs::read(&path).unwrap(), vec![0x42u8; 8192]);
+}
+
+/// The help text's sections, by heading (`Options:`, `Terminal UI:`, ...).
+fn help_sections(text: &str) -> Vec<(String, String)> {
+    let mut sections: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let heading = !line.starts_with(' ') && line.ends_with(':');
+        if heading {
+            sections.push((line.to_owned(), String::new()));
+        } else if let Some((_, body)) = sections.last_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    sections
+}
+
+#[test]
+fn help_lists_the_ui_options_under_their_own_heading_not_under_aws() {
+    let out = sagaview(&["--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let sections = help_sections(&text);
+    let section = |starts: &str| {
+        sections
+            .iter()
+            .find(|(h, _)| h.starts_with(starts))
+            .map(|(_, body)| body.as_str())
+            .unwrap_or_else(|| panic!("no {starts}... heading in:\n{text}"))
+    };
+    let ui = section("Terminal UI:");
+    for flag in ["--theme <THEME>", "--log-file <PATH>"] {
+        assert!(ui.contains(flag), "{flag} under Terminal UI:\n{text}");
+    }
+    for (heading, body) in &sections {
+        if heading != "Terminal UI:" {
+            assert!(
+                !body.contains("--theme") && !body.contains("--log-file"),
+                "{heading} lists a UI option:\n{text}"
+            );
+        }
+    }
+    let aws = section("AWS");
+    assert!(aws.contains("--aws"), "{text}");
+}
+
+/// A UI on a database file, and `sagaview run` processes adding executions to the same
+/// file: the UI reads the list again every 2 s and shows them, newest selected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_of_another_process_on_the_same_database_appear_in_a_running_ui() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("shared.db");
+    let backend: Arc<dyn SagaBackend> = Arc::new(
+        EmbeddedBackend::new(
+            Store::open(&db).expect("the UI opens the file"),
+            EmbeddedOptions::default(),
+        )
+        .expect("embedded backend"),
+    );
+    let app = App::new(
+        backend.info(),
+        &TuiOptions {
+            ..demo::options(true)
+        },
+    );
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = Runner::new(&mut terminal, app, backend, tx, rx).expect("first frame");
+    turn_until(
+        &mut runner,
+        Duration::from_secs(30),
+        "the first list",
+        |r| r.owed() == 0 && r.app().graph.is_some(),
+    )
+    .await;
+    assert!(runner.app().executions.is_empty(), "a new database");
+
+    let path = db.to_str().expect("a UTF-8 path").to_owned();
+    let trips = ["other-process-1", "other-process-2", "other-process-3"];
+    let others = std::thread::spawn(move || {
+        for trip in trips {
+            let out = sagaview(&[
+                "run",
+                "--db",
+                &path,
+                "--pace",
+                "instant",
+                "--seed",
+                "3",
+                "--trip-id",
+                trip,
+            ]);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{trip}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    });
+    turn_until(
+        &mut runner,
+        Duration::from_secs(90),
+        "the other process's runs in the list",
+        |r| {
+            let app = r.app();
+            trips.iter().all(|trip| {
+                app.executions.iter().any(|e| {
+                    e.trip_id.as_deref() == Some(*trip) && e.status() == ExecutionStatus::Succeeded
+                })
+            })
+        },
+    )
+    .await;
+    others.join().expect("the other process ran");
+    // The first one the list told of was selected, and its history read.
+    turn_until(
+        &mut runner,
+        Duration::from_secs(30),
+        "the selected run's history",
+        |r| {
+            r.app()
+                .selected_execution()
+                .is_some_and(|e| e.view.is_finished())
+        },
+    )
+    .await;
+    let lines = screen(&runner);
+    let shown = lines.join("\n");
+    assert!(shown.contains("Executions 3 "), "{shown}");
+    assert!(lines[1].contains("▶ success · other-process-"), "{shown}");
+    assert!(lines[1].contains("SUCCEEDED"), "{shown}");
 }

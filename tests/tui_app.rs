@@ -11,7 +11,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use saga_lambdas::RunType;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
-use sagaview::backend::{BackendError, Launch, SagaBackend};
+use sagaview::backend::{BackendError, ExecutionSummary, Launch, SagaBackend};
 use sagaview::engine::ExecutionStatus;
 use sagaview::store::Store;
 use sagaview::tui::app::{Mode, Pending, RATES};
@@ -358,6 +358,245 @@ fn a_started_execution_is_selected_and_polled_without_piling_up() {
     assert_eq!(e.view.status_of("RefundPayment"), StateStatus::Retrying(2));
     assert_eq!(e.view.status_of("TakePayment"), StateStatus::Caught);
     assert_eq!(app.history_cursor, e.view.events.len() - 1, "follow mode");
+}
+
+/// A launch asked for, then an execution picked from the list before the launch is
+/// answered: the screen follows the last key pressed, so the pick keeps it and the
+/// launch is only listed; the next launch takes the screen again.
+#[test]
+fn an_execution_picked_after_a_launch_keeps_the_screen_when_the_launch_answers() {
+    let mut app = demo::app(DemoScreen::SuccessFinished, &demo::options(true), 120, 40);
+    let picked = app.selected.clone().expect("the finished run is selected");
+    app.update(key('4'));
+    app.focus = Focus::Executions;
+    app.update(code(KeyCode::Enter));
+    assert_eq!(app.selected.as_ref(), Some(&picked));
+    let answer = |app: &mut App, run_type, arn: &str| {
+        app.update(Msg::Started {
+            seq: app.launches,
+            launch: Launch {
+                run_type,
+                trip_id: format!("late-{run_type}"),
+                cancel_failure_rate: 0.4,
+            },
+            result: Ok(arn.into()),
+        })
+    };
+    let late = format!("{ARN}-late");
+    let cmds = answer(&mut app, RunType::FailPayment, &late);
+    assert!(
+        cmds.is_empty(),
+        "nothing fetched for the late launch: {cmds:?}"
+    );
+    assert_eq!(app.selected.as_ref(), Some(&picked));
+    assert_eq!(
+        app.executions[app.exec_cursor].arn, picked,
+        "the cursor stays"
+    );
+    assert!(app.executions.iter().any(|e| e.arn == late), "listed");
+    assert_eq!(app.rows.trip_id, sample::TRIP_ID);
+    let text = demo::to_text(&demo::render(&app, 120, 40));
+    assert!(
+        text.contains(&format!("▶ success · {} · SUCCEEDED", sample::TRIP_ID)),
+        "{text}"
+    );
+    app.focus = Focus::Graph;
+    app.update(key('2'));
+    let next = format!("{ARN}-next");
+    answer(&mut app, RunType::FailHotelReservation, &next);
+    assert_eq!(
+        app.selected.as_ref(),
+        Some(&next),
+        "a new launch takes the screen"
+    );
+    assert_eq!(app.rows.trip_id, "late-failHotelReservation");
+}
+
+fn summary(
+    arn: &str,
+    run_type: RunType,
+    status: ExecutionStatus,
+    start_secs: i64,
+) -> ExecutionSummary {
+    let start = sample::epoch() + chrono::TimeDelta::seconds(start_secs);
+    ExecutionSummary {
+        execution_arn: arn.into(),
+        name: arn.rsplit(':').next().unwrap_or(arn).into(),
+        status,
+        start_date: start,
+        stop_date: status
+            .is_terminal()
+            .then(|| start + chrono::TimeDelta::seconds(2)),
+        run_type: Some(run_type.as_str().into()),
+        trip_id: Some(format!("trip-of-{start_secs}")),
+        error: None,
+        cause: None,
+        output: None,
+    }
+}
+
+/// The list can tell of a launch before its answer arrives (a fast run, the list read
+/// while the launch was answered): the launch is then not added twice, and it is judged
+/// like any launch once its history shows it ended.
+#[test]
+fn a_launch_listed_before_its_answer_is_shown_once_and_judged() {
+    let mut app = demo::app(DemoScreen::SuccessFinished, &demo::options(true), 120, 40);
+    app.update(key('2'));
+    let arn = format!("{ARN}-fast");
+    app.update(Msg::Executions(Ok(vec![summary(
+        &arn,
+        RunType::FailHotelReservation,
+        ExecutionStatus::Failed,
+        10,
+    )])));
+    let cmds = app.update(Msg::Started {
+        seq: app.launches,
+        launch: Launch {
+            run_type: RunType::FailHotelReservation,
+            trip_id: "trip-of-10".into(),
+            cancel_failure_rate: 0.4,
+        },
+        result: Ok(arn.clone()),
+    });
+    assert_eq!(
+        app.executions.iter().filter(|e| e.arn == arn).count(),
+        1,
+        "listed once"
+    );
+    assert_eq!(app.selected.as_deref(), Some(arn.as_str()));
+    assert!(
+        cmds.contains(&Cmd::PollHistory {
+            arn: arn.clone(),
+            after_id: 0
+        }),
+        "{cmds:?}"
+    );
+    let cmds = app.update(Msg::History {
+        arn: arn.clone(),
+        result: Ok(sample::history(Scenario::CompensationExhausted)),
+    });
+    assert!(
+        cmds.contains(&Cmd::FetchRows {
+            trip_id: "trip-of-10".into(),
+            for_verdict: Some(arn.clone())
+        }),
+        "judged: {cmds:?}"
+    );
+    assert!(!app.selected_execution().unwrap().view.events.is_empty());
+}
+
+/// A fast run can end between two polls before its first events were read: the list
+/// then says it ended while its history is still empty. Its history is read all the
+/// same (not only while it runs), and the launch is judged.
+#[test]
+fn a_run_that_ended_before_its_first_events_were_read_still_shows_its_history() {
+    let mut app = demo::app(DemoScreen::SuccessFinished, &demo::options(true), 120, 40);
+    app.update(key('4'));
+    let arn = format!("{ARN}-quick");
+    app.update(Msg::Started {
+        seq: app.launches,
+        launch: Launch {
+            run_type: RunType::FailPayment,
+            trip_id: "trip-of-10".into(),
+            cancel_failure_rate: 0.4,
+        },
+        result: Ok(arn.clone()),
+    });
+    // Nothing recorded yet when the first poll is answered.
+    app.update(Msg::History {
+        arn: arn.clone(),
+        result: Ok(vec![]),
+    });
+    app.update(Msg::Executions(Ok(vec![summary(
+        &arn,
+        RunType::FailPayment,
+        ExecutionStatus::Failed,
+        10,
+    )])));
+    let cmds = app.update(tick(10_000));
+    assert!(
+        cmds.contains(&Cmd::PollHistory {
+            arn: arn.clone(),
+            after_id: 0
+        }),
+        "polled again: {cmds:?}"
+    );
+    let cmds = app.update(Msg::History {
+        arn: arn.clone(),
+        result: Ok(sample::history(Scenario::CompensationExhausted)),
+    });
+    assert!(
+        cmds.contains(&Cmd::FetchRows {
+            trip_id: "trip-of-10".into(),
+            for_verdict: Some(arn.clone())
+        }),
+        "judged: {cmds:?}"
+    );
+    // A history read to its end is not read again.
+    let cmds = app.update(tick(20_000));
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Cmd::PollHistory { .. })),
+        "{cmds:?}"
+    );
+}
+
+/// A launch stays above the executions started before it when the list is read again,
+/// whether the list already tells of it or not.
+#[test]
+fn launches_stay_on_top_of_the_list_when_it_is_read_again() {
+    let mut app = idle();
+    let older = format!("{ARN}-older");
+    let listed_older = summary(&older, RunType::Success, ExecutionStatus::Succeeded, 10);
+    app.update(Msg::Executions(Ok(vec![listed_older.clone()])));
+    app.update(key('1'));
+    let new = format!("{ARN}-new");
+    app.update(Msg::Started {
+        seq: app.launches,
+        launch: Launch {
+            run_type: RunType::Success,
+            trip_id: "trip-of-20".into(),
+            cancel_failure_rate: 0.4,
+        },
+        result: Ok(new.clone()),
+    });
+    let order =
+        |app: &App| -> Vec<String> { app.executions.iter().map(|e| e.arn.clone()).collect() };
+    assert_eq!(order(&app), [new.clone(), older.clone()]);
+    app.update(Msg::Executions(Ok(vec![listed_older.clone()])));
+    assert_eq!(order(&app), [new.clone(), older.clone()], "not listed yet");
+    let listed_new = summary(&new, RunType::Success, ExecutionStatus::Running, 20);
+    app.update(Msg::Executions(Ok(vec![listed_new, listed_older])));
+    assert_eq!(order(&app), [new.clone(), older], "listed");
+    assert_eq!(
+        app.exec_cursor, 0,
+        "the cursor stays on the selected launch"
+    );
+    assert_eq!(app.selected.as_deref(), Some(new.as_str()));
+}
+
+/// `p` pauses and resumes, `.` steps the selected execution while paused; keys typed
+/// ahead of the pause's answer mean what they say.
+#[test]
+fn p_pauses_and_dot_steps_even_typed_ahead_of_the_answers() {
+    let mut app = idle();
+    started(&mut app, RunType::Success);
+    assert!(app.update(key('.')).is_empty(), "not paused: no step");
+    let (_, text, _) = app.notice.clone().expect("a notice");
+    assert_eq!(text, "step works while paused: press p first");
+    // p . p, all typed before the first answer.
+    assert_eq!(app.update(key('p')), vec![Cmd::SetPaused(true)]);
+    assert_eq!(app.update(key('.')), vec![Cmd::Step(ARN.into())]);
+    assert_eq!(app.update(key('p')), vec![Cmd::SetPaused(false)]);
+    app.update(Msg::Paused(Ok(true)));
+    app.update(Msg::Stepped {
+        arn: ARN.into(),
+        result: Ok(()),
+    });
+    app.update(Msg::Paused(Ok(false)));
+    assert!(!app.paused, "the last answer stands");
+    // Space pauses too.
+    assert_eq!(app.update(key(' ')), vec![Cmd::SetPaused(true)]);
+    assert!(app.paused);
 }
 
 #[test]

@@ -3,14 +3,17 @@
 //! Every screen is built from fixed histories and rows (`sagaview::tui::demo`), so the
 //! text is reproducible: fixed trip id, fixed timestamps, spinner frame 0.
 
+use chrono::{DateTime, TimeDelta, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use insta::assert_snapshot;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use saga_lambdas::{AttrValue, Item, RunType};
 use sagaview::backend::Launch;
-use sagaview::tui::Msg;
 use sagaview::tui::demo::{self, DemoScreen};
-use sagaview::tui::{geometry, keymap};
+use sagaview::tui::{App, Cmd, Msg, geometry, keymap};
 use sagaview::view::StateGraph;
-use sagaview::view::sample::{self, HistoryBuilder};
+use sagaview::view::sample::{self, HistoryBuilder, Scenario};
 
 fn screen(s: DemoScreen, w: u16, h: u16) -> String {
     demo::terminal(s, w, h).backend().to_string()
@@ -410,4 +413,238 @@ fn following_the_last_state_keeps_the_forward_lane_whole_120x40() {
     assert!(text.contains("  ⤳ TakePayment"), "{text}");
     assert!(text.contains("✗ Sorry, We Couldn't make"), "{text}");
     assert!(text.contains(" more ▶ "), "{text}");
+}
+
+/// An app's screen, as the snapshots above print it.
+fn drawn(app: &App, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    terminal
+        .draw(|f| sagaview::tui::draw(f, app))
+        .expect("drawn");
+    terminal.backend().to_string()
+}
+
+/// Row `n` of a drawn screen, without the quotes.
+fn line(text: &str, n: usize) -> &str {
+    text.lines()
+        .nth(n)
+        .unwrap_or_default()
+        .trim_matches('"')
+        .trim_end()
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+/// failPayment, RefundPayment's second attempt just failed: the run is waiting for
+/// its third.
+fn retrying(w: u16, h: u16) -> App {
+    demo::app(
+        DemoScreen::CompensationRetrying,
+        &demo::options(false),
+        w,
+        h,
+    )
+}
+
+/// When the selected execution's last event happened.
+fn last_event_at(app: &App) -> DateTime<Utc> {
+    let e = app.selected_execution().expect("a selected execution");
+    e.view.events.last().expect("a history").timestamp
+}
+
+#[test]
+fn paused_120x40() {
+    let mut app = retrying(120, 40);
+    assert!(app.update(Msg::Paused(Ok(true))).is_empty());
+    let text = drawn(&app, 120, 40);
+    assert_eq!(
+        line(&text, 1),
+        "  ⏸ PAUSED · . steps · p resumes   ▶ failPayment · trip-0002 · RUNNING 1.8 s \
+         │ verdict running"
+    );
+    assert_snapshot!(text);
+}
+
+#[test]
+fn paused_80x24() {
+    let mut app = retrying(80, 24);
+    app.update(Msg::Paused(Ok(true)));
+    let text = drawn(&app, 80, 24);
+    assert!(
+        line(&text, 1).starts_with("  ⏸ PAUSED · . steps · p resumes   ▶ failPayment · "),
+        "{text}"
+    );
+    assert_snapshot!(text);
+}
+
+/// The success run's rows just after TakePayment: hotel and flight still pending.
+fn rows_before_the_confirmations() -> Vec<Item> {
+    let mut rows = sample::rows(Scenario::Success);
+    for row in &mut rows {
+        if matches!(row.get("type"), Some(AttrValue::S(t)) if t != "Payment") {
+            row.insert("transaction_status".into(), AttrValue::S("pending".into()));
+        }
+    }
+    rows
+}
+
+/// Paused in a success run while TakePayment's task has succeeded; `.` steps: one
+/// more event (TakePayment exited) in the history, and the narration tells of it.
+#[test]
+fn a_step_adds_one_event_and_narrates_it_120x40() {
+    let (w, h) = (120, 40);
+    let mut app = demo::app(DemoScreen::Idle, &demo::options(false), w, h);
+    let arn = "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:run-0001".to_string();
+    app.update(key('1'));
+    app.update(Msg::Started {
+        seq: app.launches,
+        launch: Launch {
+            run_type: RunType::Success,
+            trip_id: sample::TRIP_ID.into(),
+            cancel_failure_rate: 0.4,
+        },
+        result: Ok(arn.clone()),
+    });
+    let events = sample::history(Scenario::Success);
+    app.update(Msg::History {
+        arn: arn.clone(),
+        result: Ok(events[..15].to_vec()),
+    });
+    app.update(Msg::Rows {
+        trip_id: sample::TRIP_ID.into(),
+        for_verdict: None,
+        result: Ok(rows_before_the_confirmations()),
+    });
+    app.update(Msg::Paused(Ok(true)));
+    let before = drawn(&app, w, h);
+    assert!(before.contains("Event history 15 "), "{before}");
+    assert_eq!(line(&before, 2), " → TakePayment running (attempt 1)");
+
+    assert_eq!(app.update(key('.')), vec![Cmd::Step(arn.clone())]);
+    let cmds = app.update(Msg::Stepped {
+        arn: arn.clone(),
+        result: Ok(()),
+    });
+    assert!(
+        cmds.contains(&Cmd::PollHistory {
+            arn: arn.clone(),
+            after_id: events[14].id
+        }),
+        "{cmds:?}"
+    );
+    app.update(Msg::History {
+        arn,
+        result: Ok(events[15..16].to_vec()),
+    });
+    let after = drawn(&app, w, h);
+    assert!(after.contains("Event history 16 "), "{after}");
+    assert!(after.contains("TaskStateExited TakePayment"), "{after}");
+    assert!(after.contains("✓ TakePayment"), "{after}");
+    assert!(line(&after, 1).contains("⏸ PAUSED"), "{after}");
+    assert_eq!(line(&after, 2), " ✓ TakePayment succeeded");
+    assert_snapshot!(after);
+}
+
+/// RefundPayment failed 0.4 s ago on the execution clock; its retry is due 2 s after
+/// the failure: the narration counts down what is left, and keeps counting.
+#[test]
+fn a_retry_counts_down_on_the_execution_clock_120x40() {
+    let mut app = retrying(120, 40);
+    let failed_at = last_event_at(&app);
+    app.update(Msg::Tick {
+        now_ms: 0,
+        clock: failed_at + TimeDelta::milliseconds(400),
+    });
+    let text = drawn(&app, 120, 40);
+    assert_eq!(
+        line(&text, 2),
+        " ! RefundPayment failed (InternalServerError); retry 2 of 3 in 1.6 s"
+    );
+    assert_snapshot!(text);
+    app.update(Msg::Tick {
+        now_ms: 100,
+        clock: failed_at + TimeDelta::milliseconds(1_500),
+    });
+    let later = drawn(&app, 120, 40);
+    assert!(
+        line(&later, 2).ends_with("retry 2 of 3 in 0.5 s"),
+        "{later}"
+    );
+}
+
+#[test]
+fn a_retry_counts_down_on_the_execution_clock_80x24() {
+    let mut app = retrying(80, 24);
+    let failed_at = last_event_at(&app);
+    app.update(Msg::Tick {
+        now_ms: 0,
+        clock: failed_at + TimeDelta::milliseconds(400),
+    });
+    let text = drawn(&app, 80, 24);
+    assert!(line(&text, 2).ends_with("retry 2 of 3 in 1.6 s"), "{text}");
+    assert_snapshot!(text);
+}
+
+/// `z` on the panel that has the keyboard (after `tabs` Tabs from the graph).
+fn zoomed(tabs: usize, w: u16, h: u16) -> String {
+    let mut app = retrying(w, h);
+    for _ in 0..tabs {
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+    }
+    app.update(key('z'));
+    assert!(app.zoomed);
+    drawn(&app, w, h)
+}
+
+#[test]
+fn graph_zoomed_120x40() {
+    let text = zoomed(0, 120, 40);
+    assert!(
+        line(&text, 3).starts_with("┏ State graph failPayment RUNNING"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Sorry, We Couldn't make the booking"),
+        "{text}"
+    );
+    for other in ["Event history", "Rows of trip", "Executions"] {
+        assert!(!text.contains(other), "{other} hidden: {text}");
+    }
+    assert!(
+        line(&text, 1).contains("▶ failPayment · trip-0002"),
+        "{text}"
+    );
+    assert_snapshot!(text);
+}
+
+#[test]
+fn graph_zoomed_80x24() {
+    let text = zoomed(0, 80, 24);
+    assert!(
+        line(&text, 3).starts_with("┏ State graph failPayment RUNNING"),
+        "{text}"
+    );
+    assert!(!text.contains("Event history"), "{text}");
+    // However short the footer, it tells the way back.
+    assert!(line(&text, 23).contains("z unzoom"), "{text}");
+    assert_snapshot!(text);
+}
+
+#[test]
+fn history_zoomed_120x40() {
+    let text = zoomed(1, 120, 40);
+    assert!(line(&text, 3).starts_with("┏ Event history 23 "), "{text}");
+    // The whole history fits, failure causes unclipped.
+    assert!(text.contains("+0.000s ExecutionStarted"), "{text}");
+    assert!(
+        text.contains("refund-payment failed at random (cancel failure rate 0.4)"),
+        "{text}"
+    );
+    for other in ["State graph", "Rows of trip", "Executions"] {
+        assert!(!text.contains(other), "{other} hidden: {text}");
+    }
+    assert!(line(&text, 39).contains("z unzoom"), "{text}");
+    assert_snapshot!(text);
 }

@@ -86,6 +86,27 @@ pub enum Msg {
     Terminate,
 }
 
+impl Msg {
+    /// Whether this is the answer to a backend call (one per [`Cmd::is_answered`]
+    /// command), rather than input or time.
+    pub fn is_answer(&self) -> bool {
+        match self {
+            Msg::Definition(_)
+            | Msg::ExecutionDefinition { .. }
+            | Msg::Started { .. }
+            | Msg::History { .. }
+            | Msg::Executions(_)
+            | Msg::Rows { .. }
+            | Msg::Stopped { .. }
+            | Msg::Paused(_)
+            | Msg::Stepped { .. } => true,
+            Msg::Key(_) | Msg::Mouse(_) | Msg::Resize(..) | Msg::Tick { .. } | Msg::Terminate => {
+                false
+            }
+        }
+    }
+}
+
 /// Work for the loop: backend calls (run in tasks) and loop control.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
@@ -121,6 +142,25 @@ pub enum Cmd {
     Step(String),
     /// Leave the loop.
     Quit,
+}
+
+impl Cmd {
+    /// Whether the loop gets a message back for it (exactly one, see
+    /// [`Msg::is_answer`]).
+    pub fn is_answered(&self) -> bool {
+        match self {
+            Cmd::LoadDefinition
+            | Cmd::LoadExecutionDefinition(_)
+            | Cmd::ListExecutions
+            | Cmd::Start(_)
+            | Cmd::PollHistory { .. }
+            | Cmd::FetchRows { .. }
+            | Cmd::Stop(_)
+            | Cmd::SetPaused(_)
+            | Cmd::Step(_) => true,
+            Cmd::SetSpeed(_) | Cmd::Quit => false,
+        }
+    }
 }
 
 /// A launch as the UI asks for it: the trip is chosen by the loop when the UI leaves

@@ -24,6 +24,11 @@ impl Poll {
         self.in_flight
     }
 
+    /// Whether it was ever asked.
+    pub fn asked(&self) -> bool {
+        self.last_ms.is_some()
+    }
+
     /// Records an ask at `now`; the period counts from here.
     pub fn start(&mut self, now: u64) {
         self.in_flight = true;

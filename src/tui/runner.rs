@@ -3,7 +3,8 @@
 //! Generic over ratatui's [`Backend`] so whole sessions can run against a `TestBackend`.
 //! The loop never awaits the backend: every call runs in its own task and its answer
 //! comes back through the same channel as key presses. A timer drives polls,
-//! countdowns and animation.
+//! countdowns and animation. [`Runner`] is the loop one message at a time, so a test
+//! can drive the real loop and look at the app and the screen between two messages.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,72 +28,175 @@ pub const LIST_LIMIT: usize = 50;
 /// Runs the UI until the user quits, the channel closes, or drawing fails.
 pub async fn run_loop<B>(
     terminal: &mut Terminal<B>,
-    mut app: App,
+    app: App,
     backend: Arc<dyn SagaBackend>,
     tx: UnboundedSender<Msg>,
-    mut rx: UnboundedReceiver<Msg>,
+    rx: UnboundedReceiver<Msg>,
 ) -> anyhow::Result<App>
 where
     B: Backend,
     B::Error: Send + Sync + 'static,
 {
-    let start = Instant::now();
-    let mut ticker = tokio::time::interval(TICK);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    if let Ok(size) = terminal.size() {
-        app.size = (size.width, size.height);
+    let mut runner = Runner::new(terminal, app, backend, tx, rx)?;
+    while let Some(msg) = runner.next().await {
+        if !runner.handle_waiting(msg)? {
+            break;
+        }
     }
-    for cmd in app.startup() {
-        perform(cmd, &backend, &tx);
-    }
-    terminal.draw(|f| ui::draw(f, &app))?;
-    loop {
-        let msg = tokio::select! {
-            m = rx.recv() => match m {
-                Some(m) => m,
-                None => break,
-            },
-            _ = ticker.tick() => Msg::Tick {
-                now_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
-                clock: backend.clock_now(),
-            },
+    Ok(runner.into_app())
+}
+
+/// The loop one message at a time: [`run_loop`] turns it until the end, a test can turn
+/// it itself and look at the app and the screen between two messages.
+pub struct Runner<'t, B: Backend> {
+    terminal: &'t mut Terminal<B>,
+    app: App,
+    backend: Arc<dyn SagaBackend>,
+    tx: UnboundedSender<Msg>,
+    rx: UnboundedReceiver<Msg>,
+    start: Instant,
+    ticker: tokio::time::Interval,
+    /// Answers still owed by the backend calls made.
+    owed: usize,
+}
+
+impl<'t, B> Runner<'t, B>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
+    /// Sizes the app to the terminal, asks for what the app needs first and draws the
+    /// first frame. Must be called on a tokio runtime (the timer starts here).
+    pub fn new(
+        terminal: &'t mut Terminal<B>,
+        mut app: App,
+        backend: Arc<dyn SagaBackend>,
+        tx: UnboundedSender<Msg>,
+        rx: UnboundedReceiver<Msg>,
+    ) -> anyhow::Result<Self> {
+        let mut ticker = tokio::time::interval(TICK);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        if let Ok(size) = terminal.size() {
+            app.size = (size.width, size.height);
+        }
+        let startup = app.startup();
+        let mut runner = Self {
+            terminal,
+            app,
+            backend,
+            tx,
+            rx,
+            start: Instant::now(),
+            ticker,
+            owed: 0,
         };
-        // Answers come in bursts (a tick polls every running execution at once): every
-        // message already waiting is handled before the one redraw, so a key pressed
-        // meanwhile waits for a few updates, not for a frame per answer.
+        for cmd in startup {
+            runner.perform(cmd);
+        }
+        runner.draw()?;
+        Ok(runner)
+    }
+
+    /// The next message: one sent to the loop, or a tick of the timer; `None` once
+    /// every sender is gone.
+    pub async fn next(&mut self) -> Option<Msg> {
+        tokio::select! {
+            m = self.rx.recv() => m,
+            _ = self.ticker.tick() => Some(Msg::Tick {
+                now_ms: u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX),
+                clock: self.backend.clock_now(),
+            }),
+        }
+    }
+
+    /// Applies one message, runs the commands it gives and redraws; `false` once the
+    /// loop should end.
+    pub fn handle(&mut self, msg: Msg) -> anyhow::Result<bool> {
+        let redraw = needs_redraw(&msg);
+        if !self.apply(msg) {
+            return Ok(false);
+        }
+        if redraw {
+            self.draw()?;
+        }
+        Ok(true)
+    }
+
+    /// Like [`Runner::handle`], then applies every message already waiting before it
+    /// redraws once. Answers come in bursts (a tick polls every running execution at
+    /// once), so a key pressed meanwhile waits for a few updates, not for a frame per
+    /// answer.
+    pub fn handle_waiting(&mut self, msg: Msg) -> anyhow::Result<bool> {
         let mut redraw = false;
         let mut next = Some(msg);
         while let Some(msg) = next {
-            redraw |= !matches!(&msg, Msg::Mouse(m) if m.kind == MouseEventKind::Moved);
-            if !handle(&mut app, msg, &backend, &tx) {
-                return Ok(app);
+            redraw |= needs_redraw(&msg);
+            if !self.apply(msg) {
+                return Ok(false);
             }
-            next = rx.try_recv().ok();
+            next = self.rx.try_recv().ok();
         }
         if redraw {
-            terminal.draw(|f| ui::draw(f, &app))?;
+            self.draw()?;
         }
+        Ok(true)
     }
-    Ok(app)
+
+    /// Applies one message and starts the work it asks for; `false` once the UI quits.
+    fn apply(&mut self, msg: Msg) -> bool {
+        if msg.is_answer() {
+            self.owed = self.owed.saturating_sub(1);
+        }
+        tracing::trace!(?msg, "message");
+        let mut quit = false;
+        for cmd in self.app.update(msg) {
+            if cmd == Cmd::Quit {
+                quit = true;
+            } else {
+                self.perform(cmd);
+            }
+        }
+        !(quit || self.app.quitting)
+    }
+
+    /// How many backend answers are still to come: none means every call made so far
+    /// was answered and its answer applied.
+    pub fn owed(&self) -> usize {
+        self.owed
+    }
+
+    /// The app as the last message left it.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// The terminal, holding the frame drawn after the last message.
+    pub fn terminal(&self) -> &Terminal<B> {
+        self.terminal
+    }
+
+    /// The app, once the loop is over.
+    pub fn into_app(self) -> App {
+        self.app
+    }
+
+    fn perform(&mut self, cmd: Cmd) {
+        if cmd.is_answered() {
+            self.owed += 1;
+        }
+        perform(cmd, &self.backend, &self.tx);
+    }
+
+    fn draw(&mut self) -> anyhow::Result<()> {
+        let app = &self.app;
+        self.terminal.draw(|f| ui::draw(f, app))?;
+        Ok(())
+    }
 }
 
-/// Applies one message and starts the work it asks for; `false` once the UI quits.
-fn handle(
-    app: &mut App,
-    msg: Msg,
-    backend: &Arc<dyn SagaBackend>,
-    tx: &UnboundedSender<Msg>,
-) -> bool {
-    tracing::trace!(?msg, "message");
-    let mut quit = false;
-    for cmd in app.update(msg) {
-        if cmd == Cmd::Quit {
-            quit = true;
-        } else {
-            perform(cmd, backend, tx);
-        }
-    }
-    !(quit || app.quitting)
+/// Whether a message can change the screen (a mouse move cannot).
+fn needs_redraw(msg: &Msg) -> bool {
+    !matches!(msg, Msg::Mouse(m) if m.kind == MouseEventKind::Moved)
 }
 
 /// Runs one command: backend calls in a task whose answer is sent back as a message.
@@ -232,4 +336,62 @@ pub async fn forward_signals(tx: UnboundedSender<Msg>) {
     }
     tracing::info!("signal received; leaving");
     let _ = tx.send(Msg::Terminate);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
+    use crate::store::Store;
+    use crate::tui::msg::LaunchRequest;
+
+    /// Every command the loop counts as answered sends back exactly one answer, and
+    /// the others none: [`Runner::owed`] relies on it.
+    #[tokio::test]
+    async fn each_answered_command_sends_back_exactly_one_answer() {
+        let backend: Arc<dyn SagaBackend> = Arc::new(
+            EmbeddedBackend::new(Store::open_in_memory().unwrap(), EmbeddedOptions::default())
+                .unwrap(),
+        );
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let arn = "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:none";
+        let cmds = [
+            Cmd::LoadDefinition,
+            Cmd::LoadExecutionDefinition(arn.into()),
+            Cmd::ListExecutions,
+            Cmd::Start(LaunchRequest {
+                seq: 1,
+                run_type: saga_lambdas::RunType::Success,
+                trip_id: Some("answers".into()),
+                cancel_failure_rate: 0.0,
+            }),
+            Cmd::PollHistory {
+                arn: arn.into(),
+                after_id: 0,
+            },
+            Cmd::FetchRows {
+                trip_id: "answers".into(),
+                for_verdict: None,
+            },
+            Cmd::Stop(arn.into()),
+            Cmd::SetSpeed(2.0),
+            Cmd::SetPaused(true),
+            Cmd::Step(arn.into()),
+            Cmd::SetPaused(false),
+            Cmd::Quit,
+        ];
+        for cmd in cmds {
+            let answered = cmd.is_answered();
+            perform(cmd.clone(), &backend, &tx);
+            if answered {
+                let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                    .await
+                    .unwrap_or_else(|_| panic!("no answer to {cmd:?}"))
+                    .expect("the channel is open");
+                assert!(msg.is_answer(), "{cmd:?} answered with {msg:?}");
+            }
+            tokio::task::yield_now().await;
+            assert!(rx.try_recv().is_err(), "{cmd:?}: one answer at most");
+        }
+    }
 }

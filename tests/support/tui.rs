@@ -53,3 +53,37 @@ pub async fn session(
     driver.await.expect("the script ran");
     (app, terminal)
 }
+
+/// The frame the runner drew last, one string per row (trailing spaces trimmed).
+pub fn screen(runner: &runner::Runner<'_, TestBackend>) -> Vec<String> {
+    demo::to_text(runner.terminal().backend().buffer())
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Turns the real loop, one message at a time, until `done` holds after a message;
+/// fails with the screen when it does not within `limit`, or when the loop ends.
+pub async fn turn_until(
+    runner: &mut runner::Runner<'_, TestBackend>,
+    limit: Duration,
+    what: &str,
+    mut done: impl FnMut(&runner::Runner<'_, TestBackend>) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done(runner) {
+        let msg = tokio::time::timeout_at(deadline, runner.next())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "waited {limit:?} for {what}; the screen:\n{}",
+                    screen(runner).join("\n")
+                )
+            })
+            .expect("the loop's channel is open");
+        assert!(
+            runner.handle(msg).expect("the loop draws"),
+            "the loop ended"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Backend answers: each one updates the state and may ask for more (a verdict's rows,
 //! a selected execution's history); errors become notices, never crashes.
 
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use saga_lambdas::Item;
@@ -70,14 +71,27 @@ impl App {
                 );
             }
         };
-        let def = self.graph.as_ref().map(|g| g.definition.clone());
-        let mut e = Execution::new(arn.clone(), def.as_deref());
-        e.run_type = Some(launch.run_type.as_str().to_string());
-        e.trip_id = Some(launch.trip_id.clone());
-        self.executions.insert(0, e);
-        self.reindex();
-        // Launches answer in any order: the screen follows the last key pressed.
-        if seq == self.launches {
+        let run_type = Some(launch.run_type.as_str().to_string());
+        let trip_id = Some(launch.trip_id.clone());
+        if let Some(e) = self.execution_mut(&arn) {
+            // The list told of it first (a fast run): it is this launch all the same,
+            // judged once its history shows it ended.
+            if e.view.events.is_empty() && e.verdict.is_none() {
+                e.verdict_requested = false;
+            }
+            e.run_type = run_type;
+            e.trip_id = trip_id;
+        } else {
+            let def = self.graph.as_ref().map(|g| g.definition.clone());
+            let mut e = Execution::new(arn.clone(), def.as_deref());
+            e.run_type = run_type;
+            e.trip_id = trip_id;
+            self.executions.insert(0, e);
+            self.reindex();
+        }
+        // Launches answer in any order: the screen follows the last key pressed, the
+        // latest launch unless an execution was picked since.
+        if seq == self.launches && self.launch_selects {
             self.select(arn)
         } else {
             self.exec_cursor = self
@@ -175,6 +189,7 @@ impl App {
         for s in list {
             if let Some(e) = self.execution_mut(&s.execution_arn) {
                 e.listed_status = s.status;
+                e.start = e.start.or(Some(s.start_date));
                 e.stop = s.stop_date;
                 continue;
             }
@@ -190,8 +205,7 @@ impl App {
             self.positions.insert(e.arn.clone(), self.executions.len());
             self.executions.push(e);
         }
-        self.executions
-            .sort_by(|a, b| b.start.cmp(&a.start).then_with(|| b.arn.cmp(&a.arn)));
+        self.executions.sort_by(newest_first);
         self.reindex();
         if let Some(arn) = &self.selected {
             if let Some(i) = self.position(arn) {
@@ -260,5 +274,18 @@ impl App {
             Ok(()) => self.poll_now(arn),
             Err(e) => self.notify(VerdictLevel::Error, format!("stop: {e}")),
         }
+    }
+}
+
+/// Newest start first; a launch whose start is not known yet (neither listed nor
+/// started in its history) is newer than any listed one, and launches keep the order
+/// they were answered in.
+fn newest_first(a: &Execution, b: &Execution) -> Ordering {
+    let start = |e: &Execution| e.start.or(e.view.started_at);
+    match (start(a), start(b)) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => y.cmp(&x).then_with(|| b.arn.cmp(&a.arn)),
     }
 }

@@ -92,10 +92,17 @@ impl Execution {
         self.view.status.unwrap_or(self.listed_status)
     }
 
-    /// Whether it still runs: only running executions are polled; finished ones load
-    /// once, when viewed.
+    /// Whether it still runs, as its history (or, before its first events, the list)
+    /// says.
     pub fn is_running(&self) -> bool {
         self.status() == ExecutionStatus::Running
+    }
+
+    /// Whether its history is still to be read: it runs, or its history was asked for
+    /// and has not reached the end yet (the list can tell of the end first, when a run
+    /// ends between two polls before its first events were read).
+    pub fn history_pending(&self) -> bool {
+        self.is_running() || (self.poll.asked() && !self.view.is_finished())
     }
 
     /// Seconds run so far (to the stop, or to the latest event while running).
@@ -126,5 +133,6 @@ impl Execution {
         self.stop = self.stop.or(self.view.stopped_at);
         self.view = ExecutionView::new(self.definition.as_deref().or(definition));
         self.narration = None;
+        self.poll = Poll::default();
     }
 }

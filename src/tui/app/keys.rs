@@ -72,7 +72,10 @@ impl App {
                 if self.is_aws() {
                     return self.notify(VerdictLevel::Warning, NOT_PAUSABLE.into());
                 }
-                vec![Cmd::SetPaused(!self.paused)]
+                // Taken at once, not when answered: a `p` or `.` typed ahead of the
+                // answer then means what it says (the answers, in order, confirm it).
+                self.paused = !self.paused;
+                vec![Cmd::SetPaused(self.paused)]
             }
             Action::Step => self.step(),
             Action::Zoom => {
@@ -112,7 +115,7 @@ impl App {
             Action::SelectExecution => match self.executions.get(self.exec_cursor) {
                 Some(e) => {
                     let arn = e.arn.clone();
-                    self.select(arn)
+                    self.pick(arn)
                 }
                 None => vec![],
             },
@@ -300,7 +303,7 @@ impl App {
                 match geometry::list_entry_at(inside, header, self.exec_cursor, len, y) {
                     Some(i) => {
                         let arn = self.executions[i].arn.clone();
-                        self.select(arn)
+                        self.pick(arn)
                     }
                     None => vec![],
                 }

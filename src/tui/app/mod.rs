@@ -71,6 +71,9 @@ pub struct App {
     pub zoomed: bool,
     /// The number of the latest launch asked for: its answer is the one selected.
     pub launches: u64,
+    /// Whether that answer is still to be selected: an execution picked from the list
+    /// after the launch keeps the screen.
+    launch_selects: bool,
     /// Resolved styles.
     pub palette: Palette,
     /// The panel with the keyboard.
@@ -131,6 +134,7 @@ impl App {
             clock: None,
             zoomed: false,
             launches: 0,
+            launch_selects: true,
             palette: Palette::new(options.theme, options.no_color),
             focus: Focus::default(),
             mode: Mode::default(),
@@ -270,6 +274,7 @@ impl App {
 
     fn launch(&mut self) -> Vec<Cmd> {
         self.launches += 1;
+        self.launch_selects = true;
         vec![Cmd::Start(LaunchRequest {
             seq: self.launches,
             run_type: self.run_type,
@@ -321,6 +326,13 @@ impl App {
         {
             self.graph = Some(GraphModel::new(own));
         }
+    }
+
+    /// Selects an execution the user picked: the screen follows the last key pressed,
+    /// so a launch asked for before the pick no longer takes the screen when answered.
+    fn pick(&mut self, arn: String) -> Vec<Cmd> {
+        self.launch_selects = false;
+        self.select(arn)
     }
 
     fn select(&mut self, arn: String) -> Vec<Cmd> {

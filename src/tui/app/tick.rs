@@ -38,7 +38,7 @@ impl App {
         let mut cmds: Vec<Cmd> = self
             .executions
             .iter_mut()
-            .filter(|e| e.is_running() && e.poll.due(now_ms, every))
+            .filter(|e| e.history_pending() && e.poll.due(now_ms, every))
             .map(|e| e.poll_history(now_ms))
             .collect();
         if self.graph.is_none() && self.definition_poll.due(now_ms, DEFINITION_RETRY_MS) {

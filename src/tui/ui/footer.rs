@@ -8,7 +8,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::key_hint;
 use crate::tui::app::App;
-use crate::tui::keymap::{self, Hint};
+use crate::tui::keymap::{self, Action, Hint, Priority};
 
 /// Columns one hint takes: keys, a space, the text.
 fn width(h: &Hint) -> usize {
@@ -38,10 +38,24 @@ pub fn fit(hints: &[Hint], columns: usize) -> Vec<Hint> {
         .collect()
 }
 
+/// The hints of the app's context; while a panel is zoomed, the way back always shows.
+pub fn hints(app: &App) -> Vec<Hint> {
+    let context = app.context();
+    let mut hints = keymap::footer(context);
+    let zoom = keymap::label(context, Action::Zoom);
+    if app.zoom().is_some() && !zoom.is_empty() {
+        for h in hints.iter_mut().filter(|h| h.label == zoom) {
+            h.text = "unzoom";
+            h.priority = Priority::Always;
+        }
+    }
+    hints
+}
+
 /// Draws the footer line.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let p = &app.palette;
-    let hints = fit(&keymap::footer(app.context()), usize::from(area.width));
+    let hints = fit(&hints(app), usize::from(area.width));
     let mut spans = vec![Span::raw(" ")];
     for h in &hints {
         spans.extend(key_hint(h.label, h.text, p.key, p.dim));
@@ -52,7 +66,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::keymap::{Context, Focus, Priority};
+    use crate::tui::keymap::{Context, Focus};
 
     fn line(context: Context, columns: usize) -> String {
         let hints = fit(&keymap::footer(context), columns);
