@@ -265,19 +265,13 @@ fn a_step_that_succeeded_after_retries_keeps_its_mark_120x40() {
     let (w, h) = (120, 40);
     let mut app = demo::app(DemoScreen::Idle, &demo::options(false), w, h);
     let arn = "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:run-0001".to_string();
-    app.update(Msg::Started {
-        seq: app.launches,
-        launch: Launch {
-            run_type: saga_lambdas::RunType::FailPayment,
-            trip_id: sample::TRIP_ID.into(),
-            cancel_failure_rate: 0.4,
-        },
-        result: Ok(arn.clone()),
-    });
-    app.update(Msg::History {
-        arn,
-        result: Ok(recovered_after_two_retries()),
-    });
+    demo::started(
+        &mut app,
+        &arn,
+        saga_lambdas::RunType::FailPayment,
+        sample::TRIP_ID,
+        recovered_after_two_retries(),
+    );
     let text = demo::to_text(&demo::render(&app, w, h));
     assert!(text.contains("✓↻2 RefundPayment"), "{text}");
     assert!(
@@ -395,19 +389,13 @@ fn following_the_last_state_keeps_the_forward_lane_whole_120x40() {
     let (w, h) = (120, 40);
     let mut app = demo::app(DemoScreen::Idle, &demo::options(true), w, h);
     let arn = "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:run-0001".to_string();
-    app.update(Msg::Started {
-        seq: app.launches,
-        launch: Launch {
-            run_type: saga_lambdas::RunType::FailPayment,
-            trip_id: sample::TRIP_ID.into(),
-            cancel_failure_rate: 0.0,
-        },
-        result: Ok(arn.clone()),
-    });
-    app.update(Msg::History {
-        arn,
-        result: Ok(sample::history(sample::Scenario::CleanRollback)),
-    });
+    demo::started(
+        &mut app,
+        &arn,
+        saga_lambdas::RunType::FailPayment,
+        sample::TRIP_ID,
+        sample::history(sample::Scenario::CleanRollback),
+    );
     let text = demo::to_text(&demo::render(&app, w, h));
     assert!(text.contains("  ✓ ReserveHotel"), "{text}");
     assert!(text.contains("  ⤳ TakePayment"), "{text}");

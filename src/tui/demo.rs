@@ -16,6 +16,7 @@ use super::theme::Theme;
 use super::{TuiOptions, ui};
 use crate::asl::{Definition, load_definition};
 use crate::backend::{BackendInfo, BackendKind, Launch};
+use crate::history::HistoryEvent;
 use crate::view::sample::{self, Scenario};
 
 /// The screens there are pictures of.
@@ -79,8 +80,26 @@ fn arn(n: u32) -> String {
     format!("arn:aws:states:us-east-1:123456789012:execution:BookingSaga:run-{n:04}")
 }
 
-/// Answers a launch of `run_type` on `trip` as the loop would, then its history and
-/// rows (judged, when `judged`).
+/// Answers the latest launch as the loop would: execution `arn` of `run_type` started on
+/// `trip`, and its history so far is `events`.
+pub fn started(app: &mut App, arn: &str, run_type: RunType, trip: &str, events: Vec<HistoryEvent>) {
+    app.update(Msg::Started {
+        seq: app.launches,
+        launch: Launch {
+            run_type,
+            trip_id: trip.into(),
+            cancel_failure_rate: app.cancel_failure_rate,
+        },
+        result: Ok(arn.into()),
+    });
+    app.update(Msg::History {
+        arn: arn.into(),
+        result: Ok(events),
+    });
+}
+
+/// Launches `run_type` on `trip` as a key would, answers it with the scenario's history
+/// and then its rows (judged, when `judged`).
 fn launched(
     app: &mut App,
     n: u32,
@@ -91,19 +110,7 @@ fn launched(
 ) {
     let a = arn(n);
     app.launches += 1;
-    app.update(Msg::Started {
-        seq: app.launches,
-        launch: Launch {
-            run_type,
-            trip_id: trip.into(),
-            cancel_failure_rate: app.cancel_failure_rate,
-        },
-        result: Ok(a.clone()),
-    });
-    app.update(Msg::History {
-        arn: a.clone(),
-        result: Ok(sample::history(scenario)),
-    });
+    started(app, &a, run_type, trip, sample::history(scenario));
     app.update(Msg::Rows {
         trip_id: trip.into(),
         for_verdict: judged.then_some(a),
@@ -200,21 +207,14 @@ pub fn terminal(screen: DemoScreen, width: u16, height: u16) -> Terminal<TestBac
 /// (a compensation retried over and over) and `rows` rows on the trip.
 pub fn busy_app(events: usize, rows: usize, width: u16, height: u16) -> App {
     let mut app = app(DemoScreen::Idle, &options(false), width, height);
-    let a = arn(1);
     app.launches += 1;
-    app.update(Msg::Started {
-        seq: app.launches,
-        launch: Launch {
-            run_type: RunType::FailPayment,
-            trip_id: sample::TRIP_ID.into(),
-            cancel_failure_rate: 1.0,
-        },
-        result: Ok(a.clone()),
-    });
-    app.update(Msg::History {
-        arn: a,
-        result: Ok(sample::long_history(events)),
-    });
+    started(
+        &mut app,
+        &arn(1),
+        RunType::FailPayment,
+        sample::TRIP_ID,
+        sample::long_history(events),
+    );
     app.update(Msg::Rows {
         trip_id: sample::TRIP_ID.into(),
         for_verdict: None,
