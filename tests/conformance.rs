@@ -10,7 +10,7 @@ use sagaview::conformance::{load_cases, run_cases_blocking, summary_line};
 fn listed_cases_keep_passing() {
     let dir = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/conformance/cases"
+        "/tests/fixtures/conformance/cases"
     ));
     assert!(
         dir.is_dir(),
