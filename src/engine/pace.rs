@@ -198,7 +198,7 @@ impl Pacer {
     /// The time between the previous event and one of type `ty`.
     pub fn before_event(&self, ty: EventType, rng: &mut StdRng) -> Duration {
         let Some(f) = self.figures() else {
-            return if ty.as_str().ends_with("StateEntered") {
+            return if ty.is_state_entered() {
                 INSTANT_TRANSITION
             } else {
                 Duration::ZERO
@@ -216,8 +216,8 @@ impl Pacer {
             | T::LambdaFunctionTimedOut => return Duration::ZERO,
             T::TaskScheduled | T::LambdaFunctionScheduled => &f.scheduled,
             T::TaskStarted | T::LambdaFunctionStarted => &f.started,
-            t if t.as_str().ends_with("StateEntered") => &f.transition,
-            t if t.as_str().ends_with("StateExited") => &f.exited,
+            t if t.is_state_entered() => &f.transition,
+            t if t.is_state_exited() => &f.exited,
             _ => &f.other,
         };
         draw(range, rng)

@@ -95,6 +95,16 @@ event_types!(
 );
 
 impl EventType {
+    /// Whether a state was entered (any `<Type>StateEntered`): where a state's visit starts.
+    pub fn is_state_entered(self) -> bool {
+        self.as_str().ends_with("StateEntered")
+    }
+
+    /// Whether a state was left (any `<Type>StateExited`).
+    pub fn is_state_exited(self) -> bool {
+        self.as_str().ends_with("StateExited")
+    }
+
     /// `<Type>StateEntered` for a state type name (`"Pass"`, `"Task"`, ...).
     pub fn state_entered(state_type: &str) -> Self {
         match state_type {

@@ -255,8 +255,8 @@ impl ExecutionView {
                 );
                 EventNote::default()
             }
-            _ if is_entered(t) => self.entered(ev),
-            _ if is_exited(t) => self.exited(ev),
+            _ if t.is_state_entered() => self.entered(ev),
+            _ if t.is_state_exited() => self.exited(ev),
             _ => self.inside(ev),
         }
     }
@@ -429,14 +429,6 @@ impl ExecutionView {
             }
         }
     }
-}
-
-fn is_entered(t: EventType) -> bool {
-    t.as_str().ends_with("StateEntered")
-}
-
-fn is_exited(t: EventType) -> bool {
-    t.as_str().ends_with("StateExited")
 }
 
 /// `TaskStateEntered` → `Task`, `LambdaFunctionFailed` → `LambdaFunction`, ...

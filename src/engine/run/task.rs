@@ -32,15 +32,12 @@ impl Run {
         if counters[index] >= r.max_attempts {
             return None;
         }
-        let mut seconds = r.interval_seconds * r.backoff_rate.powi(counters[index] as i32);
-        if let Some(max) = r.max_delay_seconds {
-            seconds = seconds.min(max);
-        }
+        counters[index] += 1;
+        let mut seconds = r.delay_seconds(counters[index]);
         if r.full_jitter {
             seconds *= self.rng().random::<f64>();
         }
-        counters[index] += 1;
-        Some(Duration::from_secs_f64(seconds.max(0.0)))
+        Some(Duration::from_secs_f64(seconds))
     }
 
     pub(super) async fn run_task(

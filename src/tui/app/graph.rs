@@ -75,7 +75,7 @@ fn latest_state(view: &ExecutionView) -> Option<String> {
         .iter()
         .zip(&view.notes)
         .rev()
-        .find(|(e, _)| e.event_type.as_str().ends_with("StateEntered"))
+        .find(|(e, _)| e.event_type.is_state_entered())
         .and_then(|(_, n)| n.state.clone())
 }
 
