@@ -416,10 +416,7 @@ impl ExecutionObserver for StoreRecorder {
         };
         let write = match event.event_type {
             EventType::ExecutionStarted => self.started(execution_arn, event, stored),
-            EventType::ExecutionSucceeded
-            | EventType::ExecutionFailed
-            | EventType::ExecutionAborted
-            | EventType::ExecutionTimedOut => {
+            t if t.ends_execution() => {
                 self.terminal
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())

@@ -3,7 +3,8 @@
 //! A step lets the paused clock jump from timer to timer (see
 //! [`Clock::set_stepping`]) until the execution being stepped records an event. The
 //! clock is held again *inside* the recording of that event, before the execution
-//! can reach its next wait, so exactly one event of that execution is added.
+//! can reach its next wait, so exactly one event of that execution is added. A step to
+//! the execution's last event ends once the status is stored with it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,8 +75,11 @@ impl StepWatch {
 }
 
 impl ExecutionObserver for StepWatch {
-    fn on_event(&self, execution_arn: &str, _event: &HistoryEvent) {
-        self.release(execution_arn);
+    fn on_event(&self, execution_arn: &str, event: &HistoryEvent) {
+        // The last event is stored with the execution's status: the step ends then.
+        if !event.event_type.ends_execution() {
+            self.release(execution_arn);
+        }
     }
 
     fn on_finished(&self, description: &ExecutionDescription) {

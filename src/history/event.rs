@@ -95,6 +95,18 @@ event_types!(
 );
 
 impl EventType {
+    /// Whether the event ends its execution (succeeded, failed, aborted, timed out):
+    /// the status is stored with it.
+    pub fn ends_execution(self) -> bool {
+        matches!(
+            self,
+            Self::ExecutionSucceeded
+                | Self::ExecutionFailed
+                | Self::ExecutionAborted
+                | Self::ExecutionTimedOut
+        )
+    }
+
     /// Whether a state was entered (any `<Type>StateEntered`): where a state's visit starts.
     pub fn is_state_entered(self) -> bool {
         self.as_str().ends_with("StateEntered")
