@@ -1,0 +1,147 @@
+//! Executions per second of the embedded runtime, one fixed amount of work per run:
+//! the figure `scripts/bench-peer` sets beside another local Step Functions
+//! interpreter doing the same work.
+//!
+//! Usage:
+//!   cargo run --release --example throughput -- saga COUNT IN_FLIGHT [DB]
+//!   cargo run --release --example throughput -- chain COUNT STATES
+//!
+//! `saga` runs COUNT success-path sagas through the embedded backend (handlers, table,
+//! history, store) on virtual time, started IN_FLIGHT at a time, each batch awaited
+//! before the next (1 is one at a time); DB is `:memory:` (the default) or a file path.
+//! `chain` runs COUNT executions of a STATES-long Pass chain on the bare engine, one at
+//! a time. Only the runs are timed, inside the process: not start-up, not building the
+//! backend. The last line printed is `executions=N seconds=S per_second=R`.
+
+use saga_lambdas::RunType;
+use sagaview::asl::load_definition_value;
+use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
+use sagaview::backend::{Launch, SagaBackend};
+use sagaview::engine::{Clock, Engine, EngineConfig, FunctionRegistry, Pace};
+use sagaview::store::Store;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+type Error = Box<dyn std::error::Error>;
+
+const USAGE: &str = "usage: throughput saga COUNT IN_FLIGHT [DB] | throughput chain COUNT STATES";
+
+fn number(arg: Option<String>, what: &str) -> Result<u64, Error> {
+    let text = arg.ok_or_else(|| format!("{what} missing; {USAGE}"))?;
+    let n: u64 = text
+        .parse()
+        .map_err(|e| format!("{what} {text:?} is not a count: {e}"))?;
+    if n == 0 {
+        return Err(format!("{what} must be at least 1").into());
+    }
+    Ok(n)
+}
+
+fn main() -> Result<(), Error> {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_default();
+    let count = number(args.next(), "COUNT")?;
+    // The product's runtime: one worker per core the process may use.
+    let rt = tokio::runtime::Runtime::new()?;
+    let elapsed = match mode.as_str() {
+        "saga" => {
+            let in_flight = number(args.next(), "IN_FLIGHT")?;
+            let db = args.next().unwrap_or_else(|| ":memory:".to_owned());
+            let store = if db == ":memory:" {
+                Store::open_in_memory()?
+            } else {
+                Store::open(&db)?
+            };
+            rt.block_on(sagas(store, count, in_flight))?
+        }
+        "chain" => {
+            let states = number(args.next(), "STATES")?;
+            rt.block_on(chains(count, usize::try_from(states)?))?
+        }
+        other => return Err(format!("unknown mode {other:?}; {USAGE}").into()),
+    };
+    let seconds = elapsed.as_secs_f64();
+    println!(
+        "executions={count} seconds={seconds:.4} per_second={:.1}",
+        count as f64 / seconds
+    );
+    Ok(())
+}
+
+/// Runs `count` success-path sagas, `in_flight` started before any is awaited.
+async fn sagas(store: Store, count: u64, in_flight: u64) -> Result<Duration, Error> {
+    // Built inside the runtime so its clock reads the runtime's time.
+    let backend = EmbeddedBackend::new(
+        store,
+        EmbeddedOptions {
+            seed: Some(1),
+            pace: Pace::Instant,
+            ..EmbeddedOptions::default()
+        },
+    )?;
+    let started = Instant::now();
+    let mut done = 0;
+    while done < count {
+        let batch = in_flight.min(count - done);
+        let mut arns = Vec::with_capacity(usize::try_from(batch)?);
+        for i in done..done + batch {
+            let launch = Launch {
+                run_type: RunType::Success,
+                trip_id: format!("trip-{i}"),
+                cancel_failure_rate: 0.0,
+            };
+            arns.push(backend.start(launch).await?);
+        }
+        for arn in arns {
+            let summary = backend.wait(&arn).await?;
+            if summary.status.as_str() != "SUCCEEDED" {
+                return Err(format!("{arn} ended {}", summary.status.as_str()).into());
+            }
+        }
+        done += batch;
+    }
+    Ok(started.elapsed())
+}
+
+/// A chain of `n` Pass states, `S0` to `S{n-1}`.
+fn pass_chain(n: usize) -> Value {
+    let mut states = Map::new();
+    for i in 0..n {
+        let mut state = json!({"Type": "Pass"});
+        if i + 1 < n {
+            state["Next"] = json!(format!("S{}", i + 1));
+        } else {
+            state["End"] = json!(true);
+        }
+        states.insert(format!("S{i}"), state);
+    }
+    json!({"StartAt": "S0", "States": states})
+}
+
+/// Runs `count` executions of an `n`-state Pass chain, one at a time, on the bare
+/// engine (no store). The clock is virtual, as the embedded backend's is at the
+/// instant pace: on a real-time clock each transition's cost would be slept.
+async fn chains(count: u64, n: usize) -> Result<Duration, Error> {
+    let config = EngineConfig {
+        seed: Some(1),
+        pace: Pace::Instant,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(
+        config,
+        Clock::virtual_from(chrono::Utc::now()),
+        Arc::new(FunctionRegistry::new()),
+    );
+    let chain = engine.state_machine("chain", load_definition_value(&pass_chain(n))?);
+    let started = Instant::now();
+    for _ in 0..count {
+        let arn = engine.start(&chain, None, r#"{"trip":"t-1"}"#)?;
+        let ended = engine.wait(&arn).await?;
+        if ended.status.as_str() != "SUCCEEDED" {
+            return Err(format!("{arn} ended {}", ended.status.as_str()).into());
+        }
+        engine.forget(&arn);
+    }
+    Ok(started.elapsed())
+}
