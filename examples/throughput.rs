@@ -11,7 +11,9 @@
 //! before the next (1 is one at a time); DB is `:memory:` (the default) or a file path.
 //! `chain` runs COUNT executions of a STATES-long Pass chain on the bare engine, one at
 //! a time. Only the runs are timed, inside the process: not start-up, not building the
-//! backend. The last line printed is `executions=N seconds=S per_second=R`.
+//! backend. The last line printed is `executions=N seconds=S per_second=R cpu_seconds=C`,
+//! C being the CPU time (user and system, every thread) the runs took: on a shared
+//! machine it varies less than the wall time does.
 
 use saga_lambdas::RunType;
 use sagaview::asl::load_definition_value;
@@ -44,7 +46,7 @@ fn main() -> Result<(), Error> {
     let count = number(args.next(), "COUNT")?;
     // The product's runtime: one worker per core the process may use.
     let rt = tokio::runtime::Runtime::new()?;
-    let elapsed = match mode.as_str() {
+    let span = match mode.as_str() {
         "saga" => {
             let in_flight = number(args.next(), "IN_FLIGHT")?;
             let db = args.next().unwrap_or_else(|| ":memory:".to_owned());
@@ -61,16 +63,60 @@ fn main() -> Result<(), Error> {
         }
         other => return Err(format!("unknown mode {other:?}; {USAGE}").into()),
     };
-    let seconds = elapsed.as_secs_f64();
+    let seconds = span.wall.as_secs_f64();
     println!(
-        "executions={count} seconds={seconds:.4} per_second={:.1}",
-        count as f64 / seconds
+        "executions={count} seconds={seconds:.4} per_second={:.1} cpu_seconds={:.3}",
+        count as f64 / seconds,
+        span.cpu_seconds
     );
     Ok(())
 }
 
+/// What a timed stretch of work took, in wall-clock and in CPU time.
+struct Span {
+    wall: Duration,
+    cpu_seconds: f64,
+}
+
+/// The start of a timed stretch.
+struct Started {
+    at: Instant,
+    cpu_seconds: f64,
+}
+
+impl Started {
+    fn now() -> Self {
+        Self {
+            at: Instant::now(),
+            cpu_seconds: process_cpu_seconds(),
+        }
+    }
+
+    fn finish(self) -> Span {
+        Span {
+            wall: self.at.elapsed(),
+            cpu_seconds: process_cpu_seconds() - self.cpu_seconds,
+        }
+    }
+}
+
+/// User plus system time of the whole process so far, from `/proc/self/stat` (in
+/// the kernel's fixed 100 ticks a second); 0 where that cannot be read.
+fn process_cpu_seconds() -> f64 {
+    let ticks = || -> Option<f64> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // After the command name, in parentheses, field 3 (state) comes first:
+        // utime and stime are fields 14 and 15.
+        let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+        let user: f64 = fields.next()?.parse().ok()?;
+        let system: f64 = fields.next()?.parse().ok()?;
+        Some(user + system)
+    };
+    ticks().unwrap_or(0.0) / 100.0
+}
+
 /// Runs `count` success-path sagas, `in_flight` started before any is awaited.
-async fn sagas(store: Store, count: u64, in_flight: u64) -> Result<Duration, Error> {
+async fn sagas(store: Store, count: u64, in_flight: u64) -> Result<Span, Error> {
     // Built inside the runtime so its clock reads the runtime's time.
     let backend = EmbeddedBackend::new(
         store,
@@ -80,7 +126,7 @@ async fn sagas(store: Store, count: u64, in_flight: u64) -> Result<Duration, Err
             ..EmbeddedOptions::default()
         },
     )?;
-    let started = Instant::now();
+    let started = Started::now();
     let mut done = 0;
     while done < count {
         let batch = in_flight.min(count - done);
@@ -101,7 +147,7 @@ async fn sagas(store: Store, count: u64, in_flight: u64) -> Result<Duration, Err
         }
         done += batch;
     }
-    Ok(started.elapsed())
+    Ok(started.finish())
 }
 
 /// A chain of `n` Pass states, `S0` to `S{n-1}`.
@@ -122,7 +168,7 @@ fn pass_chain(n: usize) -> Value {
 /// Runs `count` executions of an `n`-state Pass chain, one at a time, on the bare
 /// engine (no store). The clock is virtual, as the embedded backend's is at the
 /// instant pace: on a real-time clock each transition's cost would be slept.
-async fn chains(count: u64, n: usize) -> Result<Duration, Error> {
+async fn chains(count: u64, n: usize) -> Result<Span, Error> {
     let config = EngineConfig {
         seed: Some(1),
         pace: Pace::Instant,
@@ -134,7 +180,7 @@ async fn chains(count: u64, n: usize) -> Result<Duration, Error> {
         Arc::new(FunctionRegistry::new()),
     );
     let chain = engine.state_machine("chain", load_definition_value(&pass_chain(n))?);
-    let started = Instant::now();
+    let started = Started::now();
     for _ in 0..count {
         let arn = engine.start(&chain, None, r#"{"trip":"t-1"}"#)?;
         let ended = engine.wait(&arn).await?;
@@ -143,5 +189,5 @@ async fn chains(count: u64, n: usize) -> Result<Duration, Error> {
         }
         engine.forget(&arn);
     }
-    Ok(started.elapsed())
+    Ok(started.finish())
 }

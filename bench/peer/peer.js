@@ -7,7 +7,8 @@
 //
 // Only the runs are timed, inside the process (not start-up, not loading and
 // validating the definition). The last line printed is
-// `executions=N seconds=S per_second=R`, as the embedded side prints it.
+// `executions=N seconds=S per_second=R cpu_seconds=C`, as the embedded side prints
+// it: C is the CPU time (user and system, every thread) the runs took.
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -23,6 +24,13 @@ function count(text, what) {
     throw new Error(`${what} ${JSON.stringify(text)} is not a count of at least 1; ${USAGE}`);
   }
   return n;
+}
+
+// Wall-clock milliseconds and CPU seconds since `started` (a `start()`).
+const start = () => ({ wall: performance.now(), cpu: process.cpuUsage() });
+function finish(started) {
+  const cpu = process.cpuUsage(started.cpu);
+  return { ms: performance.now() - started.wall, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 // --- the saga's handlers (lambdas/src/handlers.rs), over a Map -------------------------
@@ -185,7 +193,7 @@ async function sagas(n, inFlight) {
   const machine = new StateMachine(sagaDefinition());
   const table = new Map();
   const options = { overrides: { taskResourceLocalHandlers: taskOverrides(table) } };
-  const started = performance.now();
+  const started = start();
   for (let done = 0; done < n; ) {
     const batch = Math.min(inFlight, n - done);
     const runs = [];
@@ -199,12 +207,12 @@ async function sagas(n, inFlight) {
     }
     done += batch;
   }
-  const elapsed = performance.now() - started;
+  const span = finish(started);
   if (table.size !== 3 * n) throw new Error(`expected ${3 * n} rows, found ${table.size}`);
   for (const row of table.values()) {
     if (row.transaction_status !== CONFIRMED) throw new Error(`row left ${row.transaction_status}: ${row.sk}`);
   }
-  return elapsed;
+  return span;
 }
 
 function passChain(n) {
@@ -217,23 +225,25 @@ function passChain(n) {
 
 async function chains(n, length) {
   const machine = new StateMachine(passChain(length));
-  const started = performance.now();
+  const started = start();
   for (let i = 0; i < n; i++) {
     const output = await machine.run({ trip: 't-1' }).result;
     if (output?.trip !== 't-1') throw new Error(`unexpected output ${JSON.stringify(output)}`);
   }
-  return performance.now() - started;
+  return finish(started);
 }
 
 async function main(argv) {
   const [mode, countText, third] = argv;
   const n = count(countText, 'COUNT');
-  let ms;
-  if (mode === 'saga') ms = await sagas(n, count(third, 'IN_FLIGHT'));
-  else if (mode === 'chain') ms = await chains(n, count(third, 'STATES'));
+  let span;
+  if (mode === 'saga') span = await sagas(n, count(third, 'IN_FLIGHT'));
+  else if (mode === 'chain') span = await chains(n, count(third, 'STATES'));
   else throw new Error(`unknown mode ${JSON.stringify(mode)}; ${USAGE}`);
-  const seconds = ms / 1000;
-  console.log(`executions=${n} seconds=${seconds.toFixed(4)} per_second=${(n / seconds).toFixed(1)}`);
+  const seconds = span.ms / 1000;
+  console.log(
+    `executions=${n} seconds=${seconds.toFixed(4)} per_second=${(n / seconds).toFixed(1)} cpu_seconds=${span.cpuSeconds.toFixed(3)}`,
+  );
 }
 
 main(process.argv.slice(2)).catch((e) => {
