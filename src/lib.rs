@@ -9,6 +9,7 @@ pub mod backend;
 pub mod conformance;
 pub mod engine;
 pub mod fast_map;
+pub mod future;
 pub mod headless;
 pub mod history;
 pub mod store;
