@@ -4,6 +4,7 @@
 //! interpreter whose history matches `GetExecutionHistory`) and the
 //! conformance harness that checks it against recorded AWS executions.
 
+pub mod arn;
 pub mod asl;
 pub mod backend;
 pub mod conformance;

@@ -414,9 +414,7 @@ impl SagaBackend for AwsBackend {
             .map(|t| t.state_machine_arn.clone())
             .or_else(|| self.options.state_machine_arn.clone())
             .unwrap_or_default();
-        let name = arn
-            .rsplit(':')
-            .next()
+        let name = Some(crate::arn::name(&arn))
             .filter(|n| !n.is_empty())
             .map(str::to_string)
             .or_else(|| self.options.stack.clone())
