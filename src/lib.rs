@@ -23,6 +23,6 @@ pub mod view;
 ///
 /// mimalloc is built without its transparent-huge-page advice (`no_thp`): it hands
 /// idle memory back in 64 KiB pieces, and with the advice each piece touched again
-/// made the kernel clear a whole 2 MiB page, a fifth of a busy runtime's time.
+/// made the kernel clear a whole 2 MiB page, time a busy runtime spent in the kernel.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
