@@ -5,12 +5,11 @@
 
 use crate::backend::{BackendError, ExecutionSummary, Launch, SagaBackend};
 use crate::engine::ExecutionStatus;
-use crate::history::{EventDetails, EventType, HistoryEvent, failure_line};
+use crate::history::{EventType, HistoryEvent, failure_line};
 use crate::view::graph::StateGraph;
 use crate::view::reducer::ExecutionView;
 use crate::view::verdict::{Verdict, VerdictLevel, judge};
 use saga_lambdas::{AttrValue, Item};
-use std::collections::HashMap;
 use std::io::Write;
 
 /// What one headless run produced: everything the printers need.
@@ -91,51 +90,25 @@ pub fn to_json(report: &RunReport) -> serde_json::Value {
     })
 }
 
-/// The state each event belongs to, following `previousEventId` links back to the
-/// `StateEntered` event that opened the span.
-fn state_names(events: &[HistoryEvent]) -> HashMap<u64, String> {
-    let mut names: HashMap<u64, String> = HashMap::new();
-    for e in events {
-        let name = match &e.details {
-            Some(EventDetails::StateEntered(d)) => Some(d.name.clone()),
-            Some(EventDetails::StateExited(d)) => Some(d.name.clone()),
-            _ => names.get(&e.previous_event_id).cloned(),
-        };
-        if let Some(n) = name {
-            names.insert(e.id, n);
-        }
-    }
-    names
-}
-
 /// Writes the human trace: events with relative times, the outcome, the rows, the verdict.
 pub fn write_trace(out: &mut dyn Write, report: &RunReport) -> std::io::Result<()> {
-    let names = state_names(&report.events);
+    // The reducer attributes each event to its state (nested Parallel and Map states
+    // included) and counts a task's attempts, as the UI's history panel shows them.
+    let mut view = ExecutionView::new(None);
+    view.apply(&report.events);
     let start = report.events.first().map(|e| e.timestamp);
     writeln!(out, "execution {}", report.summary.execution_arn)?;
-    let mut attempts: HashMap<&str, u32> = HashMap::new();
-    for e in &report.events {
+    for (e, note) in view.events.iter().zip(&view.notes) {
         let rel = start
             .map(|s| (e.timestamp - s).num_milliseconds() as f64 / 1000.0)
             .unwrap_or(0.0);
-        let state = match e.event_type.as_str().starts_with("Execution") {
-            true => "",
-            false => names.get(&e.id).map(String::as_str).unwrap_or(""),
+        let state = note.state.as_deref().unwrap_or("");
+        let note = match (e.event_type, note.attempt) {
+            (EventType::TaskScheduled | EventType::LambdaFunctionScheduled, Some(n)) if n > 1 => {
+                format!("retry {}", n - 1)
+            }
+            _ => String::new(),
         };
-        let mut note = String::new();
-        match e.event_type {
-            EventType::TaskStateEntered => {
-                attempts.insert(state, 0);
-            }
-            EventType::TaskScheduled | EventType::LambdaFunctionScheduled => {
-                let n = attempts.entry(state).or_insert(0);
-                *n += 1;
-                if *n > 1 {
-                    note = format!("retry {}", *n - 1);
-                }
-            }
-            _ => {}
-        }
         let detail = e.failure_text().unwrap_or_default();
         let extra = [note, detail]
             .into_iter()

@@ -4,11 +4,13 @@
 //! interpreter whose history matches `GetExecutionHistory`) and the
 //! conformance harness that checks it against recorded AWS executions.
 
+pub mod arn;
 pub mod asl;
 pub mod backend;
 pub mod conformance;
 pub mod engine;
 pub mod fast_map;
+pub mod future;
 pub mod headless;
 pub mod history;
 pub mod store;
@@ -21,6 +23,6 @@ pub mod view;
 ///
 /// mimalloc is built without its transparent-huge-page advice (`no_thp`): it hands
 /// idle memory back in 64 KiB pieces, and with the advice each piece touched again
-/// made the kernel clear a whole 2 MiB page, a fifth of a busy runtime's time.
+/// made the kernel clear a whole 2 MiB page, time a busy runtime spent in the kernel.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -165,7 +165,7 @@ async fn a_row_without_string_keys_is_a_table_error() {
     }
 }
 
-async fn run(store: &Store, step: Step, trip: &TripRequest<'_>) -> serde_json::Value {
+async fn run(store: &Store, step: Step, trip: &TripRequest) -> serde_json::Value {
     saga_lambdas::handle(step, store, &FixedChance(0.99), &trip.to_input())
         .await
         .unwrap_or_else(|e| panic!("{step} failed: {e}"))

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use chrono::DateTime;
 use serde_json::json;
 
-use sagaview::asl::load_definition_value;
-use sagaview::backend::Launch;
+use sagaview::asl::{Definition, load_definition_value};
+use sagaview::backend::{ExecutionSummary, Launch};
 use sagaview::engine::{
     Clock, Engine, EngineConfig, ExecutionStatus, FunctionRegistry, TaskFailure,
 };
+use sagaview::headless::{RunReport, write_trace};
+use sagaview::history::HistoryEvent;
 use sagaview::tui::demo;
 use sagaview::tui::{App, Msg};
 use sagaview::view::{ExecutionView, LayoutSet, StateGraph, StateStatus, narrate};
@@ -48,8 +50,9 @@ fn definition() -> serde_json::Value {
     })
 }
 
-#[tokio::test]
-async fn every_state_type_reduces_and_renders() {
+/// Runs the definition to its end on the engine: the definition, the execution's ARN
+/// and its whole history.
+async fn run_definition() -> (Arc<Definition>, String, Vec<HistoryEvent>) {
     let def = Arc::new(load_definition_value(&definition()).unwrap());
     let mut registry = FunctionRegistry::new();
     registry.register_fn("always-fails", |_| {
@@ -72,6 +75,12 @@ async fn every_state_type_reduces_and_renders() {
         .unwrap();
     engine.wait(&arn).await.unwrap();
     let events = engine.history_since(&arn, 0).unwrap();
+    (def, arn, events)
+}
+
+#[tokio::test]
+async fn every_state_type_reduces_and_renders() {
+    let (def, arn, events) = run_definition().await;
 
     let mut view = ExecutionView::new(Some(&def));
     view.apply(&events);
@@ -167,4 +176,49 @@ async fn every_state_type_reduces_and_renders() {
     assert!(text.contains("⤳ Each"), "{text}");
     assert!(text.contains("‖ ✓ Left › ✓ Left 2"), "{text}");
     assert!(text.contains("⟳ ✗ Work"), "{text}");
+}
+
+#[tokio::test]
+async fn the_headless_trace_names_the_state_of_every_event() {
+    let (_, arn, events) = run_definition().await;
+    let report = RunReport {
+        summary: ExecutionSummary {
+            execution_arn: arn.clone(),
+            name: sagaview::arn::name(&arn).to_owned(),
+            status: ExecutionStatus::Failed,
+            start_date: events[0].timestamp,
+            stop_date: events.last().map(|e| e.timestamp),
+            run_type: None,
+            trip_id: None,
+            error: Some("Gave up".into()),
+            cause: Some("every item failed".into()),
+            output: None,
+        },
+        events,
+        rows: Vec::new(),
+        verdict: None,
+    };
+    let mut out = Vec::new();
+    write_trace(&mut out, &report).unwrap();
+    let trace = String::from_utf8(out).unwrap();
+    let state_of = |event_type: &str| -> Vec<String> {
+        trace
+            .lines()
+            .filter_map(|l| {
+                let mut words = l.split_whitespace().skip(1);
+                (words.next() == Some(event_type)).then(|| words.collect::<Vec<_>>().join(" "))
+            })
+            .collect()
+    };
+    // A Parallel or Map state's own events belong to it, not to the nested state whose
+    // exit they follow.
+    assert_eq!(state_of("ParallelStateSucceeded"), ["Fan out"], "{trace}");
+    assert_eq!(state_of("ParallelStateExited"), ["Fan out"], "{trace}");
+    assert_eq!(state_of("MapStateExited"), ["Each"], "{trace}");
+    for line in state_of("MapStateFailed") {
+        assert!(line.starts_with("Each"), "{line:?} in {trace}");
+    }
+    for line in state_of("TaskFailed") {
+        assert!(line.starts_with("Work"), "{line:?} in {trace}");
+    }
 }

@@ -421,7 +421,7 @@ fn summary(
     let start = sample::epoch() + chrono::TimeDelta::seconds(start_secs);
     ExecutionSummary {
         execution_arn: arn.into(),
-        name: arn.rsplit(':').next().unwrap_or(arn).into(),
+        name: sagaview::arn::name(arn).into(),
         status,
         start_date: start,
         stop_date: status

@@ -19,9 +19,10 @@ use saga_lambdas::RunType;
 use sagaview::asl::Definition;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{
-    BackendError, BackendInfo, BoxFuture, ClockControl, ExecutionSummary, Launch, SagaBackend,
+    BackendError, BackendInfo, ClockControl, ExecutionSummary, Launch, SagaBackend,
 };
 use sagaview::engine::Pace;
+use sagaview::future::BoxFuture;
 use sagaview::history::{EventDetails, HistoryEvent};
 use sagaview::store::Store;
 use sagaview::tui::app::Mode;

@@ -44,7 +44,7 @@ async fn run<T: Table, C: Chance + ?Sized>(
     step: Step,
     table: &T,
     chance: &C,
-    trip: &TripRequest<'_>,
+    trip: &TripRequest,
 ) -> Result<Value, SagaError> {
     match step {
         Step::ReserveHotel => reserve_hotel(table, trip).await,
@@ -70,7 +70,7 @@ fn trigger(run_type: RunType) -> Option<(Step, &'static str)> {
     }
 }
 
-fn fail_if_triggered(step: Step, trip: &TripRequest<'_>) -> Result<(), SagaError> {
+fn fail_if_triggered(step: Step, trip: &TripRequest) -> Result<(), SagaError> {
     match trigger(trip.run_type) {
         Some((failing, error_type)) if failing == step => Err(SagaError::Triggered {
             error_type,
@@ -106,81 +106,81 @@ impl Booking {
 }
 
 /// Sort key of the trip's hotel booking.
-pub fn hotel_sk(trip: &TripRequest<'_>) -> String {
+pub fn hotel_sk(trip: &TripRequest) -> String {
     ["HOTEL#", &hotel_id(trip)].concat()
 }
 
 /// Sort key of the trip's flight booking.
-pub fn flight_sk(trip: &TripRequest<'_>) -> String {
+pub fn flight_sk(trip: &TripRequest) -> String {
     ["FLIGHT#", &flight_id(trip)].concat()
 }
 
 /// Sort key of the trip's payment.
-pub fn payment_sk(trip: &TripRequest<'_>) -> String {
+pub fn payment_sk(trip: &TripRequest) -> String {
     ["PAYMENT#", &payment_id(trip)].concat()
 }
 
-fn hotel_id(trip: &TripRequest<'_>) -> String {
+fn hotel_id(trip: &TripRequest) -> String {
     ids::hotel_booking_id(&trip.trip_id, &trip.hotel, &trip.check_in)
 }
 
-fn flight_id(trip: &TripRequest<'_>) -> String {
+fn flight_id(trip: &TripRequest) -> String {
     ids::flight_booking_id(&trip.trip_id, &trip.depart, &trip.arrive)
 }
 
-fn payment_id(trip: &TripRequest<'_>) -> String {
+fn payment_id(trip: &TripRequest) -> String {
     ids::payment_id(&trip.trip_id, &hotel_id(trip), &flight_id(trip))
 }
 
 /// The hotel row exactly as the article's data model has it.
-pub fn hotel_item(trip: &TripRequest<'_>) -> Item {
+pub fn hotel_item(trip: &TripRequest) -> Item {
     hotel_row(trip, hotel_id(trip))
 }
 
-fn hotel_row(trip: &TripRequest<'_>, id: String) -> Item {
+fn hotel_row(trip: &TripRequest, id: String) -> Item {
     string_item([
-        ("pk", trip.trip_id.to_string()),
+        ("pk", trip.trip_id.clone()),
         ("sk", ["HOTEL#", &id].concat()),
-        ("trip_id", trip.trip_id.to_string()),
+        ("trip_id", trip.trip_id.clone()),
         ("type", "Hotel".to_string()),
         ("id", id),
-        ("hotel", trip.hotel.to_string()),
-        ("check_in", trip.check_in.to_string()),
-        ("check_out", trip.check_out.to_string()),
+        ("hotel", trip.hotel.clone()),
+        ("check_in", trip.check_in.clone()),
+        ("check_out", trip.check_out.clone()),
         ("transaction_status", PENDING.to_string()),
     ])
 }
 
 /// The flight row exactly as the article's data model has it.
-pub fn flight_item(trip: &TripRequest<'_>) -> Item {
+pub fn flight_item(trip: &TripRequest) -> Item {
     flight_row(trip, flight_id(trip))
 }
 
-fn flight_row(trip: &TripRequest<'_>, id: String) -> Item {
+fn flight_row(trip: &TripRequest, id: String) -> Item {
     string_item([
-        ("pk", trip.trip_id.to_string()),
+        ("pk", trip.trip_id.clone()),
         ("sk", ["FLIGHT#", &id].concat()),
-        ("trip_id", trip.trip_id.to_string()),
+        ("trip_id", trip.trip_id.clone()),
         ("type", "Flight".to_string()),
         ("id", id),
-        ("depart", trip.depart.to_string()),
-        ("depart_at", trip.depart_at.to_string()),
-        ("arrive", trip.arrive.to_string()),
-        ("arrive_at", trip.arrive_at.to_string()),
+        ("depart", trip.depart.clone()),
+        ("depart_at", trip.depart_at.clone()),
+        ("arrive", trip.arrive.clone()),
+        ("arrive_at", trip.arrive_at.clone()),
         ("transaction_status", PENDING.to_string()),
     ])
 }
 
 /// The payment row exactly as the article's data model has it.
-pub fn payment_item(trip: &TripRequest<'_>) -> Item {
+pub fn payment_item(trip: &TripRequest) -> Item {
     payment_row(trip, payment_id(trip))
 }
 
-fn payment_row(trip: &TripRequest<'_>, id: String) -> Item {
+fn payment_row(trip: &TripRequest, id: String) -> Item {
     string_item([
-        ("pk", trip.trip_id.to_string()),
+        ("pk", trip.trip_id.clone()),
         ("sk", ["PAYMENT#", &id].concat()),
-        ("trip_id", trip.trip_id.to_string()),
+        ("trip_id", trip.trip_id.clone()),
         ("type", "Payment".to_string()),
         ("id", id),
         ("amount", "450.00".to_string()),
@@ -189,21 +189,21 @@ fn payment_row(trip: &TripRequest<'_>, id: String) -> Item {
     ])
 }
 
-async fn reserve_hotel<T: Table>(table: &T, trip: &TripRequest<'_>) -> Result<Value, SagaError> {
+async fn reserve_hotel<T: Table>(table: &T, trip: &TripRequest) -> Result<Value, SagaError> {
     fail_if_triggered(Step::ReserveHotel, trip)?;
     let id = hotel_id(trip);
     table.put(hotel_row(trip, id.clone())).await?;
     Ok(json!({"status": "ok", "booking_id": id}))
 }
 
-async fn reserve_flight<T: Table>(table: &T, trip: &TripRequest<'_>) -> Result<Value, SagaError> {
+async fn reserve_flight<T: Table>(table: &T, trip: &TripRequest) -> Result<Value, SagaError> {
     fail_if_triggered(Step::ReserveFlight, trip)?;
     let id = flight_id(trip);
     table.put(flight_row(trip, id.clone())).await?;
     Ok(json!({"status": "ok", "booking_id": id}))
 }
 
-async fn take_payment<T: Table>(table: &T, trip: &TripRequest<'_>) -> Result<Value, SagaError> {
+async fn take_payment<T: Table>(table: &T, trip: &TripRequest) -> Result<Value, SagaError> {
     fail_if_triggered(Step::TakePayment, trip)?;
     let id = payment_id(trip);
     table.put(payment_row(trip, id.clone())).await?;
@@ -212,7 +212,7 @@ async fn take_payment<T: Table>(table: &T, trip: &TripRequest<'_>) -> Result<Val
 
 async fn confirm<T: Table>(
     table: &T,
-    trip: &TripRequest<'_>,
+    trip: &TripRequest,
     booking: Booking,
 ) -> Result<Value, SagaError> {
     fail_if_triggered(booking.confirm_step(), trip)?;
@@ -224,7 +224,7 @@ async fn confirm<T: Table>(
         Confirmed::Yes => Ok(json!({"status": "ok", "booking": sk})),
         Confirmed::NoPendingRow => Err(SagaError::BookingNotFound {
             kind: booking.kind(),
-            trip_id: trip.trip_id.to_string(),
+            trip_id: trip.trip_id.clone(),
             sk,
         }),
     }
@@ -233,7 +233,7 @@ async fn confirm<T: Table>(
 async fn compensate<T: Table, C: Chance + ?Sized>(
     table: &T,
     chance: &C,
-    trip: &TripRequest<'_>,
+    trip: &TripRequest,
     step: Step,
 ) -> Result<Value, SagaError> {
     if chance.roll() < trip.cancel_failure_rate {

@@ -10,11 +10,11 @@ use saga_lambdas::{
 };
 use serde_json::{Value, json};
 
-fn trip(run_type: RunType, rate: f64) -> TripRequest<'static> {
+fn trip(run_type: RunType, rate: f64) -> TripRequest {
     TripRequest::example(&unique("trip"), run_type, rate)
 }
 
-async fn run(table: &DynamoTable, step: Step, trip: &TripRequest<'_>) -> Result<Value, SagaError> {
+async fn run(table: &DynamoTable, step: Step, trip: &TripRequest) -> Result<Value, SagaError> {
     handle(step, table, &ThreadChance, &trip.to_input()).await
 }
 
@@ -29,7 +29,7 @@ fn keys(item: &Item) -> Vec<&str> {
     item.keys().map(String::as_str).collect()
 }
 
-async fn rows(table: &DynamoTable, t: &TripRequest<'_>) -> Vec<Item> {
+async fn rows(table: &DynamoTable, t: &TripRequest) -> Vec<Item> {
     table.query_trip(&t.trip_id).await.expect("query trip")
 }
 
@@ -140,7 +140,7 @@ async fn confirming_a_missing_booking_fails_clearly_and_writes_nothing() {
     for step in [Step::ConfirmHotel, Step::ConfirmFlight] {
         let err = run(&table, step, &t).await.unwrap_err();
         assert_eq!(err.error_type(), "BookingNotFound");
-        assert!(err.to_string().contains(t.trip_id.as_ref()), "{err}");
+        assert!(err.to_string().contains(&t.trip_id), "{err}");
     }
     assert!(rows(&table, &t).await.is_empty());
 }

@@ -6,14 +6,14 @@ use super::recorder::StoreRecorder;
 use super::saga_definition::{SAGA_STATE_MACHINE_NAME, saga_definition};
 use super::step::StepWatch;
 use super::{
-    BackendError, BackendInfo, BackendKind, BoxFuture, ClockControl, ExecutionSummary, Launch,
-    SagaBackend,
+    BackendError, BackendInfo, BackendKind, ClockControl, ExecutionSummary, Launch, SagaBackend,
 };
 use crate::asl::Definition;
 use crate::engine::{
     Clock, Engine, EngineConfig, FunctionRegistry, InvokeRequest, Pace, Payload, RequestPayload,
     StateMachine, TaskFailure,
 };
+use crate::future::BoxFuture;
 use crate::history::HistoryEvent;
 use crate::store::{ExecutionRecord, Store};
 use saga_lambdas::{Chance, Item, SeededChance, Step, ThreadChance, TripRequest};

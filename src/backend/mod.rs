@@ -6,11 +6,10 @@
 
 use crate::asl::Definition;
 use crate::engine::ExecutionStatus;
+use crate::future::BoxFuture;
 use crate::history::HistoryEvent;
 use chrono::{DateTime, Utc};
 use saga_lambdas::{Item, RunType};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 pub mod aws;
@@ -19,9 +18,6 @@ mod queued_table;
 mod recorder;
 pub mod saga_definition;
 pub mod step;
-
-/// A boxed, sendable future: keeps [`SagaBackend`] usable as a trait object.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Which kind of backend is connected, for the header line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -237,7 +237,7 @@ impl HistoryBuilder {
 /// The trip every sample uses.
 pub const TRIP_ID: &str = "trip-0001";
 
-fn trip(run_type: RunType) -> TripRequest<'static> {
+fn trip(run_type: RunType) -> TripRequest {
     TripRequest::example(TRIP_ID, run_type, 0.4)
 }
 

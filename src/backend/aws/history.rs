@@ -7,7 +7,8 @@
 //! first event it already has: each poll costs one call and transfers only new events
 //! plus at most one page of overlap, however long the history grows.
 
-use super::super::{BackendError, BoxFuture};
+use crate::backend::BackendError;
+use crate::future::BoxFuture;
 use crate::history::HistoryEvent;
 
 /// One page of a history, as the API returns it.

@@ -12,11 +12,10 @@ pub mod quota;
 pub mod stack;
 pub mod wire;
 
-use super::{
-    BackendError, BackendInfo, BackendKind, BoxFuture, ExecutionSummary, Launch, SagaBackend,
-};
+use super::{BackendError, BackendInfo, BackendKind, ExecutionSummary, Launch, SagaBackend};
 use crate::asl::{Definition, load_definition};
 use crate::engine::ExecutionStatus;
+use crate::future::BoxFuture;
 use crate::history::HistoryEvent;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -415,9 +414,7 @@ impl SagaBackend for AwsBackend {
             .map(|t| t.state_machine_arn.clone())
             .or_else(|| self.options.state_machine_arn.clone())
             .unwrap_or_default();
-        let name = arn
-            .rsplit(':')
-            .next()
+        let name = Some(crate::arn::name(&arn))
             .filter(|n| !n.is_empty())
             .map(str::to_string)
             .or_else(|| self.options.stack.clone())

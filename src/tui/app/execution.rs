@@ -48,7 +48,7 @@ pub struct Execution {
 impl Execution {
     /// A running execution known only by its ARN, reduced against `definition`.
     pub(super) fn new(arn: String, definition: Option<&Definition>) -> Self {
-        let name = arn.rsplit(':').next().unwrap_or(&arn).to_string();
+        let name = crate::arn::name(&arn).to_owned();
         Self {
             arn,
             name,

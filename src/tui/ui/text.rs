@@ -1,6 +1,7 @@
 //! A lean line writer for the panels that show many lines every frame (history, rows,
 //! executions, header, footer): one cell per character, no grapheme segmentation,
-//! clipped to the area. Keeps a full 200×60 frame well under a millisecond.
+//! clipped to the area: ratatui's general paragraph layout costs far more than a
+//! frame redrawn while animating can afford.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
