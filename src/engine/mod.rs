@@ -1,7 +1,7 @@
 //! The embedded runtime: runs ASL definitions locally with an AWS-faithful history.
 //!
 //! ```text
-//! Engine::start ──► tokio task (run::Run) ──► ExecutionRecord (history + status)
+//! Engine::start ──► tokio task (run::Run) ──► LiveExecution (history + status)
 //!                                  │                 ▲
 //!                                  ▼                 └── describe / history_since / list
 //!                        TaskInvoker, Clock, ExecutionObserver
@@ -40,13 +40,15 @@ pub use invoker::{
     FunctionRegistry, InvokeError, InvokeRequest, Payload, RequestPayload, TaskFailure, TaskInvoker,
 };
 pub use pace::{Pace, Pacer};
-pub use record::{ExecutionDescription, ExecutionObserver, ExecutionStatus, UnknownStatus};
+pub use record::{ExecutionDescription, ExecutionObserver};
 pub use task_token::TaskTokenError;
 
 use crate::asl::Definition;
 use crate::history::HistoryEvent;
+/// The status lives with the history it sums up; the engine's API speaks of it too.
+pub use crate::history::{ExecutionStatus, UnknownStatus};
 use context::{ExecutionFacts, iso_millis};
-use record::ExecutionRecord;
+use record::LiveExecution;
 use run::{GivenText, json_text};
 
 /// Mixed into an execution's seed for its timing generator.
@@ -159,7 +161,7 @@ pub struct Engine {
 #[derive(Default)]
 struct Executions {
     /// Each execution with its place in start order.
-    by_arn: FastMap<String, (u64, Arc<ExecutionRecord>)>,
+    by_arn: FastMap<String, (u64, Arc<LiveExecution>)>,
     /// Start order: a map rather than a list, so forgetting one is not a scan.
     order: BTreeMap<u64, String>,
     started: u64,
@@ -310,7 +312,7 @@ impl Engine {
             start_date: start,
             stop_date: None,
         };
-        let record = Arc::new(ExecutionRecord::new(
+        let record = Arc::new(LiveExecution::new(
             description,
             self.observers.clone(),
             c.keep_history,
@@ -361,7 +363,7 @@ impl Engine {
         Ok(arn)
     }
 
-    fn record(&self, arn: &str) -> Result<Arc<ExecutionRecord>, EngineError> {
+    fn record(&self, arn: &str) -> Result<Arc<LiveExecution>, EngineError> {
         self.lock()
             .by_arn
             .get(arn)

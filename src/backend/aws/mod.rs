@@ -16,7 +16,7 @@ use super::{
     BackendError, BackendInfo, BackendKind, BoxFuture, ExecutionSummary, Launch, SagaBackend,
 };
 use crate::asl::{Definition, load_definition};
-use crate::engine::ExecutionStatus;
+use crate::history::ExecutionStatus;
 use crate::history::HistoryEvent;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;

@@ -20,10 +20,11 @@ use super::dataflow::{
 };
 use super::error::{StatesError, names};
 use super::invoker::Payload;
-use super::record::{ExecutionRecord, ExecutionStatus};
+use super::record::LiveExecution;
 use super::task_token::Callback;
 use super::{Shared, StateMachine};
 use crate::asl::model::*;
+use crate::history::ExecutionStatus;
 use crate::history::event::*;
 
 mod lambda_task;
@@ -39,7 +40,7 @@ const RUNTIME_PREFIX: &str = "An error occurred while executing the state";
 /// One running execution.
 pub(crate) struct Run {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) record: Arc<ExecutionRecord>,
+    pub(crate) record: Arc<LiveExecution>,
     pub(crate) facts: ExecutionFacts,
     pub(crate) rng: Mutex<StdRng>,
     /// Draws the pace's jitter (apart from `rng`, so pacing changes no result).
