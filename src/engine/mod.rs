@@ -7,8 +7,6 @@
 //!                        TaskInvoker, Clock, ExecutionObserver
 //! ```
 
-mod branches;
-mod callback;
 pub mod choice_eval;
 pub mod clock;
 pub mod context;
@@ -22,7 +20,6 @@ pub mod map_tolerance;
 pub mod pace;
 pub mod record;
 mod run;
-mod task_result;
 pub mod task_token;
 
 use crate::fast_map::FastMap;
@@ -49,7 +46,7 @@ use crate::history::HistoryEvent;
 pub use crate::history::{ExecutionStatus, UnknownStatus};
 use context::{ExecutionFacts, iso_millis};
 use record::LiveExecution;
-use run::{GivenText, json_text};
+use run::StateData;
 
 /// Mixed into an execution's seed for its timing generator.
 const PACE_SEED_SALT: u64 = 0x7061_6365_5f73_6565;
@@ -242,8 +239,7 @@ impl Engine {
         self.start_given(
             machine,
             name,
-            input_value,
-            GivenText::as_written(input.to_owned()),
+            StateData::as_written(input_value, input.to_owned()),
         )
     }
 
@@ -256,19 +252,14 @@ impl Engine {
         name: Option<&str>,
         input: Value,
     ) -> Result<String, EngineError> {
-        let text = GivenText {
-            text: json_text(&input),
-            compact: true,
-        };
-        self.start_given(machine, name, input, text)
+        self.start_given(machine, name, StateData::new(input))
     }
 
     fn start_given(
         &self,
         machine: &Arc<StateMachine>,
         name: Option<&str>,
-        input_value: Value,
-        input: GivenText,
+        mut input: StateData,
     ) -> Result<String, EngineError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
         let exec_seed = self
@@ -305,7 +296,7 @@ impl Engine {
             state_machine_arn: machine.arn.clone(),
             name: name.clone(),
             status: ExecutionStatus::Running,
-            input: input.text.clone(),
+            input: input.text().to_owned(),
             output: None,
             error: None,
             cause: None,
@@ -333,7 +324,7 @@ impl Engine {
             facts: ExecutionFacts {
                 id: arn.clone(),
                 name,
-                input: input.text.as_str().into(),
+                input: input.text().into(),
                 start_time: iso_millis(start),
                 role_arn: c.role_arn.clone(),
                 machine_id: machine.arn.clone(),
@@ -345,10 +336,7 @@ impl Engine {
             lag_nanos: AtomicU64::new(0),
         };
         let machine = machine.clone();
-        let execute = self
-            .shared
-            .clock
-            .track(run.execute(machine, input_value, input));
+        let execute = self.shared.clock.track(run.execute(machine, input));
         if c.forget_ended {
             let executions = self.executions.clone();
             let ended = arn.clone();
