@@ -5,8 +5,8 @@
 //! embedded default exercises the code path a deployed stack uses.
 
 use crate::asl::Definition;
-use crate::engine::ExecutionStatus;
 use crate::future::BoxFuture;
+use crate::history::ExecutionStatus;
 use crate::history::HistoryEvent;
 use chrono::{DateTime, Utc};
 use saga_lambdas::{Item, RunType};

@@ -1,14 +1,12 @@
 //! The embedded runtime: runs ASL definitions locally with an AWS-faithful history.
 //!
 //! ```text
-//! Engine::start ──► tokio task (run::Run) ──► ExecutionRecord (history + status)
+//! Engine::start ──► tokio task (run::Run) ──► LiveExecution (history + status)
 //!                                  │                 ▲
 //!                                  ▼                 └── describe / history_since / list
 //!                        TaskInvoker, Clock, ExecutionObserver
 //! ```
 
-mod branches;
-mod callback;
 pub mod choice_eval;
 pub mod clock;
 pub mod context;
@@ -22,7 +20,6 @@ pub mod map_tolerance;
 pub mod pace;
 pub mod record;
 mod run;
-mod task_result;
 pub mod task_token;
 
 use crate::fast_map::FastMap;
@@ -40,14 +37,16 @@ pub use invoker::{
     FunctionRegistry, InvokeError, InvokeRequest, Payload, RequestPayload, TaskFailure, TaskInvoker,
 };
 pub use pace::{Pace, Pacer};
-pub use record::{ExecutionDescription, ExecutionObserver, ExecutionStatus, UnknownStatus};
+pub use record::{ExecutionDescription, ExecutionObserver};
 pub use task_token::TaskTokenError;
 
 use crate::asl::Definition;
 use crate::history::HistoryEvent;
+/// The status lives with the history it sums up; the engine's API speaks of it too.
+pub use crate::history::{ExecutionStatus, UnknownStatus};
 use context::{ExecutionFacts, iso_millis};
-use record::ExecutionRecord;
-use run::{GivenText, json_text};
+use record::LiveExecution;
+use run::StateData;
 
 /// Mixed into an execution's seed for its timing generator.
 const PACE_SEED_SALT: u64 = 0x7061_6365_5f73_6565;
@@ -159,7 +158,7 @@ pub struct Engine {
 #[derive(Default)]
 struct Executions {
     /// Each execution with its place in start order.
-    by_arn: FastMap<String, (u64, Arc<ExecutionRecord>)>,
+    by_arn: FastMap<String, (u64, Arc<LiveExecution>)>,
     /// Start order: a map rather than a list, so forgetting one is not a scan.
     order: BTreeMap<u64, String>,
     started: u64,
@@ -240,8 +239,7 @@ impl Engine {
         self.start_given(
             machine,
             name,
-            input_value,
-            GivenText::as_written(input.to_owned()),
+            StateData::as_written(input_value, input.to_owned()),
         )
     }
 
@@ -254,19 +252,14 @@ impl Engine {
         name: Option<&str>,
         input: Value,
     ) -> Result<String, EngineError> {
-        let text = GivenText {
-            text: json_text(&input),
-            compact: true,
-        };
-        self.start_given(machine, name, input, text)
+        self.start_given(machine, name, StateData::new(input))
     }
 
     fn start_given(
         &self,
         machine: &Arc<StateMachine>,
         name: Option<&str>,
-        input_value: Value,
-        input: GivenText,
+        mut input: StateData,
     ) -> Result<String, EngineError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
         let exec_seed = self
@@ -303,14 +296,14 @@ impl Engine {
             state_machine_arn: machine.arn.clone(),
             name: name.clone(),
             status: ExecutionStatus::Running,
-            input: input.text.clone(),
+            input: input.text().to_owned(),
             output: None,
             error: None,
             cause: None,
             start_date: start,
             stop_date: None,
         };
-        let record = Arc::new(ExecutionRecord::new(
+        let record = Arc::new(LiveExecution::new(
             description,
             self.observers.clone(),
             c.keep_history,
@@ -331,7 +324,7 @@ impl Engine {
             facts: ExecutionFacts {
                 id: arn.clone(),
                 name,
-                input: input.text.as_str().into(),
+                input: input.text().into(),
                 start_time: iso_millis(start),
                 role_arn: c.role_arn.clone(),
                 machine_id: machine.arn.clone(),
@@ -343,10 +336,7 @@ impl Engine {
             lag_nanos: AtomicU64::new(0),
         };
         let machine = machine.clone();
-        let execute = self
-            .shared
-            .clock
-            .track(run.execute(machine, input_value, input));
+        let execute = self.shared.clock.track(run.execute(machine, input));
         if c.forget_ended {
             let executions = self.executions.clone();
             let ended = arn.clone();
@@ -361,7 +351,7 @@ impl Engine {
         Ok(arn)
     }
 
-    fn record(&self, arn: &str) -> Result<Arc<ExecutionRecord>, EngineError> {
+    fn record(&self, arn: &str) -> Result<Arc<LiveExecution>, EngineError> {
         self.lock()
             .by_arn
             .get(arn)

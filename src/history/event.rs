@@ -153,6 +153,13 @@ pub struct PayloadDetails {
     pub truncated: bool,
 }
 
+impl PayloadDetails {
+    /// A payload written whole (the engine never truncates one).
+    pub const fn untruncated() -> Self {
+        Self { truncated: false }
+    }
+}
+
 /// The `*EventDetails` member, named as AWS names it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]

@@ -2,6 +2,8 @@
 
 pub mod event;
 mod failure;
+mod status;
 
 pub use event::{EventDetails, EventType, HistoryEvent, PayloadDetails};
 pub use failure::failure_line;
+pub use status::{ExecutionStatus, UnknownStatus};

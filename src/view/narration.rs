@@ -15,7 +15,7 @@ use super::graph::StateGraph;
 use super::reducer::{ExecutionView, StateStatus, StateView, error_matches};
 use crate::asl::Definition;
 use crate::asl::model::{Catcher, Selection, State, StateKind, WaitFor, WaitState};
-use crate::engine::ExecutionStatus;
+use crate::history::ExecutionStatus;
 use crate::history::{EventDetails, EventType, HistoryEvent};
 
 mod locate;

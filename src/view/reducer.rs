@@ -11,7 +11,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::asl::Definition;
 use crate::asl::model::{Retrier, StateKind};
-use crate::engine::{ExecutionStatus, StatesError};
+use crate::engine::StatesError;
+use crate::history::ExecutionStatus;
 use crate::history::{EventDetails, EventType, HistoryEvent};
 
 /// Where one state stands, as the graph shows it.

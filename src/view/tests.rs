@@ -3,7 +3,7 @@
 use super::sample::{self, HistoryBuilder, Scenario};
 use super::*;
 use crate::asl::{Definition, load_definition};
-use crate::engine::ExecutionStatus;
+use crate::history::ExecutionStatus;
 
 fn saga() -> Definition {
     load_definition(include_str!("../../infra/statemachine/saga.asl.json")).unwrap()

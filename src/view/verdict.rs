@@ -8,7 +8,7 @@ use saga_lambdas::Item;
 
 use super::graph::StateGraph;
 use super::reducer::{ExecutionView, StateStatus};
-use crate::engine::ExecutionStatus;
+use crate::history::ExecutionStatus;
 
 /// How good the outcome is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

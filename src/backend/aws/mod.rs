@@ -14,8 +14,8 @@ pub mod wire;
 
 use super::{BackendError, BackendInfo, BackendKind, ExecutionSummary, Launch, SagaBackend};
 use crate::asl::{Definition, load_definition};
-use crate::engine::ExecutionStatus;
 use crate::future::BoxFuture;
+use crate::history::ExecutionStatus;
 use crate::history::HistoryEvent;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;

@@ -1,17 +1,15 @@
 //! Calling a Lambda function from a task, and the history events of the call.
 
-use std::time::Duration;
-
 use serde_json::{Map, Value};
 
+use super::callback::{CallbackReceiver, CallbackWait, During};
+use super::execution::Run;
+use super::invoke::Invoked;
 use super::output_text::json_text;
-use super::{CallbackReceiver, Invoked, Run, StateCtx, untruncated};
-use crate::engine::callback::{CallbackWait, During};
+use super::task_result::{InvokeResponse, TaskOutput};
 use crate::engine::error::{PAYLOAD_LIMIT_BYTES, StatesError};
-use crate::engine::intrinsics::random_uuid;
-use crate::engine::invoker::{InvokeError, InvokeRequest, RequestPayload};
+use crate::engine::invoker::RequestPayload;
 use crate::engine::lambda;
-use crate::engine::task_result::{InvokeResponse, TaskOutput};
 use crate::history::event::*;
 
 /// A `lambda:invoke` task's evaluated Parameters, with the texts the flow already
@@ -33,78 +31,11 @@ impl Run {
         )
     }
 
-    /// Invokes `function`; `limits` are the task's TimeoutSeconds and HeartbeatSeconds
-    /// (a request-response invocation sends no heartbeats, so the heartbeat limit bounds
-    /// the whole call).
-    async fn invoke(
-        &self,
-        function: &str,
-        payload: RequestPayload,
-        limits: (Option<u64>, Option<u64>),
-    ) -> (Invoked, String) {
-        let (timeout, heartbeat) = limits;
-        let (call, request_id) = self.call(function, payload);
-        let outcome = match (timeout, heartbeat) {
-            (None, None) => call.await,
-            (Some(s), None) => {
-                tokio::select! {
-                    r = call => r,
-                    _ = self.shared.clock.sleep(Duration::from_secs(s)) => Invoked::TimedOut,
-                }
-            }
-            (timeout, Some(h)) => {
-                let timer = async {
-                    match timeout {
-                        Some(s) => self.shared.clock.sleep(Duration::from_secs(s)).await,
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    r = call => r,
-                    _ = timer => Invoked::TimedOut,
-                    _ = self.shared.clock.sleep(Duration::from_secs(h)) => Invoked::HeartbeatTimedOut,
-                }
-            }
-        };
-        (outcome, request_id)
-    }
-
-    /// The invocation of `function` with `payload`, without limits, and its request id.
-    fn call(
-        &self,
-        function: &str,
-        payload: RequestPayload,
-    ) -> (impl std::future::Future<Output = Invoked> + '_, String) {
-        let request_id = random_uuid(&mut self.rng());
-        let request = InvokeRequest {
-            function: function.to_owned(),
-            payload,
-            request_id: request_id.clone(),
-        };
-        let call = async move {
-            let paced = self.shared.pacer.invocation(
-                &request.function,
-                self.is_recovering(),
-                &mut self.pace_rng(),
-            );
-            self.shared.clock.sleep(paced.before).await;
-            let outcome = match self.shared.invoker.invoke(request).await {
-                Ok(p) => Invoked::Ok(p),
-                Err(InvokeError::NotFound) => Invoked::NotFound,
-                Err(InvokeError::Failed(f)) => Invoked::Failed(f),
-            };
-            self.shared.clock.sleep(paced.after).await;
-            outcome
-        };
-        (call, request_id)
-    }
-
     pub(super) async fn lambda_invoke(
         &self,
         params: InvokeParameters<'_>,
         limits: (Option<u64>, Option<u64>),
         callback: Option<(&str, &mut CallbackReceiver)>,
-        ctx: &StateCtx<'_>,
         prev: &mut u64,
     ) -> Result<TaskOutput, StatesError> {
         const RT: &str = "lambda";
@@ -171,7 +102,7 @@ impl Run {
                     During::Returned(outcome) => (outcome, request_id),
                     During::Ended(waited) => {
                         return self
-                            .callback_ended(waited, ctx, prev)
+                            .callback_ended(waited, prev)
                             .await
                             .map(TaskOutput::Value);
                     }
@@ -202,11 +133,10 @@ impl Run {
                 let output = response.text();
                 if let Some(wait) = &mut wait {
                     return self
-                        .wait_for_token(wait, output, ctx, prev)
+                        .wait_for_token(wait, output, prev)
                         .await
                         .map(TaskOutput::Value);
                 }
-                ctx.set_result_text(Some(output.clone()));
                 *prev = self
                     .emit_event(
                         EventType::TaskSucceeded,
@@ -214,12 +144,15 @@ impl Run {
                         Some(EventDetails::TaskSucceeded(TaskSucceededDetails {
                             resource_type: RT.into(),
                             resource: res.into(),
-                            output,
-                            output_details: untruncated(),
+                            output: output.clone(),
+                            output_details: PayloadDetails::untruncated(),
                         })),
                     )
                     .await;
-                Ok(TaskOutput::Invoke(response))
+                Ok(TaskOutput::Invoke {
+                    response,
+                    text: output,
+                })
             }
             Invoked::Failed(f) => {
                 let e = StatesError::new(f.error, lambda::service_error_cause(&f.cause));
@@ -311,7 +244,7 @@ impl Run {
                     LambdaScheduledDetails {
                         resource: arn.to_owned(),
                         input: json_text(&input),
-                        input_details: untruncated(),
+                        input_details: PayloadDetails::untruncated(),
                         timeout_in_seconds: timeout,
                     },
                 )),
@@ -339,7 +272,7 @@ impl Run {
                         *prev,
                         Some(EventDetails::LambdaFunctionSucceeded(OutputDetails {
                             output: text,
-                            output_details: untruncated(),
+                            output_details: PayloadDetails::untruncated(),
                         })),
                     )
                     .await;

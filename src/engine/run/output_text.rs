@@ -100,7 +100,7 @@ fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Opt
 }
 
 /// Compact JSON text of a value (AWS's payload form), via the fast writer path.
-pub(crate) fn json_text(value: &Value) -> String {
+pub(super) fn json_text(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 

@@ -5,17 +5,20 @@ use std::time::Duration;
 use rand::RngExt;
 use serde_json::Value;
 
+use super::execution::Run;
 use super::lambda_task::InvokeParameters;
-use super::output_text::{json_text, template_text};
-use super::{CallbackReceiver, Run, StateCtx};
+use super::output_text::{output_too_large, template_text};
+use super::state::StateCtx;
+use super::state_data::StateData;
+use super::task_result::TaskOutput;
 use crate::asl::model::*;
 use crate::asl::template::Template;
 use crate::engine::dataflow::{
     Env, apply_result_path, apply_selection_owned, eval_members, eval_template, select_input,
+    select_parameter,
 };
 use crate::engine::error::StatesError;
 use crate::engine::intrinsics::random_uuid;
-use crate::engine::task_result::TaskOutput;
 
 impl Run {
     /// How long to wait before retrying `error`, or `None` when no retrier applies any more.
@@ -40,18 +43,26 @@ impl Run {
         Some(Duration::from_secs_f64(seconds))
     }
 
+    /// Runs a Task state: attempts as its Retry allows, and its output.
+    ///
+    /// When the ResultPath is one top-level field and there is no OutputPath, the
+    /// result is placed in `input` itself rather than into a copy of it (see
+    /// [`StateData::place`]); the output's size is checked before, so that a Catch
+    /// still finds the input as it was.
     pub(super) async fn run_task(
         &self,
         t: &TaskState,
-        raw: &Value,
+        input: &mut StateData,
         ctx: &StateCtx<'_>,
         prev: &mut u64,
-    ) -> Result<Value, StatesError> {
+    ) -> Result<StateData, StatesError> {
+        let place_at = task_result_field(t).filter(|_| input.value().is_object());
         let mut counters = vec![0u32; t.retry.len()];
         let mut retry_count = 0u32;
-        loop {
-            match self.task_attempt(t, raw, ctx, retry_count, prev).await {
-                Ok(v) => return Ok(v),
+        let done = loop {
+            let attempt = self.task_attempt(t, input, place_at.is_some(), ctx, retry_count, prev);
+            match attempt.await {
+                Ok(done) => break done,
                 Err(e) => match self.next_retry(&t.retry, &mut counters, &e) {
                     Some(delay) => {
                         retry_count += 1;
@@ -60,17 +71,27 @@ impl Run {
                     None => return Err(e),
                 },
             }
+        };
+        match place_at {
+            Some(key) => input
+                .place(key, done)
+                .ok_or_else(|| StatesError::data_limit(ctx.name)),
+            None if output_too_large(done.value()) => Err(StatesError::data_limit(ctx.name)),
+            None => Ok(done),
         }
     }
 
+    /// One attempt; with `placed`, returns the result for the caller to place into the
+    /// input, otherwise the output.
     async fn task_attempt(
         &self,
         t: &TaskState,
-        raw: &Value,
+        input: &StateData,
+        placed: bool,
         ctx: &StateCtx<'_>,
         retry_count: u32,
         prev: &mut u64,
-    ) -> Result<Value, StatesError> {
+    ) -> Result<StateData, StatesError> {
         // The token closes when the attempt ends, however it ends (also when the
         // execution is stopped or times out, or a sibling branch fails).
         let mut open = t.wait_for_task_token.then(|| {
@@ -81,27 +102,13 @@ impl Run {
             Some(open) => (Some(open.token.as_str()), Some(&mut open.rx)),
             None => (None, None),
         };
-        self.task_attempt_with(t, raw, ctx, retry_count, token, receiver, prev)
-            .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn task_attempt_with(
-        &self,
-        t: &TaskState,
-        raw: &Value,
-        ctx: &StateCtx<'_>,
-        retry_count: u32,
-        token: Option<&str>,
-        callback: Option<&mut CallbackReceiver>,
-        prev: &mut u64,
-    ) -> Result<Value, StatesError> {
         let mut scope = self.scope_for(ctx, Some(retry_count));
         scope.state.task_token = token;
+        let raw = input.value();
         let selected = select_input(&t.io.input_path, raw, &scope)?;
-        // Parameters over the whole input, whose text the flow has: their text is
-        // spliced from it (see `template_text`).
-        let spliced = match (&t.io.parameters, &t.io.input_path, ctx.compact_input) {
+        // Parameters over the whole input, whose compact text the flow has: their text
+        // is spliced from it (see `template_text`).
+        let spliced = match (&t.io.parameters, &t.io.input_path, input.compact_text()) {
             (Some(Template::Object(members)), Selection::Whole, Some(text)) => {
                 Some((members, text))
             }
@@ -137,12 +144,7 @@ impl Run {
         let timeout = match (&t.timeout_seconds, &t.timeout_seconds_path) {
             (Some(s), _) => Some(*s),
             (None, Some(p)) => {
-                let v = crate::engine::dataflow::select_parameter(
-                    "TimeoutSecondsPath",
-                    p,
-                    &selected,
-                    &scope,
-                )?;
+                let v = select_parameter("TimeoutSecondsPath", p, &selected, &scope)?;
                 Some(v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
                     StatesError::runtime(format!(
                         "The TimeoutSecondsPath parameter does not reference a positive integer: {} == {v}",
@@ -153,7 +155,6 @@ impl Run {
             (None, None) => None,
         };
         let heartbeat = crate::engine::heartbeat::resolve(t, &selected, &scope, timeout)?;
-        ctx.set_result_text(None);
         let params_text =
             spliced.and_then(|(members, text)| template_text(members, &effective, text));
         // The parameters' text is what makes leaving the payload out possible; without
@@ -168,18 +169,14 @@ impl Run {
         };
         let output = match &t.resource {
             TaskResource::LambdaInvoke => {
-                self.lambda_invoke(
-                    InvokeParameters {
-                        doc: effective,
-                        text: params_text,
-                        payload_text,
-                    },
-                    (timeout, heartbeat),
-                    token.zip(callback),
-                    ctx,
-                    prev,
-                )
-                .await?
+                let params = InvokeParameters {
+                    doc: effective,
+                    text: params_text,
+                    payload_text,
+                };
+                let callback = token.zip(receiver);
+                self.lambda_invoke(params, (timeout, heartbeat), callback, prev)
+                    .await?
             }
             TaskResource::LambdaFunction { arn, function } => TaskOutput::Value(
                 self.lambda_function(arn, function, effective, (timeout, heartbeat), prev)
@@ -189,36 +186,33 @@ impl Run {
         let result = match &t.io.result_selector {
             Some(tpl) => {
                 let mut rng = self.rng();
-                let selected = output.select(
-                    tpl,
-                    &mut Env {
-                        scope,
-                        rng: &mut rng,
-                    },
-                )?;
-                // The output text is then the input's with this (small) result
-                // spliced in, rather than the whole output serialised again.
-                let splices = ctx.compact_input.is_some() && ctx.place_result;
-                ctx.set_result_text(splices.then(|| json_text(&selected)));
-                selected
+                let mut env = Env {
+                    scope,
+                    rng: &mut rng,
+                };
+                StateData::new(output.select(tpl, &mut env)?)
             }
-            None => output.into_value(),
+            None => output.into_data(),
         };
-        if ctx.place_result {
+        if placed {
             return Ok(result);
         }
         let base = match t.io.result_path {
             ResultTarget::Replace => Value::Null,
             _ => raw.clone(),
         };
-        let out = apply_result_path(&t.io.result_path, base, result)?;
-        apply_selection_owned(&t.io.output_path, out, &scope)
+        let out = apply_result_path(&t.io.result_path, base, result.into_value())?;
+        Ok(StateData::new(apply_selection_owned(
+            &t.io.output_path,
+            out,
+            &scope,
+        )?))
     }
 }
 
 /// The top-level field a task's ResultPath writes, when the output is exactly the input
 /// with that field added (no OutputPath).
-pub(super) fn task_result_field(t: &TaskState) -> Option<&str> {
+fn task_result_field(t: &TaskState) -> Option<&str> {
     match (&t.io.result_path, &t.io.output_path) {
         (ResultTarget::At(segments), Selection::Whole) => match segments.as_slice() {
             [crate::asl::path::Segment::Key(k)] => Some(k),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::asl::Definition;
-use crate::engine::ExecutionStatus;
+use crate::history::ExecutionStatus;
 use crate::tui::msg::Cmd;
 use crate::tui::poll::Poll;
 use crate::view::{ExecutionView, Narration, Verdict, narrate};

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::panel;
-use crate::engine::ExecutionStatus;
+use crate::history::ExecutionStatus;
 use crate::tui::app::App;
 use crate::tui::geometry;
 use crate::tui::keymap::{self, Action, Context, Focus};

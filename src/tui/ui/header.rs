@@ -17,7 +17,7 @@ use ratatui::text::{Line, Span};
 use saga_lambdas::RunType;
 
 use super::narration;
-use crate::engine::ExecutionStatus;
+use crate::history::ExecutionStatus;
 use crate::tui::app::{App, Execution, Mode};
 use crate::tui::keymap::{self, Action, Context};
 use crate::tui::theme::{Palette, verdict_glyph};

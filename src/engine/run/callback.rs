@@ -20,14 +20,20 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::clock::BoxFuture;
-use super::error::StatesError;
-use super::run::{Invoked, Run, StateCtx, untruncated};
-use super::task_token::{Callback, TaskTokens};
-use crate::history::event::{EventDetails, EventType, TaskSubmittedDetails, TaskSucceededDetails};
+use super::execution::Run;
+use super::invoke::Invoked;
+use crate::engine::clock::BoxFuture;
+use crate::engine::error::StatesError;
+use crate::engine::task_token::{Callback, TaskTokens};
+use crate::history::event::{
+    EventDetails, EventType, PayloadDetails, TaskSubmittedDetails, TaskSucceededDetails,
+};
 
 const RESOURCE_TYPE: &str = "lambda";
 const RESOURCE: &str = "invoke.waitForTaskToken";
+
+/// Where a callback task's token messages arrive.
+pub(super) type CallbackReceiver = mpsc::UnboundedReceiver<Callback>;
 
 /// How the wait ended.
 pub(crate) enum Waited {
@@ -56,7 +62,7 @@ pub(crate) enum During {
 pub(crate) struct CallbackWait<'r> {
     tokens: &'r TaskTokens,
     token: &'r str,
-    rx: &'r mut mpsc::UnboundedReceiver<Callback>,
+    rx: &'r mut CallbackReceiver,
     /// TimeoutSeconds, running from TaskStarted.
     deadline: BoxFuture<'static, ()>,
     /// HeartbeatSeconds and the timer it restarts.
@@ -71,7 +77,7 @@ impl<'r> CallbackWait<'r> {
     pub(crate) fn start(
         run: &'r Run,
         token: &'r str,
-        rx: &'r mut mpsc::UnboundedReceiver<Callback>,
+        rx: &'r mut CallbackReceiver,
         limits: (Option<u64>, Option<u64>),
     ) -> Self {
         let clock = &run.shared.clock;
@@ -216,7 +222,6 @@ impl Run {
         &self,
         wait: &mut CallbackWait<'_>,
         output: String,
-        ctx: &StateCtx<'_>,
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
         *prev = self
@@ -227,12 +232,12 @@ impl Run {
                     resource_type: RESOURCE_TYPE.into(),
                     resource: RESOURCE.into(),
                     output: Some(output),
-                    output_details: Some(untruncated()),
+                    output_details: Some(PayloadDetails::untruncated()),
                 })),
             )
             .await;
         let waited = wait.after(self).await;
-        self.callback_ended(waited, ctx, prev).await
+        self.callback_ended(waited, prev).await
     }
 
     /// Records how a callback task ended (`TaskSucceeded` with the output sent,
@@ -240,11 +245,8 @@ impl Run {
     pub(crate) async fn callback_ended(
         &self,
         waited: Waited,
-        ctx: &StateCtx<'_>,
         prev: &mut u64,
     ) -> Result<Value, StatesError> {
-        // The sent output is not necessarily compact: never splice it.
-        ctx.set_result_text(None);
         match waited {
             Waited::Succeeded(value, text) => {
                 *prev = self
@@ -255,7 +257,7 @@ impl Run {
                             resource_type: RESOURCE_TYPE.into(),
                             resource: RESOURCE.into(),
                             output: text,
-                            output_details: untruncated(),
+                            output_details: PayloadDetails::untruncated(),
                         })),
                     )
                     .await;

@@ -6,14 +6,16 @@ use futures_util::StreamExt;
 use futures_util::future::try_join_all;
 use serde_json::Value;
 
-use super::clock::BoxFuture;
-use super::dataflow::{
+use super::execution::Run;
+use super::state::StateCtx;
+use super::state_data::StateData;
+use crate::asl::model::{IoConfig, MapState, ParallelState, ResultTarget, Retrier, Selection};
+use crate::engine::clock::BoxFuture;
+use crate::engine::dataflow::{
     Env, apply_result_path, apply_selection, apply_selection_owned, eval_template, select,
 };
-use super::error::{StatesError, names};
-use super::map_tolerance::Threshold;
-use super::run::{GivenText, Run, StateCtx};
-use crate::asl::model::{IoConfig, MapState, ParallelState, ResultTarget, Retrier, Selection};
+use crate::engine::error::{StatesError, names};
+use crate::engine::map_tolerance::Threshold;
 use crate::history::event::{EventDetails, EventType, MapIterationDetails, MapStateStartedDetails};
 
 impl Run {
@@ -93,44 +95,45 @@ impl Run {
         }
     }
 
-    pub(crate) async fn run_parallel(
+    /// Runs a Parallel state's branches on its input, each a flow of its own; the
+    /// output is their outputs in branch order.
+    pub(super) async fn run_parallel(
         &self,
         p: &ParallelState,
-        raw: &Value,
+        input: &StateData,
         ctx: &StateCtx<'_>,
         prev: &mut u64,
-    ) -> Result<Value, StatesError> {
+    ) -> Result<StateData, StatesError> {
+        let raw = input.value();
         let chain = Mutex::new(*prev);
         let result = self
             .with_retries(&p.retry, || async {
-                let input = self.effective_input(&p.io, raw, ctx)?;
+                // Branches given the state's input as it is start from its text too.
+                let unchanged =
+                    matches!(p.io.input_path, Selection::Whole) && p.io.parameters.is_none();
+                let input = match unchanged {
+                    true => input.clone(),
+                    false => StateData::new(self.effective_input(&p.io, raw, ctx)?),
+                };
                 let start_prev = *chain.lock().unwrap_or_else(|e| e.into_inner());
                 let started = self
                     .emit_event(EventType::ParallelStateStarted, start_prev, None)
                     .await;
                 let last = Mutex::new(started);
-                type Branch<'f> = BoxFuture<'f, Result<(Value, Option<String>), StatesError>>;
-                let unchanged =
-                    matches!(p.io.input_path, Selection::Whole) && p.io.parameters.is_none();
+                type Branch<'f> = BoxFuture<'f, Result<StateData, StatesError>>;
                 let branches: Vec<Branch<'_>> = p
                     .branches
                     .iter()
                     .map(|b| -> Branch<'_> {
                         let input = input.clone();
-                        let text = if unchanged {
-                            ctx.input_text.clone()
-                        } else {
-                            None
-                        };
                         let last = &last;
                         Box::pin(async move {
-                            let text = text.map(GivenText::as_written);
-                            let r = self.run_flow(b, input, started, None, text, true).await;
+                            let r = self.run_flow(b, input, started, None).await;
                             let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
                             match r {
-                                Ok((v, id, text)) => {
+                                Ok((output, id)) => {
                                     *l = (*l).max(id);
-                                    Ok((v, text))
+                                    Ok(output)
                                 }
                                 Err((e, id)) => {
                                     *l = (*l).max(id);
@@ -143,19 +146,22 @@ impl Run {
                 let outcome = try_join_all(branches).await;
                 let last = *last.lock().unwrap_or_else(|e| e.into_inner());
                 *chain.lock().unwrap_or_else(|e| e.into_inner()) = last;
-                outcome.map(|branches| branches.into_iter().unzip::<_, _, Vec<_>, Vec<_>>())
+                outcome
             })
             .await;
         let last = *chain.lock().unwrap_or_else(|e| e.into_inner());
         match result {
-            Ok((outputs, texts)) => {
+            Ok(mut outputs) => {
                 self.emit_event(EventType::ParallelStateSucceeded, last, None)
                     .await;
                 *prev = last;
-                if result_unchanged(&p.io) {
-                    ctx.set_result_text(joined_texts(texts));
-                }
-                self.finish_result(&p.io, raw, Value::Array(outputs), ctx)
+                let text = result_unchanged(&p.io).then(|| joined_texts(&mut outputs));
+                let outputs = outputs.into_iter().map(StateData::into_value).collect();
+                let output = self.finish_result(&p.io, raw, Value::Array(outputs), ctx)?;
+                Ok(match text {
+                    Some(text) => StateData::as_written(output, text),
+                    None => StateData::new(output),
+                })
             }
             Err(e) => {
                 *prev = self
@@ -166,13 +172,15 @@ impl Run {
         }
     }
 
-    pub(crate) async fn run_map(
+    /// Runs a Map state's item processor on each item, as many at once as its
+    /// MaxConcurrency allows; the output is their outputs in item order.
+    pub(super) async fn run_map(
         &self,
         m: &MapState,
         raw: &Value,
         ctx: &StateCtx<'_>,
         prev: &mut u64,
-    ) -> Result<Value, StatesError> {
+    ) -> Result<StateData, StatesError> {
         let scope = self.scope_for(ctx, None);
         let selected = apply_selection(&m.io.input_path, raw, &scope)?;
         let items = match &m.items_path {
@@ -233,13 +241,8 @@ impl Run {
                             let input = match &m.io.parameters {
                                 Some(t) => {
                                     let item_ctx = StateCtx {
-                                        name: ctx.name,
-                                        entered_at: ctx.entered_at,
                                         map_item: Some((index, item)),
-                                        input_text: None,
-                                        compact_input: None,
-                                        result_text: Mutex::default(),
-                                        place_result: false,
+                                        ..*ctx
                                     };
                                     let scope = self.scope_for(&item_ctx, None);
                                     let mut rng =
@@ -266,16 +269,15 @@ impl Run {
                                 )
                                 .await;
                             let r = self
-                                .run_definition(
+                                .run_flow(
                                     &m.processor,
-                                    input,
+                                    StateData::new(input),
                                     it_started,
                                     Some((index, item)),
-                                    None,
                                 )
                                 .await;
                             match r {
-                                Ok((v, last)) => {
+                                Ok((output, last)) => {
                                     *link.lock().unwrap_or_else(|e| e.into_inner()) = last;
                                     let id = self
                                         .emit_event(
@@ -284,7 +286,7 @@ impl Run {
                                             Some(EventDetails::MapIterationSucceeded(details())),
                                         )
                                         .await;
-                                    Ok((v, id))
+                                    Ok((output.into_value(), id))
                                 }
                                 Err((e, last)) => {
                                     *link.lock().unwrap_or_else(|e| e.into_inner()) = last;
@@ -362,7 +364,9 @@ impl Run {
                 self.emit_event(EventType::MapStateSucceeded, last, None)
                     .await;
                 *prev = last;
-                self.finish_result(&m.io, raw, outputs, ctx)
+                Ok(StateData::new(
+                    self.finish_result(&m.io, raw, outputs, ctx)?,
+                ))
             }
             Err(e) => {
                 *prev = self.emit_event(EventType::MapStateFailed, last, None).await;
@@ -383,9 +387,9 @@ fn result_unchanged(io: &IoConfig) -> bool {
 /// A Parallel's output text as AWS writes it: the branches' output texts, unchanged,
 /// joined with `,` (the recordings `test_parallel_state_nested` and
 /// `test_parallel_state_order` show both the kept texts and the separator).
-fn joined_texts(texts: Vec<Option<String>>) -> Option<String> {
-    let texts = texts.into_iter().collect::<Option<Vec<String>>>()?;
-    Some(format!("[{}]", texts.join(",")))
+fn joined_texts(outputs: &mut [StateData]) -> String {
+    let texts: Vec<&str> = outputs.iter_mut().map(StateData::text).collect();
+    format!("[{}]", texts.join(","))
 }
 
 #[cfg(test)]
@@ -394,8 +398,11 @@ mod tests {
 
     #[test]
     fn branch_texts_are_joined_unchanged() {
-        let texts = vec![Some("[1, 2]".to_owned()), Some("{\"a\": 1}".to_owned())];
-        assert_eq!(joined_texts(texts).as_deref(), Some("[[1, 2],{\"a\": 1}]"));
-        assert_eq!(joined_texts(vec![Some("1".into()), None]), None);
+        let mut outputs = [
+            StateData::as_written(serde_json::json!([1, 2]), "[1, 2]".into()),
+            StateData::as_written(serde_json::json!({"a": 1}), "{\"a\": 1}".into()),
+            StateData::new(serde_json::json!({"b": 2})),
+        ];
+        assert_eq!(joined_texts(&mut outputs), "[[1, 2],{\"a\": 1},{\"b\":2}]");
     }
 }

@@ -11,18 +11,23 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::dataflow::{Env, eval_template};
-use super::error::StatesError;
-use super::lambda;
+use super::output_text::json_text;
+use super::state_data::StateData;
 use crate::asl::path::{Segment, take_plain};
 use crate::asl::template::Template;
+use crate::engine::dataflow::{Env, eval_template};
+use crate::engine::error::StatesError;
+use crate::engine::lambda;
 
 /// What a task produced.
 pub(crate) enum TaskOutput {
     /// A document (a plain Lambda ARN's payload, a callback's output).
     Value(Value),
-    /// A `lambda:invoke` response, in parts.
-    Invoke(InvokeResponse),
+    /// A `lambda:invoke` response, in parts, with its text as the history recorded it.
+    Invoke {
+        response: InvokeResponse,
+        text: String,
+    },
 }
 
 /// The parts of a `lambda:invoke` response.
@@ -39,7 +44,7 @@ impl InvokeResponse {
     /// The response's compact JSON text, as the history records it.
     pub(crate) fn text(&self) -> String {
         lambda::invoke_response_text(
-            &super::run::json_text(&self.payload),
+            &json_text(&self.payload),
             self.payload_len,
             &self.request_id,
             &self.trace_id,
@@ -60,11 +65,13 @@ impl InvokeResponse {
 }
 
 impl TaskOutput {
-    /// The whole result document.
-    pub(crate) fn into_value(self) -> Value {
+    /// The whole result document, with its text when the history has it.
+    pub(crate) fn into_data(self) -> StateData {
         match self {
-            TaskOutput::Value(v) => v,
-            TaskOutput::Invoke(r) => r.into_value(),
+            TaskOutput::Value(v) => StateData::new(v),
+            TaskOutput::Invoke { response, text } => {
+                StateData::with_compact_text(response.into_value(), text)
+            }
         }
     }
 
@@ -78,7 +85,9 @@ impl TaskOutput {
         env: &mut Env<'_>,
     ) -> Result<Value, StatesError> {
         match self {
-            TaskOutput::Invoke(r) if let Some((key, within)) = one_payload_member(selector) => {
+            TaskOutput::Invoke { response: r, .. }
+                if let Some((key, within)) = one_payload_member(selector) =>
+            {
                 // Nothing else reads the payload: the member is moved out, not copied.
                 let mut payload = r.payload;
                 match take_plain(&mut payload, within) {
@@ -93,7 +102,7 @@ impl TaskOutput {
                     }
                 }
             }
-            TaskOutput::Invoke(r) if reads_only_payload(selector) => {
+            TaskOutput::Invoke { response: r, .. } if reads_only_payload(selector) => {
                 let mut slim = Map::with_capacity(1);
                 slim.insert(PAYLOAD.to_owned(), r.payload);
                 let slim = Value::Object(slim);
@@ -109,7 +118,7 @@ impl TaskOutput {
                     }
                 }
             }
-            other => eval_template(selector, &other.into_value(), env),
+            other => eval_template(selector, other.into_data().value(), env),
         }
     }
 }
@@ -168,7 +177,14 @@ mod tests {
             rng: &mut rng,
         };
         match on {
-            Ok(()) => TaskOutput::Invoke(response()).select(template, &mut env),
+            Ok(()) => {
+                let text = response().text();
+                TaskOutput::Invoke {
+                    response: response(),
+                    text,
+                }
+                .select(template, &mut env)
+            }
             Err(input) => eval_template(template, input, &mut env),
         }
     }
