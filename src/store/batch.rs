@@ -7,7 +7,7 @@
 
 use super::events::{Encoded, NewEvent, encode_events};
 use super::executions::{ExecutionOutcome, ExecutionRecord};
-use super::{Data, Store, StoreError, memory};
+use super::{Data, Store, StoreError};
 use rusqlite::{Connection, TransactionBehavior};
 use saga_lambdas::Item;
 use std::collections::HashSet;
@@ -101,16 +101,7 @@ impl Store {
         }
         let conn = match &self.inner.data {
             Data::Sqlite { writer, .. } => writer,
-            Data::Memory { rows, runs } => {
-                let lock = || super::lock(runs);
-                let (errors, ended) = lock().write_batch(rows, writes);
-                if !ended.is_empty() {
-                    let packed = memory::pack_ended(ended);
-                    let replaced = lock().install_packed(packed);
-                    drop(replaced);
-                }
-                return errors;
-            }
+            Data::Memory { rows, runs } => return super::lock(runs).write_batch(rows, writes),
         };
         // Encoding and compressing the events is most of a batch's work: done before
         // the lock is taken, so the sagas' table writes wait only for SQLite.

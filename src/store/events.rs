@@ -16,7 +16,6 @@
 
 use super::StoreError;
 use crate::history::event::*;
-use chrono::{DateTime, Utc};
 use rusqlite::ToSql;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use std::borrow::Cow;
@@ -192,35 +191,7 @@ impl NewEvent {
             }
             Body::Event(e) => e,
         };
-        if let Some(skeleton) = super::event_text::skeleton(event) {
-            return Ok(Row::of_skeleton(skeleton));
-        }
         split_by_serde(event)
-    }
-
-    /// [`NewEvent::parts`] with the event's JSON written without its timestamp, which
-    /// comes back beside it, for a store that keeps the time as a number (see
-    /// [`super::event_text::with_timestamp`]); an event not written that way comes
-    /// back whole, with no time beside it.
-    pub(super) fn untimed_parts(&self) -> Result<(Row<'_>, Option<DateTime<Utc>>), StoreError> {
-        if let Body::Event(e) = &self.body
-            && let Some(skeleton) = super::event_text::untimed_skeleton(e)
-        {
-            return Ok((Row::of_skeleton(skeleton), Some(e.timestamp)));
-        }
-        Ok((self.parts()?, None))
-    }
-}
-
-impl<'a> Row<'a> {
-    /// The row of a skeleton written by [`super::event_text`]: its JSON, and its
-    /// payload with where the payload goes.
-    fn of_skeleton((text, split): (String, Option<(&'a str, usize)>)) -> Self {
-        Row {
-            event: Cow::Owned(text),
-            payload: split.map(|(payload, _)| payload),
-            payload_at: split.and_then(|(_, at)| i64::try_from(at).ok()),
-        }
     }
 }
 

@@ -41,7 +41,10 @@ impl Store {
         let (pk, sk) = item_keys(item)?;
         match self.lock_rows() {
             LockedRows::Sqlite(conn) => self.put_item_in(&conn, item),
-            LockedRows::Memory(mut m) => m.put(pk, sk, item),
+            LockedRows::Memory(mut m) => {
+                m.put(pk, sk, item);
+                Ok(())
+            }
         }
     }
 
@@ -69,7 +72,7 @@ impl Store {
     pub fn confirm_sync(&self, pk: &str, sk: &str) -> Result<Confirmed, StoreError> {
         let conn = match self.lock_rows() {
             LockedRows::Sqlite(conn) => conn,
-            LockedRows::Memory(mut m) => return m.confirm(pk, sk),
+            LockedRows::Memory(mut m) => return Ok(m.confirm(pk, sk)),
         };
         let changed = conn
             .prepare_cached(
@@ -116,7 +119,7 @@ impl Store {
         let text: Option<String> = {
             let conn = match self.read_lock_rows() {
                 LockedRows::Sqlite(conn) => conn,
-                LockedRows::Memory(m) => return m.get_item(pk, sk),
+                LockedRows::Memory(m) => return Ok(m.get_item(pk, sk)),
             };
             conn.prepare_cached("SELECT item FROM items WHERE pk = ?1 AND sk = ?2")
                 .and_then(|mut st| st.query_row([pk, sk], |r| r.get(0)).optional())
@@ -131,7 +134,7 @@ impl Store {
         let texts: Vec<(String, String)> = {
             let conn = match self.read_lock_rows() {
                 LockedRows::Sqlite(conn) => conn,
-                LockedRows::Memory(m) => return m.query_trip(pk),
+                LockedRows::Memory(m) => return Ok(m.query_trip(pk)),
             };
             let mut st = conn
                 .prepare_cached("SELECT sk, item FROM items WHERE pk = ?1 ORDER BY sk")

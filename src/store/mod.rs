@@ -27,17 +27,12 @@
 
 mod batch;
 mod checkpoint;
-mod compact_item;
-mod compact_record;
 mod error;
-mod event_text;
 mod events;
 mod executions;
 mod items;
 mod memory;
 mod open;
-mod open_events;
-mod packed_history;
 mod recovery;
 mod schema;
 
