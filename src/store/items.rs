@@ -5,10 +5,8 @@
 //! string sort keys, so `query_trip` returns rows in DynamoDB's order.
 
 use super::{LockedRows, Store, StoreError};
-use rusqlite::{Connection, OptionalExtension, params};
-use saga_lambdas::handlers::{CONFIRMED, PENDING};
-use saga_lambdas::table::Confirmed;
-use saga_lambdas::{AttrValue, Item, Table, TableError};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use saga_lambdas::{AttrValue, Item};
 
 /// The string value of a key attribute, as DynamoDB requires for this table's keys.
 fn key<'a>(item: &'a Item, attr: &'static str) -> Result<&'a str, StoreError> {
@@ -22,17 +20,28 @@ pub(crate) fn item_keys(item: &Item) -> Result<(&str, &str), StoreError> {
     Ok((key(item, "pk")?, key(item, "sk")?))
 }
 
-/// The attribute the saga's conditional confirm reads and flips.
-pub(super) const STATUS: &str = "transaction_status";
+/// DynamoDB's `UpdateItem` of one attribute under the condition that it holds a
+/// given value (`SET #a = :new` with `#a = :expected`): the one kind of update a
+/// table's callers need made atomically, whatever their rows mean.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetIf {
+    /// The attribute read and set.
+    pub attr: String,
+    /// The value (type included) it must hold for the update to be made.
+    pub expected: AttrValue,
+    /// The value it is set to.
+    pub new: AttrValue,
+}
 
-/// DynamoDB's `transaction_status = :pending` condition and its update, on a row in
-/// hand: flips the string `pending` to `confirmed`; anything else changes nothing.
-pub(crate) fn confirm_row(item: &mut Item) -> Confirmed {
-    if item.get(STATUS).and_then(AttrValue::as_s) != Some(PENDING) {
-        return Confirmed::NoPendingRow;
+impl SetIf {
+    /// Makes the update on a row in hand; whether the condition held.
+    pub fn apply(&self, item: &mut Item) -> bool {
+        if item.get(&self.attr) != Some(&self.expected) {
+            return false;
+        }
+        item.insert(self.attr.clone(), self.new.clone());
+        true
     }
-    item.insert(STATUS.to_string(), AttrValue::S(CONFIRMED.to_string()));
-    Confirmed::Yes
 }
 
 impl Store {
@@ -64,29 +73,31 @@ impl Store {
         Ok(())
     }
 
-    /// Flips `transaction_status` from `pending` to `confirmed`, only on an existing
-    /// pending row: [`Table::confirm`] without the async wrapper.
-    ///
-    /// Like DynamoDB's condition `transaction_status = :pending`, the attribute must be
-    /// the string `pending`; anything else changes nothing.
-    pub fn confirm_sync(&self, pk: &str, sk: &str) -> Result<Confirmed, StoreError> {
-        let conn = match self.lock_rows() {
+    /// Updates an existing row if its attribute holds the expected value (see
+    /// [`SetIf`]); whether it did. A missing row changes nothing, as in DynamoDB.
+    pub fn update_if_sync(&self, pk: &str, sk: &str, update: &SetIf) -> Result<bool, StoreError> {
+        let mut conn = match self.lock_rows() {
             LockedRows::Sqlite(conn) => conn,
-            LockedRows::Memory(mut m) => return Ok(m.confirm(pk, sk)),
+            LockedRows::Memory(mut m) => return Ok(m.update_if(pk, sk, update)),
         };
-        let changed = conn
-            .prepare_cached(
-                "UPDATE items SET item = json_set(item, '$.transaction_status.S', ?4)
-                 WHERE pk = ?1 AND sk = ?2
-                   AND json_extract(item, '$.transaction_status.S') = ?3",
-            )
-            .and_then(|mut st| st.execute(params![pk, sk, PENDING, CONFIRMED]))
-            .map_err(self.sql_err("confirming a table item"))?;
-        Ok(if changed == 1 {
-            Confirmed::Yes
-        } else {
-            Confirmed::NoPendingRow
-        })
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(self.sql_err("starting a conditional update"))?;
+        let text: Option<String> = tx
+            .prepare_cached("SELECT item FROM items WHERE pk = ?1 AND sk = ?2")
+            .and_then(|mut st| st.query_row([pk, sk], |r| r.get(0)).optional())
+            .map_err(self.sql_err("reading a table item"))?;
+        let Some(text) = text else {
+            return Ok(false);
+        };
+        let mut item = self.parse_item(pk, sk, &text)?;
+        if !update.apply(&mut item) {
+            return Ok(false);
+        }
+        self.put_item_in(&tx, &item)?;
+        tx.commit()
+            .map_err(self.sql_err("committing a conditional update"))?;
+        Ok(true)
     }
 
     /// Deletes a row; a missing row is not an error: [`Table::delete`] without the
@@ -159,29 +170,20 @@ impl Store {
     }
 }
 
-/// The handlers' table, so the very same handler code runs against the embedded store.
-impl Table for Store {
-    async fn put(&self, item: Item) -> Result<(), TableError> {
-        Ok(self.put_sync(&item)?)
-    }
-
-    async fn confirm(&self, pk: &str, sk: &str) -> Result<Confirmed, TableError> {
-        Ok(self.confirm_sync(pk, sk)?)
-    }
-
-    async fn delete(&self, pk: &str, sk: &str) -> Result<(), TableError> {
-        Ok(self.delete_sync(pk, sk)?)
-    }
-
-    async fn query_trip(&self, pk: &str) -> Result<Vec<Item>, TableError> {
-        Ok(self.query_trip_sync(pk)?)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use saga_lambdas::item::string_item;
+
+    const PENDING: &str = "pending";
+
+    fn confirm() -> SetIf {
+        SetIf {
+            attr: "transaction_status".into(),
+            expected: AttrValue::S(PENDING.into()),
+            new: AttrValue::S("confirmed".into()),
+        }
+    }
 
     fn row(pk: &str, sk: &str, status: &str) -> Item {
         string_item([
@@ -209,31 +211,29 @@ mod tests {
     }
 
     #[test]
-    fn confirm_needs_the_string_pending() {
+    fn an_update_needs_the_expected_value_and_type() {
         let (_dir, file) = crate::store::temp_file_store();
         for store in [Store::open_in_memory().unwrap(), file] {
             let mut item = row("t", "s", PENDING);
             item.insert("transaction_status".into(), AttrValue::N("0".into()));
             store.put_sync(&item).unwrap();
-            assert_eq!(
-                store.confirm_sync("t", "s").unwrap(),
-                Confirmed::NoPendingRow
-            );
+            assert!(!store.update_if_sync("t", "s", &confirm()).unwrap());
+            assert!(!store.update_if_sync("t", "none", &confirm()).unwrap());
             assert_eq!(store.query_trip_sync("t").unwrap(), vec![item]);
         }
     }
 
     #[test]
-    fn confirm_keeps_the_other_attributes_and_the_s_type() {
+    fn an_update_keeps_the_other_attributes() {
         let (_dir, file) = crate::store::temp_file_store();
         for store in [Store::open_in_memory().unwrap(), file] {
             let mut item = row("t", "s", PENDING);
             item.insert("n".into(), AttrValue::N("1.50".into()));
             store.put_sync(&item).unwrap();
-            assert_eq!(store.confirm_sync("t", "s").unwrap(), Confirmed::Yes);
+            assert!(store.update_if_sync("t", "s", &confirm()).unwrap());
             item.insert(
                 "transaction_status".into(),
-                AttrValue::S(CONFIRMED.to_string()),
+                AttrValue::S("confirmed".into()),
             );
             assert_eq!(store.query_trip_sync("t").unwrap(), vec![item]);
         }

@@ -10,12 +10,11 @@
 
 use super::events::NewEvent;
 use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
-use super::items::item_keys;
+use super::items::{SetIf, item_keys};
 use super::{StoreError, StoreWrite};
 use crate::fast_map::FastMap;
 use chrono::{DateTime, Utc};
 use saga_lambdas::Item;
-use saga_lambdas::table::Confirmed;
 use std::collections::BTreeMap;
 
 /// What `:memory:` error messages name.
@@ -60,12 +59,12 @@ impl Rows {
             .insert(sk.to_string(), item.clone());
     }
 
-    /// [`super::Store::confirm_sync`].
-    pub(super) fn confirm(&mut self, pk: &str, sk: &str) -> Confirmed {
-        match self.items.get_mut(pk).and_then(|rows| rows.get_mut(sk)) {
-            Some(row) => super::items::confirm_row(row),
-            None => Confirmed::NoPendingRow,
-        }
+    /// [`super::Store::update_if_sync`].
+    pub(super) fn update_if(&mut self, pk: &str, sk: &str, update: &SetIf) -> bool {
+        self.items
+            .get_mut(pk)
+            .and_then(|rows| rows.get_mut(sk))
+            .is_some_and(|row| update.apply(row))
     }
 
     /// [`super::Store::delete_sync`].

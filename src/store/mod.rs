@@ -41,7 +41,8 @@ pub use checkpoint::Checkpointer;
 pub use error::StoreError;
 pub use events::NewEvent;
 pub use executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, UnknownStatus};
-pub(crate) use items::{confirm_row, item_keys};
+pub use items::SetIf;
+pub(crate) use items::item_keys;
 pub use recovery::{INTERRUPTED_CAUSE, INTERRUPTED_ERROR};
 
 use memory::{MemoryData, Rows};
