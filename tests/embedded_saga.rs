@@ -353,10 +353,16 @@ async fn a_running_execution_can_be_stopped() {
 async fn an_ended_execution_always_comes_with_its_whole_history() {
     // Virtual time lets the run end before the store writer has committed anything;
     // the status must never say "ended" while the history is still missing.
+    let dir = tempfile::tempdir().expect("temporary folder");
     for i in 0..40 {
-        // A fresh backend each time: its writer thread (every other time, none) has
-        // only just started.
-        let b = writing(Store::open_in_memory().unwrap(), 5, Some(i % 2 == 0));
+        // A fresh backend each time: every other time a file store, whose writer
+        // thread has only just started.
+        let store = if i % 2 == 0 {
+            Store::open(dir.path().join(format!("whole-{i}.db"))).expect("file store")
+        } else {
+            Store::open_in_memory().expect("memory store")
+        };
+        let b = backend(store, 5);
         let report = run_once(
             &b,
             launch(RunType::Success, &format!("whole-{i}"), 0.0),

@@ -11,25 +11,28 @@
 use super::events::NewEvent;
 use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
 use super::items::{SetIf, item_keys};
-use super::{StoreError, StoreWrite};
+use super::{Backend, StoreError, StoreWrite, lock};
 use crate::fast_map::FastMap;
 use chrono::{DateTime, Utc};
 use saga_lambdas::Item;
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 /// What `:memory:` error messages name.
-pub(super) const LOCATION: &str = ":memory:";
+const LOCATION: &str = ":memory:";
 
-/// An in-memory store's table rows, by partition key, then sort key (byte order, as
-/// DynamoDB sorts).
+/// A private, throwaway store: table rows and executions under separate locks, so a
+/// saga step writing its row never waits for a history being written.
 #[derive(Default)]
-pub(super) struct Rows {
-    items: FastMap<String, BTreeMap<String, Item>>,
+pub(super) struct MemoryStore {
+    /// Rows by partition key, then sort key (byte order, as DynamoDB sorts).
+    rows: Mutex<FastMap<String, BTreeMap<String, Item>>>,
+    runs: Mutex<Runs>,
 }
 
-/// An in-memory store's executions and their histories.
+/// The executions and their histories.
 #[derive(Default)]
-pub(super) struct MemoryData {
+struct Runs {
     /// Executions by ARN.
     executions: FastMap<String, StoredExecution>,
     /// How many executions were ever inserted: breaks start-date ties in listings the
@@ -50,57 +53,125 @@ fn to_millis(d: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(d.timestamp_millis()).unwrap_or(d)
 }
 
-impl Rows {
-    /// [`super::Store::put_sync`].
-    pub(super) fn put(&mut self, pk: &str, sk: &str, item: &Item) {
-        self.items
-            .entry(pk.to_string())
-            .or_default()
-            .insert(sk.to_string(), item.clone());
+impl Backend for MemoryStore {
+    fn location(&self) -> &str {
+        LOCATION
     }
 
-    /// [`super::Store::update_if_sync`].
-    pub(super) fn update_if(&mut self, pk: &str, sk: &str, update: &SetIf) -> bool {
-        self.items
-            .get_mut(pk)
-            .and_then(|rows| rows.get_mut(sk))
-            .is_some_and(|row| update.apply(row))
+    fn put(&self, item: &Item) -> Result<(), StoreError> {
+        let (pk, sk) = item_keys(item)?;
+        let mut rows = lock(&self.rows);
+        let partition = rows.entry(pk.to_string()).or_default();
+        partition.insert(sk.to_string(), item.clone());
+        Ok(())
     }
 
-    /// [`super::Store::delete_sync`].
-    pub(super) fn delete(&mut self, pk: &str, sk: &str) {
-        if let Some(rows) = self.items.get_mut(pk) {
-            rows.remove(sk);
-            if rows.is_empty() {
-                self.items.remove(pk);
+    fn update_if(&self, pk: &str, sk: &str, update: &SetIf) -> Result<bool, StoreError> {
+        let mut rows = lock(&self.rows);
+        let row = rows.get_mut(pk).and_then(|rows| rows.get_mut(sk));
+        Ok(row.is_some_and(|row| update.apply(row)))
+    }
+
+    fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        let mut rows = lock(&self.rows);
+        if let Some(partition) = rows.get_mut(pk) {
+            partition.remove(sk);
+            if partition.is_empty() {
+                rows.remove(pk);
             }
         }
+        Ok(())
     }
 
-    /// [`super::Store::get_item_sync`].
-    pub(super) fn get_item(&self, pk: &str, sk: &str) -> Option<Item> {
-        self.items.get(pk).and_then(|rows| rows.get(sk)).cloned()
+    fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let rows = lock(&self.rows);
+        Ok(rows.get(pk).and_then(|rows| rows.get(sk)).cloned())
     }
 
-    /// [`super::Store::query_trip_sync`].
-    pub(super) fn query_trip(&self, pk: &str) -> Vec<Item> {
-        self.items
+    fn query(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        let rows = lock(&self.rows);
+        Ok(rows
             .get(pk)
-            .map_or_else(Vec::new, |rows| rows.values().cloned().collect())
+            .map_or_else(Vec::new, |rows| rows.values().cloned().collect()))
+    }
+
+    fn insert_execution(&self, record: &ExecutionRecord) -> Result<(), StoreError> {
+        lock(&self.runs).insert(record, &[])
+    }
+
+    fn append(
+        &self,
+        arn: &str,
+        events: &[NewEvent],
+        outcome: Option<&ExecutionOutcome>,
+    ) -> Result<(), StoreError> {
+        lock(&self.runs).append(arn, events, outcome)
+    }
+
+    /// Each write all or nothing.
+    fn write_batch(&self, writes: &[StoreWrite]) -> Vec<StoreError> {
+        let mut runs = lock(&self.runs);
+        let done = writes.iter().map(|w| match w {
+            StoreWrite::Start { record, events } => runs.insert(record, events),
+            StoreWrite::Events { arn, events } => runs.append(arn, events, None),
+            StoreWrite::Finish {
+                arn,
+                events,
+                outcome,
+            } => runs.append(arn, events, Some(outcome)),
+            StoreWrite::PutItem { item } => self.put(item),
+            StoreWrite::DeleteItem { pk, sk } => self.delete(pk, sk),
+        });
+        done.filter_map(Result::err).collect()
+    }
+
+    fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
+        let runs = lock(&self.runs);
+        Ok(runs.executions.get(arn).map(|e| e.record.clone()))
+    }
+
+    /// Newest first, ties in insertion order reversed.
+    fn list_executions(&self, limit: usize) -> Result<Vec<ExecutionRecord>, StoreError> {
+        let runs = lock(&self.runs);
+        let mut all: Vec<&StoredExecution> = runs.executions.values().collect();
+        all.sort_unstable_by_key(|e| std::cmp::Reverse((e.record.start_date, e.seq)));
+        Ok(all
+            .into_iter()
+            .take(limit)
+            .map(|e| e.record.clone())
+            .collect())
+    }
+
+    fn events_since(&self, arn: &str, after_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let runs = lock(&self.runs);
+        let Some(execution) = runs.executions.get(arn) else {
+            return Ok(Vec::new());
+        };
+        let from = execution.events.partition_point(|e| e.id() <= after_id);
+        execution.events[from..]
+            .iter()
+            .map(|e| Ok((e.id(), e.to_json()?)))
+            .collect()
+    }
+
+    fn event_count(&self, arn: &str) -> Result<u64, StoreError> {
+        let runs = lock(&self.runs);
+        Ok(runs
+            .executions
+            .get(arn)
+            .map_or(0, |e| e.events.len() as u64))
+    }
+
+    fn last_event_id(&self, arn: &str) -> Result<Option<i64>, StoreError> {
+        let runs = lock(&self.runs);
+        let last = runs.executions.get(arn).and_then(|e| e.events.last());
+        Ok(last.map(NewEvent::id))
     }
 }
 
-impl MemoryData {
-    /// [`super::Store::insert_execution`].
-    pub(super) fn insert_execution(&mut self, record: &ExecutionRecord) -> Result<(), StoreError> {
-        self.insert_with_events(record, &[])
-    }
-
-    fn insert_with_events(
-        &mut self,
-        record: &ExecutionRecord,
-        events: &[NewEvent],
-    ) -> Result<(), StoreError> {
+impl Runs {
+    /// A new execution with its first events: all or nothing.
+    fn insert(&mut self, record: &ExecutionRecord, events: &[NewEvent]) -> Result<(), StoreError> {
         if self.executions.contains_key(&record.execution_arn) {
             return Err(StoreError::ExecutionExists {
                 location: LOCATION.to_string(),
@@ -113,19 +184,18 @@ impl MemoryData {
         record.start_date = to_millis(record.start_date);
         record.stop_date = record.stop_date.map(to_millis);
         self.inserted += 1;
-        self.executions.insert(
-            record.execution_arn.clone(),
-            StoredExecution {
-                record,
-                seq: self.inserted,
-                events: history,
-            },
-        );
+        let execution = StoredExecution {
+            record,
+            seq: self.inserted,
+            events: history,
+        };
+        self.executions
+            .insert(execution.record.execution_arn.clone(), execution);
         Ok(())
     }
 
     /// Appends events to a running execution (and records its outcome): all or nothing.
-    pub(super) fn append(
+    fn append(
         &mut self,
         arn: &str,
         events: &[NewEvent],
@@ -155,86 +225,6 @@ impl MemoryData {
             r.stop_date = Some(to_millis(o.stop_date));
         }
         Ok(())
-    }
-
-    /// [`super::Store::write_batch`]: each write all or nothing; the errors of those
-    /// that could not be made.
-    pub(super) fn write_batch(
-        &mut self,
-        rows: &std::sync::Mutex<Rows>,
-        writes: &[StoreWrite],
-    ) -> Vec<StoreError> {
-        let rows = || super::lock(rows);
-        writes
-            .iter()
-            .filter_map(|w| {
-                let done = match w {
-                    StoreWrite::Start { record, events } => self.insert_with_events(record, events),
-                    StoreWrite::Events { arn, events } => self.append(arn, events, None),
-                    StoreWrite::Finish {
-                        arn,
-                        events,
-                        outcome,
-                    } => self.append(arn, events, Some(outcome)),
-                    StoreWrite::PutItem { item } => {
-                        item_keys(item).map(|(pk, sk)| rows().put(pk, sk, item))
-                    }
-                    StoreWrite::DeleteItem { pk, sk } => {
-                        rows().delete(pk, sk);
-                        Ok(())
-                    }
-                };
-                done.err()
-            })
-            .collect()
-    }
-
-    /// [`super::Store::get_execution`].
-    pub(super) fn get_execution(&self, arn: &str) -> Option<ExecutionRecord> {
-        self.executions.get(arn).map(|e| e.record.clone())
-    }
-
-    /// [`super::Store::list_executions`]: newest first, ties in insertion order reversed.
-    pub(super) fn list_executions(&self, limit: usize) -> Vec<ExecutionRecord> {
-        let mut all: Vec<&StoredExecution> = self.executions.values().collect();
-        all.sort_unstable_by(|a, b| {
-            (b.record.start_date, b.seq).cmp(&(a.record.start_date, a.seq))
-        });
-        all.into_iter()
-            .take(limit)
-            .map(|e| e.record.clone())
-            .collect()
-    }
-
-    /// [`super::Store::events_since`].
-    pub(super) fn events_since(
-        &self,
-        arn: &str,
-        after_id: i64,
-    ) -> Result<Vec<(i64, String)>, StoreError> {
-        let Some(execution) = self.executions.get(arn) else {
-            return Ok(Vec::new());
-        };
-        let from = execution.events.partition_point(|e| e.id() <= after_id);
-        execution.events[from..]
-            .iter()
-            .map(|e| Ok((e.id(), e.to_json()?)))
-            .collect()
-    }
-
-    /// [`super::Store::event_count`].
-    pub(super) fn event_count(&self, arn: &str) -> u64 {
-        self.executions
-            .get(arn)
-            .map_or(0, |e| e.events.len() as u64)
-    }
-
-    /// [`super::Store::last_event_id`].
-    pub(super) fn last_event_id(&self, arn: &str) -> Option<i64> {
-        self.executions
-            .get(arn)
-            .and_then(|e| e.events.last())
-            .map(NewEvent::id)
     }
 }
 
