@@ -319,7 +319,6 @@ async fn a_running_execution_can_be_stopped() {
         seed: Some(1),
         pace: Pace::Aws,
         speed: 0.1,
-        ..EmbeddedOptions::default()
     };
     let b = EmbeddedBackend::new(Store::open_in_memory().unwrap(), options).unwrap();
     let arn = b

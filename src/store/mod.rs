@@ -84,7 +84,8 @@ pub struct Store {
 
 /// Which store a [`Store`] is.
 enum Kind {
-    Sqlite(SqliteStore),
+    /// Boxed: an open file is far larger than the memory store's handle.
+    Sqlite(Box<SqliteStore>),
     Memory(memory::MemoryStore),
 }
 
@@ -110,7 +111,7 @@ impl Store {
         if path.as_os_str() == MEMORY {
             return Store::open_in_memory();
         }
-        Ok(Store::of(Kind::Sqlite(SqliteStore::open(path)?)))
+        Ok(Store::of(Kind::Sqlite(Box::new(SqliteStore::open(path)?))))
     }
 
     /// Opens a private, empty, throwaway store; two calls never share data.
@@ -135,7 +136,7 @@ impl Store {
     /// The store itself: the one place that tells the two apart.
     fn backend(&self) -> &dyn Backend {
         match &*self.inner {
-            Kind::Sqlite(s) => s,
+            Kind::Sqlite(s) => s.as_ref(),
             Kind::Memory(m) => m,
         }
     }
@@ -143,7 +144,7 @@ impl Store {
     /// The file store, for what only it has (its WAL).
     fn sqlite(&self) -> Option<&SqliteStore> {
         match &*self.inner {
-            Kind::Sqlite(s) => Some(s),
+            Kind::Sqlite(s) => Some(s.as_ref()),
             Kind::Memory(_) => None,
         }
     }
