@@ -111,13 +111,18 @@ impl Store {
         if path.as_os_str() == MEMORY {
             return Store::open_in_memory();
         }
-        Ok(Store::of(Kind::Sqlite(Box::new(SqliteStore::open(path)?))))
+        let sqlite = Box::new(SqliteStore::open(path)?);
+        Ok(Store {
+            inner: Arc::new(Kind::Sqlite(sqlite)),
+        })
     }
 
     /// Opens a private, empty, throwaway store; two calls never share data.
     /// Infallible today; the `Result` keeps callers' code the same as for a file.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        Ok(Store::of(Kind::Memory(memory::MemoryStore::default())))
+        Ok(Store {
+            inner: Arc::new(Kind::Memory(memory::MemoryStore::default())),
+        })
     }
 
     /// Where sagaview keeps its database by default: `sagaview/sagaview.db` in the
@@ -125,12 +130,6 @@ impl Store {
     pub fn default_path() -> Result<PathBuf, StoreError> {
         let base = dirs::data_dir().ok_or(StoreError::NoDataDir)?;
         Ok(base.join("sagaview").join("sagaview.db"))
-    }
-
-    fn of(kind: Kind) -> Store {
-        Store {
-            inner: Arc::new(kind),
-        }
     }
 
     /// The store itself: the one place that tells the two apart.

@@ -11,72 +11,49 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, ff
 const EXECUTION_COLUMNS: &str = "execution_arn, name, state_machine_arn, state_machine_name, \
      status, input, output, error, cause, start_ms, stop_ms, labels";
 
-/// An `executions` row as SQLite returns it, before validation.
-struct RawExecution {
-    execution_arn: String,
-    name: String,
-    state_machine_arn: String,
-    state_machine_name: String,
-    status: String,
-    input: String,
-    output: Option<String>,
-    error: Option<String>,
-    cause: Option<String>,
-    start_ms: i64,
-    stop_ms: Option<i64>,
-    labels: String,
-}
-
-impl RawExecution {
-    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(RawExecution {
-            execution_arn: r.get(0)?,
-            name: r.get(1)?,
-            state_machine_arn: r.get(2)?,
-            state_machine_name: r.get(3)?,
-            status: r.get(4)?,
-            input: r.get(5)?,
-            output: r.get(6)?,
-            error: r.get(7)?,
-            cause: r.get(8)?,
-            start_ms: r.get(9)?,
-            stop_ms: r.get(10)?,
-            labels: r.get(11)?,
-        })
-    }
-
-    fn decode(self, location: &str) -> Result<ExecutionRecord, StoreError> {
-        let bad = |detail: String| StoreError::BadRow {
-            location: location.to_string(),
-            what: format!("execution {}", self.execution_arn),
-            detail,
-        };
-        let status = self
-            .status
+/// An `executions` row, checked: a bad value is an error naming the execution and
+/// the file, not a panic.
+fn record_of(
+    r: &rusqlite::Row<'_>,
+    location: &str,
+) -> rusqlite::Result<Result<ExecutionRecord, StoreError>> {
+    let execution_arn: String = r.get(0)?;
+    let (status, start_ms, stop_ms, labels): (String, i64, Option<i64>, String) =
+        (r.get(4)?, r.get(9)?, r.get(10)?, r.get(11)?);
+    let bad = |detail: String| StoreError::BadRow {
+        location: location.to_string(),
+        what: format!("execution {execution_arn}"),
+        detail,
+    };
+    let checked = (|| {
+        let status = status
             .parse()
             .map_err(|e: UnknownStatus| bad(e.to_string()))?;
-        let start_date =
-            from_millis(self.start_ms).ok_or_else(|| bad("start date out of range".into()))?;
-        let stop_date = match self.stop_ms {
-            Some(ms) => Some(from_millis(ms).ok_or_else(|| bad("stop date out of range".into()))?),
-            None => None,
+        let date = |ms, which: &str| {
+            from_millis(ms).ok_or_else(|| bad(format!("{which} date out of range")))
         };
-        let labels = serde_json::from_str(&self.labels).map_err(|e| bad(format!("labels: {e}")))?;
-        Ok(ExecutionRecord {
-            execution_arn: self.execution_arn,
-            name: self.name,
-            state_machine_arn: self.state_machine_arn,
-            state_machine_name: self.state_machine_name,
-            status,
-            input: self.input,
-            output: self.output,
-            error: self.error,
-            cause: self.cause,
-            start_date,
-            stop_date,
-            labels,
-        })
-    }
+        let stop_date = stop_ms.map(|ms| date(ms, "stop")).transpose()?;
+        let labels = serde_json::from_str(&labels).map_err(|e| bad(format!("labels: {e}")))?;
+        Ok((status, date(start_ms, "start")?, stop_date, labels))
+    })();
+    let (status, start_date, stop_date, labels) = match checked {
+        Ok(fields) => fields,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(ExecutionRecord {
+        execution_arn,
+        name: r.get(1)?,
+        state_machine_arn: r.get(2)?,
+        state_machine_name: r.get(3)?,
+        status,
+        input: r.get(5)?,
+        output: r.get(6)?,
+        error: r.get(7)?,
+        cause: r.get(8)?,
+        start_date,
+        stop_date,
+        labels,
+    }))
 }
 
 fn from_millis(ms: i64) -> Option<DateTime<Utc>> {
@@ -185,35 +162,33 @@ impl SqliteStore {
 
     /// `Backend::get_execution`.
     pub(super) fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
-        let raw = {
-            let conn = self.reader();
-            conn.prepare_cached(&format!(
-                "SELECT {EXECUTION_COLUMNS} FROM executions WHERE execution_arn = ?1"
-            ))
-            .and_then(|mut st| st.query_row([arn], RawExecution::from_row).optional())
-            .map_err(self.sql_err("reading an execution"))?
-        };
-        raw.map(|r| r.decode(self.location())).transpose()
+        let conn = self.reader();
+        conn.prepare_cached(&format!(
+            "SELECT {EXECUTION_COLUMNS} FROM executions WHERE execution_arn = ?1"
+        ))
+        .and_then(|mut st| {
+            st.query_row([arn], |r| record_of(r, self.location()))
+                .optional()
+        })
+        .map_err(self.sql_err("reading an execution"))?
+        .transpose()
     }
 
     /// `Backend::list_executions`.
     pub(super) fn list_executions(&self, limit: usize) -> Result<Vec<ExecutionRecord>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let raws: Vec<RawExecution> = {
-            let conn = self.reader();
-            let mut st = conn
-                .prepare_cached(&format!(
-                    "SELECT {EXECUTION_COLUMNS} FROM executions
-                     ORDER BY start_ms DESC, rowid DESC LIMIT ?1"
-                ))
-                .map_err(self.sql_err("listing executions"))?;
-            st.query_map([limit], RawExecution::from_row)
-                .and_then(|rows| rows.collect())
-                .map_err(self.sql_err("listing executions"))?
-        };
-        raws.into_iter()
-            .map(|r| r.decode(self.location()))
-            .collect()
+        let conn = self.reader();
+        let mut st = conn
+            .prepare_cached(&format!(
+                "SELECT {EXECUTION_COLUMNS} FROM executions
+                 ORDER BY start_ms DESC, rowid DESC LIMIT ?1"
+            ))
+            .map_err(self.sql_err("listing executions"))?;
+        let records: Vec<_> = st
+            .query_map([limit], |r| record_of(r, self.location()))
+            .and_then(|rows| rows.collect())
+            .map_err(self.sql_err("listing executions"))?;
+        records.into_iter().collect()
     }
 
     /// `Backend::events_since`.
