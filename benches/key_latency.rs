@@ -318,7 +318,6 @@ fn main() {
             seed: Some(7),
             pace: Pace::Demo,
             speed: SPEED,
-            ..EmbeddedOptions::default()
         };
         Arc::new(
             EmbeddedBackend::new(Store::open_in_memory().expect("memory store"), options)

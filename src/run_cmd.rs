@@ -186,7 +186,6 @@ fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
         seed: args.saga.seed,
         pace,
         speed: args.saga.speed,
-        ..EmbeddedOptions::default()
     };
     let launch = launch_of(args);
     // The backend is built inside the runtime so its clock reads the runtime's time.
@@ -300,7 +299,6 @@ fn tui_on(
             seed: saga.seed,
             pace: pace.unwrap_or(Pace::Demo),
             speed: saga.speed,
-            ..EmbeddedOptions::default()
         };
         multi_thread_runtime()?.block_on(async {
             let backend = EmbeddedBackend::new(store, embedded)?;

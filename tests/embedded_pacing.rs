@@ -16,7 +16,6 @@ fn backend(pace: Pace, seed: u64, speed: f64) -> EmbeddedBackend {
         seed: Some(seed),
         pace,
         speed,
-        inline_writes: Some(true),
     };
     EmbeddedBackend::new(Store::open_in_memory().expect("memory store"), options)
         .expect("embedded backend")

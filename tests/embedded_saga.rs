@@ -16,23 +16,21 @@ const SORRY: &str = "Sorry, We Couldn't make the booking";
 const BOOKED: &str = "We have made your booking!";
 
 fn backend(store: Store, seed: u64) -> EmbeddedBackend {
-    writing(store, seed, None)
-}
-
-/// A backend whose in-memory history is written inline or by the writer thread, as
-/// asked, rather than as the cores of the machine running the tests decide.
-fn writing(store: Store, seed: u64, inline: Option<bool>) -> EmbeddedBackend {
     let options = EmbeddedOptions {
         seed: Some(seed),
         pace: Pace::Instant,
-        inline_writes: inline,
         ..EmbeddedOptions::default()
     };
     EmbeddedBackend::new(store, options).expect("embedded backend")
 }
 
-/// Both ways of writing an in-memory store's history.
-const WRITES: [bool; 2] = [false, true];
+/// Both ways a history is written: inline into an in-memory store, and through the
+/// writer thread into a file store.
+fn both_stores() -> (tempfile::TempDir, [Store; 2]) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let file = Store::open(dir.path().join("saga.db")).expect("file store");
+    (dir, [Store::open_in_memory().expect("memory store"), file])
+}
 
 fn launch(run_type: RunType, trip: &str, rate: f64) -> Launch {
     Launch {
@@ -127,20 +125,21 @@ async fn every_run_type_follows_the_reference_flow() {
             ],
         ),
     ];
-    for inline in WRITES {
-        let b = writing(Store::open_in_memory().unwrap(), 1, Some(inline));
+    let (_dir, stores) = both_stores();
+    for store in stores {
+        let b = backend(store, 1);
         for (run_type, flow) in expected {
-            check_reference_flow(&b, run_type, flow, inline).await;
+            check_reference_flow(&b, run_type, flow).await;
         }
     }
 }
 
-async fn check_reference_flow(b: &EmbeddedBackend, run_type: RunType, flow: &[&str], inline: bool) {
+async fn check_reference_flow(b: &EmbeddedBackend, run_type: RunType, flow: &[&str]) {
     let trip = format!("trip-{run_type}");
     let report = run_once(b, launch(run_type, &trip, 0.0), Duration::from_millis(5))
         .await
         .unwrap();
-    assert_eq!(entered(&report.events), flow, "{run_type}, inline {inline}");
+    assert_eq!(entered(&report.events), flow, "{run_type}, {:?}", b.store());
     let verdict = report.verdict.expect("a finished run has a verdict");
     assert_eq!(
         verdict.level,
@@ -164,13 +163,14 @@ async fn check_reference_flow(b: &EmbeddedBackend, run_type: RunType, flow: &[&s
 
 #[tokio::test]
 async fn an_exhausted_compensation_waits_1_2_4_seconds_and_leaves_rows_behind() {
-    for inline in WRITES {
-        check_exhausted_compensation(inline).await;
+    let (_dir, stores) = both_stores();
+    for store in stores {
+        check_exhausted_compensation(store).await;
     }
 }
 
-async fn check_exhausted_compensation(inline: bool) {
-    let b = writing(Store::open_in_memory().unwrap(), 7, Some(inline));
+async fn check_exhausted_compensation(store: Store) {
+    let b = backend(store, 7);
     let report = run_once(
         &b,
         launch(RunType::FailPayment, "orphans", 1.0),
@@ -319,7 +319,6 @@ async fn a_running_execution_can_be_stopped() {
         seed: Some(1),
         pace: Pace::Aws,
         speed: 0.1,
-        ..EmbeddedOptions::default()
     };
     let b = EmbeddedBackend::new(Store::open_in_memory().unwrap(), options).unwrap();
     let arn = b
@@ -353,10 +352,16 @@ async fn a_running_execution_can_be_stopped() {
 async fn an_ended_execution_always_comes_with_its_whole_history() {
     // Virtual time lets the run end before the store writer has committed anything;
     // the status must never say "ended" while the history is still missing.
+    let dir = tempfile::tempdir().expect("temporary folder");
     for i in 0..40 {
-        // A fresh backend each time: its writer thread (every other time, none) has
-        // only just started.
-        let b = writing(Store::open_in_memory().unwrap(), 5, Some(i % 2 == 0));
+        // A fresh backend each time: every other time a file store, whose writer
+        // thread has only just started.
+        let store = if i % 2 == 0 {
+            Store::open(dir.path().join(format!("whole-{i}.db"))).expect("file store")
+        } else {
+            Store::open_in_memory().expect("memory store")
+        };
+        let b = backend(store, 5);
         let report = run_once(
             &b,
             launch(RunType::Success, &format!("whole-{i}"), 0.0),

@@ -443,7 +443,6 @@ async fn bursts_of_keys_leave_one_execution_on_screen() {
             seed: Some(17),
             pace: Pace::Demo,
             speed: 100.0,
-            ..EmbeddedOptions::default()
         },
     )
     .expect("embedded backend");

@@ -29,11 +29,6 @@ pub struct EmbeddedOptions {
     pub pace: Pace,
     /// How many times as fast as real time a paced run goes (`+`/`-` change it live).
     pub speed: f64,
-    /// Whether an in-memory store's history is written on the runtime's own thread
-    /// rather than by a writer thread beside it; `None` decides by the cores this
-    /// process may use: inline with one, where a second thread only takes turns. A
-    /// file store always has its writer thread.
-    pub inline_writes: Option<bool>,
 }
 
 impl Default for EmbeddedOptions {
@@ -42,7 +37,6 @@ impl Default for EmbeddedOptions {
             seed: None,
             pace: Pace::Instant,
             speed: 1.0,
-            inline_writes: None,
         }
     }
 }
@@ -128,12 +122,9 @@ impl EmbeddedBackend {
             definition: definition.clone(),
         });
         let (arn, name) = (machine.arn.clone(), machine.name.clone());
-        let recorder = match options.inline_writes {
-            None => StoreRecorder::new(store.clone(), arn, name),
-            Some(inline) => StoreRecorder::writing(store.clone(), arn, name, inline),
-        };
-        let recorder =
-            Arc::new(recorder.map_err(|e| failed(format!("cannot start the store writer: {e}")))?);
+        let recorder = StoreRecorder::new(store.clone(), arn, name)
+            .map_err(|e| failed(format!("cannot start the store writer: {e}")))?;
+        let recorder = Arc::new(recorder);
         let table = Arc::new(QueuedTable::new(store.clone(), recorder.clone()));
         let invoker = Arc::new(saga_registry(&table, chance));
         let steps = StepWatch::new(clock.clone());

@@ -12,9 +12,10 @@
 //! there the table writes straight through.
 
 use super::recorder::StoreRecorder;
-use crate::store::{Store, StoreError, StoreWrite};
+use crate::store::{SetIf, Store, StoreError, StoreWrite};
+use saga_lambdas::handlers::{CONFIRMED, PENDING};
 use saga_lambdas::table::Confirmed;
-use saga_lambdas::{Item, Table, TableError};
+use saga_lambdas::{AttrValue, Item, Table, TableError};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -141,7 +142,7 @@ impl QueuedTable {
 
     fn confirm_sync(&self, pk: &str, sk: &str) -> Result<Confirmed, StoreError> {
         let Some(queue) = &self.queue else {
-            return self.store.confirm_sync(pk, sk);
+            return confirm_in(&self.store, pk, sk);
         };
         let mut pending = queue.lock();
         let current = match pending.get(pk, sk) {
@@ -151,11 +152,50 @@ impl QueuedTable {
         let Some(mut item) = current else {
             return Ok(Confirmed::NoPendingRow);
         };
-        let confirmed = crate::store::confirm_row(&mut item);
-        if confirmed == Confirmed::Yes {
-            queue.write(&mut pending, pk, sk, Some(item));
+        if !confirm_update().apply(&mut item) {
+            return Ok(Confirmed::NoPendingRow);
         }
-        Ok(confirmed)
+        queue.write(&mut pending, pk, sk, Some(item));
+        Ok(Confirmed::Yes)
+    }
+}
+
+/// The saga's confirm as its DynamoDB table makes it: `transaction_status` set to
+/// `confirmed` on condition that it is the string `pending`.
+fn confirm_update() -> SetIf {
+    SetIf {
+        attr: "transaction_status".into(),
+        expected: AttrValue::S(PENDING.into()),
+        new: AttrValue::S(CONFIRMED.into()),
+    }
+}
+
+/// [`Table::confirm`] made directly on a store.
+fn confirm_in(store: &Store, pk: &str, sk: &str) -> Result<Confirmed, StoreError> {
+    Ok(if store.update_if_sync(pk, sk, &confirm_update())? {
+        Confirmed::Yes
+    } else {
+        Confirmed::NoPendingRow
+    })
+}
+
+/// The handlers' table straight on the store, every write committed at once: what a
+/// caller without a recorder (a test, a tool) uses.
+impl Table for Store {
+    async fn put(&self, item: Item) -> Result<(), TableError> {
+        Ok(self.put_sync(&item)?)
+    }
+
+    async fn confirm(&self, pk: &str, sk: &str) -> Result<Confirmed, TableError> {
+        Ok(confirm_in(self, pk, sk)?)
+    }
+
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), TableError> {
+        Ok(self.delete_sync(pk, sk)?)
+    }
+
+    async fn query_trip(&self, pk: &str) -> Result<Vec<Item>, TableError> {
+        Ok(self.query_trip_sync(pk)?)
     }
 }
 
@@ -206,8 +246,6 @@ impl Table for QueuedTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use saga_lambdas::AttrValue;
-    use saga_lambdas::handlers::{CONFIRMED, PENDING};
     use saga_lambdas::item::string_item;
 
     fn row(pk: &str, sk: &str, status: &str) -> Item {

@@ -10,8 +10,7 @@
 //! [`LINGER`] (or until [`MAX_BATCH`] are queued, or someone waits for a flush), so a
 //! busy runtime commits a few large transactions instead of one per event.
 //!
-//! An in-memory store in a process with a single core is written on the caller's
-//! thread instead (see `Writes::Inline`).
+//! An in-memory store is written on the caller's thread instead (see `Writes::Inline`).
 
 use crate::engine::{ExecutionDescription, ExecutionObserver};
 use crate::fast_map::FastMap;
@@ -86,45 +85,26 @@ enum Writes {
     /// so that everything recorded is committed (and the store let go of) once the
     /// recorder is gone.
     Thread(Option<std::thread::JoinHandle<()>>),
-    /// Applied to this in-memory store at once, on the thread that records them.
-    /// With one core a writer thread adds no work done in parallel, only a context
-    /// switch each way, and it packs an ended history after the runtime has gone on to
-    /// other executions and the history's events have left the cache; on the runtime's
-    /// thread they are packed while still in it. A map insert needs no batching.
+    /// Applied to this in-memory store at once, on the thread that records them: a
+    /// write is a map insert, which needs no batching, and handing each execution's
+    /// writes to another thread would cost a wake-up across cores every time, more than
+    /// the write itself.
     Inline(Store),
 }
 
-/// Whether to write inline: for an in-memory store when this process may use one core
-/// only (which `available_parallelism` reads from its CPU affinity and quota).
-fn writes_inline(store: &Store) -> bool {
-    store.path().is_none() && std::thread::available_parallelism().is_ok_and(|n| n.get() == 1)
-}
-
 impl StoreRecorder {
-    /// Records executions of one state machine; starts the writer thread, unless the
-    /// writes are better applied inline (see `Writes::Inline`).
+    /// Records executions of one state machine: inline for an in-memory store, through
+    /// a writer thread (started here) for a file store.
     pub fn new(
         store: Store,
         state_machine_arn: String,
         state_machine_name: String,
     ) -> std::io::Result<Self> {
-        let inline = writes_inline(&store);
-        Self::writing(store, state_machine_arn, state_machine_name, inline)
-    }
-
-    /// [`StoreRecorder::new`], inline or not as asked; an in-memory store only is ever
-    /// written inline.
-    pub(super) fn writing(
-        store: Store,
-        state_machine_arn: String,
-        state_machine_name: String,
-        inline: bool,
-    ) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
         });
-        let writes = if inline && store.path().is_none() {
+        let writes = if store.path().is_none() {
             Writes::Inline(store)
         } else {
             let for_writer = shared.clone();
@@ -455,11 +435,17 @@ mod tests {
     use super::*;
     use saga_lambdas::item::string_item;
 
+    /// A file store in a temporary folder, written through the writer thread.
+    fn file_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("r.db")).unwrap();
+        (dir, store)
+    }
+
     #[tokio::test]
     async fn a_flush_is_answered_once_the_writer_has_committed() {
-        let store = Store::open_in_memory().unwrap();
-        let recorder =
-            StoreRecorder::writing(store.clone(), "arn".into(), "m".into(), false).unwrap();
+        let (_dir, store) = file_store();
+        let recorder = StoreRecorder::new(store.clone(), "arn".into(), "m".into()).unwrap();
         // Nothing queued: answered at once.
         recorder.flush().await;
         let item = string_item([("pk", "t".to_string()), ("sk", "a".to_string())]);
@@ -491,9 +477,8 @@ mod tests {
 
     #[tokio::test]
     async fn an_executions_events_join_the_write_queued_just_before_them() {
-        let store = Store::open_in_memory().unwrap();
-        let recorder =
-            StoreRecorder::writing(store.clone(), "m-arn".into(), "m".into(), false).unwrap();
+        let (_dir, store) = file_store();
+        let recorder = StoreRecorder::new(store.clone(), "m-arn".into(), "m".into()).unwrap();
         let (a, b) = ("arn:a", "arn:b");
         let row = string_item([("pk", "t".to_string()), ("sk", "x".to_string())]);
         recorder.on_shared_event(a, &event(1, EventType::ExecutionStarted));
@@ -523,8 +508,7 @@ mod tests {
     #[tokio::test]
     async fn written_inline_every_event_and_ending_is_in_the_store_at_once() {
         let store = Store::open_in_memory().unwrap();
-        let recorder =
-            StoreRecorder::writing(store.clone(), "m-arn".into(), "m".into(), true).unwrap();
+        let recorder = StoreRecorder::new(store.clone(), "m-arn".into(), "m".into()).unwrap();
         assert!(matches!(recorder.writes, Writes::Inline(_)));
         let arn = "arn:a";
         let stored = |arn: &str| -> Vec<i64> {
@@ -569,9 +553,8 @@ mod tests {
 
     #[test]
     fn a_file_store_is_never_written_inline() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("r.db")).unwrap();
-        let recorder = StoreRecorder::writing(store, "m-arn".into(), "m".into(), true).unwrap();
+        let (_dir, store) = file_store();
+        let recorder = StoreRecorder::new(store, "m-arn".into(), "m".into()).unwrap();
         assert!(matches!(recorder.writes, Writes::Thread(Some(_))));
     }
 }

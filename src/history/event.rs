@@ -382,12 +382,6 @@ pub(crate) mod wire_time {
         }
     }
 
-    /// Whether [`rfc3339`] writes this time (rather than leaving it to chrono): a
-    /// four-digit year and no leap second.
-    pub(crate) fn renders(t: &DateTime<Utc>) -> bool {
-        written_here(t.year(), t.nanosecond())
-    }
-
     fn written_here(year: i32, nano: u32) -> bool {
         (0..=9999).contains(&year) && nano < 1_000_000_000
     }

@@ -20,14 +20,6 @@ pub(super) fn sql_error<'a>(
 /// `:memory:`) so a message read on its own still says where to look.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// An ended history is too long for the in-memory store's packed form (over
-    /// 4 GiB of text); it stays unpacked.
-    #[error("a history of {bytes} bytes is too long to pack")]
-    TooLongToPack {
-        /// How long its text is.
-        bytes: usize,
-    },
-
     /// The system reports no per-user data directory to put the default database in.
     #[error(
         "no user data directory is known on this system (is HOME set?), so there is no \

@@ -1,14 +1,8 @@
-//! The saga's table rows, with the same semantics the handlers get from DynamoDB.
-//!
-//! Each row is stored whole as DynamoDB JSON, keyed by its string `pk` and `sk`.
-//! SQLite compares text byte by byte (UTF-8), which is exactly how DynamoDB orders
-//! string sort keys, so `query_trip` returns rows in DynamoDB's order.
+//! Table rows as both stores take them: DynamoDB items with string `pk` and `sk`
+//! keys, and the one conditional update callers need.
 
-use super::{LockedRows, Store, StoreError};
-use rusqlite::{Connection, OptionalExtension, params};
-use saga_lambdas::handlers::{CONFIRMED, PENDING};
-use saga_lambdas::table::Confirmed;
-use saga_lambdas::{AttrValue, Item, Table, TableError};
+use super::StoreError;
+use saga_lambdas::{AttrValue, Item};
 
 /// The string value of a key attribute, as DynamoDB requires for this table's keys.
 fn key<'a>(item: &'a Item, attr: &'static str) -> Result<&'a str, StoreError> {
@@ -22,163 +16,45 @@ pub(crate) fn item_keys(item: &Item) -> Result<(&str, &str), StoreError> {
     Ok((key(item, "pk")?, key(item, "sk")?))
 }
 
-/// The attribute the saga's conditional confirm reads and flips.
-pub(super) const STATUS: &str = "transaction_status";
-
-/// DynamoDB's `transaction_status = :pending` condition and its update, on a row in
-/// hand: flips the string `pending` to `confirmed`; anything else changes nothing.
-pub(crate) fn confirm_row(item: &mut Item) -> Confirmed {
-    if item.get(STATUS).and_then(AttrValue::as_s) != Some(PENDING) {
-        return Confirmed::NoPendingRow;
-    }
-    item.insert(STATUS.to_string(), AttrValue::S(CONFIRMED.to_string()));
-    Confirmed::Yes
+/// DynamoDB's `UpdateItem` of one attribute under the condition that it holds a
+/// given value (`SET #a = :new` with `#a = :expected`): the one kind of update a
+/// table's callers need made atomically, whatever their rows mean.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetIf {
+    /// The attribute read and set.
+    pub attr: String,
+    /// The value (type included) it must hold for the update to be made.
+    pub expected: AttrValue,
+    /// The value it is set to.
+    pub new: AttrValue,
 }
 
-impl Store {
-    /// Writes (or overwrites) a row: [`Table::put`] without the async wrapper.
-    pub fn put_sync(&self, item: &Item) -> Result<(), StoreError> {
-        let (pk, sk) = item_keys(item)?;
-        match self.lock_rows() {
-            LockedRows::Sqlite(conn) => self.put_item_in(&conn, item),
-            LockedRows::Memory(mut m) => m.put(pk, sk, item),
+impl SetIf {
+    /// Makes the update on a row in hand; whether the condition held.
+    pub fn apply(&self, item: &mut Item) -> bool {
+        if item.get(&self.attr) != Some(&self.expected) {
+            return false;
         }
-    }
-
-    /// Writes a row inside the caller's connection or transaction.
-    pub(super) fn put_item_in(&self, conn: &Connection, item: &Item) -> Result<(), StoreError> {
-        let (pk, sk) = item_keys(item)?;
-        let json = serde_json::to_string(item).map_err(|source| StoreError::Encode {
-            what: "a table item",
-            source,
-        })?;
-        conn.prepare_cached(
-            "INSERT INTO items (pk, sk, item) VALUES (?1, ?2, ?3)
-             ON CONFLICT (pk, sk) DO UPDATE SET item = excluded.item",
-        )
-        .and_then(|mut st| st.execute(params![pk, sk, json]))
-        .map_err(self.sql_err("writing a table item"))?;
-        Ok(())
-    }
-
-    /// Flips `transaction_status` from `pending` to `confirmed`, only on an existing
-    /// pending row: [`Table::confirm`] without the async wrapper.
-    ///
-    /// Like DynamoDB's condition `transaction_status = :pending`, the attribute must be
-    /// the string `pending`; anything else changes nothing.
-    pub fn confirm_sync(&self, pk: &str, sk: &str) -> Result<Confirmed, StoreError> {
-        let conn = match self.lock_rows() {
-            LockedRows::Sqlite(conn) => conn,
-            LockedRows::Memory(mut m) => return m.confirm(pk, sk),
-        };
-        let changed = conn
-            .prepare_cached(
-                "UPDATE items SET item = json_set(item, '$.transaction_status.S', ?4)
-                 WHERE pk = ?1 AND sk = ?2
-                   AND json_extract(item, '$.transaction_status.S') = ?3",
-            )
-            .and_then(|mut st| st.execute(params![pk, sk, PENDING, CONFIRMED]))
-            .map_err(self.sql_err("confirming a table item"))?;
-        Ok(if changed == 1 {
-            Confirmed::Yes
-        } else {
-            Confirmed::NoPendingRow
-        })
-    }
-
-    /// Deletes a row; a missing row is not an error: [`Table::delete`] without the
-    /// async wrapper.
-    pub fn delete_sync(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
-        match self.lock_rows() {
-            LockedRows::Sqlite(conn) => self.delete_item_in(&conn, pk, sk),
-            LockedRows::Memory(mut m) => {
-                m.delete(pk, sk);
-                Ok(())
-            }
-        }
-    }
-
-    /// Deletes a row inside the caller's connection or transaction.
-    pub(super) fn delete_item_in(
-        &self,
-        conn: &Connection,
-        pk: &str,
-        sk: &str,
-    ) -> Result<(), StoreError> {
-        conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
-            .and_then(|mut st| st.execute(params![pk, sk]))
-            .map_err(self.sql_err("deleting a table item"))?;
-        Ok(())
-    }
-
-    /// One row, or `None` if there is none.
-    pub fn get_item_sync(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        let text: Option<String> = {
-            let conn = match self.read_lock_rows() {
-                LockedRows::Sqlite(conn) => conn,
-                LockedRows::Memory(m) => return m.get_item(pk, sk),
-            };
-            conn.prepare_cached("SELECT item FROM items WHERE pk = ?1 AND sk = ?2")
-                .and_then(|mut st| st.query_row([pk, sk], |r| r.get(0)).optional())
-                .map_err(self.sql_err("reading a table item"))?
-        };
-        text.map(|text| self.parse_item(pk, sk, &text)).transpose()
-    }
-
-    /// All rows of one trip ordered by `sk`, for the UI (which polls from plain code)
-    /// and for [`Table::query_trip`].
-    pub fn query_trip_sync(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
-        let texts: Vec<(String, String)> = {
-            let conn = match self.read_lock_rows() {
-                LockedRows::Sqlite(conn) => conn,
-                LockedRows::Memory(m) => return m.query_trip(pk),
-            };
-            let mut st = conn
-                .prepare_cached("SELECT sk, item FROM items WHERE pk = ?1 ORDER BY sk")
-                .map_err(self.sql_err("querying a trip's items"))?;
-            st.query_map([pk], |r| Ok((r.get(0)?, r.get(1)?)))
-                .and_then(|rows| rows.collect())
-                .map_err(self.sql_err("querying a trip's items"))?
-        };
-        texts
-            .into_iter()
-            .map(|(sk, text)| self.parse_item(pk, &sk, &text))
-            .collect()
-    }
-
-    /// A stored row's DynamoDB JSON, or an error naming the row and the file.
-    fn parse_item(&self, pk: &str, sk: &str, text: &str) -> Result<Item, StoreError> {
-        serde_json::from_str(text).map_err(|e| StoreError::BadRow {
-            location: self.location().to_string(),
-            what: format!("item (pk {pk:?}, sk {sk:?})"),
-            detail: e.to_string(),
-        })
-    }
-}
-
-/// The handlers' table, so the very same handler code runs against the embedded store.
-impl Table for Store {
-    async fn put(&self, item: Item) -> Result<(), TableError> {
-        Ok(self.put_sync(&item)?)
-    }
-
-    async fn confirm(&self, pk: &str, sk: &str) -> Result<Confirmed, TableError> {
-        Ok(self.confirm_sync(pk, sk)?)
-    }
-
-    async fn delete(&self, pk: &str, sk: &str) -> Result<(), TableError> {
-        Ok(self.delete_sync(pk, sk)?)
-    }
-
-    async fn query_trip(&self, pk: &str) -> Result<Vec<Item>, TableError> {
-        Ok(self.query_trip_sync(pk)?)
+        item.insert(self.attr.clone(), self.new.clone());
+        true
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
     use saga_lambdas::item::string_item;
+
+    const PENDING: &str = "pending";
+
+    fn confirm() -> SetIf {
+        SetIf {
+            attr: "transaction_status".into(),
+            expected: AttrValue::S(PENDING.into()),
+            new: AttrValue::S("confirmed".into()),
+        }
+    }
 
     fn row(pk: &str, sk: &str, status: &str) -> Item {
         string_item([
@@ -206,31 +82,29 @@ mod tests {
     }
 
     #[test]
-    fn confirm_needs_the_string_pending() {
+    fn an_update_needs_the_expected_value_and_type() {
         let (_dir, file) = crate::store::temp_file_store();
         for store in [Store::open_in_memory().unwrap(), file] {
             let mut item = row("t", "s", PENDING);
             item.insert("transaction_status".into(), AttrValue::N("0".into()));
             store.put_sync(&item).unwrap();
-            assert_eq!(
-                store.confirm_sync("t", "s").unwrap(),
-                Confirmed::NoPendingRow
-            );
+            assert!(!store.update_if_sync("t", "s", &confirm()).unwrap());
+            assert!(!store.update_if_sync("t", "none", &confirm()).unwrap());
             assert_eq!(store.query_trip_sync("t").unwrap(), vec![item]);
         }
     }
 
     #[test]
-    fn confirm_keeps_the_other_attributes_and_the_s_type() {
+    fn an_update_keeps_the_other_attributes() {
         let (_dir, file) = crate::store::temp_file_store();
         for store in [Store::open_in_memory().unwrap(), file] {
             let mut item = row("t", "s", PENDING);
             item.insert("n".into(), AttrValue::N("1.50".into()));
             store.put_sync(&item).unwrap();
-            assert_eq!(store.confirm_sync("t", "s").unwrap(), Confirmed::Yes);
+            assert!(store.update_if_sync("t", "s", &confirm()).unwrap());
             item.insert(
                 "transaction_status".into(),
-                AttrValue::S(CONFIRMED.to_string()),
+                AttrValue::S("confirmed".into()),
             );
             assert_eq!(store.query_trip_sync("t").unwrap(), vec![item]);
         }

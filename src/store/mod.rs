@@ -1,193 +1,298 @@
-//! The embedded, durable database: the saga's table rows and every execution's
-//! history, kept in one SQLite file.
+//! The embedded store: the saga's table rows and every execution's history.
 //!
-//! Why SQLite (bundled, so nothing has to be installed):
-//! * one ordinary file the user can copy, inspect or delete, and no server to start;
-//! * real transactions, so an execution's terminal event and its final status become
-//!   visible together or not at all;
-//! * crash safety: in WAL mode a process that dies mid-write leaves the last committed
-//!   state intact, and the next open recovers it automatically.
+//! One interface ([`Store`]) over two stores side by side:
+//! * [`sqlite`]: the durable store, one SQLite file, what the app opens by default;
+//! * [`memory`]: `:memory:`, a private, throwaway store in plain Rust collections for
+//!   tests, demos and benchmarks, since nothing of it outlives the process.
 //!
-//! `:memory:` opens a private, throwaway store for tests, demos and benchmarks; it
-//! keeps the same data under the same rules in plain Rust collections instead (see
-//! `memory`), since nothing of it outlives the process.
-//!
-//! Three tables hold the data:
-//! * `items (pk, sk, item)`: the saga's rows, `item` being the whole row as DynamoDB JSON
-//!   (`{"pk":{"S":"t1"},...}`) so attribute types survive exactly;
-//! * `executions`: one row per execution, with the fields `DescribeExecution` shows plus
-//!   free-form `labels`;
-//! * `events (execution_arn, id, event, payload, payload_at)`: each history event as the
-//!   JSON text of its `GetExecutionHistory` shape, with its big payload member kept
-//!   aside unescaped (see [`NewEvent`]) and put back when read.
-//!
-//! Dates are stored as INTEGER unix milliseconds (UTC): Step Functions reports dates at
-//! millisecond precision, integers sort and compare cheaply in SQL, and there is no
-//! time-zone text to misparse. The API takes and returns [`chrono::DateTime<Utc>`].
+//! Both keep the same rules, and the same store tests run against both: histories are
+//! append-only while the execution runs, a terminal event and the final status are
+//! written together, dates are kept to the millisecond, rows come back in DynamoDB's
+//! sort-key order, and a row is updated conditionally as DynamoDB does it.
 
 mod batch;
-mod checkpoint;
-mod compact_item;
-mod compact_record;
 mod error;
-mod event_text;
 mod events;
 mod executions;
 mod items;
 mod memory;
-mod open;
-mod open_events;
-mod packed_history;
-mod recovery;
-mod schema;
+mod sqlite;
 
 pub use batch::StoreWrite;
-pub use checkpoint::Checkpointer;
 pub use error::StoreError;
 pub use events::NewEvent;
 pub use executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, UnknownStatus};
-pub(crate) use items::{confirm_row, item_keys};
-pub use recovery::{INTERRUPTED_CAUSE, INTERRUPTED_ERROR};
+pub use items::SetIf;
+pub(crate) use items::item_keys;
+pub use sqlite::{Checkpointer, INTERRUPTED_CAUSE, INTERRUPTED_ERROR};
 
-use memory::{MemoryData, Rows};
-use rusqlite::Connection;
-use std::fs::File;
+use saga_lambdas::Item;
+use sqlite::SqliteStore;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-/// A handle on one sagaview database; clones share the same connections (one for
-/// writes, one for reads), so the engine, its tasks and the UI can all hold one cheaply.
+/// The path that opens a private in-memory store instead of a file.
+const MEMORY: &str = ":memory:";
+
+/// What a store does: the operations [`Store`]'s methods make, each on the store's
+/// own terms (a file store's transactions, a memory store's maps).
+trait Backend: Send + Sync {
+    /// The file path, or `:memory:`, for error messages.
+    fn location(&self) -> &str;
+    /// The database file, if there is one.
+    fn path(&self) -> Option<&Path> {
+        None
+    }
+    /// Executions marked aborted on open.
+    fn recovered_on_open(&self) -> &[String] {
+        &[]
+    }
+    /// Writes (or overwrites) a row whose keys were checked.
+    fn put(&self, item: &Item) -> Result<(), StoreError>;
+    fn update_if(&self, pk: &str, sk: &str, update: &SetIf) -> Result<bool, StoreError>;
+    fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError>;
+    fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError>;
+    /// One partition's rows, by sort key.
+    fn query(&self, pk: &str) -> Result<Vec<Item>, StoreError>;
+    fn insert_execution(&self, record: &ExecutionRecord) -> Result<(), StoreError>;
+    /// Appends events to a running execution, and records its outcome if given: all
+    /// or nothing.
+    fn append(
+        &self,
+        arn: &str,
+        events: &[NewEvent],
+        outcome: Option<&ExecutionOutcome>,
+    ) -> Result<(), StoreError>;
+    /// Applies the writes; the errors of those that could not be made.
+    fn write_batch(&self, writes: &[StoreWrite]) -> Vec<StoreError>;
+    fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError>;
+    fn list_executions(&self, limit: usize) -> Result<Vec<ExecutionRecord>, StoreError>;
+    fn events_since(&self, arn: &str, after_id: i64) -> Result<Vec<(i64, String)>, StoreError>;
+    fn event_count(&self, arn: &str) -> Result<u64, StoreError>;
+    fn last_event_id(&self, arn: &str) -> Result<Option<i64>, StoreError>;
+}
+
+/// A handle on one store; clones share it, so the engine, its tasks and the UI can all
+/// hold one cheaply.
 ///
-/// Every call takes a connection's lock only for its own short, synchronous SQLite
-/// work, never across an `.await`.
+/// Every call holds a lock only for its own short, synchronous work, never across an
+/// `.await`.
 #[derive(Clone)]
 pub struct Store {
-    inner: Arc<Inner>,
+    inner: Arc<Kind>,
 }
 
-struct Inner {
-    data: Data,
-    /// The file path, or `:memory:`, for error messages.
-    location: String,
-    /// `None` for an in-memory store.
-    path: Option<PathBuf>,
-    /// Executions found still running on open and marked aborted.
-    recovered: Vec<String>,
-    /// Shared lock on `<db>.lock`, held while this store is open, so another process
-    /// opening the same file knows these executions are alive and leaves them alone.
-    _owner_lock: Option<File>,
-}
-
-/// Where a store keeps its data.
-enum Data {
-    /// An SQLite database file.
-    Sqlite {
-        /// Every write goes through this connection.
-        writer: Mutex<Connection>,
-        /// Reads only. In WAL mode a reader sees the last commit without waiting for a
-        /// write transaction in progress, so a saga (or the UI) reading a row or a
-        /// status never queues behind a large batch of history being committed.
-        reader: Mutex<Connection>,
-    },
-    /// Rust collections, for `:memory:`: table rows and executions under separate
-    /// locks, so a saga step writing its row never waits for a batch of history.
-    Memory {
-        rows: Mutex<Rows>,
-        runs: Mutex<MemoryData>,
-    },
-}
-
-/// A store's data, locked for one short piece of work.
-enum Locked<'a> {
-    Sqlite(MutexGuard<'a, Connection>),
-    Memory(MutexGuard<'a, MemoryData>),
-}
-
-/// A store's table rows, locked for one short piece of work.
-enum LockedRows<'a> {
-    Sqlite(MutexGuard<'a, Connection>),
-    Memory(MutexGuard<'a, Rows>),
+/// Which store a [`Store`] is.
+enum Kind {
+    /// Boxed: an open file is far larger than the memory store's handle.
+    Sqlite(Box<SqliteStore>),
+    Memory(memory::MemoryStore),
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("location", &self.inner.location)
-            .field("recovered", &self.inner.recovered.len())
+            .field("location", &self.location())
+            .field("recovered", &self.recovered_on_open().len())
             .finish_non_exhaustive()
     }
 }
 
 impl Store {
+    /// Opens (creating if needed) the database at `path`, or a private in-memory one
+    /// for `:memory:`.
+    ///
+    /// Creates missing parent folders, refuses files that are not sagaview databases
+    /// with an error naming the file, migrates older schemas, and marks executions left
+    /// `RUNNING` by a process that has since exited as `ABORTED` (see
+    /// [`Store::recovered_on_open`]).
+    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let path = path.as_ref();
+        if path.as_os_str() == MEMORY {
+            return Store::open_in_memory();
+        }
+        let sqlite = Box::new(SqliteStore::open(path)?);
+        Ok(Store {
+            inner: Arc::new(Kind::Sqlite(sqlite)),
+        })
+    }
+
+    /// Opens a private, empty, throwaway store; two calls never share data.
+    /// Infallible today; the `Result` keeps callers' code the same as for a file.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Ok(Store {
+            inner: Arc::new(Kind::Memory(memory::MemoryStore::default())),
+        })
+    }
+
+    /// Where sagaview keeps its database by default: `sagaview/sagaview.db` in the
+    /// user's data directory (e.g. `~/.local/share` on Linux).
+    pub fn default_path() -> Result<PathBuf, StoreError> {
+        let base = dirs::data_dir().ok_or(StoreError::NoDataDir)?;
+        Ok(base.join("sagaview").join("sagaview.db"))
+    }
+
+    /// The store itself: the one place that tells the two apart.
+    fn backend(&self) -> &dyn Backend {
+        match &*self.inner {
+            Kind::Sqlite(s) => s.as_ref(),
+            Kind::Memory(m) => m,
+        }
+    }
+
+    /// The file store, for what only it has (its WAL).
+    fn sqlite(&self) -> Option<&SqliteStore> {
+        match &*self.inner {
+            Kind::Sqlite(s) => Some(s.as_ref()),
+            Kind::Memory(_) => None,
+        }
+    }
+
     /// The database's file path, or `:memory:`: what error messages and the UI name.
     pub fn location(&self) -> &str {
-        &self.inner.location
+        self.backend().location()
     }
 
     /// The database file, or `None` for an in-memory store.
     pub fn path(&self) -> Option<&Path> {
-        self.inner.path.as_deref()
+        self.backend().path()
     }
 
     /// ARNs of the executions that were still `RUNNING` when this store was opened (the
     /// process running them had exited) and were therefore marked `ABORTED`, so the app
     /// can tell the user.
     pub fn recovered_on_open(&self) -> &[String] {
-        &self.inner.recovered
+        self.backend().recovered_on_open()
     }
 
-    /// The data, for one short piece of work.
-    fn lock(&self) -> Locked<'_> {
-        // A poisoned lock only means another call panicked; any transaction it had open
-        // was rolled back when it unwound, so the connection is still consistent, and
-        // the in-memory data changes only after every check has passed.
-        match &self.inner.data {
-            Data::Sqlite { writer, .. } => Locked::Sqlite(lock(writer)),
-            Data::Memory { runs, .. } => Locked::Memory(lock(runs)),
-        }
+    /// Writes (or overwrites) a row; its `pk` and `sk` must be strings.
+    pub fn put_sync(&self, item: &Item) -> Result<(), StoreError> {
+        item_keys(item)?;
+        self.backend().put(item)
     }
 
-    /// The table rows, for one short piece of work.
-    fn lock_rows(&self) -> LockedRows<'_> {
-        match &self.inner.data {
-            Data::Sqlite { writer, .. } => LockedRows::Sqlite(lock(writer)),
-            Data::Memory { rows, .. } => LockedRows::Memory(lock(rows)),
-        }
+    /// Updates an existing row if its attribute holds the expected value (see
+    /// [`SetIf`]); whether it did. A missing row changes nothing, as in DynamoDB.
+    pub fn update_if_sync(&self, pk: &str, sk: &str, update: &SetIf) -> Result<bool, StoreError> {
+        self.backend().update_if(pk, sk, update)
     }
 
-    /// The table rows, for one short read (see [`Store::read_lock`]).
-    fn read_lock_rows(&self) -> LockedRows<'_> {
-        match &self.inner.data {
-            Data::Sqlite { reader, .. } => LockedRows::Sqlite(lock(reader)),
-            Data::Memory { rows, .. } => LockedRows::Memory(lock(rows)),
-        }
+    /// Deletes a row; a missing row is not an error.
+    pub fn delete_sync(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+        self.backend().delete(pk, sk)
     }
 
-    /// The data, for one short read: a file store's read-only connection, which does
-    /// not wait for the writer.
-    fn read_lock(&self) -> Locked<'_> {
-        match &self.inner.data {
-            Data::Sqlite { reader, .. } => Locked::Sqlite(lock(reader)),
-            Data::Memory { runs, .. } => Locked::Memory(lock(runs)),
-        }
+    /// One row, or `None` if there is none.
+    pub fn get_item_sync(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        self.backend().get_item(pk, sk)
     }
 
-    /// The SQLite connection of a file store, `None` for an in-memory one.
-    fn conn(&self) -> Option<MutexGuard<'_, Connection>> {
-        match self.lock() {
-            Locked::Sqlite(c) => Some(c),
-            Locked::Memory(_) => None,
-        }
+    /// All rows of one trip ordered by `sk` (byte order, as DynamoDB sorts), for the UI
+    /// (which polls from plain code) and the handlers' table.
+    pub fn query_trip_sync(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        self.backend().query(pk)
     }
 
-    /// Wraps an SQLite failure with the database and the operation that failed.
-    fn sql_err(&self, op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite {
-            location: self.inner.location.clone(),
-            op,
-            source,
-        }
+    /// Records a new execution (normally `RUNNING`, before its first event).
+    pub fn insert_execution(&self, record: &ExecutionRecord) -> Result<(), StoreError> {
+        self.backend().insert_execution(record)
     }
+
+    /// Appends one history event (its id and its full `GetExecutionHistory` JSON) to a
+    /// running execution.
+    pub fn append_event(&self, arn: &str, id: i64, event_json: &str) -> Result<(), StoreError> {
+        self.append_events(arn, [(id, event_json)])
+    }
+
+    /// Appends several events in one transaction: all of them or none.
+    pub fn append_events<'a>(
+        &self,
+        arn: &str,
+        events: impl IntoIterator<Item = (i64, &'a str)>,
+    ) -> Result<(), StoreError> {
+        self.append_new_events(arn, &owned_events(events))
+    }
+
+    /// [`Store::append_events`] for events already made.
+    pub fn append_new_events(&self, arn: &str, events: &[NewEvent]) -> Result<(), StoreError> {
+        self.backend().append(arn, events, None)
+    }
+
+    /// Records how a running execution ended.
+    pub fn finish_execution(
+        &self,
+        arn: &str,
+        outcome: &ExecutionOutcome,
+    ) -> Result<(), StoreError> {
+        self.append_events_and_finish(arn, [], outcome)
+    }
+
+    /// Appends the last events (normally ending with the terminal `Execution*` event)
+    /// and records the outcome at once, so readers see the terminal event and the final
+    /// status together; on any failure neither is written.
+    pub fn append_events_and_finish<'a>(
+        &self,
+        arn: &str,
+        events: impl IntoIterator<Item = (i64, &'a str)>,
+        outcome: &ExecutionOutcome,
+    ) -> Result<(), StoreError> {
+        if !outcome.status.is_terminal() {
+            return Err(StoreError::NotTerminal {
+                arn: arn.to_string(),
+            });
+        }
+        self.backend()
+            .append(arn, &owned_events(events), Some(outcome))
+    }
+
+    /// Applies the writes, each all or nothing (a file store commits them in one
+    /// transaction); the errors of the writes that could not be made.
+    pub fn write_batch(&self, writes: &[StoreWrite]) -> Vec<StoreError> {
+        if writes.is_empty() {
+            return Vec::new();
+        }
+        self.backend().write_batch(writes)
+    }
+
+    /// One execution, or `None` if it is not stored.
+    pub fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
+        self.backend().get_execution(arn)
+    }
+
+    /// The `limit` most recently started executions, newest first.
+    pub fn list_executions(&self, limit: usize) -> Result<Vec<ExecutionRecord>, StoreError> {
+        self.backend().list_executions(limit)
+    }
+
+    /// The events with an id above `after_id`, in id order, as `(id, JSON text)`: what
+    /// a viewer polls with the last id it has seen (0 for all).
+    pub fn events_since(&self, arn: &str, after_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        self.backend().events_since(arn, after_id)
+    }
+
+    /// How many events the execution has (0 for an unknown execution).
+    pub fn event_count(&self, arn: &str) -> Result<u64, StoreError> {
+        self.backend().event_count(arn)
+    }
+
+    /// The highest event id of the execution, or `None` if it has no events.
+    pub fn last_event_id(&self, arn: &str) -> Result<Option<i64>, StoreError> {
+        self.backend().last_event_id(arn)
+    }
+
+    /// The file store's write connection, for tests that look at SQLite itself.
+    #[cfg(test)]
+    fn conn(&self) -> Option<MutexGuard<'_, rusqlite::Connection>> {
+        self.sqlite().map(SqliteStore::writer)
+    }
+}
+
+/// A caller's `(id, JSON text)` events, ready to store.
+fn owned_events<'a>(events: impl IntoIterator<Item = (i64, &'a str)>) -> Vec<NewEvent> {
+    events
+        .into_iter()
+        .map(|(id, json)| NewEvent::from_json(id, json))
+        .collect()
 }
 
 /// A file store in a temporary folder, for tests that look at SQLite itself.
@@ -198,9 +303,10 @@ pub(crate) fn temp_file_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-/// Takes a lock of the store's. A poisoned lock only means another call panicked (see
-/// [`Store::lock`]).
-pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Takes a lock of a store's. A poisoned lock only means another call panicked; any
+/// transaction it had open was rolled back when it unwound, and the in-memory data
+/// changes only after every check has passed, so the data is still consistent.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

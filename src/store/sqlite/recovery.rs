@@ -5,7 +5,7 @@
 //! database's only user) each such execution gets what Step Functions shows for a
 //! stopped execution: status `ABORTED` and a final `ExecutionAborted` event.
 
-use super::StoreError;
+use crate::store::StoreError;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::json;

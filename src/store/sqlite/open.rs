@@ -1,18 +1,16 @@
 //! Opening a database: locating it, refusing files that are not sagaview's, tuning
 //! SQLite for durability, migrating the schema and recovering interrupted executions.
 
-use super::error::sql_error;
 use super::schema::{self, APPLICATION_ID};
-use super::{Data, Inner, Store, StoreError, recovery};
+use super::{SqliteStore, recovery};
+use crate::store::StoreError;
+use crate::store::error::sql_error;
 use rusqlite::{Connection, ErrorCode};
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
-
-/// The path that opens a private in-memory database instead of a file.
-const MEMORY: &str = ":memory:";
 
 /// How long a write waits for another process's write transaction to finish.
 pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -20,24 +18,15 @@ pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Enough cached statements for every query this module prepares.
 const STATEMENT_CACHE: usize = 32;
 
-impl Store {
-    /// Opens (creating if needed) the database at `path`, or a private in-memory one
-    /// for `:memory:`.
-    ///
-    /// Creates missing parent folders, refuses files that are not sagaview databases
-    /// with an error naming the file, migrates older schemas, and marks executions left
-    /// `RUNNING` by a process that has since exited as `ABORTED` (see
-    /// [`Store::recovered_on_open`]).
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`: see
+    /// [`crate::store::Store::open`].
     ///
     /// Files use WAL journaling with `synchronous = NORMAL`: in WAL mode every commit
     /// survives the process crashing, and an OS crash or power cut can at worst lose the
     /// last few commits but never corrupt the file. `FULL` would add an fsync to every
     /// history event for protection this local tool does not need.
-    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
-        let path = path.as_ref();
-        if path.as_os_str() == MEMORY {
-            return Store::open_in_memory();
-        }
+    pub(in crate::store) fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let location = path.display().to_string();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
@@ -58,49 +47,16 @@ impl Store {
         let lock = lock.into_shared()?;
         let reader = open_reader(path, &location)?;
 
-        Ok(Store {
-            inner: Arc::new(Inner {
-                data: Data::Sqlite {
-                    writer: Mutex::new(conn),
-                    reader: Mutex::new(reader),
-                },
-                location,
-                path: Some(path.to_path_buf()),
-                recovered,
-                _owner_lock: lock,
-            }),
+        Ok(SqliteStore {
+            writer: Mutex::new(conn),
+            reader: Mutex::new(reader),
+            location,
+            path: path.to_path_buf(),
+            recovered,
+            _owner_lock: lock,
         })
-    }
-
-    /// Opens a private, empty, throwaway store; two calls never share data.
-    ///
-    /// It keeps its data in Rust collections rather than SQLite (see
-    /// `memory`): nothing of it outlives the process, so SQLite's encoding
-    /// and page management would cost every event and table write for nothing.
-    /// Infallible today; the `Result` keeps callers' code the same as for a file.
-    pub fn open_in_memory() -> Result<Store, StoreError> {
-        Ok(Store {
-            inner: Arc::new(Inner {
-                data: Data::Memory {
-                    rows: Mutex::default(),
-                    runs: Mutex::default(),
-                },
-                location: MEMORY.to_string(),
-                path: None,
-                recovered: Vec::new(),
-                _owner_lock: None,
-            }),
-        })
-    }
-
-    /// Where sagaview keeps its database by default: `sagaview/sagaview.db` in the
-    /// user's data directory (e.g. `~/.local/share` on Linux).
-    pub fn default_path() -> Result<PathBuf, StoreError> {
-        let base = dirs::data_dir().ok_or(StoreError::NoDataDir)?;
-        Ok(base.join("sagaview").join("sagaview.db"))
     }
 }
-
 /// Checks the file is usable, sets the connection up and migrates the schema.
 fn prepare(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
     let sql_err = |op| sql_error(location, op);
@@ -242,6 +198,9 @@ impl OwnerLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
+
+    const MEMORY: &str = ":memory:";
 
     #[test]
     fn default_path_ends_in_sagaview_db() {

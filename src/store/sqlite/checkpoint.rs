@@ -7,13 +7,13 @@
 //! store's connection and checkpoints from a connection of its own, which SQLite lets
 //! run while the other connection keeps writing.
 
-use super::{Store, StoreError};
+use crate::store::error::sql_error;
+use crate::store::{Store, StoreError};
 use rusqlite::Connection;
 
 /// Bytes written between two checkpoints. A short WAL keeps each checkpoint small and
-/// lets SQLite restart the WAL from its beginning while its pages are still cached: the
-/// durable saga benchmark runs about a fifth faster than with SQLite's own 1000 pages
-/// (4 MiB), and four times larger is slower still.
+/// lets SQLite restart the WAL from its beginning while its pages are still cached,
+/// which the durable saga benchmark shows faster than SQLite's own 1000 pages (4 MiB).
 const CHECKPOINT_EVERY: usize = 256 * 1024;
 
 /// Checkpoints a file store's WAL from its own connection; see the module docs.
@@ -37,19 +37,18 @@ impl Store {
     /// instead, for a writer that knows how much it writes; `None` for an in-memory
     /// store, which has no WAL. Dropping the checkpointer hands them back.
     pub fn checkpointer(&self) -> Result<Option<Checkpointer>, StoreError> {
-        let Some(path) = self.path() else {
+        let Some(sqlite) = self.sqlite() else {
             return Ok(None);
         };
+        let err = |op| sql_error(self.location(), op);
         let conn =
-            Connection::open(path).map_err(self.sql_err("opening a checkpoint connection"))?;
+            Connection::open(&sqlite.path).map_err(err("opening a checkpoint connection"))?;
         conn.busy_timeout(super::open::BUSY_TIMEOUT)
-            .map_err(self.sql_err("setting the checkpoint connection's busy timeout"))?;
-        let Some(own) = self.conn() else {
-            return Ok(None);
-        };
-        own.pragma_update(None, "wal_autocheckpoint", 0)
-            .map_err(self.sql_err("turning off automatic checkpoints"))?;
-        drop(own);
+            .map_err(err("setting the checkpoint connection's busy timeout"))?;
+        sqlite
+            .writer()
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(err("turning off automatic checkpoints"))?;
         Ok(Some(Checkpointer {
             store: self.clone(),
             conn,
@@ -73,16 +72,19 @@ impl Checkpointer {
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-            .map_err(self.store.sql_err("checkpointing the WAL"))
+            .map_err(sql_error(self.store.location(), "checkpointing the WAL"))
     }
 }
 
 impl Drop for Checkpointer {
     fn drop(&mut self) {
-        let Some(conn) = self.store.conn() else {
+        let Some(sqlite) = self.store.sqlite() else {
             return;
         };
-        if let Err(e) = conn.pragma_update(None, "wal_autocheckpoint", 1000) {
+        if let Err(e) = sqlite
+            .writer()
+            .pragma_update(None, "wal_autocheckpoint", 1000)
+        {
             tracing::warn!(error = %e, "could not turn automatic checkpoints back on");
         }
     }

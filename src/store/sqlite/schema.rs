@@ -5,8 +5,8 @@
 //! migration runs in its own transaction together with the version bump, so an
 //! interrupted upgrade leaves the previous version intact.
 
-use super::StoreError;
-use super::error::sql_error;
+use crate::store::StoreError;
+use crate::store::error::sql_error;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// `application_id` of every sagaview database ("SAGA" in ASCII).
