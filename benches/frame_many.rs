@@ -17,7 +17,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sagaview::backend::ExecutionSummary;
-use sagaview::engine::ExecutionStatus;
+use sagaview::history::ExecutionStatus;
 use sagaview::tui::keymap::Focus;
 use sagaview::tui::{App, Cmd, Msg, demo, ui};
 use sagaview::view::sample;

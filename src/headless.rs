@@ -4,7 +4,7 @@
 //! same reducer and verdict as the TUI, written to stdout as text or JSON.
 
 use crate::backend::{BackendError, ExecutionSummary, Launch, SagaBackend};
-use crate::engine::ExecutionStatus;
+use crate::history::ExecutionStatus;
 use crate::history::{EventType, HistoryEvent, failure_line};
 use crate::view::graph::StateGraph;
 use crate::view::reducer::ExecutionView;

@@ -7,7 +7,8 @@ use std::time::Duration;
 use saga_lambdas::{AttrValue, Item, RunType};
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{ClockControl, Launch, SagaBackend};
-use sagaview::engine::{ExecutionStatus, Pace};
+use sagaview::engine::Pace;
+use sagaview::history::ExecutionStatus;
 use sagaview::history::{EventDetails, EventType, HistoryEvent};
 use sagaview::store::Store;
 

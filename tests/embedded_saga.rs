@@ -4,9 +4,9 @@
 use saga_lambdas::{AttrValue, RunType};
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{Launch, SagaBackend};
-use sagaview::engine::ExecutionStatus;
 use sagaview::engine::Pace;
 use sagaview::headless::run_once;
+use sagaview::history::ExecutionStatus;
 use sagaview::history::{EventDetails, EventType, HistoryEvent};
 use sagaview::store::Store;
 use sagaview::view::verdict::VerdictLevel;

@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use sagaview::asl::load_definition_value;
 use sagaview::engine::{
-    Clock, Engine, EngineConfig, ExecutionDescription, ExecutionObserver, ExecutionStatus,
-    FunctionRegistry, InvokeRequest, Payload, RequestPayload, TaskFailure,
+    Clock, Engine, EngineConfig, ExecutionDescription, ExecutionObserver, FunctionRegistry,
+    InvokeRequest, Payload, RequestPayload, TaskFailure,
 };
-use sagaview::history::{EventDetails, EventType, HistoryEvent};
+use sagaview::history::{EventDetails, EventType, ExecutionStatus, HistoryEvent};
 
 fn start_time() -> DateTime<Utc> {
     DateTime::from_timestamp(1_700_000_000, 0).unwrap()

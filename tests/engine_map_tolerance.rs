@@ -8,9 +8,8 @@ use chrono::DateTime;
 use serde_json::{Value, json};
 
 use sagaview::asl::{DefinitionError, load_definition_value};
-use sagaview::engine::{
-    Clock, Engine, EngineConfig, ExecutionDescription, ExecutionStatus, FunctionRegistry,
-};
+use sagaview::engine::{Clock, Engine, EngineConfig, ExecutionDescription, FunctionRegistry};
+use sagaview::history::ExecutionStatus;
 use sagaview::history::{EventType, HistoryEvent};
 
 fn engine() -> Engine {

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 
 use sagaview::asl::{DefinitionError, load_definition_value};
 use sagaview::engine::{
-    Clock, Engine, EngineConfig, ExecutionDescription, ExecutionStatus, FunctionRegistry,
-    InvokeRequest, Payload,
+    Clock, Engine, EngineConfig, ExecutionDescription, FunctionRegistry, InvokeRequest, Payload,
 };
+use sagaview::history::ExecutionStatus;
 use sagaview::history::{EventDetails, EventType, HistoryEvent};
 
 /// An engine whose `echo` function takes `latency` seconds of virtual time.

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 
 use sagaview::asl::load_definition_value;
 use sagaview::engine::{
-    Clock, Engine, EngineConfig, ExecutionStatus, FunctionRegistry, InvokeRequest, Payload,
-    TaskTokenError,
+    Clock, Engine, EngineConfig, FunctionRegistry, InvokeRequest, Payload, TaskTokenError,
 };
+use sagaview::history::ExecutionStatus;
 use sagaview::history::{EventDetails, HistoryEvent};
 
 /// An engine whose `notify` function remembers the token it was sent.

@@ -11,7 +11,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sagaview::backend::SagaBackend;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
-use sagaview::engine::ExecutionStatus;
+use sagaview::history::ExecutionStatus;
 use sagaview::store::Store;
 use sagaview::tui::runner::Runner;
 use sagaview::tui::{App, TuiOptions, demo};

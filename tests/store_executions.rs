@@ -12,7 +12,7 @@ fn at(ms: i64) -> DateTime<Utc> {
 fn running(arn: &str, start: DateTime<Utc>) -> ExecutionRecord {
     ExecutionRecord {
         execution_arn: arn.to_string(),
-        name: arn.rsplit(':').next().unwrap().to_string(),
+        name: sagaview::arn::name(arn).to_owned(),
         state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:saga".into(),
         state_machine_name: "saga".into(),
         status: ExecutionStatus::Running,

@@ -9,10 +9,9 @@ use serde_json::json;
 
 use sagaview::asl::{Definition, load_definition_value};
 use sagaview::backend::{ExecutionSummary, Launch};
-use sagaview::engine::{
-    Clock, Engine, EngineConfig, ExecutionStatus, FunctionRegistry, TaskFailure,
-};
+use sagaview::engine::{Clock, Engine, EngineConfig, FunctionRegistry, TaskFailure};
 use sagaview::headless::{RunReport, write_trace};
+use sagaview::history::ExecutionStatus;
 use sagaview::history::HistoryEvent;
 use sagaview::tui::demo;
 use sagaview::tui::{App, Msg};

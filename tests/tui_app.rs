@@ -12,7 +12,7 @@ use ratatui::backend::TestBackend;
 use saga_lambdas::RunType;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{BackendError, ExecutionSummary, Launch, SagaBackend};
-use sagaview::engine::ExecutionStatus;
+use sagaview::history::ExecutionStatus;
 use sagaview::store::Store;
 use sagaview::tui::app::{Mode, Pending, RATES};
 use sagaview::tui::demo::{self, DemoScreen};

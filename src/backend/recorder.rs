@@ -232,7 +232,7 @@ impl StoreRecorder {
         StoreWrite::Start {
             record: ExecutionRecord {
                 execution_arn: arn.to_string(),
-                name: arn.rsplit(':').next().unwrap_or(arn).to_string(),
+                name: crate::arn::name(arn).to_owned(),
                 state_machine_arn: self.state_machine_arn.clone(),
                 state_machine_name: self.state_machine_name.clone(),
                 status: ExecutionStatus::Running,

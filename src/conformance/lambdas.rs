@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::engine::{
-    BoxFuture, Clock, InvokeError, InvokeRequest, Payload, TaskFailure, TaskInvoker,
-};
+use crate::engine::{Clock, InvokeError, InvokeRequest, Payload, TaskFailure, TaskInvoker};
+use crate::future::BoxFuture;
 
 /// A `TaskInvoker` playing the case's functions; unlisted names do not exist.
 pub struct BehaviourInvoker {

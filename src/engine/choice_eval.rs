@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use super::context::Scope;
-use super::dataflow::select;
+use super::context::select;
 use super::error::StatesError;
 use crate::asl::choice::{ChoiceRule, CompareKind, Operand, Relation, Test};
 use crate::asl::path::bracket_notation;

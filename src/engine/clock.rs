@@ -34,9 +34,6 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-/// A boxed, sendable future (the engine's traits return these to stay object safe).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
 /// Time as the runtime sees it; cheap to clone, every clone is the same clock.
 #[derive(Clone)]
 pub struct Clock {

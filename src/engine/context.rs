@@ -1,6 +1,11 @@
 //! The context object (`$$`), built only when a path asks for it.
 
+use std::borrow::Cow;
+
+use rand::rngs::StdRng;
 use serde_json::{Map, Value};
+
+use crate::asl::path::{JsonPath, PathMiss};
 
 /// Execution-wide facts exposed under `$$.Execution` and `$$.StateMachine`.
 #[derive(Debug, Clone)]
@@ -95,6 +100,28 @@ impl Scope<'_> {
 /// ISO-8601 with milliseconds and `Z`, as AWS prints times in the context object.
 pub fn iso_millis(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// What templates and paths can read and use while a state runs.
+pub struct Env<'a> {
+    /// Context object facts.
+    pub scope: Scope<'a>,
+    /// Randomness for MathRandom/UUID.
+    pub rng: &'a mut StdRng,
+}
+
+/// Evaluates a path against the input or, for `$$` paths, the context object.
+pub fn select<'v>(
+    path: &JsonPath,
+    input: &'v Value,
+    scope: &Scope<'_>,
+) -> Result<Cow<'v, Value>, PathMiss> {
+    if path.is_context() {
+        let ctx = scope.context_object();
+        path.select(&ctx).map(|v| Cow::Owned(v.into_owned()))
+    } else {
+        path.select(input)
+    }
 }
 
 #[cfg(test)]

@@ -3,37 +3,14 @@
 
 use std::borrow::Cow;
 
-use rand::rngs::StdRng;
 use serde_json::{Map, Value};
 
-use super::context::Scope;
+pub use super::context::{Env, Scope, select};
 use super::error::StatesError;
 use super::intrinsics;
 use crate::asl::model::{ResultTarget, Selection};
 use crate::asl::path::{JsonPath, PathMiss, bracket_notation, insert_at};
 use crate::asl::template::Template;
-
-/// What templates and paths can read and use while a state runs.
-pub struct Env<'a> {
-    /// Context object facts.
-    pub scope: Scope<'a>,
-    /// Randomness for MathRandom/UUID.
-    pub rng: &'a mut StdRng,
-}
-
-/// Evaluates a path against the input or, for `$$` paths, the context object.
-pub fn select<'v>(
-    path: &JsonPath,
-    input: &'v Value,
-    scope: &Scope<'_>,
-) -> Result<Cow<'v, Value>, PathMiss> {
-    if path.is_context() {
-        let ctx = scope.context_object();
-        path.select(&ctx).map(|v| Cow::Owned(v.into_owned()))
-    } else {
-        path.select(input)
-    }
-}
 
 /// Reads the value a `*Path` parameter (`SecondsPath`, `TimeoutSecondsPath`, …) points
 /// at, failing as Step Functions does when it points at nothing.
@@ -183,6 +160,7 @@ pub(crate) mod tests {
     use crate::asl::path::Segment;
     use crate::engine::context::{ExecutionFacts, StateFacts};
     use rand::SeedableRng;
+    use rand::rngs::StdRng;
     use serde_json::json;
 
     /// Execution facts for tests of code that reads the context object.

@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngExt, SeedableRng};
 use serde_json::{Map, Value};
 
-use super::dataflow::{Env, select};
+use super::context::{Env, select};
 use super::error::StatesError;
 use crate::asl::intrinsic::{IntrinsicArg, IntrinsicCall, IntrinsicFn};
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::clock::BoxFuture;
+use crate::future::BoxFuture;
 
 /// What a function returned.
 #[derive(Debug, Clone, PartialEq)]

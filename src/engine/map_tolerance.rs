@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use super::context::Scope;
-use super::dataflow::select;
+use super::context::select;
 use super::error::StatesError;
 use crate::asl::path::JsonPath;
 use crate::asl::tolerance::{FailureTolerance, Limit};

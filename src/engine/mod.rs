@@ -31,7 +31,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
-pub use clock::{BoxFuture, Clock, Sleep, Tracked};
+pub use clock::{Clock, Sleep, Tracked};
 pub use error::StatesError;
 pub use invoker::{
     FunctionRegistry, InvokeError, InvokeRequest, Payload, RequestPayload, TaskFailure, TaskInvoker,
@@ -41,9 +41,8 @@ pub use record::{ExecutionDescription, ExecutionObserver};
 pub use task_token::TaskTokenError;
 
 use crate::asl::Definition;
-use crate::history::HistoryEvent;
+use crate::history::{ExecutionStatus, HistoryEvent};
 /// The status lives with the history it sums up; the engine's API speaks of it too.
-pub use crate::history::{ExecutionStatus, UnknownStatus};
 use context::{ExecutionFacts, iso_millis};
 use record::LiveExecution;
 use run::StateData;
@@ -83,10 +82,7 @@ pub struct EngineConfig {
 impl EngineConfig {
     /// The ARN of a state machine named `name` in this account and region.
     pub fn state_machine_arn(&self, name: &str) -> String {
-        format!(
-            "arn:{}:states:{}:{}:stateMachine:{name}",
-            self.partition, self.region, self.account_id
-        )
+        crate::arn::state_machine(&self.partition, &self.region, &self.account_id, name)
     }
 }
 
@@ -276,20 +272,8 @@ impl Engine {
             None => intrinsics::random_uuid(&mut exec_rng),
         };
         let c = &self.shared.config;
-        // Joined rather than formatted: every start makes one.
-        let arn = [
-            "arn:",
-            &c.partition,
-            ":states:",
-            &c.region,
-            ":",
-            &c.account_id,
-            ":execution:",
-            &machine.name,
-            ":",
-            &name,
-        ]
-        .concat();
+        let arn =
+            crate::arn::execution(&c.partition, &c.region, &c.account_id, &machine.name, &name);
         let start = self.shared.clock.now();
         let description = ExecutionDescription {
             execution_arn: arn.clone(),

@@ -8,7 +8,7 @@
 
 #[cfg(test)]
 use super::{Store, StoreError};
-pub use crate::engine::{ExecutionStatus, UnknownStatus};
+pub use crate::history::{ExecutionStatus, UnknownStatus};
 use chrono::{DateTime, Utc};
 
 /// One execution as `DescribeExecution` describes it, plus free-form labels.

@@ -10,12 +10,12 @@ use super::execution::Run;
 use super::state::StateCtx;
 use super::state_data::StateData;
 use crate::asl::model::{IoConfig, MapState, ParallelState, ResultTarget, Retrier, Selection};
-use crate::engine::clock::BoxFuture;
 use crate::engine::dataflow::{
     Env, apply_result_path, apply_selection, apply_selection_owned, eval_template, select,
 };
 use crate::engine::error::{StatesError, names};
 use crate::engine::map_tolerance::Threshold;
+use crate::future::BoxFuture;
 use crate::history::event::{EventDetails, EventType, MapIterationDetails, MapStateStartedDetails};
 
 impl Run {

@@ -22,9 +22,9 @@ use tokio::sync::mpsc;
 
 use super::execution::Run;
 use super::invoke::Invoked;
-use crate::engine::clock::BoxFuture;
 use crate::engine::error::StatesError;
 use crate::engine::task_token::{Callback, TaskTokens};
+use crate::future::BoxFuture;
 use crate::history::event::{
     EventDetails, EventType, PayloadDetails, TaskSubmittedDetails, TaskSucceededDetails,
 };

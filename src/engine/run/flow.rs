@@ -21,9 +21,9 @@ use super::state::StateCtx;
 use super::state_data::StateData;
 use super::states::passes_input_through;
 use crate::asl::model::{Catcher, Definition, State, StateKind, Transition};
-use crate::engine::clock::BoxFuture;
 use crate::engine::dataflow::apply_result_path;
 use crate::engine::error::{StatesError, names};
+use crate::future::BoxFuture;
 use crate::history::event::*;
 
 /// The result of a flow: its output or error, and the id of its last event.
