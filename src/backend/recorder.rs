@@ -277,8 +277,8 @@ fn writer(store: Store, shared: &Shared) {
 }
 
 /// A thread copying the WAL back into the database file while the writer goes on
-/// committing: SQLite lets a checkpoint run beside a write, and on the writer's own
-/// thread checkpoints took more than a quarter of its time.
+/// committing: SQLite lets a checkpoint run beside a write, and a checkpoint on the
+/// writer's own thread would hold every commit behind it.
 struct Checkpoints {
     wrote: std::sync::mpsc::Sender<usize>,
     thread: std::thread::JoinHandle<()>,

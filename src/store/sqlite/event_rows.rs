@@ -11,8 +11,8 @@
 //!
 //! A payload of [`COMPRESS_FROM`] bytes or more is stored LZ4-compressed, as a BLOB
 //! (shorter ones as TEXT): a saga's state input repeats the Lambda response document
-//! once per step, so its history shrinks several times over, and SQLite (and the WAL,
-//! and the checkpoint after it) has that much less to write.
+//! once per step, so its history compresses well, and SQLite (and the WAL, and the
+//! checkpoint after it) has that much less to write.
 
 use crate::history::event::*;
 use crate::store::StoreError;
