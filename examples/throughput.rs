@@ -25,7 +25,7 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-type Error = Box<dyn std::error::Error>;
+type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "usage: throughput saga COUNT IN_FLIGHT [DB] | throughput chain COUNT STATES";
 
@@ -55,11 +55,14 @@ fn main() -> Result<(), Error> {
             } else {
                 Store::open(&db)?
             };
-            rt.block_on(sagas(store, count, in_flight))?
+            rt.block_on(async { tokio::spawn(sagas(store, count, in_flight)).await })??
         }
         "chain" => {
             let states = number(args.next(), "STATES")?;
-            rt.block_on(chains(count, usize::try_from(states)?))?
+            {
+                let states = usize::try_from(states)?;
+                rt.block_on(async { tokio::spawn(chains(count, states)).await })??
+            }
         }
         other => return Err(format!("unknown mode {other:?}; {USAGE}").into()),
     };
