@@ -6,24 +6,14 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use sagaview::asl::load_definition_value;
 use sagaview::engine::{Clock, Engine, EngineConfig, FunctionRegistry};
 
-fn pass_chain(n: usize) -> Value {
-    let mut states = Map::new();
-    for i in 0..n {
-        let mut state = json!({"Type": "Pass"});
-        if i + 1 < n {
-            state["Next"] = json!(format!("S{}", i + 1));
-        } else {
-            state["End"] = json!(true);
-        }
-        states.insert(format!("S{i}"), state);
-    }
-    json!({"StartAt": "S0", "States": states})
-}
+#[path = "support/pass_chain.rs"]
+mod pass_chain;
+use pass_chain::pass_chain;
 
 fn saga() -> Value {
     let task = |name: &str, next: Option<&str>| {

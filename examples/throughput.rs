@@ -21,9 +21,12 @@ use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{Launch, SagaBackend};
 use sagaview::engine::{Clock, Engine, EngineConfig, FunctionRegistry, Pace};
 use sagaview::store::Store;
-use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+#[path = "../benches/support/pass_chain.rs"]
+mod pass_chain;
+use pass_chain::pass_chain;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -151,21 +154,6 @@ async fn sagas(store: Store, count: u64, in_flight: u64) -> Result<Span, Error> 
         done += batch;
     }
     Ok(started.finish())
-}
-
-/// A chain of `n` Pass states, `S0` to `S{n-1}`.
-fn pass_chain(n: usize) -> Value {
-    let mut states = Map::new();
-    for i in 0..n {
-        let mut state = json!({"Type": "Pass"});
-        if i + 1 < n {
-            state["Next"] = json!(format!("S{}", i + 1));
-        } else {
-            state["End"] = json!(true);
-        }
-        states.insert(format!("S{i}"), state);
-    }
-    json!({"StartAt": "S0", "States": states})
 }
 
 /// Runs `count` executions of an `n`-state Pass chain, one at a time, on the bare
