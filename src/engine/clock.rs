@@ -20,14 +20,17 @@
 //! whenever it can run, and virtual time waits for it. The engine tracks every
 //! execution; anything else that must act at a virtual instant (a test sending a task
 //! token after a delay) tracks itself the same way. A task that yields to the
-//! scheduler (`yield_now`, tokio's cooperative budget) looks idle for a moment: the
-//! jump is therefore made by a small task of the clock's own that first yields as
-//! well, and jumps only if every tracked task is still waiting afterwards.
+//! scheduler (`yield_now`, tokio's cooperative budget) is not idle, though its poll
+//! returned `Pending`: tokio wakes it only once the worker drains its *deferred*
+//! wakes. So a tracked task that returns `Pending` stays busy until a probe of its
+//! own, deferred behind any wake the task deferred, comes back; only then does it
+//! count as waiting, and time jumps at once, on the same worker, with no other task
+//! or thread involved.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
@@ -49,7 +52,6 @@ impl Drop for Handle {
     fn drop(&mut self) {
         self.core.lock().shutdown = true;
         self.core.driver.notify_all();
-        self.core.jump.notify_one();
     }
 }
 
@@ -60,15 +62,9 @@ struct Core {
     driver: Condvar,
     /// A copy of `State::paused`, so a zero-length wait can be let through unlocked.
     paused: AtomicBool,
-    /// Asks the jumper task to jump.
-    jump: tokio::sync::Notify,
     /// A copy of `State::is_virtual`, which never changes.
     is_virtual: bool,
 }
-
-/// How often the jumper yields before it jumps: once lets every task woken before it
-/// run; the second is a margin.
-const SETTLE_YIELDS: usize = 2;
 
 /// Execution time is `elapsed`, plus, while `anchor` is set, the wall time since the
 /// anchor times `speed`.
@@ -86,8 +82,6 @@ struct State {
     /// Tracked tasks that can run now.
     busy: i64,
     driver_started: bool,
-    /// Whether the task that makes the jumps is running (on some tokio runtime).
-    jumper_running: bool,
     shutdown: bool,
 }
 
@@ -148,53 +142,12 @@ impl Core {
     }
 
     /// One tracked task more (`+1`) or less (`-1`) can run; time may jump when none can.
-    fn add_busy(self: &Arc<Self>, delta: i64) {
+    fn add_busy(&self, delta: i64) {
         let mut st = self.lock();
         st.busy += delta;
-        let due = self.request_jump(&mut st);
+        let due = st.jump_if_idle();
         drop(st);
         wake_all(due);
-    }
-
-    /// Once nothing tracked can run: has the jumper task jump (on a tokio runtime), or
-    /// jumps at once and returns what became due (outside one).
-    fn request_jump(self: &Arc<Self>, st: &mut State) -> Vec<Waker> {
-        if st.busy > 0 || !st.jumps() || st.timers.is_empty() {
-            return Vec::new();
-        }
-        if !st.jumper_running {
-            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-                return st.jump_if_idle();
-            };
-            st.jumper_running = true;
-            runtime.spawn(self.clone().jumper());
-        }
-        self.jump.notify_one();
-        Vec::new()
-    }
-
-    /// Makes the jumps asked for, each after yielding so that tasks which only yielded
-    /// run (and count as busy) first.
-    async fn jumper(self: Arc<Self>) {
-        /// Clears `jumper_running` however the task ends (its runtime may shut down).
-        struct Running(Arc<Core>);
-        impl Drop for Running {
-            fn drop(&mut self) {
-                self.0.lock().jumper_running = false;
-            }
-        }
-        let _running = Running(self.clone());
-        loop {
-            self.jump.notified().await;
-            if self.lock().shutdown {
-                return;
-            }
-            for _ in 0..SETTLE_YIELDS {
-                tokio::task::yield_now().await;
-            }
-            let due = self.lock().jump_if_idle();
-            wake_all(due);
-        }
     }
 
     /// Fires the timers due in real time, then sleeps until the next one is, or until
@@ -244,7 +197,6 @@ impl Clock {
                     state: Mutex::new(state),
                     driver: Condvar::new(),
                     paused,
-                    jump: tokio::sync::Notify::new(),
                     is_virtual,
                 }),
             }),
@@ -269,7 +221,6 @@ impl Clock {
             next_timer: 0,
             busy: 0,
             driver_started: false,
-            jumper_running: false,
             shutdown: false,
         }
     }
@@ -351,7 +302,7 @@ impl Clock {
             if !st.is_virtual && st.anchor.is_none() {
                 st.anchor = Some(Instant::now());
             }
-            self.core().request_jump(&mut st)
+            st.jump_if_idle()
         };
         self.core().driver.notify_all();
         wake_all(due);
@@ -368,7 +319,7 @@ impl Clock {
         let due = {
             let mut st = self.core().lock();
             st.stepping = on && st.paused;
-            self.core().request_jump(&mut st)
+            st.jump_if_idle()
         };
         wake_all(due);
     }
@@ -378,7 +329,7 @@ impl Clock {
     pub fn track<F: Future>(&self, future: F) -> Tracked<F> {
         let participant = Arc::new(Participant {
             core: self.core().clone(),
-            state: AtomicU8::new(NOTIFIED),
+            state: AtomicU64::new(NOTIFIED),
         });
         self.core().lock().busy += 1;
         Tracked {
@@ -457,8 +408,10 @@ impl Future for Sleep {
                 st.timers.insert(key, cx.waker().clone());
                 this.timer = Some(key);
                 let start_driver = !st.is_virtual && !st.driver_started;
+                // Only a running driver needs telling (virtual time has none).
+                let tell_driver = earliest && st.driver_started;
                 st.driver_started |= start_driver;
-                let due = this.core.request_jump(&mut st);
+                let due = st.jump_if_idle();
                 drop(st);
                 if start_driver {
                     let core = this.core.clone();
@@ -471,7 +424,7 @@ impl Future for Sleep {
                     {
                         this.core.lock().driver_started = false;
                     }
-                } else if earliest {
+                } else if tell_driver {
                     this.core.driver.notify_all();
                 }
                 let jumped = !due.is_empty();
@@ -494,36 +447,138 @@ impl Drop for Sleep {
     }
 }
 
-const IDLE: u8 = 0;
-const RUNNING: u8 = 1;
-const NOTIFIED: u8 = 2;
-const DONE: u8 = 3;
+/// A tracked task's standing, packed in one atomic with the generation of its latest
+/// poll (the bits above [`TAG_BITS`]), so that a probe from an earlier poll changes
+/// nothing.
+const IDLE: u64 = 0;
+const RUNNING: u64 = 1;
+const NOTIFIED: u64 = 2;
+/// Returned `Pending`, but a wake it deferred may still be on its way.
+const SETTLING: u64 = 3;
+const DONE: u64 = 4;
+const TAG_BITS: u32 = 3;
+const TAG_MASK: u64 = (1 << TAG_BITS) - 1;
 
-/// One tracked task's standing: counted busy while `RUNNING` or `NOTIFIED`.
+fn tag(state: u64) -> u64 {
+    state & TAG_MASK
+}
+
+fn generation(state: u64) -> u64 {
+    state & !TAG_MASK
+}
+
+/// One tracked task's standing: counted busy unless `IDLE` or `DONE`.
 struct Participant {
     core: Arc<Core>,
-    state: AtomicU8,
+    state: AtomicU64,
 }
 
 impl Participant {
+    /// Moves the state with `step` (which answers `None` to leave it) and returns the
+    /// state it replaced, or `None` when left alone.
+    fn update(&self, step: impl Fn(u64) -> Option<u64>) -> Option<u64> {
+        self.state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, step)
+            .ok()
+    }
+
+    /// The task was woken: it can run again.
     fn notify(&self) {
-        let mut current = self.state.load(Ordering::Acquire);
-        loop {
-            let next = match current {
-                IDLE => NOTIFIED,
-                RUNNING => NOTIFIED,
-                _ => return,
-            };
-            match self
-                .state
-                .compare_exchange(current, next, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => break,
-                Err(now) => current = now,
-            }
-        }
-        if current == IDLE {
+        let before = self.update(|s| match tag(s) {
+            IDLE | RUNNING | SETTLING => Some(generation(s) | NOTIFIED),
+            _ => None,
+        });
+        if before.map(tag) == Some(IDLE) {
             self.core.add_busy(1);
+        }
+    }
+
+    /// The task is being polled: returns the poll's generation.
+    fn start_poll(&self) -> u64 {
+        let next = |s: u64| generation(s).wrapping_add(1 << TAG_BITS);
+        let before = self.update(|s| (tag(s) != DONE).then(|| next(s) | RUNNING));
+        if before.map(tag) == Some(IDLE) {
+            self.core.add_busy(1);
+        }
+        before.map_or(0, next)
+    }
+
+    /// The poll of `generation` returned `Pending`; unless the task was woken
+    /// meanwhile, it settles until its probes come back.
+    fn start_settling(&self, generation: u64) -> bool {
+        self.state
+            .compare_exchange(
+                generation | RUNNING,
+                generation | SETTLING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    /// Both probes of the poll of `generation` came back: unless woken or polled
+    /// since, the task now waits.
+    fn settled(&self, generation: u64) {
+        if self
+            .state
+            .compare_exchange(
+                generation | SETTLING,
+                generation | IDLE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+        {
+            self.core.add_busy(-1);
+        }
+    }
+
+    /// The task ended, or was dropped.
+    fn finish(&self) {
+        let before = self.state.swap(DONE, Ordering::AcqRel);
+        if !matches!(tag(before), IDLE | DONE) {
+            self.core.add_busy(-1);
+        }
+    }
+}
+
+/// The two probes of one poll: one deferred before the task is polled, one after it
+/// returned `Pending`. Whatever order the scheduler delivers deferred wakes in, the
+/// probe that comes back last comes back after any wake the task deferred in between.
+struct Settle {
+    participant: Arc<Participant>,
+    generation: u64,
+    outstanding: AtomicU8,
+}
+
+/// One of a poll's two probes (each its own waker, so the scheduler keeps both).
+struct Probe(Arc<Settle>);
+
+impl Probe {
+    /// Hands the probe to the scheduler's deferred wakes (woken at once outside a
+    /// tokio runtime), as `yield_now` does with a task's own waker.
+    fn defer(settle: &Arc<Settle>) {
+        let probe = Waker::from(Arc::new(Probe(settle.clone())));
+        let mut yielding = std::pin::pin!(tokio::task::yield_now());
+        if yielding
+            .as_mut()
+            .poll(&mut Context::from_waker(&probe))
+            .is_ready()
+        {
+            probe.wake();
+        }
+    }
+}
+
+impl Wake for Probe {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let settle = &self.0;
+        if settle.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
+            settle.participant.settled(settle.generation);
         }
     }
 }
@@ -560,9 +615,13 @@ impl<F: Future> Future for Tracked<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = &mut *self;
         let p = &this.participant;
-        if p.state.swap(RUNNING, Ordering::AcqRel) == IDLE {
-            p.core.add_busy(1);
-        }
+        let generation = p.start_poll();
+        let settle = Arc::new(Settle {
+            participant: p.clone(),
+            generation,
+            outstanding: AtomicU8::new(2),
+        });
+        Probe::defer(&settle);
         let waker = match &this.waker {
             Some((task, counting)) if task.will_wake(cx.waker()) => counting.clone(),
             _ => {
@@ -574,20 +633,14 @@ impl<F: Future> Future for Tracked<F> {
                 counting
             }
         };
-        let polled = this.future.as_mut().poll(&mut Context::from_waker(&waker));
-        match polled {
+        match this.future.as_mut().poll(&mut Context::from_waker(&waker)) {
             Poll::Ready(out) => {
-                p.state.store(DONE, Ordering::Release);
-                p.core.add_busy(-1);
+                p.finish();
                 Poll::Ready(out)
             }
             Poll::Pending => {
-                let went_idle = p
-                    .state
-                    .compare_exchange(RUNNING, IDLE, Ordering::AcqRel, Ordering::Acquire)
-                    .is_ok();
-                if went_idle {
-                    p.core.add_busy(-1);
+                if p.start_settling(generation) {
+                    Probe::defer(&settle);
                 }
                 Poll::Pending
             }
@@ -597,10 +650,7 @@ impl<F: Future> Future for Tracked<F> {
 
 impl<F> Drop for Tracked<F> {
     fn drop(&mut self) {
-        let before = self.participant.state.swap(DONE, Ordering::AcqRel);
-        if before == RUNNING || before == NOTIFIED {
-            self.participant.core.add_busy(-1);
-        }
+        self.participant.finish();
     }
 }
 
@@ -662,6 +712,83 @@ mod tests {
         drop(tx);
         let _ = rx.await;
         assert_eq!(sleeper.await.unwrap(), 10.0);
+    }
+
+    /// Time must stand still while a tracked task only yields, however it yields.
+    async fn yielding_holds_time_still() {
+        let clock = Clock::virtual_from(start());
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        for i in 0..2_000 {
+            tx.send(i).unwrap();
+        }
+        drop(tx);
+        // Both are tracked before either is spawned, so neither runs alone.
+        let c = clock.clone();
+        let sleeper = clock.track(async move {
+            c.sleep(Duration::from_secs(10)).await;
+            secs_since(&c, start())
+        });
+        let c = clock.clone();
+        let yielder = clock.track(async move {
+            let mut moved = 0;
+            for _ in 0..200 {
+                tokio::task::yield_now().await;
+                moved += usize::from(c.now() != start());
+            }
+            // Past tokio's cooperative budget, `recv` returns Pending though a
+            // message is ready.
+            while rx.recv().await.is_some() {
+                moved += usize::from(c.now() != start());
+            }
+            moved
+        });
+        let sleeper = tokio::spawn(sleeper);
+        let moved = tokio::spawn(yielder).await.unwrap();
+        assert_eq!(moved, 0, "time jumped while a tracked task could run");
+        assert_eq!(sleeper.await.unwrap(), 10.0);
+    }
+
+    #[tokio::test]
+    async fn a_yielding_task_holds_time_still_on_one_thread() {
+        yielding_holds_time_still().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_yielding_task_holds_time_still_on_two_workers() {
+        for _ in 0..20 {
+            yielding_holds_time_still().await;
+        }
+    }
+
+    #[test]
+    fn only_the_latest_poll_lets_a_task_go_idle() {
+        let clock = Clock::virtual_from(start());
+        let busy = || clock.core().lock().busy;
+        let p = Arc::new(Participant {
+            core: clock.core().clone(),
+            state: AtomicU64::new(IDLE),
+        });
+        let first = p.start_poll();
+        assert_eq!(busy(), 1);
+        assert!(p.start_settling(first));
+        assert_eq!(busy(), 1, "a settling task is busy");
+        p.notify();
+        let second = p.start_poll();
+        assert!(p.start_settling(second));
+        p.settled(first);
+        assert_eq!(busy(), 1, "a probe of an earlier poll changed nothing");
+        p.settled(second);
+        assert_eq!(busy(), 0);
+        p.notify();
+        assert_eq!(busy(), 1, "a wake counts the idle task busy again");
+        let third = p.start_poll();
+        p.notify();
+        assert!(
+            !p.start_settling(third),
+            "woken during its poll: not settling"
+        );
+        p.finish();
+        assert_eq!(busy(), 0);
     }
 
     #[tokio::test]
