@@ -1,12 +1,38 @@
-//! WAL checkpoints run beside the writes instead of inside them.
+//! Keeping the WAL bounded, with its checkpoints beside the writes instead of inside them.
 //!
-//! SQLite normally checkpoints (copies the WAL back into the database file, with its
-//! fsyncs) inside whichever commit happens to fill the WAL past 1000 pages: with the
-//! history written from a writer thread, that is as likely to be a saga handler's small
-//! table write on the runtime's thread. A [`Checkpointer`] turns that off for the
-//! store's connection and checkpoints from a connection of its own, which SQLite lets
-//! run while the other connection keeps writing.
+//! A WAL shrinks back only when a checkpoint has copied all of it into the database
+//! file and the next write starts it again from its beginning; SQLite deletes it only
+//! when the last connection to the file closes. So while any process holds the file
+//! (a UI left open), the WAL is recycled only if the processes that write checkpoint
+//! it. The policy, in every process that opens a store:
+//!
+//! * **Whoever writes, checkpoints**, always `PASSIVE`: it neither waits for nor blocks
+//!   readers and other writers, and copies whatever no reader still needs.
+//!   - The history writer holds a [`Checkpointer`]: SQLite's own checkpoints are off
+//!     for the store's write connection and a connection of its own checkpoints every
+//!     [`CHECKPOINT_EVERY`] bytes, and once more when it stops, so a short-lived
+//!     process (`sagaview run`) leaves nothing unchecked behind it.
+//!   - Without one, the write connection checkpoints itself after
+//!     [`AUTOCHECKPOINT_PAGES`] pages, as SQLite does by default.
+//!   - Closing a store checkpoints what is left.
+//! * **`journal_size_limit`** ([`JOURNAL_SIZE_LIMIT`]): when a restarted WAL is first
+//!   written, a file that a burst (or a reader holding a checkpoint back) made bigger
+//!   is truncated to the limit, so a peak does not stay on disk.
+//! * **Short reads**: every read is one statement in autocommit, run to its end and
+//!   reset before the connection is let go; no transaction or statement stays open
+//!   between two reads (the UI polls). A reader's open snapshot would keep checkpoints
+//!   from copying anything committed after it, and the WAL from restarting.
+//!
+//! What no process here can help: another program holding a read transaction open on
+//! the file (say `sqlite3` inside `BEGIN`) pins the WAL until that transaction ends.
+//!
+//! Why a checkpoint thread: SQLite normally checkpoints (copies the WAL back, with its
+//! fsyncs) inside whichever commit happens to fill the WAL past its threshold: with
+//! the history written from a writer thread, that is as likely to be a saga handler's
+//! small table write on the runtime's thread. SQLite lets a checkpoint on another
+//! connection run while the store's connection keeps writing.
 
+use super::SqliteStore;
 use crate::store::error::sql_error;
 use crate::store::{Store, StoreError};
 use rusqlite::Connection;
@@ -15,6 +41,15 @@ use rusqlite::Connection;
 /// lets SQLite restart the WAL from its beginning while its pages are still cached,
 /// which the durable saga benchmark shows faster than SQLite's own 1000 pages (4 MiB).
 const CHECKPOINT_EVERY: usize = 256 * 1024;
+
+/// SQLite's own checkpoint threshold, in pages, for a write connection without a
+/// [`Checkpointer`]: SQLite's default, a few megabytes of WAL.
+const AUTOCHECKPOINT_PAGES: i64 = 1000;
+
+/// The size a WAL file is cut back to once restarted: above what the writers leave
+/// between two checkpoints, so a steady WAL is reused in place rather than cut and
+/// regrown, yet small beside any history worth keeping.
+pub(super) const JOURNAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
 
 /// Checkpoints a file store's WAL from its own connection; see the module docs.
 pub struct Checkpointer {
@@ -77,15 +112,33 @@ impl Checkpointer {
 }
 
 impl Drop for Checkpointer {
+    /// Checkpoints what was written since the last checkpoint, so a process that
+    /// stops writing leaves the WAL recyclable for the others, and hands checkpoints
+    /// back to the store's commits.
     fn drop(&mut self) {
+        if let Err(e) = self.checkpoint() {
+            tracing::warn!(error = %e, "could not checkpoint the store's WAL");
+        }
         let Some(sqlite) = self.store.sqlite() else {
             return;
         };
-        if let Err(e) = sqlite
-            .writer()
-            .pragma_update(None, "wal_autocheckpoint", 1000)
+        if let Err(e) =
+            sqlite
+                .writer()
+                .pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)
         {
             tracing::warn!(error = %e, "could not turn automatic checkpoints back on");
+        }
+    }
+}
+
+impl Drop for SqliteStore {
+    /// Checkpoints what is left: SQLite does so itself only when the last connection
+    /// to the file closes, never while another process holds it.
+    fn drop(&mut self) {
+        let conn = self.writer();
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!(error = %e, location = %self.location, "no checkpoint on close");
         }
     }
 }
@@ -116,5 +169,34 @@ mod tests {
         assert_eq!(cp.written, 0);
         drop(cp);
         assert_eq!(auto(&store), 1000);
+    }
+
+    #[test]
+    fn each_writer_leaves_the_wal_recyclable_while_another_holds_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let wal = dir.path().join("w.db-wal");
+        // Holds the file, so no closing connection ever checkpoints or deletes the WAL.
+        let _holder = Store::open(&path).unwrap();
+        let limit: i64 = _holder
+            .conn()
+            .unwrap()
+            .pragma_query_value(None, "journal_size_limit", |r| r.get(0))
+            .unwrap();
+        assert_eq!(limit, JOURNAL_SIZE_LIMIT);
+        let big = "x".repeat(64 * 1024);
+        for round in 0..40 {
+            let store = Store::open(&path).unwrap();
+            let cp = store.checkpointer().unwrap();
+            let item = saga_lambdas::item::string_item([
+                ("pk", format!("t{round}")),
+                ("sk", "s".to_string()),
+                ("blob", big.clone()),
+            ]);
+            store.put_sync(&item).unwrap();
+            drop(cp);
+        }
+        let wal = std::fs::metadata(wal).unwrap().len();
+        assert!(wal < 40 * 64 * 1024 / 4, "the WAL grew to {wal} bytes");
     }
 }

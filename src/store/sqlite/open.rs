@@ -1,6 +1,7 @@
 //! Opening a database: locating it, refusing files that are not sagaview's, tuning
 //! SQLite for durability, migrating the schema and recovering interrupted executions.
 
+use super::checkpoint::JOURNAL_SIZE_LIMIT;
 use super::schema::{self, APPLICATION_ID};
 use super::{SqliteStore, recovery};
 use crate::store::StoreError;
@@ -74,6 +75,8 @@ fn prepare(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
     }
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(sql_err("setting synchronous = NORMAL"))?;
+    conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)
+        .map_err(sql_err("limiting the WAL's size"))?;
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(sql_err("enabling foreign keys"))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
