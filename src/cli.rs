@@ -53,6 +53,17 @@ pub enum Command {
         #[arg(long)]
         verbose: bool,
     },
+    /// Remove old ended executions with their histories and rows, and shrink the file.
+    ///
+    /// An execution is removed when it has ended and neither rule given keeps it;
+    /// running executions are never removed, and a trip's rows go only with the last
+    /// execution that books it. The freed space is given back to the file system,
+    /// which needs a moment when no other process writes to the file.
+    ///
+    /// Exit status: 0 when pruned, 1 when the file could not be pruned (e.g. another
+    /// process kept it busy), 2 on usage errors (no rule, a bad value, a missing or
+    /// unusable file).
+    Prune(crate::prune_cmd::PruneArgs),
 }
 
 /// Runs the parsed command line; the exit code is 0 when the command ran,
@@ -62,6 +73,7 @@ pub fn run(cli: Cli) -> ExitCode {
         None => crate::run_cmd::tui(cli.saga, cli.aws, cli.theme, cli.log_file),
         Some(Command::Conformance { dir, verbose }) => conformance(&dir, verbose),
         Some(Command::Run(args)) => crate::run_cmd::run(*args),
+        Some(Command::Prune(args)) => crate::prune_cmd::prune(&args),
     }
 }
 

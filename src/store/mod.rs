@@ -16,6 +16,7 @@ mod events;
 mod executions;
 mod items;
 mod memory;
+mod prune;
 mod sqlite;
 
 pub use batch::StoreWrite;
@@ -24,6 +25,7 @@ pub use events::NewEvent;
 pub use executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, UnknownStatus};
 pub use items::SetIf;
 pub(crate) use items::item_keys;
+pub use prune::{PruneRule, Pruned, Reclaimed};
 pub use sqlite::{Checkpointer, INTERRUPTED_CAUSE, INTERRUPTED_ERROR};
 
 use saga_lambdas::Item;

@@ -27,6 +27,7 @@ mod event_rows;
 mod executions;
 mod items;
 mod open;
+mod prune;
 mod recovery;
 mod schema;
 

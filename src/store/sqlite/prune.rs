@@ -1,0 +1,115 @@
+//! `prune` and `reclaim_space` on a file: see [`crate::store::PruneRule`].
+
+use super::SqliteStore;
+use crate::store::{PruneRule, Pruned, Reclaimed, StoreError};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use std::collections::HashSet;
+
+/// The trip an execution books, from the labels the recorder stores.
+const TRIP_OF: &str = "json_extract(labels, '$.trip_id')";
+
+impl SqliteStore {
+    /// `Store::prune`.
+    pub(in crate::store) fn prune(&self, rule: &PruneRule) -> Result<Pruned, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(self.sql_err("starting to prune"))?;
+        let doomed: Vec<(String, Option<String>)> = {
+            let mut st = tx
+                .prepare(DOOMED)
+                .map_err(self.sql_err("choosing the executions to prune"))?;
+            let keep = rule
+                .keep_newest
+                .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+            let before = rule.ended_before.map(|d| d.timestamp_millis());
+            st.query_map(params![keep, before], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect())
+                .map_err(self.sql_err("choosing the executions to prune"))?
+        };
+        let mut pruned = Pruned::default();
+        {
+            let mut events = tx
+                .prepare("DELETE FROM events WHERE execution_arn = ?1")
+                .map_err(self.sql_err("removing a pruned execution's events"))?;
+            let mut execution = tx
+                .prepare("DELETE FROM executions WHERE execution_arn = ?1")
+                .map_err(self.sql_err("removing a pruned execution"))?;
+            for (arn, _) in &doomed {
+                pruned.events += count(
+                    events
+                        .execute([arn])
+                        .map_err(self.sql_err("removing a pruned execution's events"))?,
+                );
+                pruned.executions += count(
+                    execution
+                        .execute([arn])
+                        .map_err(self.sql_err("removing a pruned execution"))?,
+                );
+            }
+        }
+        let booked: HashSet<String> = tx
+            .prepare(&format!(
+                "SELECT DISTINCT {TRIP_OF} FROM executions WHERE {TRIP_OF} IS NOT NULL"
+            ))
+            .and_then(|mut st| {
+                st.query_map([], |r| r.get::<_, String>(0))
+                    .and_then(|rows| rows.collect())
+            })
+            .map_err(self.sql_err("listing the trips still booked"))?;
+        let gone: HashSet<&str> = doomed
+            .iter()
+            .filter_map(|(_, trip)| trip.as_deref())
+            .filter(|trip| !booked.contains(*trip))
+            .collect();
+        {
+            let mut rows = tx
+                .prepare("DELETE FROM items WHERE pk = ?1")
+                .map_err(self.sql_err("removing a pruned trip's rows"))?;
+            for trip in gone {
+                let n = rows
+                    .execute([trip])
+                    .map_err(self.sql_err("removing a pruned trip's rows"))?;
+                if n > 0 {
+                    pruned.trips += 1;
+                    pruned.rows += count(n);
+                }
+            }
+        }
+        tx.commit().map_err(self.sql_err("committing the prune"))?;
+        Ok(pruned)
+    }
+
+    /// `Store::reclaim_space`.
+    pub(in crate::store) fn reclaim_space(&self) -> Result<Reclaimed, StoreError> {
+        let conn = self.writer();
+        conn.execute_batch("VACUUM")
+            .map_err(self.sql_err("reclaiming free space (VACUUM)"))?;
+        // In WAL mode the rewritten file is in the WAL until a checkpoint copies it
+        // back, which is also when the database file is cut to its new size.
+        let busy: Option<i64> = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+            .optional()
+            .map_err(self.sql_err("emptying the WAL after reclaiming space"))?;
+        Ok(match busy {
+            Some(0) | None => Reclaimed::Done,
+            Some(_) => Reclaimed::WalInUse,
+        })
+    }
+}
+
+/// The executions a rule lets go, with their trips: `?1` is how many of the newest to
+/// keep (negative: no such rule), `?2` the end date in unix ms before which they go
+/// (NULL: no such rule).
+const DOOMED: &str = "
+    SELECT execution_arn, json_extract(labels, '$.trip_id') FROM executions
+    WHERE status <> 'RUNNING'
+      AND (?1 < 0 OR execution_arn NOT IN (
+              SELECT execution_arn FROM executions
+              ORDER BY start_ms DESC, rowid DESC LIMIT ?1))
+      AND (?2 IS NULL OR coalesce(stop_ms, start_ms) < ?2)";
+
+/// A count of rows SQLite changed.
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
