@@ -199,4 +199,91 @@ mod tests {
         let wal = std::fs::metadata(wal).unwrap().len();
         assert!(wal < 40 * 64 * 1024 / 4, "the WAL grew to {wal} bytes");
     }
+
+    /// Whether a checkpoint could copy the whole WAL back and empty it right now,
+    /// without waiting: it cannot while any reader keeps an older snapshot open.
+    fn wal_free(path: &std::path::Path) -> bool {
+        let other = Connection::open(path).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        other
+            .execute_batch("INSERT INTO items VALUES ('other', 's', '{}')")
+            .unwrap();
+        let busy: i64 = other
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+            .unwrap();
+        other
+            .execute_batch("DELETE FROM items WHERE pk = 'other'")
+            .unwrap();
+        busy == 0
+    }
+
+    #[test]
+    fn reads_leave_no_snapshot_open_between_polls() {
+        use crate::store::{ExecutionOutcome, ExecutionRecord};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.db");
+        let store = Store::open(&path).unwrap();
+        let write = || {
+            store
+                .insert_execution(&ExecutionRecord {
+                    execution_arn: format!("a{}", store.list_executions(99).unwrap().len()),
+                    labels: serde_json::json!({"trip_id": "t"}),
+                    ..Default::default()
+                })
+                .unwrap();
+        };
+        write();
+        let arn = "a0";
+        store.append_event(arn, 1, r#"{"id":1}"#).unwrap();
+        store.append_event(arn, 2, r#"{"id":2}"#).unwrap();
+        store
+            .finish_execution(arn, &ExecutionOutcome::succeeded("{}", chrono::Utc::now()))
+            .unwrap();
+        let item = saga_lambdas::item::string_item(
+            [("pk", "t"), ("sk", "s")].map(|(k, v)| (k, v.to_string())),
+        );
+        store.put_sync(&item).unwrap();
+
+        // A snapshot held open is seen: the check works.
+        {
+            let holder = Connection::open(&path).unwrap();
+            holder
+                .execute_batch("BEGIN; SELECT count(*) FROM items;")
+                .unwrap();
+            write();
+            assert!(!wal_free(&path), "an open read transaction holds the WAL");
+            holder.execute_batch("COMMIT").unwrap();
+        }
+
+        // Every read the UI's polls make, each with commits in the WAL since the last
+        // checkpoint, so a lingering read would pin them.
+        let reads: [&dyn Fn(); 7] = [
+            &|| {
+                store.list_executions(1).unwrap();
+            },
+            &|| {
+                store.get_execution(arn).unwrap();
+            },
+            &|| {
+                store.events_since(arn, 0).unwrap();
+            },
+            &|| {
+                store.event_count(arn).unwrap();
+            },
+            &|| {
+                store.last_event_id(arn).unwrap();
+            },
+            &|| {
+                store.get_item_sync("t", "s").unwrap();
+            },
+            &|| {
+                store.query_trip_sync("t").unwrap();
+            },
+        ];
+        for (i, read) in reads.iter().enumerate() {
+            write();
+            read();
+            assert!(wal_free(&path), "read {i} left a snapshot open");
+        }
+    }
 }
