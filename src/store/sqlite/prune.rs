@@ -113,3 +113,65 @@ const DOOMED: &str = "
 fn count(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{ExecutionOutcome, ExecutionRecord, PruneRule, Pruned, Reclaimed, Store};
+
+    fn ended(store: &Store, arn: &str, trip: &str) {
+        store
+            .insert_execution(&ExecutionRecord {
+                execution_arn: arn.to_string(),
+                labels: serde_json::json!({"trip_id": trip}),
+                ..Default::default()
+            })
+            .unwrap();
+        store.append_event(arn, 1, r#"{"id":1}"#).unwrap();
+        store
+            .finish_execution(arn, &ExecutionOutcome::succeeded("{}", chrono::Utc::now()))
+            .unwrap();
+        let row =
+            saga_lambdas::item::string_item([("pk", trip.to_string()), ("sk", format!("S#{arn}"))]);
+        store.put_sync(&row).unwrap();
+    }
+
+    #[test]
+    fn a_memory_store_has_nothing_to_prune() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(store.prune(&PruneRule::default()).unwrap(), None);
+        assert_eq!(store.reclaim_space().unwrap(), None);
+    }
+
+    #[test]
+    fn without_a_rule_every_ended_execution_goes_and_none_that_runs() {
+        let (_dir, store) = crate::store::temp_file_store();
+        ended(&store, "a", "t1");
+        ended(&store, "b", "t1");
+        ended(&store, "c", "t2");
+        store
+            .insert_execution(&ExecutionRecord {
+                execution_arn: "running".into(),
+                labels: serde_json::json!({"trip_id": "t3"}),
+                ..Default::default()
+            })
+            .unwrap();
+        let pruned = store.prune(&PruneRule::default()).unwrap();
+        assert_eq!(
+            pruned,
+            Some(Pruned {
+                executions: 3,
+                events: 3,
+                trips: 2,
+                rows: 3
+            })
+        );
+        let left = store.list_executions(10).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].execution_arn, "running");
+        assert_eq!(store.reclaim_space().unwrap(), Some(Reclaimed::Done));
+        assert_eq!(
+            store.prune(&PruneRule::default()).unwrap(),
+            Some(Pruned::default())
+        );
+    }
+}
