@@ -7,27 +7,55 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::collections::HashSet;
 
 impl SqliteStore {
-    /// `Backend::write_batch`: the writes in one transaction. If that fails (one bad
-    /// write), each write is retried on its own so the good ones are not lost; the
-    /// errors of the writes that still fail are returned.
+    /// `Backend::write_batch`: the writes in one transaction. If that fails because of
+    /// one bad write, each write is retried on its own so the good ones are not lost,
+    /// except the writes of an execution after one of its own failed (a history never
+    /// continues past a gap); the errors of the writes not made are returned. If it
+    /// fails because the file does (see [`super::fault`]), nothing is retried: the one
+    /// error returned is the store's fault.
     pub(super) fn write_batch(&self, writes: &[StoreWrite]) -> Vec<StoreError> {
         // Encoding and compressing the events is most of a batch's work: done before
         // the lock is taken, so the sagas' table writes wait only for SQLite.
         let mut errors = Vec::new();
+        let mut failed: HashSet<&str> = HashSet::new();
         let mut ready = Vec::with_capacity(writes.len());
         for w in writes {
             match encode_events(w.arn(), w.events()) {
                 Ok(events) => ready.push((w, events)),
-                Err(e) => errors.push(e),
+                Err(e) => {
+                    failed.insert(w.arn());
+                    errors.push(e);
+                }
             }
         }
         let mut conn = self.writer();
-        if self.write_all(&mut conn, &ready).is_err() {
-            errors.extend(
-                ready
-                    .iter()
-                    .filter_map(|w| self.write_all(&mut conn, std::slice::from_ref(w)).err()),
-            );
+        let Err(e) = self.write_all(&mut conn, &ready) else {
+            return errors;
+        };
+        if !e.is_about_one_write() {
+            return vec![self.fault_from(&conn, &e)];
+        }
+        for w in &ready {
+            let arn = w.0.arn();
+            if !arn.is_empty() && failed.contains(arn) {
+                errors.push(StoreError::EarlierWriteFailed {
+                    arn: arn.to_string(),
+                });
+                continue;
+            }
+            match self.write_all(&mut conn, std::slice::from_ref(w)) {
+                Ok(()) => {}
+                Err(e) if e.is_about_one_write() => {
+                    if !arn.is_empty() {
+                        failed.insert(arn);
+                    }
+                    errors.push(e);
+                }
+                Err(e) => {
+                    errors.push(self.fault_from(&conn, &e));
+                    break;
+                }
+            }
         }
         errors
     }
