@@ -233,3 +233,77 @@ fn a_damaged_file_is_refused_at_open_naming_it() {
     // Refused, not repaired: the file is left for the user to look at.
     assert_eq!(std::fs::read(&copy).unwrap(), before);
 }
+
+/// Overwrites every page but the first (the header and the schema) with garbage: the
+/// tables' pages are gone, so whatever reads one from the file meets the damage.
+fn damage_in_place(path: &Path) {
+    use std::io::{Seek, SeekFrom, Write};
+    let len = std::fs::metadata(path).unwrap().len();
+    let garbage: Vec<u8> = (0..len - 4096)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_be_bytes()[1])
+        .collect();
+    let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.seek(SeekFrom::Start(4096)).unwrap();
+    f.write_all(&garbage).unwrap();
+    f.sync_all().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launches_on_a_file_damaged_after_open_each_end() {
+    use saga_lambdas::RunType;
+    use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
+    use sagaview::backend::{BackendError, Launch};
+    use sagaview::engine::Pace;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("later.db");
+    let db = path.to_str().unwrap();
+    for i in 0..6 {
+        let (out, _) = sagaview(
+            &[
+                "run",
+                "--db",
+                db,
+                "--trip-id",
+                &format!("trip-l{i}"),
+                "--instant",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+    }
+    let store = Store::open(&path).unwrap();
+    damage_in_place(&path);
+    let options = EmbeddedOptions {
+        seed: Some(7),
+        pace: Pace::Instant,
+        speed: 1.0,
+    };
+    let backend = EmbeddedBackend::new(store.clone(), options).unwrap();
+    let mut first_fault = None;
+    for i in 0..20 {
+        let launch = Launch {
+            run_type: RunType::Success,
+            trip_id: format!("trip-d{i}"),
+            cancel_failure_rate: 0.0,
+        };
+        let run = sagaview::headless::run_once(&backend, launch, Duration::from_millis(5));
+        match tokio::time::timeout(PATIENCE, run).await {
+            Err(_) => panic!("launch {i} on a damaged file did not end"),
+            Ok(Err(BackendError::StoreFault(fault))) => {
+                assert!(fault.contains(db), "{fault}");
+                first_fault.get_or_insert(i);
+            }
+            Ok(other) => assert!(
+                first_fault.is_none(),
+                "launch {i} after the store failed: {other:?}"
+            ),
+        }
+    }
+    assert!(first_fault.is_some(), "no launch met the damage");
+    let fault = store.fault().expect("the store keeps its fault");
+    assert!(
+        fault.contains("is damaged") && fault.contains(db),
+        "{fault}"
+    );
+}

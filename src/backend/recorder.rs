@@ -612,6 +612,31 @@ mod tests {
             .expect("an inline flush has nothing to wait for");
     }
 
+    #[tokio::test]
+    async fn after_a_refused_write_no_later_write_of_that_execution_is_made() {
+        let (_dir, store) = file_store();
+        let recorder = StoreRecorder::new(store.clone(), "m-arn".into(), "m".into()).unwrap();
+        let (a, b) = ("arn:a", "arn:b");
+        recorder.on_shared_event(a, &event(1, EventType::ExecutionStarted));
+        recorder.on_shared_event(b, &event(1, EventType::ExecutionStarted));
+        recorder.flush().await;
+        // Refused: a already has event 1.
+        recorder.on_shared_event(a, &event(1, EventType::PassStateEntered));
+        recorder.flush().await;
+        // Each in a batch of its own, after the refusal.
+        recorder.on_shared_event(a, &event(2, EventType::PassStateEntered));
+        recorder.on_shared_event(b, &event(2, EventType::PassStateEntered));
+        recorder.flush().await;
+        let ids = |arn: &str| -> Vec<i64> {
+            let events = store.events_since(arn, 0).unwrap();
+            events.into_iter().map(|(id, _)| id).collect()
+        };
+        assert_eq!(ids(a), vec![1]);
+        assert_eq!(ids(b), vec![1, 2]);
+        // A refusal is not the file failing.
+        assert_eq!(store.fault(), None);
+    }
+
     #[test]
     fn a_file_store_is_never_written_inline() {
         let (_dir, store) = file_store();
