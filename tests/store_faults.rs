@@ -2,6 +2,8 @@
 //! on disk. The run must end promptly with its own exit status and one line naming
 //! the file and the OS error, and what the file holds must stay consistent.
 
+mod support;
+
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -306,4 +308,67 @@ async fn launches_on_a_file_damaged_after_open_each_end() {
         fault.contains("is damaged") && fault.contains(db),
         "{fault}"
     );
+}
+
+/// The UI on a file damaged after it was opened: the first launch meets the damage,
+/// the header shows the fault and the next launch is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ui_shows_a_store_fault_and_refuses_the_next_launch() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use sagaview::backend::SagaBackend;
+    use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
+    use sagaview::tui::runner::Runner;
+    use sagaview::tui::{App, demo};
+    use std::sync::Arc;
+    use support::tui::{key, screen, turn_until};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ui.db");
+    let db = path.to_str().unwrap();
+    for i in 0..6 {
+        let (out, _) = sagaview(
+            &[
+                "run",
+                "--db",
+                db,
+                "--trip-id",
+                &format!("trip-u{i}"),
+                "--instant",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+    }
+    let store = Store::open(&path).unwrap();
+    damage_in_place(&path);
+    let backend: Arc<dyn SagaBackend> =
+        Arc::new(EmbeddedBackend::new(store, EmbeddedOptions::default()).unwrap());
+    let app = App::new(backend.info(), &demo::options(true));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = Runner::new(&mut terminal, app, backend, tx.clone(), rx).unwrap();
+    tx.send(key('1')).unwrap();
+    turn_until(
+        &mut runner,
+        PATIENCE,
+        "the store's fault in the header",
+        |r| r.app().store_fault.is_some(),
+    )
+    .await;
+    let first = screen(&runner)[0].clone();
+    assert!(
+        first.contains("the store failed") && first.contains(db) && first.contains("damaged"),
+        "{first}"
+    );
+    let launches = runner.app().launches;
+    tx.send(key('1')).unwrap();
+    turn_until(&mut runner, PATIENCE, "the launch refused", |r| {
+        r.app()
+            .notice
+            .as_ref()
+            .is_some_and(|(_, text, _)| text.starts_with("not launched"))
+    })
+    .await;
+    assert_eq!(runner.app().launches, launches, "no launch was asked for");
 }
