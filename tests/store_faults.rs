@@ -186,6 +186,79 @@ fn a_file_size_limit_ends_the_run_with_status_3_and_one_line() {
     assert_consistent(&store);
 }
 
+/// A small tmpfs, unmounted when dropped; `None` where mounting is not allowed.
+struct SmallDisk(tempfile::TempDir);
+
+impl SmallDisk {
+    fn mount(bytes: u64) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(SmallDisk(dir))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.0.path()).status();
+    }
+}
+
+#[test]
+fn a_full_disk_ends_the_run_with_status_3_and_one_line() {
+    let Some(disk) = SmallDisk::mount(384 * 1024) else {
+        eprintln!("skipped: mounting a tmpfs is not allowed here");
+        return;
+    };
+    let path = disk.0.path().join("full.db");
+    let db = path.to_str().unwrap();
+    let mut faulted = None;
+    for i in 0..40 {
+        let trip = format!("trip-f{i}");
+        let (out, took) = sagaview(&run_args(db, &trip), None);
+        match out.status.code() {
+            Some(0 | 1) => continue,
+            Some(3) => {
+                faulted = Some((out, took));
+                break;
+            }
+            other => panic!("exit status {other:?}: {out:?}"),
+        }
+    }
+    let (out, took) = faulted.expect("a run fills the disk");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    // A note on an execution recovered at open may come first; the fault is one line.
+    assert!(
+        stderr.lines().filter(|l| !l.starts_with("note: ")).count() == 1,
+        "{stderr}"
+    );
+    assert!(
+        last.contains(db) && last.contains("the disk is full"),
+        "{stderr}"
+    );
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+
+    // Looked at on a disk with room: the file and its WAL, as the run left them.
+    let roomy = tempfile::tempdir().unwrap();
+    let copy = roomy.path().join("full.db");
+    std::fs::copy(&path, &copy).unwrap();
+    let wal = disk.0.path().join("full.db-wal");
+    if wal.exists() {
+        std::fs::copy(&wal, roomy.path().join("full.db-wal")).unwrap();
+    }
+    let store = Store::open(&copy).unwrap();
+    for arn in store.recovered_on_open() {
+        let e = store.get_execution(arn).unwrap().unwrap();
+        assert_eq!(e.status, ExecutionStatus::Aborted);
+    }
+    assert_consistent(&store);
+}
+
 /// A store made by the binary, with 4 KiB in its middle overwritten.
 fn damaged_copy(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("good.db");

@@ -59,6 +59,10 @@ fn detail(conn: &Connection, op: &str, source: &rusqlite::Error) -> String {
     }
     match os_error(conn) {
         Some(os) => format!("{os} (SQLite: {source}, {op})"),
+        // SQLite keeps no OS error for a full disk: it is the one it expects.
+        None if source.sqlite_error_code() == Some(ErrorCode::DiskFull) => {
+            format!("the disk is full (SQLite: {source}, {op})")
+        }
         None => format!("SQLite: {source}, {op}"),
     }
 }
