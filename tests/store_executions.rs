@@ -518,5 +518,23 @@ fn after_a_refused_write_the_batch_makes_no_later_write_of_that_execution() {
         );
         assert_eq!(store.event_count(a).unwrap(), 2, "{}", store.location());
         assert_eq!(store.event_count(b).unwrap(), 1, "{}", store.location());
+
+        // Refused before the transaction (not JSON): the same holds.
+        let errors = store.write_batch(&[
+            StoreWrite::Events {
+                arn: a.into(),
+                events: vec![(3, "not json".to_string()).into()],
+            },
+            StoreWrite::Events {
+                arn: a.into(),
+                events: vec![(4, event(4, "PassStateExited")).into()],
+            },
+        ]);
+        assert_eq!(errors.len(), 2, "{}: {errors:?}", store.location());
+        assert!(
+            matches!(&errors[1], StoreError::EarlierWriteFailed { arn } if arn == a),
+            "{errors:?}"
+        );
+        assert_eq!(store.event_count(a).unwrap(), 2, "{}", store.location());
     }
 }
