@@ -407,7 +407,12 @@ fn commit_loop(store: &Store, shared: &Shared, mut committed: impl FnMut(usize))
                 keep
             });
         }
-        for e in store.write_batch(&batch) {
+        // A fault a read met meanwhile (a damaged page) stops the writes as well.
+        let errors = match store.fault() {
+            None => store.write_batch(&batch),
+            Some(_) => Vec::new(),
+        };
+        for e in errors {
             tracing::error!(error = %e, "could not store history");
             if let Some(arn) = e.execution() {
                 refused.insert(arn.to_string());
