@@ -43,7 +43,9 @@ pub enum Command {
     /// Run one saga (embedded, or on AWS with --aws) and print its trace, rows and verdict.
     ///
     /// Exit status: 0 when the booking succeeded, 1 when the execution failed (or
-    /// was aborted or timed out), 2 on usage errors.
+    /// was aborted or timed out), 2 on usage errors (a database file that cannot be
+    /// used included), 3 when the database failed during the run (disk full, a
+    /// file-size limit, an I/O error, a damaged page).
     Run(Box<RunArgs>),
     /// Run a directory of recorded AWS executions on the embedded runtime and compare.
     Conformance {

@@ -47,6 +47,11 @@ pub async fn run_once(
     let mut view = ExecutionView::new(Some(&definition));
     let mut events = Vec::new();
     loop {
+        // Once the store has failed the execution's end is never recorded: waiting
+        // for it would never end.
+        if let Some(fault) = backend.store_fault() {
+            return Err(BackendError::StoreFault(fault));
+        }
         let new = backend.history_since(&arn, view.last_event_id()).await?;
         view.apply(&new);
         events.extend(new);

@@ -6,10 +6,10 @@ use saga_lambdas::RunType;
 use saga_lambdas::trip::{validate_cancel_failure_rate, validate_trip_id};
 use sagaview::backend::aws::AwsBackend;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
-use sagaview::backend::{Launch, SagaBackend, random_trip_id};
+use sagaview::backend::{BackendError, Launch, SagaBackend, random_trip_id};
 use sagaview::engine::Pace;
 use sagaview::headless::{run_once, to_json, write_trace};
-use sagaview::store::Store;
+use sagaview::store::{Store, StoreError};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -50,13 +50,21 @@ pub struct SagaArgs {
 }
 
 impl SagaArgs {
-    /// Opens the database named by `--db` (or the default one) with an error that names it.
-    pub fn open_store(&self) -> Result<Store, String> {
+    /// Opens the database named by `--db` (or the default one) with an error that
+    /// names it: a file that cannot be used is a usage error (2), a file failing while
+    /// it is opened (a file-size limit, an I/O error) a store fault (3).
+    fn open_store(&self) -> Result<Store, Exit> {
         let path = match &self.db {
             Some(p) => p.clone(),
-            None => Store::default_path().map_err(|e| e.to_string())?,
+            None => Store::default_path().map_err(Exit::usage)?,
         };
-        Store::open(&path).map_err(|e| e.to_string())
+        Store::open(&path).map_err(|e| match e {
+            StoreError::Fault { .. } => Exit {
+                code: STORE_FAULT_EXIT,
+                message: e.to_string(),
+            },
+            e => Exit::usage(e),
+        })
     }
 
     /// The trip id to use: the given one or a fresh random one.
@@ -139,7 +147,24 @@ impl Exit {
             message: message.to_string(),
         }
     }
+
+    /// A backend error: the store failing has a status of its own
+    /// ([`STORE_FAULT_EXIT`]), anything else is a failure (1).
+    fn from_backend(e: BackendError) -> Self {
+        match e {
+            BackendError::StoreFault(message) => Self {
+                code: STORE_FAULT_EXIT,
+                message,
+            },
+            e => Self::failed(e),
+        }
+    }
 }
+
+/// The exit status of `run` when the database file fails under it (disk full, a
+/// file-size limit, an I/O error, a damaged page): not 1, which says the booking
+/// failed, since the saga's outcome is unknown, and not 2, since the input was fine.
+pub const STORE_FAULT_EXIT: u8 = 3;
 
 /// Prints the error, if any, and turns the outcome into the process exit status.
 fn finish(outcome: Result<ExitCode, Exit>) -> ExitCode {
@@ -172,7 +197,7 @@ pub fn run(args: RunArgs) -> ExitCode {
 }
 
 fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
-    let store = args.saga.open_store().map_err(Exit::usage)?;
+    let store = args.saga.open_store()?;
     for arn in store.recovered_on_open() {
         eprintln!("note: {arn} was still running when its process exited; marked ABORTED");
     }
@@ -227,7 +252,7 @@ fn print_report(
     report: Result<sagaview::headless::RunReport, sagaview::backend::BackendError>,
     json: bool,
 ) -> Result<ExitCode, Exit> {
-    let report = report.map_err(Exit::failed)?;
+    let report = report.map_err(Exit::from_backend)?;
     let mut out = std::io::stdout().lock();
     let written = if json {
         serde_json::to_writer_pretty(&mut out, &to_json(&report))
@@ -294,7 +319,7 @@ fn tui_on(
             sagaview::tui::run(std::sync::Arc::new(backend), options).await
         })
     } else {
-        let store = saga.open_store().map_err(Exit::usage)?;
+        let store = saga.open_store()?;
         let embedded = EmbeddedOptions {
             seed: saga.seed,
             pace: pace.unwrap_or(Pace::Demo),

@@ -474,3 +474,67 @@ fn an_ended_history_reads_back_the_same() {
         );
     }
 }
+
+#[test]
+fn after_a_refused_write_the_batch_makes_no_later_write_of_that_execution() {
+    use sagaview::store::StoreWrite;
+    let (_dir, stores) = stores();
+    for store in stores {
+        let a = "arn:aws:states:local:000000000000:execution:saga:a";
+        let b = "arn:aws:states:local:000000000000:execution:saga:b";
+        let writes = vec![
+            StoreWrite::Start {
+                record: running(a, at(0)),
+                events: vec![(1, event(1, "ExecutionStarted")).into()],
+            },
+            StoreWrite::Start {
+                record: running(b, at(1)),
+                events: vec![(1, event(1, "ExecutionStarted")).into()],
+            },
+            // Refused: b already has event 1.
+            StoreWrite::Events {
+                arn: b.into(),
+                events: vec![(1, event(1, "PassStateEntered")).into()],
+            },
+            // Would be fine on its own, but must not follow a lost write of b.
+            StoreWrite::Events {
+                arn: b.into(),
+                events: vec![(2, event(2, "PassStateExited")).into()],
+            },
+            StoreWrite::Events {
+                arn: a.into(),
+                events: vec![(2, event(2, "PassStateEntered")).into()],
+            },
+        ];
+        let errors = store.write_batch(&writes);
+        assert_eq!(errors.len(), 2, "{}: {errors:?}", store.location());
+        assert!(
+            matches!(errors[0], StoreError::DuplicateEvent { .. }),
+            "{errors:?}"
+        );
+        assert!(
+            matches!(&errors[1], StoreError::EarlierWriteFailed { arn } if arn == b),
+            "{errors:?}"
+        );
+        assert_eq!(store.event_count(a).unwrap(), 2, "{}", store.location());
+        assert_eq!(store.event_count(b).unwrap(), 1, "{}", store.location());
+
+        // Refused before the transaction (not JSON): the same holds.
+        let errors = store.write_batch(&[
+            StoreWrite::Events {
+                arn: a.into(),
+                events: vec![(3, "not json".to_string()).into()],
+            },
+            StoreWrite::Events {
+                arn: a.into(),
+                events: vec![(4, event(4, "PassStateExited")).into()],
+            },
+        ]);
+        assert_eq!(errors.len(), 2, "{}: {errors:?}", store.location());
+        assert!(
+            matches!(&errors[1], StoreError::EarlierWriteFailed { arn } if arn == a),
+            "{errors:?}"
+        );
+        assert_eq!(store.event_count(a).unwrap(), 2, "{}", store.location());
+    }
+}

@@ -636,3 +636,33 @@ fn history_zoomed_120x40() {
     assert!(line(&text, 39).contains("z unzoom"), "{text}");
     assert_snapshot!(text);
 }
+
+#[test]
+fn a_store_fault_takes_the_header_in_red_and_refuses_launches_120x40() {
+    let mut app = retrying(120, 40);
+    let fault = "the store failed: /data/sagaview.db: No space left on device (os error 28) \
+                 (SQLite: database or disk is full, committing a batch of writes)";
+    assert!(app.update(Msg::StoreFault(Some(fault.into()))).is_empty());
+    let cmds = app.update(key('1'));
+    assert!(!cmds.iter().any(|c| matches!(c, Cmd::Start(_))), "{cmds:?}");
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
+    terminal
+        .draw(|f| sagaview::tui::draw(f, &app))
+        .expect("drawn");
+    let cell = &terminal.backend().buffer()[(3, 0)];
+    assert_eq!(Some(cell.fg), app.palette.error.fg, "the fault is in red");
+    let text = terminal.backend().to_string();
+    assert!(
+        line(&text, 0).starts_with(
+            " ✖ the store failed: /data/sagaview.db: No space left on device (os error 28)"
+        ),
+        "{text}"
+    );
+    assert!(line(&text, 1).contains("not launched"), "{text}");
+    assert_snapshot!(text);
+
+    // Should the store come back, launches do too.
+    app.update(Msg::StoreFault(None));
+    let cmds = app.update(key('1'));
+    assert!(cmds.iter().any(|c| matches!(c, Cmd::Start(_))), "{cmds:?}");
+}

@@ -15,7 +15,7 @@ use crate::engine::{
 };
 use crate::future::BoxFuture;
 use crate::history::HistoryEvent;
-use crate::store::{ExecutionRecord, Store};
+use crate::store::{ExecutionRecord, Store, StoreError};
 use saga_lambdas::{Chance, Item, SeededChance, Step, ThreadChance, TripRequest};
 use std::sync::Arc;
 
@@ -186,10 +186,14 @@ impl EmbeddedBackend {
             });
         }
         self.recorder.flush().await;
+        // The store holds what was recorded before it failed, not how this ended.
+        if let Some(fault) = self.store.fault() {
+            return Err(BackendError::StoreFault(fault.to_string()));
+        }
         match self.store.get_execution(arn) {
             Ok(Some(r)) => Ok(summary_of(r)),
             Ok(None) => Err(BackendError::NoSuchExecution(arn.to_string())),
-            Err(e) => Err(BackendError::Failed(e.to_string())),
+            Err(e) => Err(store_failed(e)),
         }
     }
 }
@@ -214,6 +218,14 @@ fn failed(e: impl std::fmt::Display) -> BackendError {
     BackendError::Failed(e.to_string())
 }
 
+/// A store error as the backend reports it: a failing file stays a store fault.
+fn store_failed(e: StoreError) -> BackendError {
+    match e {
+        StoreError::Fault { .. } => BackendError::StoreFault(e.to_string()),
+        e => failed(e),
+    }
+}
+
 impl SagaBackend for EmbeddedBackend {
     fn info(&self) -> BackendInfo {
         BackendInfo {
@@ -233,6 +245,11 @@ impl SagaBackend for EmbeddedBackend {
 
     fn start(&self, launch: Launch) -> BoxFuture<'_, Result<String, BackendError>> {
         Box::pin(async move {
+            if let Some(fault) = self.store.fault() {
+                return Err(BackendError::StoreFault(format!(
+                    "not started: {fault}; restart sagaview once the file is usable again"
+                )));
+            }
             let trip =
                 TripRequest::example(&launch.trip_id, launch.run_type, launch.cancel_failure_rate);
             let name = saga_lambdas::trip::execution_name(&launch.trip_id);
@@ -254,7 +271,7 @@ impl SagaBackend for EmbeddedBackend {
             let rows = self
                 .store
                 .events_since(execution_arn, after)
-                .map_err(failed)?;
+                .map_err(store_failed)?;
             rows.into_iter()
                 .map(|(id, json)| {
                     serde_json::from_str::<HistoryEvent>(&json).map_err(|e| {
@@ -282,7 +299,7 @@ impl SagaBackend for EmbeddedBackend {
             Ok(self
                 .store
                 .list_executions(limit)
-                .map_err(failed)?
+                .map_err(store_failed)?
                 .into_iter()
                 .map(summary_of)
                 .collect())
@@ -290,7 +307,7 @@ impl SagaBackend for EmbeddedBackend {
     }
 
     fn rows<'a>(&'a self, trip_id: &'a str) -> BoxFuture<'a, Result<Vec<Item>, BackendError>> {
-        Box::pin(async move { self.table.query_trip_sync(trip_id).map_err(failed) })
+        Box::pin(async move { self.table.query_trip_sync(trip_id).map_err(store_failed) })
     }
 
     fn stop<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>> {
@@ -335,6 +352,10 @@ impl SagaBackend for EmbeddedBackend {
     ) -> BoxFuture<'a, Result<(), BackendError>> {
         let sent = self.engine.send_task_heartbeat(task_token);
         Box::pin(async move { sent.map_err(|e| BackendError::Failed(e.to_string())) })
+    }
+
+    fn store_fault(&self) -> Option<String> {
+        self.store.fault().map(str::to_owned)
     }
 
     fn set_speed(&self, speed: f64) {

@@ -109,6 +109,12 @@ pub enum BackendError {
     /// The request was refused or failed; the text says what to do.
     #[error("{0}")]
     Failed(String),
+    /// The store the backend records into has failed (see
+    /// [`SagaBackend::store_fault`]): nothing more is recorded, so nothing is started
+    /// and nothing waited for. Kept apart from [`BackendError::Failed`] so `run` can
+    /// exit with a status of its own.
+    #[error("{0}")]
+    StoreFault(String),
 }
 
 /// Drives and watches sagas. Every call is a short request; callers poll.
@@ -174,6 +180,15 @@ pub trait SagaBackend: Send + Sync {
         &'a self,
         task_token: &'a str,
     ) -> BoxFuture<'a, Result<(), BackendError>>;
+
+    /// "the store failed: <file>: <OS error>" once the store this backend records
+    /// into has failed (disk full, a file-size limit, an I/O error, a damaged page); it
+    /// stays until the process ends. The UI shows it and refuses launches, `run` exits:
+    /// executions would otherwise run on with nothing recorded. `None` for a backend
+    /// without a store of its own (AWS).
+    fn store_fault(&self) -> Option<String> {
+        None
+    }
 
     /// Changes how fast paced time runs, for what is already waiting too; backends
     /// whose time is real (AWS) ignore it.

@@ -11,6 +11,21 @@
 //! busy runtime commits a few large transactions instead of one per event.
 //!
 //! An in-memory store is written on the caller's thread instead (see `Writes::Inline`).
+//!
+//! What reaches the file when something fails:
+//! * **The file fails** (disk full, a file-size limit, an I/O error, a damaged page: the
+//!   store's [`Store::fault`]): the batch's transaction is rolled back and the writer
+//!   commits nothing more, of any execution, rows included, until the process ends.
+//!   The queue is one order for every execution and for the handlers' rows, so the
+//!   file keeps a prefix of it, exactly what a crash at that point would leave: each
+//!   history is a gap-free prefix, and every row committed was written by a step
+//!   whose events up to then are committed too. Later writes are dropped (and settled,
+//!   so flushes return); the executions left `RUNNING` are marked `ABORTED` by the
+//!   next open. The fault stays until restart: the UI refuses launches and `run` exits.
+//! * **One write is refused** (a duplicate event, a closed history: a bug, not the
+//!   file): the other writes of its batch are still made, but no later write of the
+//!   same execution is, in this batch or any later one. A row write names no
+//!   execution and is not held back by such a refusal.
 
 use crate::engine::{ExecutionDescription, ExecutionObserver};
 use crate::fast_map::FastMap;
@@ -18,6 +33,7 @@ use crate::history::{EventDetails, EventType, HistoryEvent};
 use crate::store::{
     ExecutionOutcome, ExecutionRecord, ExecutionStatus, NewEvent, Store, StoreWrite,
 };
+use std::collections::HashSet;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -38,12 +54,15 @@ struct Queue {
     waiters: Vec<Waiter>,
     /// A waiter wants its answer now: commit without lingering.
     urgent: bool,
+    /// The store has failed: writes are dropped, not queued (see the module's rules).
+    failed: bool,
     /// The recorder is gone: commit what is left and stop.
     closed: bool,
     /// Writes queued since the recorder started.
     queued: u64,
     /// Of those, how many the writer has committed (or given up on, with an error
-    /// logged): when it equals `queued` a flush has nothing to wait for.
+    /// logged, or dropped after a store fault): when it equals `queued` a flush has
+    /// nothing to wait for.
     committed: u64,
 }
 
@@ -155,6 +174,12 @@ impl StoreRecorder {
                 tracing::error!("the store writer has stopped; history is no longer recorded");
                 return None;
             }
+            if q.failed {
+                // Settled at once: the store's fault says why it is not in the file.
+                q.queued += 1;
+                q.committed += 1;
+                return Some(q.queued);
+            }
             q.writes.push(write);
             q.queued += 1;
             // The first write starts the writer's linger; a full batch ends it.
@@ -189,6 +214,7 @@ impl StoreRecorder {
         {
             let mut q = self.shared.lock();
             if !q.closed
+                && !q.failed
                 && let Some(
                     StoreWrite::Events { arn: last, events }
                     | StoreWrite::Start {
@@ -333,6 +359,8 @@ impl Checkpoints {
 /// is dropped and the queue is empty.
 fn commit_loop(store: &Store, shared: &Shared, mut committed: impl FnMut(usize)) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    // Executions with a refused write: none of their later writes is made.
+    let mut refused: HashSet<String> = HashSet::new();
     loop {
         let waiters = {
             let mut q = shared.lock();
@@ -368,17 +396,55 @@ fn commit_loop(store: &Store, shared: &Shared, mut committed: impl FnMut(usize))
                 Vec::new()
             }
         };
-        for e in store.write_batch(&batch) {
+        let done = batch.len() as u64;
+        if !refused.is_empty() {
+            batch.retain(|w| {
+                let arn = w.arn();
+                let keep = arn.is_empty() || !refused.contains(arn);
+                if !keep {
+                    tracing::error!(arn, "a write after a refused one is dropped");
+                }
+                keep
+            });
+        }
+        // A fault a read met meanwhile (a damaged page) stops the writes as well.
+        let errors = match store.fault() {
+            None => store.write_batch(&batch),
+            Some(_) => Vec::new(),
+        };
+        for e in errors {
             tracing::error!(error = %e, "could not store history");
+            if let Some(arn) = e.execution() {
+                refused.insert(arn.to_string());
+            }
         }
         committed(batch.iter().map(StoreWrite::size).sum());
-        let done = batch.len() as u64;
         batch.clear();
-        shared.lock().committed += done;
+        {
+            let mut q = shared.lock();
+            q.committed += done;
+            if store.fault().is_some() {
+                stop_after_fault(&mut q);
+            }
+        }
         for w in waiters {
             let _ = w.send(());
         }
     }
+}
+
+/// Drops every queued write and every later one, settling them so that flushes
+/// return: once the file has failed, nothing more may reach it (see the module's rules).
+fn stop_after_fault(q: &mut Queue) {
+    if !q.failed {
+        tracing::error!(
+            dropped = q.writes.len(),
+            "the store failed: no more history or rows are recorded"
+        );
+    }
+    q.failed = true;
+    q.committed += q.writes.len() as u64;
+    q.writes.clear();
 }
 
 impl ExecutionObserver for StoreRecorder {
@@ -549,6 +615,31 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(1), recorder.flush())
             .await
             .expect("an inline flush has nothing to wait for");
+    }
+
+    #[tokio::test]
+    async fn after_a_refused_write_no_later_write_of_that_execution_is_made() {
+        let (_dir, store) = file_store();
+        let recorder = StoreRecorder::new(store.clone(), "m-arn".into(), "m".into()).unwrap();
+        let (a, b) = ("arn:a", "arn:b");
+        recorder.on_shared_event(a, &event(1, EventType::ExecutionStarted));
+        recorder.on_shared_event(b, &event(1, EventType::ExecutionStarted));
+        recorder.flush().await;
+        // Refused: a already has event 1.
+        recorder.on_shared_event(a, &event(1, EventType::PassStateEntered));
+        recorder.flush().await;
+        // Each in a batch of its own, after the refusal.
+        recorder.on_shared_event(a, &event(2, EventType::PassStateEntered));
+        recorder.on_shared_event(b, &event(2, EventType::PassStateEntered));
+        recorder.flush().await;
+        let ids = |arn: &str| -> Vec<i64> {
+            let events = store.events_since(arn, 0).unwrap();
+            events.into_iter().map(|(id, _)| id).collect()
+        };
+        assert_eq!(ids(a), vec![1]);
+        assert_eq!(ids(b), vec![1, 2]);
+        // A refusal is not the file failing.
+        assert_eq!(store.fault(), None);
     }
 
     #[test]

@@ -55,8 +55,9 @@ pub enum StoreWrite {
 const ITEM_SIZE: usize = 512;
 
 impl StoreWrite {
-    /// The execution written to, for error messages (none for a table row).
-    pub(super) fn arn(&self) -> &str {
+    /// The execution written to, for error messages and for holding back an
+    /// execution's later writes after one failed (empty for a table row).
+    pub fn arn(&self) -> &str {
         match self {
             StoreWrite::Start { record, .. } => &record.execution_arn,
             StoreWrite::Events { arn, .. } | StoreWrite::Finish { arn, .. } => arn,

@@ -49,6 +49,40 @@ pub enum StoreError {
         reason: String,
     },
 
+    /// The file's pages fail SQLite's check at open: it was damaged (by a disk, a copy
+    /// cut short, or bytes overwritten). Refused at once, since working on a damaged
+    /// page can fail any later read or write.
+    #[error(
+        "{location} is damaged (SQLite: {detail}); move it aside and sagaview starts a \
+         new one"
+    )]
+    Damaged {
+        /// The file.
+        location: String,
+        /// What SQLite's check reported first.
+        detail: String,
+    },
+
+    /// The file failed under a read or a write: the disk is full, a file-size limit was
+    /// reached, the OS reported an I/O error, or a damaged page was met. The first one
+    /// is kept by the store (see `Store::fault`) and nothing more is recorded into it,
+    /// so what the file holds stays a consistent prefix of what happened.
+    #[error("the store failed: {location}: {detail}")]
+    Fault {
+        /// The file.
+        location: String,
+        /// The OS error (or SQLite's own words when there is none) and the operation.
+        detail: String,
+    },
+
+    /// A write not attempted because an earlier write of the same execution in the
+    /// batch failed: a history never continues past a gap.
+    #[error("a write of execution {arn} was skipped: an earlier write of it failed")]
+    EarlierWriteFailed {
+        /// The execution.
+        arn: String,
+    },
+
     /// The database was written by a newer sagaview whose schema this build does not know.
     #[error(
         "{location} was written by a newer sagaview (schema version {found}, this build \
@@ -174,6 +208,52 @@ pub enum StoreError {
         /// serde_json's error.
         source: serde_json::Error,
     },
+}
+
+impl StoreError {
+    /// The execution whose write was refused, when the error names one.
+    pub fn execution(&self) -> Option<&str> {
+        match self {
+            StoreError::ExecutionExists { arn, .. }
+            | StoreError::NoSuchExecution { arn, .. }
+            | StoreError::DuplicateEvent { arn, .. }
+            | StoreError::NotRunning { arn, .. }
+            | StoreError::NotTerminal { arn }
+            | StoreError::NotJson { arn, .. }
+            | StoreError::EarlierWriteFailed { arn } => Some(arn),
+            _ => None,
+        }
+    }
+
+    /// Whether the error concerns one write only (a duplicate, a closed history, a bad
+    /// value), so the other writes of its batch can still be made. Anything else (the
+    /// file failing, another process holding the lock for too long) would fail them
+    /// all alike.
+    pub fn is_about_one_write(&self) -> bool {
+        match self {
+            StoreError::Sqlite { source, .. } => source
+                .sqlite_error_code()
+                .is_some_and(|c| c == rusqlite::ErrorCode::ConstraintViolation),
+            StoreError::BadRow { .. }
+            | StoreError::ExecutionExists { .. }
+            | StoreError::NoSuchExecution { .. }
+            | StoreError::DuplicateEvent { .. }
+            | StoreError::NotRunning { .. }
+            | StoreError::NotTerminal { .. }
+            | StoreError::MissingKey { .. }
+            | StoreError::NotJson { .. }
+            | StoreError::EventIdOutOfRange { .. }
+            | StoreError::Encode { .. }
+            | StoreError::EarlierWriteFailed { .. } => true,
+            StoreError::NoDataDir
+            | StoreError::CreateDir { .. }
+            | StoreError::NotUsable { .. }
+            | StoreError::Damaged { .. }
+            | StoreError::Fault { .. }
+            | StoreError::TooNew { .. }
+            | StoreError::Lock { .. } => false,
+        }
+    }
 }
 
 impl From<StoreError> for saga_lambdas::TableError {

@@ -111,16 +111,29 @@ impl Backend for MemoryStore {
     /// Each write all or nothing.
     fn write_batch(&self, writes: &[StoreWrite]) -> Vec<StoreError> {
         let mut runs = lock(&self.runs);
-        let done = writes.iter().map(|w| match w {
-            StoreWrite::Start { record, events } => runs.insert(record, events),
-            StoreWrite::Events { arn, events } => runs.append(arn, events, None),
-            StoreWrite::Finish {
-                arn,
-                events,
-                outcome,
-            } => runs.append(arn, events, Some(outcome)),
-            StoreWrite::PutItem { item } => self.put(item),
-            StoreWrite::DeleteItem { pk, sk } => self.delete(pk, sk),
+        // As a file store does: an execution's writes stop at its first failed one.
+        let mut failed = std::collections::HashSet::new();
+        let done = writes.iter().map(|w| {
+            if !w.arn().is_empty() && failed.contains(w.arn()) {
+                return Err(StoreError::EarlierWriteFailed {
+                    arn: w.arn().to_string(),
+                });
+            }
+            let done = match w {
+                StoreWrite::Start { record, events } => runs.insert(record, events),
+                StoreWrite::Events { arn, events } => runs.append(arn, events, None),
+                StoreWrite::Finish {
+                    arn,
+                    events,
+                    outcome,
+                } => runs.append(arn, events, Some(outcome)),
+                StoreWrite::PutItem { item } => self.put(item),
+                StoreWrite::DeleteItem { pk, sk } => self.delete(pk, sk),
+            };
+            if done.is_err() {
+                failed.insert(w.arn());
+            }
+            done
         });
         done.filter_map(Result::err).collect()
     }

@@ -49,6 +49,10 @@ trait Backend: Send + Sync {
     fn recovered_on_open(&self) -> &[String] {
         &[]
     }
+    /// The first failure of the file itself, if it has failed (see [`Store::fault`]).
+    fn fault(&self) -> Option<&str> {
+        None
+    }
     /// Writes (or overwrites) a row whose keys were checked.
     fn put(&self, item: &Item) -> Result<(), StoreError>;
     fn update_if(&self, pk: &str, sk: &str, update: &SetIf) -> Result<bool, StoreError>;
@@ -165,6 +169,14 @@ impl Store {
     /// can tell the user.
     pub fn recovered_on_open(&self) -> &[String] {
         self.backend().recovered_on_open()
+    }
+
+    /// "the store failed: <file>: <OS error>" once the file has failed under a read or
+    /// a write (disk full, a file-size limit, an I/O error, a damaged page): the first
+    /// such failure, kept while the store is open, so whoever records into the store
+    /// can stop and the user is told, rather than later writes landing after lost ones.
+    pub fn fault(&self) -> Option<&str> {
+        self.backend().fault()
     }
 
     /// Writes (or overwrites) a row; its `pk` and `sk` must be strings.

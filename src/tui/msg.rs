@@ -55,6 +55,9 @@ pub enum Msg {
         /// Events after the id asked for.
         result: Result<Vec<HistoryEvent>, BackendError>,
     },
+    /// The store's fault changed (see `SagaBackend::store_fault`): `Some` once the
+    /// store has failed.
+    StoreFault(Option<String>),
     /// The execution list.
     Executions(Result<Vec<ExecutionSummary>, BackendError>),
     /// A trip's rows.
@@ -100,9 +103,12 @@ impl Msg {
             | Msg::Stopped { .. }
             | Msg::Paused(_)
             | Msg::Stepped { .. } => true,
-            Msg::Key(_) | Msg::Mouse(_) | Msg::Resize(..) | Msg::Tick { .. } | Msg::Terminate => {
-                false
-            }
+            Msg::Key(_)
+            | Msg::Mouse(_)
+            | Msg::Resize(..)
+            | Msg::Tick { .. }
+            | Msg::StoreFault(_)
+            | Msg::Terminate => false,
         }
     }
 }

@@ -147,6 +147,14 @@ where
         if msg.is_answer() {
             self.owed = self.owed.saturating_sub(1);
         }
+        if matches!(msg, Msg::Tick { .. }) {
+            // Looked at every tick: a fault arises in the store's writer, not in
+            // an answer the loop waits for.
+            let fault = self.backend.store_fault();
+            if fault != self.app.store_fault {
+                self.app.update(Msg::StoreFault(fault));
+            }
+        }
         tracing::trace!(?msg, "message");
         let mut quit = false;
         for cmd in self.app.update(msg) {

@@ -25,6 +25,7 @@ mod batch;
 mod checkpoint;
 mod event_rows;
 mod executions;
+mod fault;
 mod items;
 mod open;
 mod prune;
@@ -56,6 +57,8 @@ pub(super) struct SqliteStore {
     path: PathBuf,
     /// Executions found still running on open and marked aborted.
     recovered: Vec<String>,
+    /// The first failure of the file itself, kept while the store is open.
+    fault: fault::FirstFault,
     /// Shared lock on `<db>.lock`, held while this store is open, so another process
     /// opening the same file knows these executions are alive and leaves them alone.
     _owner_lock: Option<File>,
@@ -95,28 +98,35 @@ impl Backend for SqliteStore {
         &self.recovered
     }
 
+    fn fault(&self) -> Option<&str> {
+        self.fault.get()
+    }
+
     fn put(&self, item: &Item) -> Result<(), StoreError> {
-        self.put_item_in(&self.writer(), item)
+        let put = self.put_item_in(&self.writer(), item);
+        self.watch_write(put)
     }
 
     fn update_if(&self, pk: &str, sk: &str, update: &SetIf) -> Result<bool, StoreError> {
-        SqliteStore::update_if(self, pk, sk, update)
+        self.watch_write(SqliteStore::update_if(self, pk, sk, update))
     }
 
     fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
-        self.delete_item_in(&self.writer(), pk, sk)
+        let deleted = self.delete_item_in(&self.writer(), pk, sk);
+        self.watch_write(deleted)
     }
 
     fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        SqliteStore::get_item(self, pk, sk)
+        self.watch_read(SqliteStore::get_item(self, pk, sk))
     }
 
     fn query(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
-        SqliteStore::query(self, pk)
+        self.watch_read(SqliteStore::query(self, pk))
     }
 
     fn insert_execution(&self, record: &ExecutionRecord) -> Result<(), StoreError> {
-        self.insert_execution_in(&self.writer(), record)
+        let inserted = self.insert_execution_in(&self.writer(), record);
+        self.watch_write(inserted)
     }
 
     fn append(
@@ -125,7 +135,7 @@ impl Backend for SqliteStore {
         events: &[NewEvent],
         outcome: Option<&ExecutionOutcome>,
     ) -> Result<(), StoreError> {
-        SqliteStore::append(self, arn, events, outcome)
+        self.watch_write(SqliteStore::append(self, arn, events, outcome))
     }
 
     fn write_batch(&self, writes: &[StoreWrite]) -> Vec<StoreError> {
@@ -133,22 +143,22 @@ impl Backend for SqliteStore {
     }
 
     fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>, StoreError> {
-        SqliteStore::get_execution(self, arn)
+        self.watch_read(SqliteStore::get_execution(self, arn))
     }
 
     fn list_executions(&self, limit: usize) -> Result<Vec<ExecutionRecord>, StoreError> {
-        SqliteStore::list_executions(self, limit)
+        self.watch_read(SqliteStore::list_executions(self, limit))
     }
 
     fn events_since(&self, arn: &str, after_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
-        SqliteStore::events_since(self, arn, after_id)
+        self.watch_read(SqliteStore::events_since(self, arn, after_id))
     }
 
     fn event_count(&self, arn: &str) -> Result<u64, StoreError> {
-        SqliteStore::event_count(self, arn)
+        self.watch_read(SqliteStore::event_count(self, arn))
     }
 
     fn last_event_id(&self, arn: &str) -> Result<Option<i64>, StoreError> {
-        SqliteStore::last_event_id(self, arn)
+        self.watch_read(SqliteStore::last_event_id(self, arn))
     }
 }

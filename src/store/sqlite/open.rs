@@ -3,7 +3,7 @@
 
 use super::checkpoint::JOURNAL_SIZE_LIMIT;
 use super::schema::{self, APPLICATION_ID};
-use super::{SqliteStore, recovery};
+use super::{SqliteStore, fault, recovery};
 use crate::store::StoreError;
 use crate::store::error::sql_error;
 use rusqlite::{Connection, ErrorCode};
@@ -37,7 +37,7 @@ impl SqliteStore {
         }
         let mut conn =
             Connection::open(path).map_err(sql_error(&location, "opening the database"))?;
-        prepare(&mut conn, &location)?;
+        prepare(&mut conn, &location).map_err(|e| fault::at_open(&conn, &location, e))?;
 
         let lock = OwnerLock::acquire(path)?;
         let recovered = if lock.sole_user {
@@ -54,6 +54,7 @@ impl SqliteStore {
             location,
             path: path.to_path_buf(),
             recovered,
+            fault: Default::default(),
             _owner_lock: lock,
         })
     }
@@ -73,6 +74,7 @@ fn prepare(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
             reason: format!("SQLite cannot use WAL journaling here (it stays in {mode} mode)"),
         });
     }
+    check_pages(conn, location)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(sql_err("setting synchronous = NORMAL"))?;
     conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)
@@ -81,6 +83,38 @@ fn prepare(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
         .map_err(sql_err("enabling foreign keys"))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     schema::migrate(conn, location)
+}
+
+/// Refuses a file with damaged pages, naming it and what to do. SQLite's quick check
+/// reads every page but skips the costly index cross-checks: a damaged page found now
+/// is a clear message, found later it fails whichever read or write meets it.
+fn check_pages(conn: &Connection, location: &str) -> Result<(), StoreError> {
+    let damaged = |detail: String| StoreError::Damaged {
+        location: location.to_string(),
+        detail,
+    };
+    let first: rusqlite::Result<String> = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0));
+    match first {
+        Ok(report) if report == "ok" => Ok(()),
+        // One line: the report starts with a heading line naming the schema.
+        Ok(report) => Err(damaged(
+            report
+                .lines()
+                .filter(|l| !l.starts_with("***"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
+        Err(e) => match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+                Err(damaged(e.to_string()))
+            }
+            _ => Err(StoreError::Sqlite {
+                location: location.to_string(),
+                op: "checking the database's pages",
+                source: e,
+            }),
+        },
+    }
 }
 
 /// The store's second connection, for reads: it refuses to write, so nothing can

@@ -102,6 +102,9 @@ pub struct App {
     pub graph_pan: Option<(u16, u16)>,
     /// A message for the header (level, text, when).
     pub notice: Option<(VerdictLevel, String, u64)>,
+    /// "the store failed: <file>: <OS error>" once the backend's store has failed:
+    /// shown in the header, and launches are refused while it lasts.
+    pub store_fault: Option<String>,
     /// UI clock (ms since start).
     pub now_ms: u64,
     /// Terminal size.
@@ -148,6 +151,7 @@ impl App {
             rows: RowsState::default(),
             graph_pan: None,
             notice: None,
+            store_fault: None,
             now_ms: 0,
             size: geometry::MIN_SIZE,
             quitting: false,
@@ -249,6 +253,10 @@ impl App {
                 result,
             } => self.on_started(seq, launch, result),
             Msg::History { arn, result } => self.on_history(&arn, result),
+            Msg::StoreFault(fault) => {
+                self.store_fault = fault;
+                vec![]
+            }
             Msg::Executions(result) => self.on_executions(result),
             Msg::Rows {
                 trip_id,
@@ -273,6 +281,13 @@ impl App {
     }
 
     fn launch(&mut self) -> Vec<Cmd> {
+        if self.store_fault.is_some() {
+            // Nothing it did would be recorded: refused, and the header says why.
+            return self.notify(
+                VerdictLevel::Error,
+                "not launched: the store has failed (above); fix it, then restart sagaview".into(),
+            );
+        }
         self.launches += 1;
         self.launch_selects = true;
         vec![Cmd::Start(LaunchRequest {

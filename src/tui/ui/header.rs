@@ -6,7 +6,8 @@
 //!  ! TakePayment failed (PaymentFailed); its Catch sends the execution to RefundPayment: compensating
 //! ```
 //!
-//! The first line is what a launch will do; the second and third describe the
+//! The first line is what a launch will do (or, once the store has failed, the fault,
+//! in red: no launch is made then); the second and third describe the
 //! selected execution, and only it: its trip, its status, its own verdict, and the
 //! narration of what it just did.
 
@@ -33,8 +34,12 @@ pub fn speed_label(speed: f64) -> String {
 
 /// Draws the three header lines.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    let mut first = launch_line(app, false);
-    if first.width() > usize::from(area.width) {
+    let mut first = match &app.store_fault {
+        // In place of what a launch would do, since none is made while it lasts.
+        Some(fault) => fault_line(app, fault),
+        None => launch_line(app, false),
+    };
+    if app.store_fault.is_none() && first.width() > usize::from(area.width) {
         // A narrow screen keeps what the next launch does and drops the labels.
         first = launch_line(app, true);
     }
@@ -94,6 +99,16 @@ fn launch_line(app: &App, compact: bool) -> Line<'static> {
         p.header,
     ));
     Line::from(spans)
+}
+
+/// The store's fault, in the error colour: nothing more is recorded, so no launch.
+/// The file and the OS error come first, so a narrow screen cuts only SQLite's words.
+fn fault_line(app: &App, fault: &str) -> Line<'static> {
+    let p = &app.palette;
+    Line::from(vec![
+        Span::raw(" "),
+        Span::styled(format!("✖ {fault}"), p.error.add_modifier(Modifier::BOLD)),
+    ])
 }
 
 /// The selected execution: run type, trip, status and its own verdict; or the trip
