@@ -2,6 +2,7 @@
 
 mod aws_args;
 mod cli;
+mod db_path;
 mod run_cmd;
 
 use clap::Parser;

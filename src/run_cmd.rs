@@ -19,7 +19,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Args)]
 pub struct SagaArgs {
     /// The embedded database: a file path, or `:memory:` for a throwaway run.
-    /// Default: sagaview.db in your data directory (e.g. ~/.local/share/sagaview/).
+    /// Its directory must exist. Default: sagaview.db in your data directory (e.g.
+    /// ~/.local/share/sagaview/, created when missing).
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
@@ -53,7 +54,10 @@ impl SagaArgs {
     /// Opens the database named by `--db` (or the default one) with an error that names it.
     pub fn open_store(&self) -> Result<Store, String> {
         let path = match &self.db {
-            Some(p) => p.clone(),
+            Some(p) => {
+                crate::db_path::check_explicit_db(p)?;
+                p.clone()
+            }
             None => Store::default_path().map_err(|e| e.to_string())?,
         };
         Store::open(&path).map_err(|e| e.to_string())

@@ -125,6 +125,32 @@ fn a_corrupt_database_is_named_in_the_error() {
     assert_eq!(std::fs::read(&path).unwrap(), vec![0x42u8; 8192]);
 }
 
+/// `--db` in a directory that does not exist is a usage error naming it, for `run` and
+/// for the UI alike, and nothing is created on the way.
+#[test]
+fn a_database_in_a_missing_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir");
+    let db = missing.join("x.db");
+    let db = db.to_str().unwrap();
+    for (args, path) in [
+        (&["run", "--db", db, "--instant"][..], db),
+        (&["--db", db], db),
+        (
+            &["run", "--db", "/nonexistent/dir/x.db", "--instant"],
+            "/nonexistent/dir/x.db",
+        ),
+    ] {
+        let out = sagaview(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains("does not exist"), "{args:?}: {err}");
+        assert!(err.contains(path), "{args:?}: {err}");
+    }
+    assert!(!missing.exists(), "the missing directory was created");
+}
+
 /// The help text's sections, by heading (`Options:`, `Terminal UI:`, ...).
 fn help_sections(text: &str) -> Vec<(String, String)> {
     let mut sections: Vec<(String, String)> = Vec::new();
