@@ -19,7 +19,9 @@ pub use crate::run_cmd::RunArgs;
 #[command(
     after_help = "Without a subcommand the terminal UI starts on the embedded runtime: \
 press 1-6 to launch a scenario, ? for every key, q to quit.\n\
-With --aws --stack NAME it drives and watches the deployed stack instead."
+With --aws --stack NAME it drives and watches the deployed stack instead.\n\
+SIGINT, SIGTERM, SIGHUP or SIGQUIT restore the terminal and end the UI (or `run`) with \
+exit status 128 + the signal's number (e.g. 143 for SIGTERM)."
 )]
 pub struct Cli {
     /// What to do; without a subcommand the terminal UI starts.
@@ -47,7 +49,8 @@ pub enum Command {
     /// Run one saga (embedded, or on AWS with --aws) and print its trace, rows and verdict.
     ///
     /// Exit status: 0 when the booking succeeded, 1 when the execution failed (or
-    /// was aborted or timed out), 2 on usage errors.
+    /// was aborted or timed out), 2 on usage errors, 128 + N when signal N ended it
+    /// (130 SIGINT, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT).
     Run(Box<RunArgs>),
     /// Run a directory of recorded AWS executions on the embedded runtime and compare.
     ///

@@ -7,6 +7,7 @@ use saga_lambdas::trip::{validate_cancel_failure_rate, validate_trip_id};
 use sagaview::backend::aws::AwsBackend;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{Launch, SagaBackend, random_trip_id};
+use sagaview::end_signal::first_end_signal;
 use sagaview::engine::Pace;
 use sagaview::headless::{run_once, to_json, write_trace};
 use sagaview::store::Store;
@@ -193,7 +194,7 @@ fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
     };
     let launch = launch_of(args);
     // The backend is built inside the runtime so its clock reads the runtime's time.
-    let report = runtime.block_on(async {
+    let report = runtime.block_on(unless_signalled(async {
         let backend = EmbeddedBackend::new(store, options)?;
         run_once(
             &backend as &dyn SagaBackend,
@@ -201,7 +202,7 @@ fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
             Duration::from_millis(20),
         )
         .await
-    });
+    }))?;
     print_report(report, args.json)
 }
 
@@ -215,7 +216,7 @@ fn run_aws(args: &RunArgs) -> Result<ExitCode, Exit> {
     let options = args.aws.options().map_err(Exit::usage)?;
     let runtime = multi_thread_runtime()?;
     let launch = launch_of(args);
-    let report = runtime.block_on(async {
+    let report = runtime.block_on(unless_signalled(async {
         let backend = AwsBackend::connect(options).await?;
         run_once(
             &backend as &dyn SagaBackend,
@@ -223,8 +224,21 @@ fn run_aws(args: &RunArgs) -> Result<ExitCode, Exit> {
             Duration::from_millis(500),
         )
         .await
-    });
+    }))?;
     print_report(report, args.json)
+}
+
+/// Runs `work` unless SIGINT, SIGTERM, SIGHUP or SIGQUIT comes first; then the run is
+/// dropped and the process ends with 128 + the signal's number. An embedded execution
+/// left running is marked ABORTED the next time its database is opened.
+async fn unless_signalled<T>(work: impl std::future::Future<Output = T>) -> Result<T, Exit> {
+    tokio::select! {
+        out = work => Ok(out),
+        Some(signal) = first_end_signal() => Err(Exit {
+            code: signal.exit_status(),
+            message: format!("stopped by {}", signal.name()),
+        }),
+    }
 }
 
 fn print_report(
@@ -309,7 +323,9 @@ fn tui_on(
             sagaview::tui::run(std::sync::Arc::new(backend), options).await
         })
     };
-    result
-        .map(|()| ExitCode::SUCCESS)
-        .map_err(|e| Exit::failed(format!("{e:#}")))
+    match result {
+        Ok(None) => Ok(ExitCode::SUCCESS),
+        Ok(Some(signal)) => Ok(ExitCode::from(signal.exit_status())),
+        Err(e) => Err(Exit::failed(format!("{e:#}"))),
+    }
 }

@@ -39,6 +39,7 @@ pub use theme::Theme;
 pub use ui::draw;
 
 use crate::backend::SagaBackend;
+use crate::end_signal::EndSignal;
 
 /// How the UI starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,9 +83,13 @@ pub fn no_color_from_env() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
-/// Runs the UI on the real terminal until the user quits (or SIGTERM/SIGHUP arrives).
-/// The terminal is restored on every way out, including errors and panics.
-pub async fn run(backend: Arc<dyn SagaBackend>, mut options: TuiOptions) -> anyhow::Result<()> {
+/// Runs the UI on the real terminal until the user quits or SIGINT, SIGTERM, SIGHUP or
+/// SIGQUIT arrives; returns the signal, if one ended it. The terminal is restored on
+/// every way out, including errors and panics.
+pub async fn run(
+    backend: Arc<dyn SagaBackend>,
+    mut options: TuiOptions,
+) -> anyhow::Result<Option<EndSignal>> {
     let log_path = options
         .log_file
         .clone()
@@ -96,8 +101,9 @@ pub async fn run(backend: Arc<dyn SagaBackend>, mut options: TuiOptions) -> anyh
     terminal::install_panic_hook();
     let (mut terminal, restore) = terminal::enter()?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let caught = Arc::new(std::sync::OnceLock::new());
     let input = tokio::spawn(runner::forward_input(tx.clone()));
-    let signals = tokio::spawn(runner::forward_signals(tx.clone()));
+    let signals = tokio::spawn(runner::forward_signals(tx.clone(), caught.clone()));
     let result = runner::run_loop(&mut terminal, app, backend, tx, rx).await;
     input.abort();
     signals.abort();
@@ -106,5 +112,5 @@ pub async fn run(backend: Arc<dyn SagaBackend>, mut options: TuiOptions) -> anyh
         Ok(_) => tracing::info!("terminal UI ended"),
         Err(e) => tracing::error!("terminal UI failed: {e:#}"),
     }
-    result.map(|_| ())
+    result.map(|_| caught.get().copied())
 }
