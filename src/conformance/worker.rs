@@ -25,6 +25,7 @@ static IN_CASE: AtomicBool = AtomicBool::new(false);
 /// [`CaseResult`] per line to stdout. Each case gets a fresh runtime, so nothing a case
 /// left running can slow down the next.
 pub fn serve(memory: u64) -> io::Result<()> {
+    die_with_parent();
     limit_memory(memory)?;
     std::panic::set_hook(Box::new(|info| {
         let text = match info.location() {
@@ -93,6 +94,20 @@ fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_owned())
 }
+
+/// Makes the kernel kill this process when the run that started it goes away: a case
+/// looping for ever must not outlive an interrupted run.
+#[cfg(target_os = "linux")]
+fn die_with_parent() {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes plain integers and only sets this process's
+    // own parent-death signal.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent() {}
 
 /// Caps the process's address space: past it allocations fail and the process aborts,
 /// which is the point (the case, not the machine, runs out of memory).
