@@ -36,30 +36,54 @@ impl EndSignal {
     }
 }
 
-/// Waits for the first of SIGINT, SIGTERM, SIGHUP and SIGQUIT; `None` when they cannot
-/// be caught (then they keep their default action). Must run on a tokio runtime.
-pub async fn first_end_signal() -> Option<EndSignal> {
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT, caught from the moment this is made: make it
+/// before the terminal enters raw mode (or the work starts), so no signal can slip in
+/// between and take its default action.
+pub struct EndSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term), Ok(mut hup), Ok(mut quit)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-            signal(SignalKind::quit()),
-        ) else {
-            return None;
-        };
-        tokio::select! {
-            _ = int.recv() => Some(EndSignal::INT),
-            _ = term.recv() => Some(EndSignal::TERM),
-            _ = hup.recv() => Some(EndSignal::HUP),
-            _ = quit.recv() => Some(EndSignal::QUIT),
+    streams: [(tokio::signal::unix::Signal, EndSignal); 4],
+}
+
+impl EndSignals {
+    /// Starts catching the four signals. Must be called on a tokio runtime.
+    pub fn catch() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                streams: [
+                    (signal(SignalKind::interrupt())?, EndSignal::INT),
+                    (signal(SignalKind::terminate())?, EndSignal::TERM),
+                    (signal(SignalKind::hangup())?, EndSignal::HUP),
+                    (signal(SignalKind::quit())?, EndSignal::QUIT),
+                ],
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.ok().map(|()| EndSignal::INT)
+
+    /// Waits for the first of them to arrive.
+    pub async fn recv(&mut self) -> EndSignal {
+        #[cfg(unix)]
+        {
+            let [(int, i), (term, t), (hup, h), (quit, q)] = &mut self.streams;
+            tokio::select! {
+                _ = int.recv() => *i,
+                _ = term.recv() => *t,
+                _ = hup.recv() => *h,
+                _ = quit.recv() => *q,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            match tokio::signal::ctrl_c().await {
+                Ok(()) => EndSignal::INT,
+                Err(_) => std::future::pending().await,
+            }
+        }
     }
 }
 

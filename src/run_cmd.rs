@@ -7,7 +7,7 @@ use saga_lambdas::trip::{validate_cancel_failure_rate, validate_trip_id};
 use sagaview::backend::aws::AwsBackend;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{Launch, SagaBackend, random_trip_id};
-use sagaview::end_signal::first_end_signal;
+use sagaview::end_signal::EndSignals;
 use sagaview::engine::Pace;
 use sagaview::headless::{run_once, to_json, write_trace};
 use sagaview::store::Store;
@@ -232,9 +232,13 @@ fn run_aws(args: &RunArgs) -> Result<ExitCode, Exit> {
 /// dropped and the process ends with 128 + the signal's number. An embedded execution
 /// left running is marked ABORTED the next time its database is opened.
 async fn unless_signalled<T>(work: impl std::future::Future<Output = T>) -> Result<T, Exit> {
+    // Caught before the work starts; if they cannot be, they keep their default action.
+    let Ok(mut signals) = EndSignals::catch() else {
+        return Ok(work.await);
+    };
     tokio::select! {
         out = work => Ok(out),
-        Some(signal) = first_end_signal() => Err(Exit {
+        signal = signals.recv() => Err(Exit {
             code: signal.exit_status(),
             message: format!("stopped by {}", signal.name()),
         }),

@@ -39,7 +39,7 @@ pub use theme::Theme;
 pub use ui::draw;
 
 use crate::backend::SagaBackend;
-use crate::end_signal::EndSignal;
+use crate::end_signal::{EndSignal, EndSignals};
 
 /// How the UI starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,11 +99,17 @@ pub async fn run(
     tracing::info!(trip = ?options.trip_id, "terminal UI starting");
     let app = App::new(backend.info(), &options);
     terminal::install_panic_hook();
+    // Caught before raw mode, so none can end the process with the terminal left raw.
+    let end_signals = EndSignals::catch()?;
     let (mut terminal, restore) = terminal::enter()?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let caught = Arc::new(std::sync::OnceLock::new());
     let input = tokio::spawn(runner::forward_input(tx.clone()));
-    let signals = tokio::spawn(runner::forward_signals(tx.clone(), caught.clone()));
+    let signals = tokio::spawn(runner::forward_signals(
+        end_signals,
+        tx.clone(),
+        caught.clone(),
+    ));
     let result = runner::run_loop(&mut terminal, app, backend, tx, rx).await;
     input.abort();
     signals.abort();

@@ -19,7 +19,7 @@ use super::app::App;
 use super::msg::{Cmd, Msg};
 use super::ui;
 use crate::backend::{BackendError, Launch, SagaBackend, random_trip_id};
-use crate::end_signal::{EndSignal, first_end_signal};
+use crate::end_signal::{EndSignal, EndSignals};
 
 /// How often the timer fires while it runs.
 pub const TICK: Duration = Duration::from_millis(100);
@@ -315,12 +315,11 @@ pub async fn forward_input(tx: UnboundedSender<Msg>) {
 /// in `caught` first so the process can end with its status once the terminal is
 /// restored.
 pub async fn forward_signals(
+    mut signals: EndSignals,
     tx: UnboundedSender<Msg>,
     caught: Arc<std::sync::OnceLock<EndSignal>>,
 ) {
-    let Some(signal) = first_end_signal().await else {
-        return;
-    };
+    let signal = signals.recv().await;
     tracing::info!("{} received; leaving", signal.name());
     let _ = caught.set(signal);
     let _ = tx.send(Msg::Terminate);
