@@ -1,11 +1,15 @@
 //! Command line: the terminal UI by default, plus headless subcommands.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use sagaview::conformance::{load_cases, run_cases_blocking, summary_line};
+use sagaview::conformance::budget::{parse_duration, parse_memory};
+use sagaview::conformance::worker::WORKER_COMMAND;
+use sagaview::conformance::{Budget, case_files, run_isolated, summary_line};
 
 pub use crate::run_cmd::RunArgs;
 
@@ -15,7 +19,9 @@ pub use crate::run_cmd::RunArgs;
 #[command(
     after_help = "Without a subcommand the terminal UI starts on the embedded runtime: \
 press 1-6 to launch a scenario, ? for every key, q to quit.\n\
-With --aws --stack NAME it drives and watches the deployed stack instead."
+With --aws --stack NAME it drives and watches the deployed stack instead.\n\
+SIGINT, SIGTERM, SIGHUP or SIGQUIT restore the terminal and end the UI (or `run`) with \
+exit status 128 + the signal's number (e.g. 143 for SIGTERM)."
 )]
 pub struct Cli {
     /// What to do; without a subcommand the terminal UI starts.
@@ -45,15 +51,38 @@ pub enum Command {
     /// Exit status: 0 when the booking succeeded, 1 when the execution failed (or
     /// was aborted or timed out), 2 on usage errors (a database file that cannot be
     /// used included), 3 when the database failed during the run (disk full, a
-    /// file-size limit, an I/O error, a damaged page).
+    /// file-size limit, an I/O error, a damaged page), 128 + N when signal N ended it
+    /// (130 SIGINT, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT).
     Run(Box<RunArgs>),
     /// Run a directory of recorded AWS executions on the embedded runtime and compare.
+    ///
+    /// Each case runs in a process of its own, under a wall-clock and a memory budget:
+    /// a case that panics, exceeds its budget or is not a valid case file fails alone
+    /// and the run goes on. Exit status: 0 when every case passed, 1 when a case
+    /// failed, 2 when the directory is missing, unreadable or holds no case.
     Conformance {
-        /// Directory of case files (searched recursively).
+        /// Directory of case files (searched recursively; symbolic links are followed,
+        /// each directory and case once).
         dir: PathBuf,
         /// Also list the cases that passed.
         #[arg(long)]
         verbose: bool,
+        /// Wall-clock time one case may take (e.g. 10s, 500ms, 2m).
+        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+        case_timeout: Duration,
+        /// Memory (address space) one case process may use (e.g. 512MB, 2GB).
+        #[arg(long, value_name = "SIZE", default_value = "512MB", value_parser = parse_memory)]
+        case_memory: u64,
+        /// How many cases run at once (default: one per core).
+        #[arg(long, value_name = "N")]
+        jobs: Option<NonZeroUsize>,
+    },
+    /// Runs the cases named on stdin in this process (started by `conformance`).
+    #[command(name = WORKER_COMMAND, hide = true)]
+    ConformanceWorker {
+        /// The memory budget, in bytes.
+        #[arg(long)]
+        memory: u64,
     },
     /// Remove old ended executions with their histories and rows, and shrink the file.
     ///
@@ -73,27 +102,52 @@ pub enum Command {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         None => crate::run_cmd::tui(cli.saga, cli.aws, cli.theme, cli.log_file),
-        Some(Command::Conformance { dir, verbose }) => conformance(&dir, verbose),
+        Some(Command::Conformance {
+            dir,
+            verbose,
+            case_timeout,
+            case_memory,
+            jobs,
+        }) => {
+            let budget = Budget {
+                wall: case_timeout,
+                memory: case_memory,
+            };
+            let jobs = jobs
+                .or_else(|| std::thread::available_parallelism().ok())
+                .map_or(1, NonZeroUsize::get);
+            conformance(&dir, verbose, budget, jobs)
+        }
+        Some(Command::ConformanceWorker { memory }) => {
+            match sagaview::conformance::worker::serve(memory) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: the case process failed: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Some(Command::Run(args)) => crate::run_cmd::run(*args),
         Some(Command::Prune(args)) => crate::prune_cmd::prune(&args),
     }
 }
 
-fn conformance(dir: &std::path::Path, verbose: bool) -> ExitCode {
-    let cases = match load_cases(dir) {
-        Ok(cases) => cases,
+fn conformance(dir: &std::path::Path, verbose: bool, budget: Budget, jobs: usize) -> ExitCode {
+    let files = match case_files(dir) {
+        Ok(files) => files,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let results = match run_cases_blocking(&cases) {
-        Ok(r) => r,
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            eprintln!("error: cannot find this program to run the cases: {e}");
             return ExitCode::from(2);
         }
     };
+    let results = run_isolated(&files, &exe, budget, jobs);
     for r in &results {
         match &r.failure {
             Some(why) => println!("FAIL {}: {why}", r.id),
@@ -102,5 +156,9 @@ fn conformance(dir: &std::path::Path, verbose: bool) -> ExitCode {
         }
     }
     println!("{}", summary_line(&results));
-    ExitCode::SUCCESS
+    if results.iter().all(|r| r.passed()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

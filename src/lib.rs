@@ -8,6 +8,7 @@ pub mod arn;
 pub mod asl;
 pub mod backend;
 pub mod conformance;
+pub mod end_signal;
 pub mod engine;
 pub mod fast_map;
 pub mod future;

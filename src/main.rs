@@ -2,6 +2,7 @@
 
 mod aws_args;
 mod cli;
+mod db_path;
 mod prune_cmd;
 mod run_cmd;
 

@@ -7,6 +7,7 @@ use saga_lambdas::trip::{validate_cancel_failure_rate, validate_trip_id};
 use sagaview::backend::aws::AwsBackend;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{BackendError, Launch, SagaBackend, random_trip_id};
+use sagaview::end_signal::EndSignals;
 use sagaview::engine::Pace;
 use sagaview::headless::{run_once, to_json, write_trace};
 use sagaview::store::{Store, StoreError};
@@ -19,7 +20,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Args)]
 pub struct SagaArgs {
     /// The embedded database: a file path, or `:memory:` for a throwaway run.
-    /// Default: sagaview.db in your data directory (e.g. ~/.local/share/sagaview/).
+    /// Its directory must exist. Default: sagaview.db in your data directory (e.g.
+    /// ~/.local/share/sagaview/, created when missing).
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
@@ -55,7 +57,10 @@ impl SagaArgs {
     /// it is opened (a file-size limit, an I/O error) a store fault (3).
     fn open_store(&self) -> Result<Store, Exit> {
         let path = match &self.db {
-            Some(p) => p.clone(),
+            Some(p) => {
+                crate::db_path::check_explicit_db(p).map_err(Exit::usage)?;
+                p.clone()
+            }
             None => Store::default_path().map_err(Exit::usage)?,
         };
         Store::open(&path).map_err(|e| match e {
@@ -214,7 +219,7 @@ fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
     };
     let launch = launch_of(args);
     // The backend is built inside the runtime so its clock reads the runtime's time.
-    let report = runtime.block_on(async {
+    let report = runtime.block_on(unless_signalled(async {
         let backend = EmbeddedBackend::new(store, options)?;
         run_once(
             &backend as &dyn SagaBackend,
@@ -222,7 +227,7 @@ fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
             Duration::from_millis(20),
         )
         .await
-    });
+    }))?;
     print_report(report, args.json)
 }
 
@@ -236,7 +241,7 @@ fn run_aws(args: &RunArgs) -> Result<ExitCode, Exit> {
     let options = args.aws.options().map_err(Exit::usage)?;
     let runtime = multi_thread_runtime()?;
     let launch = launch_of(args);
-    let report = runtime.block_on(async {
+    let report = runtime.block_on(unless_signalled(async {
         let backend = AwsBackend::connect(options).await?;
         run_once(
             &backend as &dyn SagaBackend,
@@ -244,8 +249,25 @@ fn run_aws(args: &RunArgs) -> Result<ExitCode, Exit> {
             Duration::from_millis(500),
         )
         .await
-    });
+    }))?;
     print_report(report, args.json)
+}
+
+/// Runs `work` unless SIGINT, SIGTERM, SIGHUP or SIGQUIT comes first; then the run is
+/// dropped and the process ends with 128 + the signal's number. An embedded execution
+/// left running is marked ABORTED the next time its database is opened.
+async fn unless_signalled<T>(work: impl std::future::Future<Output = T>) -> Result<T, Exit> {
+    // Caught before the work starts; if they cannot be, they keep their default action.
+    let Ok(mut signals) = EndSignals::catch() else {
+        return Ok(work.await);
+    };
+    tokio::select! {
+        out = work => Ok(out),
+        signal = signals.recv() => Err(Exit {
+            code: signal.exit_status(),
+            message: format!("stopped by {}", signal.name()),
+        }),
+    }
 }
 
 fn print_report(
@@ -330,7 +352,9 @@ fn tui_on(
             sagaview::tui::run(std::sync::Arc::new(backend), options).await
         })
     };
-    result
-        .map(|()| ExitCode::SUCCESS)
-        .map_err(|e| Exit::failed(format!("{e:#}")))
+    match result {
+        Ok(None) => Ok(ExitCode::SUCCESS),
+        Ok(Some(signal)) => Ok(ExitCode::from(signal.exit_status())),
+        Err(e) => Err(Exit::failed(format!("{e:#}"))),
+    }
 }

@@ -70,12 +70,13 @@ fn types(events: &[serde_json::Value]) -> Vec<String> {
 #[test]
 fn run_streams_motos_history_through_small_pages() {
     let _turn = moto::moto_lock();
-    let stack = moto::create_stack(Lambdas::Echo, None);
+    let stack = moto::create_stack("paged", Lambdas::Echo, None);
     let proxy = moto::PagingProxy::start();
+    let trip = moto::unique("paged");
     let out = sagaview()
         .args(["run", "--aws", "--stack", &stack.stack_name])
         .args(["--endpoint-url", &proxy.url, "--history-page-size", "3"])
-        .args(["--trip-id", "paged-trip", "--json"])
+        .args(["--trip-id", &trip, "--json"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -137,14 +138,14 @@ fn run_streams_motos_history_through_small_pages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn later_polls_transfer_only_new_events() {
     let _turn = moto::moto_lock();
-    let stack = moto::create_stack(Lambdas::Echo, None);
+    let stack = moto::create_stack("tail", Lambdas::Echo, None);
     let proxy = moto::PagingProxy::start();
     let mut options = options_for(&stack, &proxy.url);
     options.pages = PageSizes { full: 4, tail: 4 };
     let b = backend(options).await;
     let report = run_once(
         &b,
-        launch(RunType::Success, "tail-trip"),
+        launch(RunType::Success, &moto::unique("tail")),
         Duration::from_millis(200),
     )
     .await
@@ -174,11 +175,11 @@ async fn later_polls_transfer_only_new_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_lambdas_run_the_compensation_and_its_retries() {
     let _turn = moto::moto_lock();
-    let stack = moto::create_stack(Lambdas::Fail, None);
+    let stack = moto::create_stack("failing", Lambdas::Fail, None);
     let b = backend(options_for(&stack, &moto::moto_url())).await;
     let report = run_once(
         &b,
-        launch(RunType::Success, "failing-trip"),
+        launch(RunType::Success, &moto::unique("failing")),
         Duration::from_millis(300),
     )
     .await
@@ -227,7 +228,7 @@ async fn failing_lambdas_run_the_compensation_and_its_retries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_in_motos_table_appear() {
     let _turn = moto::moto_lock();
-    let stack = moto::create_stack(Lambdas::Echo, None);
+    let stack = moto::create_stack("rows", Lambdas::Echo, None);
     let mut options = options_for(&stack, &moto::moto_url());
     options.rows_page_size = Some(1);
     let b = backend(options).await;
@@ -237,7 +238,8 @@ async fn rows_in_motos_table_appear() {
         .load()
         .await;
     let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&sdk), &stack.table_name);
-    let trip = "rows-trip";
+    let trip = moto::unique("rows");
+    let trip = trip.as_str();
     let input = TripRequest::example(trip, RunType::Success, 0.0).to_input();
     for step in [Step::ReserveHotel, Step::ReserveFlight, Step::TakePayment] {
         saga_lambdas::handle(step, &table, &FixedChance(0.0), &input)
@@ -295,9 +297,10 @@ async fn session(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ui_drives_and_watches_moto() {
     let _turn = moto::moto_lock();
-    let stack = moto::create_stack(Lambdas::Echo, None);
+    let stack = moto::create_stack("ui", Lambdas::Echo, None);
     let b = Arc::new(backend(options_for(&stack, &moto::moto_url())).await);
-    let (app, terminal) = session(b.clone(), "ui-trip", vec![(500, '1'), (4_000, 'q')]).await;
+    let trip = moto::unique("ui");
+    let (app, terminal) = session(b.clone(), &trip, vec![(500, '1'), (4_000, 'q')]).await;
     let asked = b
         .call_log()
         .snapshot()
@@ -306,6 +309,7 @@ async fn the_ui_drives_and_watches_moto() {
         .count();
     assert_eq!(asked, 1, "the launched execution's own definition, once");
     let e = app.selected_execution().expect("the launched execution");
+    assert_eq!(e.trip_id.as_deref(), Some(trip.as_str()));
     assert_eq!(e.status(), ExecutionStatus::Succeeded);
     assert_eq!(e.view.status_of("ConfirmFlight"), StateStatus::Succeeded);
     let screen = terminal.backend().to_string();
@@ -319,23 +323,41 @@ async fn the_ui_drives_and_watches_moto() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_running_executions_stay_inside_the_quotas() {
     let _turn = moto::moto_lock();
-    let wait = std::env::temp_dir().join(format!("sagaview-wait-{}.asl.json", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
+    let wait = dir.path().join("wait.asl.json");
     std::fs::write(
         &wait,
         r#"{"StartAt":"Hold","States":{"Hold":{"Type":"Wait","Seconds":8,"Next":"Done"},"Done":{"Type":"Succeed"}}}"#,
     )
     .unwrap();
-    let stack = moto::create_stack(Lambdas::Echo, Some(wait.to_str().unwrap()));
+    let stack = moto::create_stack("quota", Lambdas::Echo, Some(wait.to_str().unwrap()));
     let b = Arc::new(backend(options_for(&stack, &moto::moto_url())).await);
     let mut script: Vec<(u64, char)> = (0..10).map(|_| (50, '1')).collect();
     script.push((6_000, 'q'));
-    let (app, _) = session(b.clone(), "quota-trip", script).await;
-    let running = app
+    let trip = moto::unique("quota");
+    let (app, _) = session(b.clone(), &trip, script).await;
+    // Only this test's launches count: they carry its trip and belong to its machine.
+    let own_prefix = format!(
+        "{}:",
+        stack
+            .state_machine_arn
+            .replace(":stateMachine:", ":execution:")
+    );
+    let ours: Vec<_> = app
         .executions
         .iter()
-        .filter(|e| e.status() == ExecutionStatus::Running)
-        .count();
-    assert_eq!(running, 10, "all ten still running when the UI quit");
+        .filter(|e| e.trip_id.as_deref() == Some(trip.as_str()))
+        .collect();
+    assert_eq!(ours.len(), 10, "the ten launches");
+    for e in &ours {
+        assert!(e.arn.starts_with(&own_prefix), "{} is not ours", e.arn);
+        assert_eq!(
+            e.status(),
+            ExecutionStatus::Running,
+            "{} ended before the UI quit",
+            e.arn
+        );
+    }
     let calls = b.call_log().snapshot();
     let count = |op: &str| calls.iter().filter(|c| c.operation == op).count();
     assert_eq!(count("StartExecution"), 10);
@@ -367,7 +389,7 @@ async fn ten_running_executions_stay_inside_the_quotas() {
         }
     }
     // `s` on a running one: StopExecution, and the history ends ABORTED.
-    let victim = app.executions[0].arn.clone();
+    let victim = ours[0].arn.clone();
     b.stop(&victim).await.unwrap();
     assert_eq!(
         b.describe(&victim).await.unwrap().status,
@@ -379,7 +401,6 @@ async fn ten_running_executions_stay_inside_the_quotas() {
             .iter()
             .any(|e| e.execution_arn == victim && e.status == ExecutionStatus::Aborted)
     );
-    let _ = std::fs::remove_file(wait);
 }
 
 /// `--launch-via api`: a GET on the API URL reaches the real start-saga handler, which
@@ -387,15 +408,16 @@ async fn ten_running_executions_stay_inside_the_quotas() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn launching_through_the_api_starts_the_saga() {
     let _turn = moto::moto_lock();
-    let stack = moto::create_stack(Lambdas::Echo, None);
+    let stack = moto::create_stack("api", Lambdas::Echo, None);
     let api = support::starter::serve(&stack).await;
     let mut options = options_for(&stack, &moto::moto_url());
     options.launch_via = LaunchVia::Api;
     options.api_url = Some(api.clone());
     let b = backend(options).await;
+    let trip = moto::unique("api");
     let report = run_once(
         &b,
-        launch(RunType::FailPayment, "api-trip"),
+        launch(RunType::FailPayment, &trip),
         Duration::from_millis(300),
     )
     .await
@@ -410,7 +432,7 @@ async fn launching_through_the_api_starts_the_saga() {
         .expect("ExecutionStarted");
     let input: serde_json::Value = serde_json::from_str(&started).unwrap();
     assert_eq!(input["run_type"], "failPayment");
-    assert_eq!(input["trip_id"], "api-trip");
+    assert_eq!(input["trip_id"], trip.as_str());
     assert!(
         report.summary.execution_arn.contains(
             &stack
@@ -447,18 +469,14 @@ fn connection_problems_are_one_clear_line() {
     );
     assert_eq!(code, Some(1));
     assert!(err.contains("cannot reach the endpoint"), "{err}");
+    let missing = moto::unique("no-such-stack");
     let (code, err) = line(
-        &[
-            "--stack",
-            "no-such-stack",
-            "--endpoint-url",
-            &moto::moto_url(),
-        ],
+        &["--stack", &missing, "--endpoint-url", &moto::moto_url()],
         &[],
         false,
     );
     assert_eq!(code, Some(1));
-    assert!(err.contains("stack no-such-stack not found"), "{err}");
+    assert!(err.contains(&format!("stack {missing} not found")), "{err}");
     let (code, err) = line(
         &["--stack", "saga", "--endpoint-url", &moto::moto_url()],
         &[],
@@ -529,7 +547,7 @@ fn refused_credentials_and_missing_permissions_say_what_to_do() {
 #[test]
 fn profiles_and_endpoint_variables_are_honoured() {
     let _turn = moto::moto_lock();
-    let stack = moto::create_stack(Lambdas::Echo, None);
+    let stack = moto::create_stack("profiles", Lambdas::Echo, None);
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config");
     std::fs::write(
@@ -579,7 +597,7 @@ fn profiles_and_endpoint_variables_are_honoured() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn task_token_calls_report_the_aws_error_name() {
     let _turn = moto::moto_lock();
-    let stack = moto::create_stack(Lambdas::Echo, None);
+    let stack = moto::create_stack("tokens", Lambdas::Echo, None);
     let b = backend(options_for(&stack, &moto::moto_url())).await;
     let heartbeat = b.send_task_heartbeat("no-such-token").await;
     let success = b.send_task_success("no-such-token", "{}").await;

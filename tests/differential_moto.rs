@@ -475,6 +475,8 @@ fn describe(outcome: &Result<(Outcome, Vec<Value>), String>) -> String {
 
 #[test]
 fn moto_and_the_embedded_engine_agree() {
+    // moto's execution mode is global: no other test may switch it meanwhile.
+    let _turn = support::moto::moto_lock();
     let url = support::moto::moto_url();
     let mut cases = load_fixtures();
     let hand_picked = cases.len();

@@ -125,6 +125,73 @@ fn a_corrupt_database_is_named_in_the_error() {
     assert_eq!(std::fs::read(&path).unwrap(), vec![0x42u8; 8192]);
 }
 
+/// `--db` in a directory that does not exist is a usage error naming it, for `run` and
+/// for the UI alike, and nothing is created on the way.
+#[test]
+fn a_database_in_a_missing_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir");
+    let db = missing.join("x.db");
+    let db = db.to_str().unwrap();
+    for (args, path) in [
+        (&["run", "--db", db, "--instant"][..], db),
+        (&["--db", db], db),
+        (
+            &["run", "--db", "/nonexistent/dir/x.db", "--instant"],
+            "/nonexistent/dir/x.db",
+        ),
+    ] {
+        let out = sagaview(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains("does not exist"), "{args:?}: {err}");
+        assert!(err.contains(path), "{args:?}: {err}");
+    }
+    assert!(!missing.exists(), "the missing directory was created");
+}
+
+/// SIGTERM, SIGINT, SIGHUP or SIGQUIT during `run` end it with 128 + the signal's
+/// number and a line saying so; the execution it left running is marked ABORTED when
+/// the database is next opened.
+#[cfg(unix)]
+#[test]
+fn a_signal_ends_run_with_128_plus_its_number() {
+    for (signal, name) in [
+        (libc::SIGTERM, "SIGTERM"),
+        (libc::SIGINT, "SIGINT"),
+        (libc::SIGHUP, "SIGHUP"),
+        (libc::SIGQUIT, "SIGQUIT"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("signal.db");
+        let child = Command::new(env!("CARGO_BIN_EXE_sagaview"))
+            .args(["run", "--pace", "demo", "--db"])
+            .arg(&db)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The execution's first writes come after the signals are caught.
+        let wal = dir.path().join("signal.db-wal");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::fs::metadata(&wal).map_or(true, |m| m.len() == 0) {
+            assert!(std::time::Instant::now() < deadline, "the run never wrote");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let pid = i32::try_from(child.id()).unwrap();
+        // SAFETY: kill only sends a signal to the child this test started.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(128 + signal), "{name}: {err}");
+        assert!(err.contains(&format!("stopped by {name}")), "{err}");
+        let store = Store::open(&db).unwrap();
+        assert_eq!(store.recovered_on_open().len(), 1, "{name}");
+    }
+}
+
 /// The help text's sections, by heading (`Options:`, `Terminal UI:`, ...).
 fn help_sections(text: &str) -> Vec<(String, String)> {
     let mut sections: Vec<(String, String)> = Vec::new();

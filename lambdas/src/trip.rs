@@ -137,9 +137,9 @@ impl TryFrom<TripInput> for TripRequest {
     type Error = String;
 
     fn try_from(raw: TripInput) -> Result<Self, String> {
-        if raw.trip_id.is_empty() {
-            return Err("trip_id must not be empty".into());
-        }
+        // The same rule as the starter's: ids become keys and execution names, so
+        // an odd one is refused here rather than written into the table.
+        validate_trip_id(&raw.trip_id)?;
         let run_type = match raw.run_type.as_deref() {
             None => RunType::Success,
             Some(name) => name.parse().map_err(|e: UnknownRunType| e.to_string())?,
@@ -333,5 +333,23 @@ mod tests {
         assert!(validate_trip_id("a b").is_err());
         assert!(validate_trip_id(&"x".repeat(65)).is_err());
         assert!(validate_trip_id(&"x".repeat(64)).is_ok());
+    }
+
+    /// A step refuses the trip ids the starter refuses, with the starter's words, in
+    /// both ways an event is read.
+    #[test]
+    fn steps_refuse_the_trip_ids_the_starter_refuses() {
+        for bad in ["", "a b", "trip#1", "../x", "é", &"x".repeat(65)] {
+            let mut ev = TripRequest::example("t", RunType::Success, 0.4).to_input();
+            ev["trip_id"] = json!(bad);
+            let want = validate_trip_id(bad).unwrap_err();
+            for e in [
+                TripRequest::from_event(&ev).unwrap_err(),
+                TripRequest::from_event_text(&ev.to_string()).unwrap_err(),
+            ] {
+                assert_eq!(e.error_type(), "InvalidInput", "{bad:?}");
+                assert!(e.to_string().contains(&want), "{bad:?}: {e}");
+            }
+        }
     }
 }

@@ -65,15 +65,16 @@ async fn starts_an_execution_that_step_functions_knows() {
     let arn = create_state_machine(&client).await;
     let starter = SfnStarter::new(client.clone(), arn.clone());
 
+    let trip = unique("trip");
     let resp = start_saga(
         &starter,
-        &request(&[("runType", "failPayment"), ("tripID", "trip-42")]),
+        &request(&[("runType", "failPayment"), ("tripID", &trip)]),
     )
     .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "application/json");
     let body = body_json(&resp);
-    assert_eq!(body["tripId"], "trip-42");
+    assert_eq!(body["tripId"], trip.as_str());
     assert_eq!(body["runType"], "failPayment");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
     let execution_arn = body["executionArn"]
@@ -89,7 +90,7 @@ async fn starts_an_execution_that_step_functions_knows() {
         .expect("DescribeExecution knows the execution");
     assert_eq!(described.state_machine_arn, arn);
     let input: Value = serde_json::from_str(described.input().expect("input")).unwrap();
-    assert_eq!(input["trip_id"], "trip-42");
+    assert_eq!(input["trip_id"], trip.as_str());
     assert_eq!(input["run_type"], "failPayment");
     assert_eq!(input["cancel_failure_rate"], 0.4);
     assert_eq!(input["depart"], "London");

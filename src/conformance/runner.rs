@@ -12,8 +12,8 @@ use super::normalise::{Normaliser, fixed_rules};
 use crate::asl::load_definition_value;
 use crate::engine::{Clock, Engine, EngineConfig, Pace, StateMachine};
 
-/// The verdict on one case.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The verdict on one case (also the line a case process answers with).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CaseResult {
     /// The case id.
     pub id: String,

@@ -39,6 +39,7 @@ pub use theme::Theme;
 pub use ui::draw;
 
 use crate::backend::SagaBackend;
+use crate::end_signal::{EndSignal, EndSignals};
 
 /// How the UI starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,9 +83,13 @@ pub fn no_color_from_env() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
-/// Runs the UI on the real terminal until the user quits (or SIGTERM/SIGHUP arrives).
-/// The terminal is restored on every way out, including errors and panics.
-pub async fn run(backend: Arc<dyn SagaBackend>, mut options: TuiOptions) -> anyhow::Result<()> {
+/// Runs the UI on the real terminal until the user quits or SIGINT, SIGTERM, SIGHUP or
+/// SIGQUIT arrives; returns the signal, if one ended it. The terminal is restored on
+/// every way out, including errors and panics.
+pub async fn run(
+    backend: Arc<dyn SagaBackend>,
+    mut options: TuiOptions,
+) -> anyhow::Result<Option<EndSignal>> {
     let log_path = options
         .log_file
         .clone()
@@ -94,10 +99,17 @@ pub async fn run(backend: Arc<dyn SagaBackend>, mut options: TuiOptions) -> anyh
     tracing::info!(trip = ?options.trip_id, "terminal UI starting");
     let app = App::new(backend.info(), &options);
     terminal::install_panic_hook();
+    // Caught before raw mode, so none can end the process with the terminal left raw.
+    let end_signals = EndSignals::catch()?;
     let (mut terminal, restore) = terminal::enter()?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let caught = Arc::new(std::sync::OnceLock::new());
     let input = tokio::spawn(runner::forward_input(tx.clone()));
-    let signals = tokio::spawn(runner::forward_signals(tx.clone()));
+    let signals = tokio::spawn(runner::forward_signals(
+        end_signals,
+        tx.clone(),
+        caught.clone(),
+    ));
     let result = runner::run_loop(&mut terminal, app, backend, tx, rx).await;
     input.abort();
     signals.abort();
@@ -106,5 +118,5 @@ pub async fn run(backend: Arc<dyn SagaBackend>, mut options: TuiOptions) -> anyh
         Ok(_) => tracing::info!("terminal UI ended"),
         Err(e) => tracing::error!("terminal UI failed: {e:#}"),
     }
-    result.map(|_| ())
+    result.map(|_| caught.get().copied())
 }

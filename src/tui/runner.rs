@@ -19,6 +19,7 @@ use super::app::App;
 use super::msg::{Cmd, Msg};
 use super::ui;
 use crate::backend::{BackendError, Launch, SagaBackend, random_trip_id};
+use crate::end_signal::{EndSignal, EndSignals};
 
 /// How often the timer fires while it runs.
 pub const TICK: Duration = Duration::from_millis(100);
@@ -318,31 +319,17 @@ pub async fn forward_input(tx: UnboundedSender<Msg>) {
     }
 }
 
-/// Turns SIGTERM / SIGHUP / SIGINT into [`Msg::Terminate`].
-pub async fn forward_signals(tx: UnboundedSender<Msg>) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::hangup()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
-            _ = int.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        if tokio::signal::ctrl_c().await.is_err() {
-            return;
-        }
-    }
-    tracing::info!("signal received; leaving");
+/// Turns SIGINT, SIGTERM, SIGHUP or SIGQUIT into [`Msg::Terminate`], noting which one
+/// in `caught` first so the process can end with its status once the terminal is
+/// restored.
+pub async fn forward_signals(
+    mut signals: EndSignals,
+    tx: UnboundedSender<Msg>,
+    caught: Arc<std::sync::OnceLock<EndSignal>>,
+) {
+    let signal = signals.recv().await;
+    tracing::info!("{} received; leaving", signal.name());
+    let _ = caught.set(signal);
     let _ = tx.send(Msg::Terminate);
 }
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The moto server's URL: a missing server is a failure, never a skip.
 pub fn moto_url() -> String {
@@ -53,15 +54,33 @@ pub enum Lambdas {
     Fail,
 }
 
-/// Creates the saga (or `definition`) in moto, switching moto's Lambda mode first.
-pub fn create_stack(lambdas: Lambdas, definition: Option<&str>) -> SagaStack {
+/// A name of the calling test's own, `<label>-<pid>-<n>-<random>`: no other test, and no
+/// earlier run against the same long-lived server, uses it, so whatever a test lists or
+/// counts by it is its own. Fits trip ids (64 characters) and resource prefixes (40)
+/// for labels up to 12 characters.
+pub fn unique(label: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "{label}-{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        &random[..8]
+    )
+}
+
+/// Creates the saga (or `definition`) in moto under names of the test's own (`label`
+/// and a unique suffix: state machine, table, stack, functions, role), switching moto's
+/// Lambda mode first.
+pub fn create_stack(label: &str, lambdas: Lambdas, definition: Option<&str>) -> SagaStack {
     let mode = match lambdas {
         Lambdas::Echo => "echo",
         Lambdas::Fail => "fail",
     };
     let mut cmd = Command::new(python());
     cmd.arg(script("saga_stack.py"))
-        .args(["--endpoint", &moto_url(), "--lambda-mode", mode]);
+        .args(["--endpoint", &moto_url(), "--lambda-mode", mode])
+        .args(["--prefix", &unique(label)]);
     if let Some(d) = definition {
         cmd.args(["--definition", d]);
     }
@@ -151,10 +170,38 @@ print(urllib.request.urlopen(req).read().decode())
     v["events"].as_array().expect("events").clone()
 }
 
-/// moto's configuration is global: tests that switch its Lambda mode take turns.
-pub fn moto_lock() -> std::sync::MutexGuard<'static, ()> {
+/// A turn at moto's global configuration (its Lambda mode), held until dropped.
+pub struct MotoTurn {
+    _thread: std::sync::MutexGuard<'static, ()>,
+    _process: std::fs::File,
+}
+
+/// moto's configuration is global: tests that switch its Lambda mode, or need it to
+/// stay as they set it, take turns, within this test binary (a mutex) and across test
+/// binaries sharing the server (a lock on a file named after the server's URL).
+pub fn moto_lock() -> MotoTurn {
+    use std::os::fd::AsRawFd;
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    let thread = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let url: String = moto_url()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let path = std::env::temp_dir().join(format!("sagaview-moto-{url}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    // SAFETY: flock only takes a lock on the descriptor this function owns; the lock
+    // goes with the file when the turn is dropped.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(locked, 0, "flock {}", path.display());
+    MotoTurn {
+        _thread: thread,
+        _process: file,
+    }
 }
 
 /// Environment for a `sagaview` child process talking to moto.
