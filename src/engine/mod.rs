@@ -16,6 +16,8 @@ mod heartbeat;
 pub mod intrinsics;
 pub mod invoker;
 pub mod lambda;
+/// Step Functions' limits, which the loader and the runtime both keep.
+pub use crate::asl::limits;
 pub mod map_tolerance;
 pub mod pace;
 pub mod record;
@@ -318,6 +320,8 @@ impl Engine {
             pace_rng: Mutex::new(pace_rng),
             recovering: AtomicBool::new(false),
             lag_nanos: AtomicU64::new(0),
+            expires_at: run::expiry(start),
+            expired: tokio::sync::Notify::new(),
         };
         let machine = machine.clone();
         let execute = self.shared.clock.track(run.execute(machine, input));
