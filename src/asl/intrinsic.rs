@@ -100,6 +100,19 @@ pub struct IntrinsicCall {
 }
 
 impl IntrinsicCall {
+    /// How many values the call copies from its input: its path arguments, nested
+    /// calls' included (see [`crate::asl::limits::UNMEASURED_COPIES`]).
+    pub fn copies(&self) -> usize {
+        self.args
+            .iter()
+            .map(|a| match a {
+                IntrinsicArg::Literal(_) => 0,
+                IntrinsicArg::Path(_) => 1,
+                IntrinsicArg::Call(c) => c.copies(),
+            })
+            .fold(0, usize::saturating_add)
+    }
+
     /// Parses a whole expression such as `States.MathAdd($.a, 1)`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let chars: Vec<char> = text.trim().chars().collect();

@@ -82,6 +82,18 @@ pub const MAX_INTRINSIC_NESTING: usize = 10;
 /// elements"; "The newly generated array can't contain more than 1000 items."
 pub const MAX_ARRAY_RANGE_ITEMS: usize = 1000;
 
+/// The most values a payload template (or an intrinsic call) may copy from its input
+/// before the document it builds is measured as it grows.
+///
+/// A template that copies no more than this many is not measured: what it builds is
+/// at most that many times a state's input, itself within [`MAX_PAYLOAD_BYTES`], and
+/// the saga's templates stay free of the cost. Past it, the document is measured as
+/// it is built, and building stops with `States.DataLimitExceeded` once it is over the
+/// payload limit (see [`text_len_within`]): a definition of many `"k.$": "$"` members,
+/// or of `States.Array($, $, ...)`, could otherwise copy a large input more times
+/// than memory holds.
+pub const UNMEASURED_COPIES: usize = 16;
+
 /// The deepest a state's document may nest (objects and arrays within one another).
 ///
 /// AWS documents no figure for this; the service's JSON reader refuses documents
@@ -107,6 +119,42 @@ pub fn too_deep(value: &serde_json::Value) -> bool {
     deeper(value, MAX_DOCUMENT_DEPTH)
 }
 
+/// The length of `value`'s compact JSON text, if it is at most `budget` bytes; `None`
+/// as soon as it is found to be longer, without measuring the rest.
+///
+/// Measured short of the text (escapes and numbers' digits past the first are not
+/// counted), so a value found too long certainly is: building a document from a
+/// template can then be stopped at the first member that takes it over the payload
+/// limit, before copying a large input once per member exhausts memory.
+pub fn text_len_within(value: &serde_json::Value, budget: usize) -> Option<usize> {
+    fn add(total: &mut usize, n: usize, budget: usize) -> Option<()> {
+        *total = total.checked_add(n).filter(|t| *t <= budget)?;
+        Some(())
+    }
+    fn walk(v: &serde_json::Value, total: &mut usize, budget: usize) -> Option<()> {
+        use serde_json::Value;
+        match v {
+            Value::Null | Value::Bool(_) => add(total, 4, budget),
+            Value::Number(_) => add(total, 1, budget),
+            Value::String(s) => add(total, s.len() + 2, budget),
+            Value::Array(items) => {
+                add(total, 2 + items.len().saturating_sub(1), budget)?;
+                items.iter().try_for_each(|v| walk(v, total, budget))
+            }
+            Value::Object(members) => {
+                add(total, 2 + members.len().saturating_sub(1), budget)?;
+                members.iter().try_for_each(|(k, v)| {
+                    add(total, k.len() + 3, budget)?;
+                    walk(v, total, budget)
+                })
+            }
+        }
+    }
+    let mut total = 0;
+    walk(value, &mut total, budget)?;
+    Some(total)
+}
+
 /// The cause of the failure of a state whose document nests deeper than
 /// [`MAX_DOCUMENT_DEPTH`].
 pub fn too_deep_cause() -> String {
@@ -124,6 +172,21 @@ mod tests {
             v = json!({ "x": v });
         }
         v
+    }
+
+    #[test]
+    fn text_lengths_are_measured_short_of_the_text_and_stop_at_the_budget() {
+        for v in [
+            json!({"a": [1, 2.5, "x\"y", null, true, false, {}]}),
+            json!([]),
+            json!("é"),
+        ] {
+            let text = v.to_string().len();
+            let measured = text_len_within(&v, usize::MAX).expect("within");
+            assert!(measured <= text, "{v}: {measured} > {text}");
+            assert_eq!(text_len_within(&v, measured), Some(measured));
+            assert_eq!(text_len_within(&v, measured - 1), None);
+        }
     }
 
     #[test]
