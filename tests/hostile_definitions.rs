@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use budget::{ChildEnd, case_name, print_outcome, run_child, run_definition};
+use budget::{ChildEnd, WALL_BUDGET, print_outcome, run_child_for, run_definition};
 
 /// The variable naming the case a child process runs.
 const CASE_VAR: &str = "SAGAVIEW_HOSTILE_CASE";
@@ -32,6 +32,13 @@ fn case_files() -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// The file name of `path`, for messages.
+fn case_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The definition's and the input's texts with every `expand` token replaced.
@@ -112,7 +119,11 @@ fn every_hostile_definition_ends_within_its_budgets() {
         )
         .unwrap_or_else(|e| panic!("{name} is not JSON: {e}"));
         let started = std::time::Instant::now();
-        let end = run_child("hostile_case_child", &[(CASE_VAR, &file.to_string_lossy())]);
+        let end = run_child_for(
+            "hostile_case_child",
+            &[(CASE_VAR, &file.to_string_lossy())],
+            WALL_BUDGET,
+        );
         let took = started.elapsed();
         match end {
             ChildEnd::Outcome(outcome) => {

@@ -6,7 +6,6 @@
 //! and an overflowed stack would still take the process down with it.
 
 use std::io::Read;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,9 +35,11 @@ pub enum ChildEnd {
     Crashed { status: String, stderr: String },
 }
 
-/// Runs the test `test_name` of this binary in a child process within the budgets,
-/// with `env` set, and returns the outcome it printed with [`print_outcome`].
-pub fn run_child(test_name: &str, env: &[(&str, &str)]) -> ChildEnd {
+/// Runs the test `test_name` of this binary in a child process within
+/// [`MEMORY_BUDGET_BYTES`] and `wall` of wall-clock time ([`WALL_BUDGET`] for one
+/// definition; more for a child that runs many, each against [`WALL_BUDGET`]
+/// itself), with `env` set, and returns the outcome it printed with [`print_outcome`].
+pub fn run_child_for(test_name: &str, env: &[(&str, &str)], wall: Duration) -> ChildEnd {
     let exe = std::env::current_exe().expect("the test binary knows its path");
     let kib = MEMORY_BUDGET_BYTES / 1024;
     let mut command = Command::new("sh");
@@ -71,7 +72,7 @@ pub fn run_child(test_name: &str, env: &[(&str, &str)]) -> ChildEnd {
         if let Some(status) = child.try_wait().expect("the child can be waited for") {
             break Some(status);
         }
-        if started.elapsed() > WALL_BUDGET {
+        if started.elapsed() > wall {
             let _ = child.kill();
             let _ = child.wait();
             break None;
@@ -159,11 +160,4 @@ pub fn run_definition(
             "events": history.len(),
         })
     })
-}
-
-/// The file name of `path`, for messages.
-pub fn case_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
