@@ -96,9 +96,8 @@ pub const UNMEASURED_COPIES: usize = 16;
 
 /// The deepest a state's document may nest (objects and arrays within one another).
 ///
-/// AWS documents no figure for this; the service's JSON reader refuses documents
-/// nested deeper than this (the default of the Jackson library it is built on). Here
-/// it keeps a loop of states that wraps its input in one more object at every step
+/// AWS documents no figure for this; 1000 is the nesting limit JSON readers commonly
+/// default to (Jackson's `StreamReadConstraints`, for one). Here it keeps a loop of states that wraps its input in one more object at every step
 /// (`"Parameters": {"x.$": "$"}`) from nesting a document so deep that writing,
 /// reading or dropping it overflows the stack: such an execution fails with
 /// `States.Runtime`.
