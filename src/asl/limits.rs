@@ -6,6 +6,12 @@
 
 use std::time::Duration;
 
+/// The largest definition, in bytes of its text.
+///
+/// AWS developer guide, "Step Functions service quotas": "Maximum size of state machine
+/// definition: 1 MB (hard quota)"; taken as a mebibyte.
+pub const MAX_DEFINITION_BYTES: usize = 1 << 20;
+
 /// The longest state name, in characters.
 ///
 /// AWS Step Functions API reference, `StateEnteredEventDetails`: "name — The name of

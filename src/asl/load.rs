@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 use super::choice::ChoiceRule;
 use super::error::DefinitionError;
 use super::limits::{
-    MAX_RETRY_ATTEMPTS, MAX_RETRY_DELAY_SECONDS, MAX_SECONDS, MAX_STATE_NAME_CHARS,
+    MAX_DEFINITION_BYTES, MAX_RETRY_ATTEMPTS, MAX_RETRY_DELAY_SECONDS, MAX_SECONDS,
+    MAX_STATE_NAME_CHARS,
 };
 use super::model::*;
 use super::path::JsonPath;
@@ -16,6 +17,12 @@ use super::timestamp::parse_timestamp;
 
 /// Parses and validates a definition given as JSON text.
 pub fn load_definition(text: &str) -> Result<Definition, DefinitionError> {
+    if text.len() > MAX_DEFINITION_BYTES {
+        return Err(DefinitionError::Machine(format!(
+            "the definition is {} bytes long, over Step Functions' limit of {MAX_DEFINITION_BYTES}",
+            text.len()
+        )));
+    }
     let value: Value =
         serde_json::from_str(text).map_err(|e| DefinitionError::Json(e.to_string()))?;
     load_definition_value(&value)
@@ -730,6 +737,11 @@ mod tests {
             err(r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":100000000}],"End":true}}}"#)
                 .contains("MaxAttempts")
         );
+        let huge = format!(
+            r#"{{"Comment":"{}","StartAt":"A","States":{{"A":{{"Type":"Pass","End":true}}}}}}"#,
+            "c".repeat(1 << 20)
+        );
+        assert!(err(&huge).contains("over Step Functions' limit"));
         assert!(err(r#"{"States":{}}"#).contains("missing 'StartAt'"));
         assert!(err(r#"{"StartAt":"A","States":{"A":{"Type":"Pass"}}}"#).contains("neither"));
         assert!(
