@@ -11,7 +11,7 @@ use super::output_text::{output_too_large, template_text};
 use super::state::StateCtx;
 use super::state_data::StateData;
 use super::task_result::TaskOutput;
-use crate::asl::limits::MAX_EXECUTION_TIME;
+use crate::asl::limits::{MAX_EXECUTION_TIME, MAX_SECONDS};
 use crate::asl::model::*;
 use crate::asl::template::Template;
 use crate::engine::dataflow::{
@@ -150,12 +150,17 @@ impl Run {
             (Some(s), _) => Some(*s),
             (None, Some(p)) => {
                 let v = select_parameter("TimeoutSecondsPath", p, &selected, &scope)?;
-                Some(v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
-                    StatesError::runtime(format!(
-                        "The TimeoutSecondsPath parameter does not reference a positive integer: {} == {v}",
-                        p.text()
-                    ))
-                })?)
+                // The range the loader takes for TimeoutSeconds: no timer is set past it.
+                Some(
+                    v.as_u64()
+                        .filter(|n| (1..=MAX_SECONDS).contains(n))
+                        .ok_or_else(|| {
+                            StatesError::runtime(format!(
+                                "The TimeoutSecondsPath parameter does not reference a positive integer up to {MAX_SECONDS}: {} == {v}",
+                                p.text()
+                            ))
+                        })?,
+                )
             }
             (None, None) => None,
         };
