@@ -82,6 +82,15 @@ pub const MAX_RETRY_DELAY_SECONDS: u64 = 31_622_400;
 /// 10 intrinsic functions within a field in your workflows."
 pub const MAX_INTRINSIC_NESTING: usize = 10;
 
+/// The deepest brackets and parentheses may nest in a JSONPath (filters within
+/// filters, `$[?(@[?(@ ...`).
+///
+/// AWS documents no figure for this. Any path a definition would hold nests far less;
+/// a deeper one is refused at load, before the query parser recurses into it: it
+/// recurses once per level (thousands of levels overflow the stack) and, on nested
+/// filters, takes about twice as long for each level more.
+pub const MAX_PATH_NESTING: usize = 16;
+
 /// The longest array `States.ArrayRange` makes.
 ///
 /// AWS developer guide, "Intrinsic functions": "The new array can contain up to 1000
