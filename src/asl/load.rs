@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use super::choice::ChoiceRule;
 use super::error::DefinitionError;
 use super::limits::{
-    MAX_DEFINITION_BYTES, MAX_RETRY_ATTEMPTS, MAX_RETRY_DELAY_SECONDS, MAX_SECONDS,
-    MAX_STATE_NAME_CHARS,
+    MAX_DEFINITION_BYTES, MAX_DOCUMENT_DEPTH, MAX_RETRY_ATTEMPTS, MAX_RETRY_DELAY_SECONDS,
+    MAX_SECONDS, MAX_STATE_NAME_CHARS,
 };
 use super::model::*;
 use super::path::JsonPath;
@@ -635,6 +635,11 @@ fn result_target(value: Option<&Value>, key: &str) -> R<ResultTarget> {
             }
             match path.plain_segments() {
                 Some([]) => Ok(ResultTarget::Replace),
+                // Each segment is one level of the output: a longer path could only
+                // build a document deeper than any state may hold.
+                Some(segments) if segments.len() > MAX_DOCUMENT_DEPTH => Err(format!(
+                    "'{key}' has more than {MAX_DOCUMENT_DEPTH} segments, more levels than a document may nest"
+                )),
                 Some(segments) => Ok(ResultTarget::At(segments.to_vec())),
                 None => Err(format!(
                     "'{key}' must be a reference path (no wildcards or filters): {s}"
