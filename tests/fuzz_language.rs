@@ -3,8 +3,16 @@
 //! arbitrary JSON. A definition or input is the user's to write, so any of them must
 //! come back as an error, never as a panic.
 //!
+//! Definitions that load are also run, on the embedded runtime on virtual time:
+//! mutated and made to loop, each must end within the budgets of [`budget`] (the
+//! whole property runs in a child process limited in memory, each definition with a
+//! wall-clock deadline), however it ends.
+//!
 //! The default case count keeps `cargo test` quick; for a long run, e.g.
 //! `PROPTEST_CASES=200000 cargo test --release --test fuzz_language`.
+
+#[path = "support/budget.rs"]
+mod budget;
 
 use std::path::Path;
 
@@ -213,6 +221,97 @@ fn read_valid_definitions() -> Vec<String> {
     assert!(out.len() >= 30, "expected the differential fixtures");
     out
 }
+
+/// The differential fixtures' definitions with their inputs, as documents.
+fn runnable_definitions() -> &'static [(Value, String)] {
+    static CACHE: std::sync::OnceLock<Vec<(Value, String)>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/differential");
+        let mut out: Vec<(Value, String)> = std::fs::read_dir(dir)
+            .expect("fixtures are readable")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .map(|p| {
+                let v: Value = serde_json::from_str(&std::fs::read_to_string(p).expect("readable"))
+                    .expect("JSON");
+                (v["definition"].clone(), v["input"].to_string())
+            })
+            .collect();
+        out.sort_by_key(|(d, _)| d.to_string());
+        out
+    })
+}
+
+/// Numbers a definition may hold at, just past or far past Step Functions' limits.
+const EXTREME_NUMBERS: &[&str] = &[
+    "0",
+    "1",
+    "-1",
+    "99999999",
+    "100000000",
+    "31622400",
+    "4294967296",
+    "18446744073709551615",
+    "1e300",
+    "0.5",
+];
+
+/// Hostile changes to a runnable definition: a state that ended leads to another
+/// state (or itself) instead, making loops; a number becomes an extreme one.
+#[derive(Debug, Clone)]
+enum Twist {
+    Loop { from: usize, to: usize },
+    Number { at: usize, to: &'static str },
+}
+
+fn twist() -> impl Strategy<Value = Twist> {
+    prop_oneof![
+        (any::<usize>(), any::<usize>()).prop_map(|(from, to)| Twist::Loop { from, to }),
+        (any::<usize>(), prop::sample::select(EXTREME_NUMBERS))
+            .prop_map(|(at, to)| Twist::Number { at, to }),
+    ]
+}
+
+fn apply_twists(definition: &Value, twists: &[Twist]) -> String {
+    let mut definition = definition.clone();
+    for t in twists {
+        if let Twist::Loop { from, to } = t
+            && let Some(states) = definition["States"].as_object_mut()
+            && !states.is_empty()
+        {
+            let names: Vec<String> = states.keys().cloned().collect();
+            let from = &names[from % names.len()];
+            let to = &names[to % names.len()];
+            if let Some(state) = states.get_mut(from).and_then(Value::as_object_mut)
+                && state.remove("End").is_some()
+            {
+                state.insert("Next".into(), json!(to));
+            }
+        }
+    }
+    let mut text = definition.to_string();
+    for t in twists {
+        if let Twist::Number { at, to } = t {
+            let digits: Vec<usize> = text
+                .char_indices()
+                .filter(|(i, c)| {
+                    c.is_ascii_digit() && !text[..*i].ends_with(|p: char| p.is_ascii_alphanumeric())
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if let Some(&start) = digits.get(at % digits.len().max(1)) {
+                let end = text[start..]
+                    .find(|c: char| !c.is_ascii_digit() && c != '.')
+                    .map_or(text.len(), |n| start + n);
+                text.replace_range(start..end, to);
+            }
+        }
+    }
+    text
+}
+
+/// The variable that makes [`generated_definitions_run_child`] run.
+const RUN_VAR: &str = "SAGAVIEW_FUZZ_RUN_CHILD";
 
 /// Byte-level edits of a valid definition's text.
 #[derive(Debug, Clone)]
@@ -454,6 +553,92 @@ proptest! {
             with_env(&input, &item, |env| {
                 let _ = eval_template(&t, &input, env);
             });
+        }
+    }
+}
+
+/// How many definitions the run property tries: each can run to the history limit, so
+/// by default fewer than the parsing properties; PROPTEST_CASES overrides it.
+fn run_config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(48);
+    ProptestConfig { cases, ..config() }
+}
+
+/// Runs `definition` on `input` within the wall-clock budget, from a thread of its
+/// own: past the budget, the definition is printed and this process ends at once
+/// (failing the parent's check), since a thread cannot be stopped.
+fn run_within_budget(definition: String, input: String) -> Value {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let shown = definition.clone();
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(move || {
+            let _ = tx.send(budget::run_definition(&definition, &input, None));
+        })
+        .expect("a thread starts");
+    match rx.recv_timeout(budget::WALL_BUDGET) {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            eprintln!("ran past the wall-clock budget: {shown}");
+            std::process::exit(3);
+        }
+    }
+}
+
+/// Runs in the child process only (see [`generated_definitions_run_within_budgets`]).
+#[test]
+fn generated_definitions_run_child() {
+    if std::env::var(RUN_VAR).is_err() {
+        return;
+    }
+    let mut runner = proptest::test_runner::TestRunner::new(run_config());
+    let strategy = (
+        any::<prop::sample::Index>(),
+        prop::collection::vec(twist(), 1..4),
+        prop::collection::vec(edit(), 0..2),
+    );
+    let ran = std::sync::atomic::AtomicUsize::new(0);
+    let result = runner.run(&strategy, |(which, twists, edits)| {
+        let (definition, input) = which.get(runnable_definitions());
+        let text = apply_edits(&apply_twists(definition, &twists), &edits);
+        let outcome = run_within_budget(text.clone(), input.clone());
+        if outcome.get("status").is_some() {
+            ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        prop_assert!(
+            outcome.get("status").is_some()
+                || outcome.get("rejected").is_some()
+                || outcome.get("start_refused").is_some(),
+            "{text}: {outcome}"
+        );
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    // Most twisted definitions still load and run: the property is not vacuous.
+    let ran = ran.into_inner();
+    assert!(ran > 0, "no generated definition ran");
+    budget::print_outcome(&json!({ "ran": ran }));
+}
+
+/// Generated definitions, run on the runtime, each end within the budgets: the
+/// property runs in a child process limited in memory, so an overflowed stack or an
+/// exhausted memory fails this test with the child's last words.
+#[test]
+fn generated_definitions_run_within_budgets() {
+    match budget::run_child_for(
+        "generated_definitions_run_child",
+        &[(RUN_VAR, "1")],
+        std::time::Duration::from_secs(300),
+    ) {
+        budget::ChildEnd::Outcome(outcome) => println!("generated definitions: {outcome}"),
+        budget::ChildEnd::TimedOut => panic!("the generated definitions ran past their budget"),
+        budget::ChildEnd::Crashed { status, stderr } => {
+            panic!("a generated definition crashed the run ({status}): {stderr}")
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use super::limits::MAX_INTRINSIC_NESTING;
 use super::path::JsonPath;
 
 /// The intrinsic functions of the JSONPath query language.
@@ -99,10 +100,27 @@ pub struct IntrinsicCall {
 }
 
 impl IntrinsicCall {
+    /// How many values the call copies from its input: its path arguments, nested
+    /// calls' included (see [`crate::asl::limits::UNMEASURED_COPIES`]).
+    pub fn copies(&self) -> usize {
+        self.args
+            .iter()
+            .map(|a| match a {
+                IntrinsicArg::Literal(_) => 0,
+                IntrinsicArg::Path(_) => 1,
+                IntrinsicArg::Call(c) => c.copies(),
+            })
+            .fold(0, usize::saturating_add)
+    }
+
     /// Parses a whole expression such as `States.MathAdd($.a, 1)`.
     pub fn parse(text: &str) -> Result<Self, String> {
         let chars: Vec<char> = text.trim().chars().collect();
-        let mut parser = Parser { chars, pos: 0 };
+        let mut parser = Parser {
+            chars,
+            pos: 0,
+            nesting: 0,
+        };
         let call = parser.call()?;
         parser.skip_ws();
         if parser.pos != parser.chars.len() {
@@ -115,6 +133,8 @@ impl IntrinsicCall {
 struct Parser {
     chars: Vec<char>,
     pos: usize,
+    /// How many calls the one being read is nested in, itself included.
+    nesting: usize,
 }
 
 impl Parser {
@@ -128,7 +148,25 @@ impl Parser {
         }
     }
 
+    /// Whether the text from the current position starts with `word`.
+    fn at(&self, word: &str) -> bool {
+        let mut rest = self.chars[self.pos..].iter();
+        word.chars().all(|c| rest.next() == Some(&c))
+    }
+
     fn call(&mut self) -> Result<IntrinsicCall, String> {
+        self.nesting += 1;
+        if self.nesting > MAX_INTRINSIC_NESTING {
+            return Err(format!(
+                "intrinsic functions nest at most {MAX_INTRINSIC_NESTING} deep within a field"
+            ));
+        }
+        let call = self.call_body();
+        self.nesting -= 1;
+        call
+    }
+
+    fn call_body(&mut self) -> Result<IntrinsicCall, String> {
         self.skip_ws();
         let start = self.pos;
         while self
@@ -213,20 +251,20 @@ impl Parser {
                     .ok_or_else(|| format!("'{text}' is not a number"))
             }
             Some(_) => {
-                let rest: String = self.chars[self.pos..].iter().collect();
                 for (word, value) in [
                     ("true", Value::Bool(true)),
                     ("false", Value::Bool(false)),
                     ("null", Value::Null),
                 ] {
-                    if rest.starts_with(word) {
+                    if self.at(word) {
                         self.pos += word.len();
                         return Ok(IntrinsicArg::Literal(value));
                     }
                 }
-                if rest.starts_with("States.") {
+                if self.at("States.") {
                     return self.call().map(IntrinsicArg::Call);
                 }
+                let rest: String = self.chars[self.pos..].iter().take(40).collect();
                 Err(format!("unexpected argument '{rest}'"))
             }
             None => Err("missing argument".into()),
@@ -259,6 +297,16 @@ impl Parser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_stops_at_the_documented_depth() {
+        let nest = |n: usize| format!("{}1{}", "States.Array(".repeat(n), ")".repeat(n));
+        assert!(IntrinsicCall::parse(&nest(MAX_INTRINSIC_NESTING)).is_ok());
+        let e = IntrinsicCall::parse(&nest(MAX_INTRINSIC_NESTING + 1)).expect_err("too deep");
+        assert!(e.contains("nest at most 10"), "{e}");
+        // Refused before its depth is ever recursed into.
+        assert!(IntrinsicCall::parse(&nest(100_000)).is_err());
+    }
 
     #[test]
     fn parses_nested_calls_and_literals() {

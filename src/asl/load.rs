@@ -6,6 +6,10 @@ use serde_json::{Map, Value};
 
 use super::choice::ChoiceRule;
 use super::error::DefinitionError;
+use super::limits::{
+    MAX_DEFINITION_BYTES, MAX_DOCUMENT_DEPTH, MAX_RETRY_ATTEMPTS, MAX_RETRY_DELAY_SECONDS,
+    MAX_SECONDS, MAX_STATE_NAME_CHARS,
+};
 use super::model::*;
 use super::path::JsonPath;
 use super::template::Template;
@@ -13,6 +17,12 @@ use super::timestamp::parse_timestamp;
 
 /// Parses and validates a definition given as JSON text.
 pub fn load_definition(text: &str) -> Result<Definition, DefinitionError> {
+    if text.len() > MAX_DEFINITION_BYTES {
+        return Err(DefinitionError::Machine(format!(
+            "the definition is {} bytes long, over Step Functions' limit of {MAX_DEFINITION_BYTES}",
+            text.len()
+        )));
+    }
     let value: Value =
         serde_json::from_str(text).map_err(|e| DefinitionError::Json(e.to_string()))?;
     load_definition_value(&value)
@@ -67,11 +77,7 @@ fn machine(obj: &Map<String, Value>, top_level: bool) -> Result<Definition, Defi
     })?;
     let timeout_seconds = match obj.get("TimeoutSeconds") {
         None => None,
-        Some(v) => Some(
-            v.as_u64()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| err("'TimeoutSeconds' must be a positive integer".into()))?,
-        ),
+        Some(v) => Some(seconds_field("TimeoutSeconds", v, 1).map_err(err)?),
     };
     let comment = match obj.get("Comment") {
         None => None,
@@ -80,6 +86,12 @@ fn machine(obj: &Map<String, Value>, top_level: bool) -> Result<Definition, Defi
     };
     let mut states = Vec::with_capacity(states_obj.len());
     for (name, body) in states_obj {
+        if name.chars().count() > MAX_STATE_NAME_CHARS {
+            return Err(DefinitionError::state(
+                name,
+                format!("a state name must be at most {MAX_STATE_NAME_CHARS} characters long"),
+            ));
+        }
         let body = body
             .as_object()
             .ok_or_else(|| DefinitionError::state(name, "a state must be a JSON object"))?;
@@ -102,6 +114,20 @@ fn machine(obj: &Map<String, Value>, top_level: bool) -> Result<Definition, Defi
         timeout_seconds,
         index,
     })
+}
+
+/// A number of seconds written in the definition: an integer from `min` (0 or 1) to
+/// [`MAX_SECONDS`].
+fn seconds_field(key: &str, v: &Value, min: u64) -> Result<u64, String> {
+    let kind = if min == 0 { "non-negative" } else { "positive" };
+    let n = v
+        .as_u64()
+        .filter(|&n| n >= min)
+        .ok_or_else(|| format!("'{key}' must be a {kind} integer"))?;
+    if n > MAX_SECONDS {
+        return Err(format!("'{key}' must be at most {MAX_SECONDS}, not {n}"));
+    }
+    Ok(n)
 }
 
 struct StateParser<'a> {
@@ -315,11 +341,7 @@ impl StateParser<'_> {
         }
         let timeout_seconds = match self.obj.get("TimeoutSeconds") {
             None => None,
-            Some(v) => Some(
-                v.as_u64()
-                    .filter(|&n| n > 0)
-                    .ok_or("'TimeoutSeconds' must be a positive integer")?,
-            ),
+            Some(v) => Some(seconds_field("TimeoutSeconds", v, 1)?),
         };
         if timeout_seconds.is_some() && self.obj.contains_key("TimeoutSecondsPath") {
             return Err("'TimeoutSeconds' and 'TimeoutSecondsPath' are exclusive".into());
@@ -362,21 +384,25 @@ impl StateParser<'_> {
                         return Err(format!("field '{key}' is not allowed in a retrier"));
                     }
                 }
-                let number = |key: &str, default: f64, min: f64| -> R<f64> {
+                let number = |key: &str, default: f64, min: f64, max: f64| -> R<f64> {
                     match o.get(key) {
                         None => Ok(default),
-                        Some(v) => v
-                            .as_f64()
-                            .filter(|n| *n >= min)
-                            .ok_or_else(|| format!("retrier '{key}' must be a number >= {min}")),
+                        Some(v) => v.as_f64().filter(|n| (min..=max).contains(n)).ok_or_else(
+                            || format!("retrier '{key}' must be a number from {min} to {max}"),
+                        ),
                     }
                 };
                 let max_attempts = match o.get("MaxAttempts") {
                     None => 3,
                     Some(v) => v
                         .as_u64()
+                        .filter(|&n| n <= MAX_RETRY_ATTEMPTS)
                         .and_then(|n| u32::try_from(n).ok())
-                        .ok_or("retrier 'MaxAttempts' must be a non-negative integer")?,
+                        .ok_or_else(|| {
+                            format!(
+                                "retrier 'MaxAttempts' must be an integer from 0 to {MAX_RETRY_ATTEMPTS}"
+                            )
+                        })?,
                 };
                 let full_jitter = match o.get("JitterStrategy") {
                     None => false,
@@ -386,13 +412,20 @@ impl StateParser<'_> {
                 };
                 Ok(Retrier {
                     error_equals: error_equals(o)?,
-                    interval_seconds: number("IntervalSeconds", 1.0, 1.0)?,
+                    interval_seconds: number("IntervalSeconds", 1.0, 1.0, MAX_SECONDS as f64)?,
                     max_attempts,
-                    backoff_rate: number("BackoffRate", 2.0, 1.0)?,
+                    backoff_rate: number("BackoffRate", 2.0, 1.0, f64::MAX)?,
                     max_delay_seconds: o
                         .get("MaxDelaySeconds")
-                        .map(|v| v.as_f64().filter(|n| *n > 0.0))
-                        .map(|v| v.ok_or("retrier 'MaxDelaySeconds' must be a positive number"))
+                        .map(|v| {
+                            v.as_f64()
+                                .filter(|n| *n > 0.0 && *n <= MAX_RETRY_DELAY_SECONDS as f64)
+                                .ok_or_else(|| {
+                                    format!(
+                                        "retrier 'MaxDelaySeconds' must be a positive number up to {MAX_RETRY_DELAY_SECONDS}"
+                                    )
+                                })
+                        })
                         .transpose()?,
                     full_jitter,
                 })
@@ -478,11 +511,7 @@ impl StateParser<'_> {
             );
         }
         let wait = match found[0] {
-            "Seconds" => WaitFor::Seconds(
-                self.obj["Seconds"]
-                    .as_u64()
-                    .ok_or("'Seconds' must be a non-negative integer")?,
-            ),
+            "Seconds" => WaitFor::Seconds(seconds_field("Seconds", &self.obj["Seconds"], 0)?),
             "Timestamp" => {
                 let s = self.str_field("Timestamp")?.unwrap_or_default();
                 WaitFor::Timestamp(
@@ -606,6 +635,11 @@ fn result_target(value: Option<&Value>, key: &str) -> R<ResultTarget> {
             }
             match path.plain_segments() {
                 Some([]) => Ok(ResultTarget::Replace),
+                // Each segment is one level of the output: a longer path could only
+                // build a document deeper than any state may hold.
+                Some(segments) if segments.len() > MAX_DOCUMENT_DEPTH => Err(format!(
+                    "'{key}' has more than {MAX_DOCUMENT_DEPTH} segments, more levels than a document may nest"
+                )),
                 Some(segments) => Ok(ResultTarget::At(segments.to_vec())),
                 None => Err(format!(
                     "'{key}' must be a reference path (no wildcards or filters): {s}"
@@ -693,6 +727,26 @@ mod tests {
             err(r#"{"StartAt":"A","States":{"A":{"Type":"Wait","Seconds":"5","End":true}}}"#),
             "state 'A': 'Seconds' must be a non-negative integer"
         );
+        assert!(
+            err(r#"{"StartAt":"A","States":{"A":{"Type":"Wait","Seconds":100000000,"End":true}}}"#)
+                .contains("at most 99999999")
+        );
+        let long = "n".repeat(81);
+        assert!(
+            err(&format!(
+                r#"{{"StartAt":"{long}","States":{{"{long}":{{"Type":"Pass","End":true}}}}}}"#
+            ))
+            .contains("at most 80 characters")
+        );
+        assert!(
+            err(r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":100000000}],"End":true}}}"#)
+                .contains("MaxAttempts")
+        );
+        let huge = format!(
+            r#"{{"Comment":"{}","StartAt":"A","States":{{"A":{{"Type":"Pass","End":true}}}}}}"#,
+            "c".repeat(1 << 20)
+        );
+        assert!(err(&huge).contains("over Step Functions' limit"));
         assert!(err(r#"{"States":{}}"#).contains("missing 'StartAt'"));
         assert!(err(r#"{"StartAt":"A","States":{"A":{"Type":"Pass"}}}"#).contains("neither"));
         assert!(

@@ -6,6 +6,7 @@ pub mod choice;
 pub mod error;
 pub mod heartbeat;
 pub mod intrinsic;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod path;

@@ -6,6 +6,7 @@
 //! recursive descent) is translated to RFC 9535 syntax and evaluated by
 //! `serde_json_path`; such paths always produce an array, as in AWS.
 
+use super::limits::MAX_PATH_NESTING;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -243,6 +244,7 @@ fn read_name(chars: &[char], start: usize) -> (String, usize) {
 
 fn matching_bracket(chars: &[char], open: usize) -> Result<usize, String> {
     let mut depth = 0usize;
+    let mut deepest = 0usize;
     let mut quote: Option<char> = None;
     let mut i = open;
     while i < chars.len() {
@@ -256,7 +258,15 @@ fn matching_bracket(chars: &[char], open: usize) -> Result<usize, String> {
         } else {
             match c {
                 '\'' | '"' => quote = Some(c),
-                '[' | '(' => depth += 1,
+                '[' | '(' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                    if deepest > MAX_PATH_NESTING {
+                        return Err(format!(
+                            "brackets and parentheses nest more than {MAX_PATH_NESTING} deep"
+                        ));
+                    }
+                }
                 ']' | ')' => {
                     depth -= 1;
                     if depth == 0 {
@@ -397,6 +407,15 @@ fn not_an_object(segments: &[Segment]) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn nesting_stops_at_the_limit_before_the_query_parser() {
+        let nest = |n: usize| format!("${}.x{}", "[?(@".repeat(n), ")]".repeat(n));
+        assert!(JsonPath::parse(&nest(MAX_PATH_NESTING / 2)).is_ok());
+        let e = JsonPath::parse(&nest(MAX_PATH_NESTING / 2 + 1)).expect_err("too deep");
+        assert!(e.contains("nest more than 16 deep"), "{e}");
+        assert!(JsonPath::parse(&nest(100_000)).is_err());
+    }
 
     #[test]
     fn plain_paths_select_values_and_report_missing_locations() {

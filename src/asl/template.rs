@@ -64,6 +64,25 @@ impl Template {
         }
     }
 
+    /// How many values the template copies from its input: its paths, and the path
+    /// arguments of its intrinsic calls (see
+    /// [`crate::asl::limits::UNMEASURED_COPIES`]).
+    pub fn copies(&self) -> usize {
+        match self {
+            Self::Constant(_) => 0,
+            Self::Object(members) => members
+                .iter()
+                .map(|(_, t)| t.copies())
+                .fold(0, usize::saturating_add),
+            Self::Array(items) => items
+                .iter()
+                .map(Self::copies)
+                .fold(0, usize::saturating_add),
+            Self::Path(_) => 1,
+            Self::Intrinsic(call) => call.copies(),
+        }
+    }
+
     pub(crate) fn dynamic(expr: &str, key: &str) -> Result<Self, String> {
         if expr.starts_with('$') {
             JsonPath::parse(expr)

@@ -118,45 +118,40 @@ fn holds(relation: Relation, ordering: Ordering) -> bool {
 }
 
 /// `StringMatches`: `*` matches any run of characters, `\*` a literal star.
+///
+/// In time linear in the pattern and the text, whatever either holds: the literal
+/// runs between stars are found leftmost-first, one after the other (a run found
+/// further left never leaves less room for those after it), each by a substring
+/// search that is itself linear, where matching star by star with backtracking takes
+/// the product of the two lengths on a pattern such as `*aaaa…b`.
 fn wildcard_match(pattern: &str, text: &str) -> bool {
-    enum Piece {
-        Char(char),
-        Star,
-    }
-    let mut pieces = Vec::new();
+    let mut runs = Vec::new();
+    let mut run = String::new();
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => pieces.push(Piece::Char(chars.next().unwrap_or('\\'))),
-            '*' => pieces.push(Piece::Star),
-            c => pieces.push(Piece::Char(c)),
+            '\\' => run.push(chars.next().unwrap_or('\\')),
+            '*' => runs.push(std::mem::take(&mut run)),
+            c => run.push(c),
         }
     }
-    let text: Vec<char> = text.chars().collect();
-    // Classic two-pointer wildcard matching with backtracking to the last star.
-    let (mut p, mut t) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pieces.get(p) {
-            Some(Piece::Char(c)) if *c == text[t] => {
-                p += 1;
-                t += 1;
-            }
-            Some(Piece::Star) => {
-                star = Some((p, t));
-                p += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
+    let Some(first) = runs.first() else {
+        return text == run;
+    };
+    let (last, middle) = (&run, &runs[1..]);
+    let Some(after_first) = text.strip_prefix(first.as_str()) else {
+        return false;
+    };
+    let Some(mut between) = after_first.strip_suffix(last.as_str()) else {
+        return false;
+    };
+    for run in middle {
+        match between.find(run.as_str()) {
+            Some(at) => between = &between[at + run.len()..],
+            None => return false,
         }
     }
-    pieces[p..].iter().all(|x| matches!(x, Piece::Star))
+    true
 }
 
 #[cfg(test)]
@@ -288,6 +283,32 @@ mod tests {
         );
         let err = check(json!({"Variable": "$.missing", "NumericEquals": 1}), input).unwrap_err();
         assert_eq!(err.error, "States.Runtime");
+    }
+
+    #[test]
+    fn string_matches_in_linear_time() {
+        // Backtracking star by star takes the product of the lengths on these.
+        let text = "a".repeat(200_000);
+        let pattern = format!("*{}b", "a".repeat(100_000));
+        assert!(!wildcard_match(&pattern, &text));
+        assert!(wildcard_match(&format!("*{}", "a".repeat(100_000)), &text));
+        let stars = format!("{}b", "*a".repeat(50_000));
+        assert!(!wildcard_match(&stars, &text));
+        assert!(wildcard_match(&"*a".repeat(50_000), &text));
+    }
+
+    #[test]
+    fn string_matches_runs_do_not_overlap() {
+        assert!(!wildcard_match("ab*ba", "aba"));
+        assert!(wildcard_match("ab*ba", "abba"));
+        assert!(wildcard_match("a*a*a", "aaa"));
+        assert!(!wildcard_match("a*a*a", "aa"));
+        assert!(wildcard_match("*", ""));
+        assert!(wildcard_match("", ""));
+        assert!(!wildcard_match("", "x"));
+        assert!(wildcard_match("x\\*y", "x*y"));
+        assert!(!wildcard_match("x\\*y", "xzy"));
+        assert!(wildcard_match("é*ü", "éaaü"));
     }
 
     #[test]

@@ -253,7 +253,12 @@ impl Clock {
     /// The current execution time, for history timestamps and `$$` times.
     pub fn now(&self) -> DateTime<Utc> {
         let st = self.core().lock();
-        st.origin + chrono::Duration::from_std(st.elapsed_now()).unwrap_or(chrono::TimeDelta::MAX)
+        // Saturates: a wait may move virtual time as far as a duration goes, past the
+        // last instant a date can name.
+        chrono::Duration::from_std(st.elapsed_now())
+            .ok()
+            .and_then(|d| st.origin.checked_add_signed(d))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// Waits for `duration` of execution time.

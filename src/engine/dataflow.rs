@@ -6,8 +6,9 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 pub use super::context::{Env, Scope, select};
-use super::error::StatesError;
+use super::error::{StatesError, names};
 use super::intrinsics;
+use crate::asl::limits;
 use crate::asl::model::{ResultTarget, Selection};
 use crate::asl::path::{JsonPath, PathMiss, bracket_notation, insert_at};
 use crate::asl::template::Template;
@@ -104,18 +105,71 @@ pub fn eval_members(
     input: &Value,
     env: &mut Env<'_>,
 ) -> Result<Value, StatesError> {
+    let copies = members
+        .iter()
+        .map(|(_, t)| t.copies())
+        .fold(0, usize::saturating_add);
+    let mut size = PayloadSize::for_copies(copies);
+    members_in(members, skip, input, env, &mut size)
+}
+
+fn members_in(
+    members: &[(String, Template)],
+    skip: Option<&str>,
+    input: &Value,
+    env: &mut Env<'_>,
+    size: &mut Option<PayloadSize>,
+) -> Result<Value, StatesError> {
     let mut out = Map::with_capacity(members.len());
     for (key, t) in members {
         let value = match t {
             _ if skip == Some(key.as_str()) => Value::Null,
-            Template::Path(p) => select(p, input, &env.scope)
-                .map(Cow::into_owned)
-                .map_err(|_| StatesError::field_not_found(p, &format!("{key}.$"), input))?,
-            other => eval_template(other, input, env)?,
+            Template::Path(p) => measured(
+                select(p, input, &env.scope)
+                    .map(Cow::into_owned)
+                    .map_err(|_| StatesError::field_not_found(p, &format!("{key}.$"), input))?,
+                size,
+            )?,
+            other => template_in(other, input, env, size)?,
         };
         out.insert(key.clone(), value);
     }
     Ok(Value::Object(out))
+}
+
+/// The size of a document being built from a template that copies many values from
+/// its input, measured as it grows (see [`limits::UNMEASURED_COPIES`]).
+#[derive(Default)]
+pub(crate) struct PayloadSize(usize);
+
+impl PayloadSize {
+    /// A measure for a template or call that copies `copies` values from its input, if
+    /// it needs one.
+    pub(crate) fn for_copies(copies: usize) -> Option<Self> {
+        (copies > limits::UNMEASURED_COPIES).then(Self::default)
+    }
+
+    /// Counts `value` in; `States.DataLimitExceeded` once the whole is over the
+    /// payload limit.
+    pub(crate) fn add(&mut self, value: &Value) -> Result<(), StatesError> {
+        let left = limits::MAX_PAYLOAD_BYTES.saturating_sub(self.0);
+        let n = limits::text_len_within(value, left).ok_or_else(|| {
+            StatesError::new(
+                names::DATA_LIMIT,
+                "The payload template's result exceeds the maximum number of bytes service limit.",
+            )
+        })?;
+        self.0 += n;
+        Ok(())
+    }
+}
+
+/// `value`, counted in `size` when the document is measured.
+fn measured(value: Value, size: &mut Option<PayloadSize>) -> Result<Value, StatesError> {
+    if let Some(size) = size {
+        size.add(&value)?;
+    }
+    Ok(value)
 }
 
 /// Evaluates a payload template (Parameters, ResultSelector, ItemSelector, ...).
@@ -124,18 +178,31 @@ pub fn eval_template(
     input: &Value,
     env: &mut Env<'_>,
 ) -> Result<Value, StatesError> {
+    let mut size = PayloadSize::for_copies(template.copies());
+    template_in(template, input, env, &mut size)
+}
+
+fn template_in(
+    template: &Template,
+    input: &Value,
+    env: &mut Env<'_>,
+    size: &mut Option<PayloadSize>,
+) -> Result<Value, StatesError> {
     match template {
-        Template::Constant(v) => Ok(v.clone()),
-        Template::Object(members) => eval_members(members, None, input, env),
+        Template::Constant(v) => measured(v.clone(), size),
+        Template::Object(members) => members_in(members, None, input, env, size),
         Template::Array(items) => items
             .iter()
-            .map(|t| eval_template(t, input, env))
+            .map(|t| template_in(t, input, env, size))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
-        Template::Path(p) => select(p, input, &env.scope)
-            .map(Cow::into_owned)
-            .map_err(|_| StatesError::field_not_found(p, p.text(), input)),
-        Template::Intrinsic(call) => intrinsics::evaluate(call, input, env),
+        Template::Path(p) => measured(
+            select(p, input, &env.scope)
+                .map(Cow::into_owned)
+                .map_err(|_| StatesError::field_not_found(p, p.text(), input))?,
+            size,
+        ),
+        Template::Intrinsic(call) => measured(intrinsics::evaluate(call, input, env)?, size),
     }
 }
 

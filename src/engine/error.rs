@@ -22,7 +22,7 @@ pub mod names {
     /// too ("ran longer than the TimeoutSeconds value, or failed to send a heartbeat
     /// for a period longer than the HeartbeatSeconds value").
     pub const HEARTBEAT_TIMEOUT: &str = "States.HeartbeatTimeout";
-    /// Payload above the 256 KiB service limit.
+    /// Payload above the 256 KiB service limit ([`crate::asl::limits::MAX_PAYLOAD_BYTES`]).
     pub const DATA_LIMIT: &str = "States.DataLimitExceeded";
     /// Matches every error (except `States.Runtime`).
     pub const ALL: &str = "States.ALL";
@@ -31,9 +31,6 @@ pub mod names {
     /// Bad intrinsic function arguments.
     pub const INTRINSIC_FAILURE: &str = "States.IntrinsicFailure";
 }
-
-/// The service limit on any payload (input, output, result), in bytes.
-pub const PAYLOAD_LIMIT_BYTES: usize = 262_144;
 
 impl StatesError {
     /// An error with a cause.

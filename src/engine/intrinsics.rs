@@ -8,6 +8,7 @@ use rand::{Rng, RngExt, SeedableRng};
 use serde_json::{Map, Value};
 
 use super::context::{Env, select};
+use super::dataflow::PayloadSize;
 use super::error::StatesError;
 use crate::asl::intrinsic::{IntrinsicArg, IntrinsicCall, IntrinsicFn};
 
@@ -18,11 +19,12 @@ pub fn evaluate(
     env: &mut Env<'_>,
 ) -> Result<Value, StatesError> {
     let mut args = Vec::with_capacity(call.args.len());
+    let mut size = PayloadSize::for_copies(call.copies());
     for arg in &call.args {
-        args.push(match arg {
-            IntrinsicArg::Literal(v) => v.clone(),
-            IntrinsicArg::Path(p) => {
-                select(p, input, &env.scope)
+        let value =
+            match arg {
+                IntrinsicArg::Literal(v) => v.clone(),
+                IntrinsicArg::Path(p) => select(p, input, &env.scope)
                     .map(Cow::into_owned)
                     .map_err(|_| {
                         StatesError::runtime(format!(
@@ -30,10 +32,13 @@ pub fn evaluate(
                             p.text(),
                             call.function.name()
                         ))
-                    })?
-            }
-            IntrinsicArg::Call(inner) => evaluate(inner, input, env)?,
-        });
+                    })?,
+                IntrinsicArg::Call(inner) => evaluate(inner, input, env)?,
+            };
+        if let Some(size) = &mut size {
+            size.add(&value)?;
+        }
+        args.push(value);
     }
     apply(call.function, args, env.rng)
 }
@@ -163,9 +168,14 @@ fn apply(f: IntrinsicFn, args: Vec<Value>, rng: &mut StdRng) -> Result<Value, St
         }
         F::ArrayUnique => {
             arity(f, &args, 1, 1)?;
+            // By a canonical text of each item rather than comparing every pair: the
+            // cost stays linear in the array's size.
+            let mut seen = std::collections::HashSet::new();
             let mut out: Vec<Value> = Vec::new();
             for item in array_arg(f, &args[0])? {
-                if !out.contains(&item) {
+                let mut key = String::new();
+                canonical_text(&item, &mut key);
+                if seen.insert(key) {
                     out.push(item);
                 }
             }
@@ -237,8 +247,10 @@ fn apply(f: IntrinsicFn, args: Vec<Value>, rng: &mut StdRng) -> Result<Value, St
             arity(f, &args, 2, 2)?;
             let s = string_arg(f, &args[0])?;
             let delimiters = string_arg(f, &args[1])?;
+            // A set, so that a long delimiter string costs no more per character.
+            let delimiters: std::collections::HashSet<char> = delimiters.chars().collect();
             Ok(Value::Array(
-                s.split(|c| delimiters.contains(c))
+                s.split(|c| delimiters.contains(&c))
                     .filter(|p| !p.is_empty())
                     .map(|p| Value::String(p.to_owned()))
                     .collect(),
@@ -248,6 +260,38 @@ fn apply(f: IntrinsicFn, args: Vec<Value>, rng: &mut StdRng) -> Result<Value, St
             arity(f, &args, 0, 0)?;
             Ok(Value::String(random_uuid(rng)))
         }
+    }
+}
+
+/// A text of `v` equal for equal values: JSON with object members in key order, as
+/// values compare equal whatever the order of their members.
+fn canonical_text(v: &Value, out: &mut String) {
+    match v {
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_text(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(members) => {
+            let mut sorted: Vec<_> = members.iter().collect();
+            sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, v)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical_text(v, out);
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&scalar.to_string()),
     }
 }
 
@@ -395,6 +439,16 @@ mod tests {
         assert_eq!(
             run(IntrinsicFn::ArrayUnique, json!([[1, 1, 2]])).unwrap(),
             json!([1, 2])
+        );
+        // Values compare equal whatever the order of their members; 1 and 1.0 differ,
+        // as serde_json compares them.
+        assert_eq!(
+            run(
+                IntrinsicFn::ArrayUnique,
+                json!([[{"a": 1, "b": [2]}, {"b": [2], "a": 1}, 1, 1.0, "1", {"a": 1}]])
+            )
+            .unwrap(),
+            json!([{"a": 1, "b": [2]}, 1, 1.0, "1", {"a": 1}])
         );
         assert_eq!(
             run(IntrinsicFn::StringSplit, json!([", , ,", ","])).unwrap(),

@@ -16,6 +16,8 @@ mod heartbeat;
 pub mod intrinsics;
 pub mod invoker;
 pub mod lambda;
+/// Step Functions' limits, which the loader and the runtime both keep.
+pub use crate::asl::limits;
 pub mod map_tolerance;
 pub mod pace;
 pub mod record;
@@ -118,6 +120,13 @@ pub enum EngineError {
     /// StartExecution input that is not JSON.
     #[error("the execution input is not valid JSON: {0}")]
     InvalidInput(String),
+    /// StartExecution input over the payload limit (API reference, StartExecution
+    /// `input`: "Length Constraints: Maximum length of 262144").
+    #[error(
+        "the execution input is {0} bytes long, over Step Functions' limit of {max} bytes",
+        max = limits::MAX_PAYLOAD_BYTES
+    )]
+    InputTooLarge(usize),
     /// An execution with that name already exists for the machine.
     #[error("an execution named '{0}' already exists")]
     ExecutionAlreadyExists(String),
@@ -258,6 +267,9 @@ impl Engine {
         mut input: StateData,
     ) -> Result<String, EngineError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
+        if input.text().len() > limits::MAX_PAYLOAD_BYTES {
+            return Err(EngineError::InputTooLarge(input.text().len()));
+        }
         let exec_seed = self
             .rng
             .lock()
@@ -318,6 +330,8 @@ impl Engine {
             pace_rng: Mutex::new(pace_rng),
             recovering: AtomicBool::new(false),
             lag_nanos: AtomicU64::new(0),
+            expires_at: run::expiry(start),
+            expired: tokio::sync::Notify::new(),
         };
         let machine = machine.clone();
         let execute = self.shared.clock.track(run.execute(machine, input));

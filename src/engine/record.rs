@@ -1,11 +1,13 @@
 //! The live record of one execution: its history and status, shared between
 //! the running task (the only writer) and API callers (readers).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::asl::limits::MAX_HISTORY_EVENTS;
 use crate::history::{EventDetails, EventType, ExecutionStatus, HistoryEvent};
 
 /// DescribeExecution for one execution.
@@ -60,6 +62,10 @@ pub(crate) struct LiveExecution {
     inner: Mutex<RecordInner>,
     observers: Arc<[Arc<dyn ExecutionObserver>]>,
     pub(crate) abort: tokio::sync::Notify,
+    /// Told once the history is full (see [`LiveExecution::history_full`]).
+    pub(crate) full: tokio::sync::Notify,
+    /// Whether an event was refused because the history was full.
+    history_full: AtomicBool,
     finished: tokio::sync::watch::Sender<bool>,
 }
 
@@ -93,6 +99,8 @@ impl LiveExecution {
             }),
             observers,
             abort: tokio::sync::Notify::new(),
+            full: tokio::sync::Notify::new(),
+            history_full: AtomicBool::new(false),
             finished: tokio::sync::watch::channel(false).0,
         }
     }
@@ -103,6 +111,11 @@ impl LiveExecution {
     }
 
     /// Appends an event and returns its id.
+    ///
+    /// The history holds at most [`MAX_HISTORY_EVENTS`] events: the last place is kept
+    /// for the event that ends the execution, and any other event that would take it
+    /// is refused (the id of the latest event is returned instead) and marks the
+    /// history full, for the execution to end (see [`LiveExecution::history_full`]).
     pub(crate) fn emit(
         &self,
         timestamp: DateTime<Utc>,
@@ -111,6 +124,12 @@ impl LiveExecution {
         details: Option<EventDetails>,
     ) -> u64 {
         let mut inner = self.lock();
+        if inner.last_id + 1 >= MAX_HISTORY_EVENTS && !event_type.ends_execution() {
+            if !self.history_full.swap(true, Ordering::Relaxed) {
+                self.full.notify_one();
+            }
+            return inner.last_id;
+        }
         inner.last_id += 1;
         let id = inner.last_id;
         let event = HistoryEvent {
@@ -130,6 +149,12 @@ impl LiveExecution {
             o.on_shared_event(&inner.description.execution_arn, &event);
         }
         id
+    }
+
+    /// Whether the history reached [`MAX_HISTORY_EVENTS`]: the execution then fails
+    /// with `States.Runtime`, as AWS fails it, and its flows stop at their next step.
+    pub(crate) fn history_full(&self) -> bool {
+        self.history_full.load(Ordering::Relaxed)
     }
 
     pub(crate) fn last_event_id(&self) -> u64 {

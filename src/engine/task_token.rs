@@ -57,8 +57,8 @@ pub enum TaskTokenError {
 
 /// The longest SendTaskSuccess `output`, in UTF-8 bytes (API reference: "Length
 /// constraints apply to the payload size, and are expressed as bytes in UTF-8
-/// encoding", maximum 262144).
-pub(crate) const MAX_OUTPUT_BYTES: usize = 262_144;
+/// encoding", maximum 262144): the payload limit.
+pub(crate) const MAX_OUTPUT_BYTES: usize = crate::asl::limits::MAX_PAYLOAD_BYTES;
 /// The longest SendTaskFailure `error`, in characters (API reference: 0 to 256).
 pub(crate) const MAX_ERROR_CHARS: usize = 256;
 /// The longest SendTaskFailure `cause`, in characters (API reference: 0 to 32768).

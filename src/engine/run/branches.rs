@@ -86,7 +86,7 @@ impl Run {
                 Err(e) => match self.next_retry(retriers, &mut counters, &e) {
                     Some(delay) => {
                         if !delay.is_zero() {
-                            self.shared.clock.sleep(delay).await;
+                            self.sleep_bounded(delay).await;
                         }
                     }
                     None => return Err(e),

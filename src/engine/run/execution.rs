@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 
 use super::state_data::StateData;
+use crate::asl::limits::{HISTORY_LIMIT_CAUSE, MAX_EXECUTION_TIME};
 use crate::engine::context::ExecutionFacts;
 use crate::engine::error::names;
 use crate::engine::record::LiveExecution;
@@ -29,6 +30,19 @@ pub(crate) struct Run {
     /// On virtual time, transition time this execution has been given but has not yet
     /// waited for, in nanoseconds (see [`Run::pace_gap`]).
     pub(crate) lag_nanos: AtomicU64,
+    /// When the execution has run for [`MAX_EXECUTION_TIME`] and times out, whatever
+    /// its `TimeoutSeconds`.
+    pub(crate) expires_at: DateTime<Utc>,
+    /// Told by a wait that reached [`Run::expires_at`] (see [`Run::sleep_bounded`]).
+    pub(crate) expired: tokio::sync::Notify,
+}
+
+/// When an execution started at `start` times out, whatever its `TimeoutSeconds`.
+pub(crate) fn expiry(start: DateTime<Utc>) -> DateTime<Utc> {
+    chrono::Duration::from_std(MAX_EXECUTION_TIME)
+        .ok()
+        .and_then(|d| start.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// On virtual time, how much transition time an execution may run ahead of the clock
@@ -41,6 +55,7 @@ enum Ending {
     Done(Result<(StateData, u64), (crate::engine::StatesError, u64)>),
     Aborted,
     TimedOut,
+    HistoryFull,
 }
 
 impl Run {
@@ -51,7 +66,26 @@ impl Run {
     /// The execution's time: the clock's, plus the transition time it runs ahead by.
     pub(super) fn now(&self) -> DateTime<Utc> {
         let lag = self.lag_nanos.load(Ordering::Relaxed);
-        self.shared.clock.now() + chrono::Duration::nanoseconds(lag as i64)
+        let now = self.shared.clock.now();
+        now.checked_add_signed(chrono::Duration::nanoseconds(lag as i64))
+            .unwrap_or(now)
+    }
+
+    /// Waits `duration` of execution time (a Wait state, a retry's backoff), or, when
+    /// that would take the execution past [`Run::expires_at`], waits until then and
+    /// times the execution out: no wait, however long its definition makes it, runs
+    /// past the longest an execution may run.
+    pub(super) async fn sleep_bounded(&self, duration: Duration) {
+        let left = (self.expires_at - self.now())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        if duration < left {
+            self.shared.clock.sleep(duration).await;
+            return;
+        }
+        self.shared.clock.sleep(left).await;
+        self.expired.notify_one();
+        std::future::pending::<()>().await;
     }
 
     pub(crate) fn pace_rng(&self) -> MutexGuard<'_, StdRng> {
@@ -78,7 +112,15 @@ impl Run {
         if lag >= u64::try_from(MAX_LAG.as_nanos()).unwrap_or(u64::MAX) {
             // The execution's time stays where it is while the clock catches up.
             clock.sleep(Duration::from_nanos(lag)).await;
-            self.lag_nanos.fetch_sub(lag, Ordering::Relaxed);
+            // Saturating: flows of one execution running side by side (Parallel
+            // branches, Map iterations) may each have waited for some of the same lag,
+            // and a lag that wrapped below zero would throw the execution's time
+            // centuries ahead.
+            let _ = self
+                .lag_nanos
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| {
+                    Some(l.saturating_sub(lag))
+                });
         }
     }
 
@@ -127,8 +169,15 @@ impl Run {
                 biased;
                 _ = self.record.abort.notified() => Ending::Aborted,
                 _ = timer => Ending::TimedOut,
+                _ = self.expired.notified() => Ending::TimedOut,
+                _ = self.record.full.notified() => Ending::HistoryFull,
                 r = body => Ending::Done(r),
             }
+        };
+        // A flow that ended while events were being refused has an incomplete history.
+        let ending = match ending {
+            Ending::Done(_) if self.record.history_full() => Ending::HistoryFull,
+            other => other,
         };
         let last = self.record.last_event_id();
         match ending {
@@ -167,6 +216,21 @@ impl Run {
                 .await;
                 self.record
                     .finish(ExecutionStatus::Failed, None, error, e.cause, self.now());
+            }
+            Ending::HistoryFull => {
+                let error = Some(names::RUNTIME.to_owned());
+                let cause = Some(HISTORY_LIMIT_CAUSE.to_owned());
+                self.record.emit(
+                    self.now(),
+                    EventType::ExecutionFailed,
+                    last,
+                    Some(EventDetails::ExecutionFailed(ErrorDetails {
+                        error: error.clone(),
+                        cause: cause.clone(),
+                    })),
+                );
+                self.record
+                    .finish(ExecutionStatus::Failed, None, error, cause, self.now());
             }
             Ending::Aborted => {
                 // Not paced: a stop ends the execution at once, paused clock or not.

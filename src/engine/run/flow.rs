@@ -20,6 +20,7 @@ use super::execution::Run;
 use super::state::StateCtx;
 use super::state_data::StateData;
 use super::states::passes_input_through;
+use crate::asl::limits::{self, HISTORY_LIMIT_CAUSE};
 use crate::asl::model::{Catcher, Definition, State, StateKind, Transition};
 use crate::engine::dataflow::apply_result_path;
 use crate::engine::error::{StatesError, names};
@@ -48,6 +49,9 @@ impl Run {
             let mut prev = prev;
             let mut current = def.start_at;
             loop {
+                if self.record.history_full() {
+                    return Err((StatesError::runtime(HISTORY_LIMIT_CAUSE), prev));
+                }
                 let state = &def.states[current];
                 let through = passes_input_through(&state.kind);
                 let ctx = self
@@ -63,10 +67,18 @@ impl Run {
                         // The output is the input itself, text and all: it moves on.
                         |next| (std::mem::take(&mut input), next),
                     ),
-                    _ => {
-                        self.run_state(&state.kind, &mut input, &ctx, &mut prev)
-                            .await
-                    }
+                    _ => self
+                        .run_state(&state.kind, &mut input, &ctx, &mut prev)
+                        .await
+                        .and_then(|(output, next)| {
+                            // Each state may nest its document deeper than its input
+                            // (`"Parameters": {"x.$": "$"}`): checked at every step, a
+                            // loop cannot nest it deep enough to overflow the stack.
+                            if limits::too_deep(output.value()) {
+                                return Err(StatesError::runtime(limits::too_deep_cause()));
+                            }
+                            Ok((output, next))
+                        }),
                 };
                 let (mut output, next) = match outcome {
                     Ok(done) => done,

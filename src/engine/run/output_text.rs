@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::engine::error::PAYLOAD_LIMIT_BYTES;
+use crate::asl::limits::MAX_PAYLOAD_BYTES as PAYLOAD_LIMIT_BYTES;
 
 /// A task's output when its ResultPath is one top-level field and it has no
 /// OutputPath: the input object itself, taken, with the result stored under `key`

@@ -138,7 +138,7 @@ impl Run {
     ) -> Result<(), StatesError> {
         let delay = self.wait_duration(&w.wait, input, scope)?;
         if !delay.is_zero() {
-            self.shared.clock.sleep(delay).await;
+            self.sleep_bounded(delay).await;
         }
         Ok(())
     }

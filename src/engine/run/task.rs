@@ -11,6 +11,7 @@ use super::output_text::{output_too_large, template_text};
 use super::state::StateCtx;
 use super::state_data::StateData;
 use super::task_result::TaskOutput;
+use crate::asl::limits::{MAX_EXECUTION_TIME, MAX_SECONDS};
 use crate::asl::model::*;
 use crate::asl::template::Template;
 use crate::engine::dataflow::{
@@ -36,11 +37,15 @@ impl Run {
             return None;
         }
         counters[index] += 1;
-        let mut seconds = r.delay_seconds(counters[index]);
+        // A backoff can outgrow any duration (BackoffRate 2 over 100 attempts): no wait
+        // is longer than the longest an execution may run, which ends it anyway.
+        let mut seconds = r
+            .delay_seconds(counters[index])
+            .min(MAX_EXECUTION_TIME.as_secs_f64());
         if r.full_jitter {
             seconds *= self.rng().random::<f64>();
         }
-        Some(Duration::from_secs_f64(seconds))
+        Some(Duration::try_from_secs_f64(seconds).unwrap_or(MAX_EXECUTION_TIME))
     }
 
     /// Runs a Task state: attempts as its Retry allows, and its output.
@@ -66,7 +71,7 @@ impl Run {
                 Err(e) => match self.next_retry(&t.retry, &mut counters, &e) {
                     Some(delay) => {
                         retry_count += 1;
-                        self.shared.clock.sleep(delay).await;
+                        self.sleep_bounded(delay).await;
                     }
                     None => return Err(e),
                 },
@@ -145,12 +150,17 @@ impl Run {
             (Some(s), _) => Some(*s),
             (None, Some(p)) => {
                 let v = select_parameter("TimeoutSecondsPath", p, &selected, &scope)?;
-                Some(v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
-                    StatesError::runtime(format!(
-                        "The TimeoutSecondsPath parameter does not reference a positive integer: {} == {v}",
-                        p.text()
-                    ))
-                })?)
+                // The range the loader takes for TimeoutSeconds: no timer is set past it.
+                Some(
+                    v.as_u64()
+                        .filter(|n| (1..=MAX_SECONDS).contains(n))
+                        .ok_or_else(|| {
+                            StatesError::runtime(format!(
+                                "The TimeoutSecondsPath parameter does not reference a positive integer up to {MAX_SECONDS}: {} == {v}",
+                                p.text()
+                            ))
+                        })?,
+                )
             }
             (None, None) => None,
         };
