@@ -1,7 +1,7 @@
 //! Key-to-frame latency of the real UI loop while 100 executions run.
 //! Target: p99 under 16 ms (one frame at 60 Hz).
 //!
-//! `runner::run_loop` runs as the binary runs it (a multi-thread tokio runtime, the
+//! `runner::run_loop` runs as the binary runs it (on `sagaview::async_runtime`, the
 //! loop on the thread that blocks on it) against a real `EmbeddedBackend` on an
 //! in-memory store at demo pace, drawing 200×60 frames into a `TestBackend` wrapped to
 //! note when each frame is flushed. 100 executions are launched through the loop (`1`
@@ -304,7 +304,7 @@ fn main() {
     tracing::subscriber::set_global_default(tracing_subscriber::registry().with(marker))
         .expect("no other subscriber");
 
-    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let runtime = sagaview::async_runtime::build().expect("tokio runtime");
     let (key_frames_tx, key_frames) = mpsc::channel();
     let mut terminal = Terminal::new(FlushClock {
         inner: TestBackend::new(WIDTH, HEIGHT),

@@ -48,7 +48,8 @@ fn main() -> Result<(), Error> {
     let mode = args.next().unwrap_or_default();
     let count = number(args.next(), "COUNT")?;
     // The product's runtime: one worker per core the process may use.
-    let rt = tokio::runtime::Runtime::new()?;
+    // The runtime the binary runs on, so the figures are the product's.
+    let rt = sagaview::async_runtime::build()?;
     let span = match mode.as_str() {
         "saga" => {
             let in_flight = number(args.next(), "IN_FLIGHT")?;

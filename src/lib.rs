@@ -6,6 +6,7 @@
 
 pub mod arn;
 pub mod asl;
+pub mod async_runtime;
 pub mod backend;
 pub mod conformance;
 pub mod end_signal;

@@ -180,7 +180,7 @@ fn finish(outcome: Result<ExitCode, Exit>) -> ExitCode {
 }
 
 fn multi_thread_runtime() -> Result<tokio::runtime::Runtime, Exit> {
-    tokio::runtime::Runtime::new()
+    sagaview::async_runtime::build()
         .map_err(|e| Exit::usage(format!("cannot start the async runtime: {e}")))
 }
 
