@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use std::io::Write;
+
+use clap::{CommandFactory, Parser, Subcommand};
 
 use sagaview::conformance::budget::{parse_duration, parse_memory};
 use sagaview::conformance::worker::WORKER_COMMAND;
@@ -95,6 +97,18 @@ pub enum Command {
     /// process kept it busy), 2 on usage errors (no rule, a bad value, a missing or
     /// unusable file).
     Prune(crate::prune_cmd::PruneArgs),
+    /// Print a completion script for a shell.
+    ///
+    /// e.g. `sagaview completions bash > ~/.local/share/bash-completion/completions/sagaview`,
+    /// `sagaview completions zsh > ~/.zfunc/_sagaview`,
+    /// `sagaview completions fish > ~/.config/fish/completions/sagaview.fish`.
+    Completions {
+        /// The shell the script is for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `sagaview man | man -l -`.
+    Man,
 }
 
 /// Runs the parsed command line; the exit code is 0 when the command ran,
@@ -129,6 +143,21 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::Run(args)) => crate::run_cmd::run(*args),
         Some(Command::Prune(args)) => crate::prune_cmd::prune(&args),
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut public_command(), "sagaview", &mut script);
+            print_bytes(&script, "the completion script")
+        }
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut page) {
+                Ok(()) => print_bytes(&page, "the manual page"),
+                Err(e) => {
+                    eprintln!("error: cannot render the manual page: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
     }
 }
 
@@ -161,4 +190,31 @@ fn conformance(dir: &std::path::Path, verbose: bool, budget: Budget, jobs: usize
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Writes generated text to stdout; a closed pipe (`| head`) is not an error worth a
+/// panic, but is reported.
+fn print_bytes(bytes: &[u8], what: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write {what}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The command line as users see it, for completion scripts: the generators offer
+/// hidden subcommands too (the case process `conformance` starts), so those are left out.
+fn public_command() -> clap::Command {
+    let full = Cli::command();
+    let mut public = clap::Command::new("sagaview").version(env!("CARGO_PKG_VERSION"));
+    for arg in full.get_arguments() {
+        public = public.arg(arg.clone());
+    }
+    for sub in full.get_subcommands().filter(|s| !s.is_hide_set()) {
+        public = public.subcommand(sub.clone());
+    }
+    public
 }
