@@ -325,15 +325,10 @@ fn damage_in_place(path: &Path) {
     f.sync_all().unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn launches_on_a_file_damaged_after_open_each_end() {
-    use saga_lambdas::RunType;
-    use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
-    use sagaview::backend::{BackendError, Launch};
-    use sagaview::engine::Pace;
-
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("later.db");
+/// A file `name` in `dir` holding six finished runs (trip ids `{trips}0`…), opened
+/// as a store and only then damaged: what a process that already had it open meets.
+fn opened_then_damaged(dir: &Path, name: &str, trips: &str) -> (std::path::PathBuf, Store) {
+    let path = dir.join(name);
     let db = path.to_str().unwrap();
     for i in 0..6 {
         let (out, _) = sagaview(
@@ -342,7 +337,7 @@ async fn launches_on_a_file_damaged_after_open_each_end() {
                 "--db",
                 db,
                 "--trip-id",
-                &format!("trip-l{i}"),
+                &format!("{trips}{i}"),
                 "--instant",
             ],
             None,
@@ -351,6 +346,19 @@ async fn launches_on_a_file_damaged_after_open_each_end() {
     }
     let store = Store::open(&path).unwrap();
     damage_in_place(&path);
+    (path, store)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launches_on_a_file_damaged_after_open_each_end() {
+    use saga_lambdas::RunType;
+    use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
+    use sagaview::backend::{BackendError, Launch};
+    use sagaview::engine::Pace;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (path, store) = opened_then_damaged(dir.path(), "later.db", "trip-l");
+    let db = path.to_str().unwrap();
     let options = EmbeddedOptions {
         seed: Some(7),
         pace: Pace::Instant,
@@ -399,24 +407,8 @@ async fn the_ui_shows_a_store_fault_and_refuses_the_next_launch() {
     use support::tui::{key, screen, turn_until};
 
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ui.db");
+    let (path, store) = opened_then_damaged(dir.path(), "ui.db", "trip-u");
     let db = path.to_str().unwrap();
-    for i in 0..6 {
-        let (out, _) = sagaview(
-            &[
-                "run",
-                "--db",
-                db,
-                "--trip-id",
-                &format!("trip-u{i}"),
-                "--instant",
-            ],
-            None,
-        );
-        assert_eq!(out.status.code(), Some(0), "{out:?}");
-    }
-    let store = Store::open(&path).unwrap();
-    damage_in_place(&path);
     let backend: Arc<dyn SagaBackend> =
         Arc::new(EmbeddedBackend::new(store, EmbeddedOptions::default()).unwrap());
     let app = App::new(backend.info(), &demo::options(true));
