@@ -44,6 +44,8 @@ pub enum Context {
     EditTrip,
     /// A yes/no question.
     Confirm,
+    /// Typing the history filter.
+    Filter,
 }
 
 /// What a key does.
@@ -113,6 +115,12 @@ pub enum Action {
     DeleteWord,
     /// Delete everything typed.
     ClearInput,
+    /// Copy the selected execution's ARN to the terminal's clipboard.
+    CopyArn,
+    /// Type a filter for the history.
+    Filter,
+    /// Show every event again.
+    ClearFilter,
 }
 
 /// A key as bindings name it.
@@ -251,6 +259,7 @@ const EVERYWHERE: &[Context] = &[
     Context::Event,
     Context::EditTrip,
     Context::Confirm,
+    Context::Filter,
 ];
 const GRAPH: &[Context] = &[Context::Panel(Focus::Graph)];
 const HISTORY: &[Context] = &[Context::Panel(Focus::History)];
@@ -259,6 +268,7 @@ const HELP: &[Context] = &[Context::Help];
 const EVENT: &[Context] = &[Context::Event];
 const EDIT_TRIP: &[Context] = &[Context::EditTrip];
 const CONFIRM: &[Context] = &[Context::Confirm];
+const FILTER: &[Context] = &[Context::Filter];
 
 use Action as A;
 use Priority as P;
@@ -346,6 +356,13 @@ pub const BINDINGS: &[Binding] = &[
     Binding::new(&[Key::Char('f')], A::Follow, HISTORY, "f")
         .help("follow new events on/off")
         .footer("follow", P::Medium),
+    Binding::new(&[Key::Char('/')], A::Filter, PANELS, "/")
+        .help("filter the history: words, state:NAME, type:TYPE")
+        .footer("filter", P::Low),
+    Binding::new(ESC, A::ClearFilter, HISTORY, "Esc").help("show every event again (after /)"),
+    Binding::new(&[Key::Char('y')], A::CopyArn, PANELS, "y")
+        .help("copy the selected execution's ARN (OSC 52)")
+        .footer("copy ARN", P::Least),
     Binding::new(&[Key::Char('s')], A::Stop, PANELS, "s")
         .help("stop the selected execution")
         .footer("stop", P::High),
@@ -427,6 +444,22 @@ pub const BINDINGS: &[Binding] = &[
         .help("delete a word")
         .footer("delete word", P::Medium),
     Binding::new(&[Key::Ctrl('u')], A::ClearInput, EDIT_TRIP, "Ctrl-U")
+        .help("clear")
+        .footer("clear", P::Medium),
+    // The history filter: printable characters are typed, these keys edit.
+    Binding::new(ENTER, A::Accept, FILTER, "Enter")
+        .help("keep this filter")
+        .footer("keep", P::Always),
+    Binding::new(ESC, A::Close, FILTER, "Esc")
+        .help("back to the filter before")
+        .footer("cancel", P::Always),
+    Binding::new(&[Key::Code(KeyCode::Backspace)], A::DeleteChar, FILTER, "⌫")
+        .help("delete a character")
+        .footer("delete", P::High),
+    Binding::new(&[Key::Ctrl('w')], A::DeleteWord, FILTER, "Ctrl-W")
+        .help("delete a word")
+        .footer("delete word", P::Medium),
+    Binding::new(&[Key::Ctrl('u')], A::ClearInput, FILTER, "Ctrl-U")
         .help("clear")
         .footer("clear", P::Medium),
     // A yes/no question.
@@ -651,6 +684,7 @@ mod tests {
                     Context::Event,
                     Context::EditTrip,
                     Context::Confirm,
+                    Context::Filter,
                 ]
                 .map(Scope::Overlay),
             )
@@ -661,7 +695,7 @@ mod tests {
         let labels = |scope| -> Vec<&str> { help_in(scope).iter().map(|(k, _)| *k).collect() };
         assert!(labels(Scope::Everywhere).contains(&"Ctrl-C"));
         assert_eq!(labels(Scope::Panel(Focus::Graph)), ["Enter", "←→/hl"]);
-        assert_eq!(labels(Scope::Panel(Focus::History)), ["Enter", "f"]);
+        assert_eq!(labels(Scope::Panel(Focus::History)), ["Enter", "f", "Esc"]);
         assert!(labels(Scope::Panel(Focus::Rows)).is_empty());
         assert_eq!(
             labels(Scope::Overlay(Context::Help)),

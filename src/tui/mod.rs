@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod clipboard;
 pub mod demo;
 pub mod geometry;
 pub mod help;
@@ -110,7 +111,14 @@ pub async fn run(
         tx.clone(),
         caught.clone(),
     ));
-    let result = runner::run_loop(&mut terminal, app, backend, tx, rx).await;
+    let result = runner::run_loop_with(
+        &mut terminal,
+        app,
+        backend,
+        (tx, rx),
+        clipboard::Clipboard::Terminal,
+    )
+    .await;
     input.abort();
     signals.abort();
     drop(restore);

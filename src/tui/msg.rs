@@ -146,6 +146,8 @@ pub enum Cmd {
     SetPaused(bool),
     /// Advance a paused execution by one history event.
     Step(String),
+    /// Put text on the terminal's clipboard (OSC 52).
+    Copy(String),
     /// Leave the loop.
     Quit,
 }
@@ -164,7 +166,7 @@ impl Cmd {
             | Cmd::Stop(_)
             | Cmd::SetPaused(_)
             | Cmd::Step(_) => true,
-            Cmd::SetSpeed(_) | Cmd::Quit => false,
+            Cmd::SetSpeed(_) | Cmd::Copy(_) | Cmd::Quit => false,
         }
     }
 }

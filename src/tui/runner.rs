@@ -16,6 +16,7 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::app::App;
+use super::clipboard::Clipboard;
 use super::msg::{Cmd, Msg};
 use super::ui;
 use crate::backend::{BackendError, Launch, SagaBackend, random_trip_id};
@@ -38,7 +39,23 @@ where
     B: Backend,
     B::Error: Send + Sync + 'static,
 {
+    run_loop_with(terminal, app, backend, (tx, rx), Clipboard::Discard).await
+}
+
+/// [`run_loop`] with copies (`y`) going to `clipboard`.
+pub async fn run_loop_with<B>(
+    terminal: &mut Terminal<B>,
+    app: App,
+    backend: Arc<dyn SagaBackend>,
+    (tx, rx): (UnboundedSender<Msg>, UnboundedReceiver<Msg>),
+    clipboard: Clipboard,
+) -> anyhow::Result<App>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
     let mut runner = Runner::new(terminal, app, backend, tx, rx)?;
+    runner.set_clipboard(clipboard);
     while let Some(msg) = runner.next().await {
         if !runner.handle_waiting(msg)? {
             break;
@@ -59,6 +76,8 @@ pub struct Runner<'t, B: Backend> {
     ticker: tokio::time::Interval,
     /// Answers still owed by the backend calls made.
     owed: usize,
+    /// Where copies go.
+    clipboard: Clipboard,
 }
 
 impl<'t, B> Runner<'t, B>
@@ -90,6 +109,7 @@ where
             start: Instant::now(),
             ticker,
             owed: 0,
+            clipboard: Clipboard::Discard,
         };
         for cmd in startup {
             runner.perform(cmd);
@@ -168,6 +188,11 @@ where
         !(quit || self.app.quitting)
     }
 
+    /// Sends copies (`y`) to `clipboard` from now on (nowhere, until set).
+    pub fn set_clipboard(&mut self, clipboard: Clipboard) {
+        self.clipboard = clipboard;
+    }
+
     /// How many backend answers are still to come: none means every call made so far
     /// was answered and its answer applied.
     pub fn owed(&self) -> usize {
@@ -190,6 +215,12 @@ where
     }
 
     fn perform(&mut self, cmd: Cmd) {
+        if let Cmd::Copy(text) = &cmd {
+            if let Err(e) = self.clipboard.copy(text) {
+                tracing::warn!("copy to the terminal's clipboard failed: {e}");
+            }
+            return;
+        }
         if cmd.is_answered() {
             self.owed += 1;
         }
@@ -290,7 +321,8 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
                 let _ = tx.send(Msg::Stepped { arn, result });
             });
         }
-        Cmd::Quit => {}
+        // The loop's own business (see `Runner::perform`).
+        Cmd::Copy(_) | Cmd::Quit => {}
     }
 }
 

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod graph;
+pub mod history_filter;
 pub mod layout;
 pub mod narration;
 pub mod reducer;

@@ -27,10 +27,14 @@ impl App {
         let context = self.context();
         let Some(action) = keymap::action_for(&key, context) else {
             // Text is not a binding: the trip editor takes printable characters.
-            if let (Context::EditTrip, KeyCode::Char(c)) = (context, key.code)
-                && !keymap::is_chord(&key)
-            {
-                self.on_trip_text(c);
+            match (context, key.code) {
+                (Context::EditTrip, KeyCode::Char(c)) if !keymap::is_chord(&key) => {
+                    self.on_trip_text(c);
+                }
+                (Context::Filter, KeyCode::Char(c)) if !keymap::is_chord(&key) => {
+                    self.on_filter_text(c);
+                }
+                _ => {}
             }
             return vec![];
         };
@@ -41,6 +45,7 @@ impl App {
             Context::Event => self.on_event_action(action),
             Context::EditTrip => self.on_trip_action(action),
             Context::Confirm => self.on_confirm_action(action),
+            Context::Filter => self.on_filter_action(action),
         }
     }
 
@@ -120,7 +125,7 @@ impl App {
                 None => vec![],
             },
             Action::OpenEvent => {
-                if self.history_cursor < self.history_len() {
+                if self.history_entries() > 0 && self.history_cursor < self.history_len() {
                     self.mode = Mode::Event {
                         index: self.history_cursor,
                         scroll: 0,
@@ -129,13 +134,15 @@ impl App {
                 vec![]
             }
             Action::Follow => {
+                // Following puts the cursor on the last event shown (see
+                // `refresh_history_list`).
                 self.follow = !self.follow;
-                if self.follow {
-                    self.history_cursor = self.history_len().saturating_sub(1);
-                }
                 vec![]
             }
             Action::Stop => self.ask_stop(),
+            Action::Filter => self.open_filter(),
+            Action::ClearFilter => self.clear_filter(),
+            Action::CopyArn => self.copy_arn(),
             Action::Help => {
                 let scroll = HelpPage::of(self.size, self.focus).opening_scroll(self.focus);
                 self.mode = Mode::Help { scroll };
@@ -309,11 +316,11 @@ impl App {
                 }
             }
             Focus::History => {
-                let len = self.history_len();
+                let len = self.history_entries();
                 if let Some(i) =
-                    geometry::list_entry_at(inside, header, self.history_cursor, len, y)
+                    geometry::list_entry_at(inside, header, self.history_position(), len, y)
                 {
-                    self.history_cursor = i;
+                    self.history_move_to(i);
                     self.follow = false;
                 }
                 vec![]
@@ -330,9 +337,10 @@ impl App {
         match focus {
             Focus::Graph => return self.pan(0, delta.clamp(-1000, 1000) as i32),
             Focus::History => {
-                let len = self.history_len();
-                self.history_cursor = step(self.history_cursor, len);
-                self.follow = len > 0 && self.history_cursor + 1 >= len && delta > 0;
+                let len = self.history_entries();
+                let at = step(self.history_position(), len);
+                self.history_move_to(at);
+                self.follow = len > 0 && at + 1 >= len && delta > 0;
             }
             Focus::Rows => self.rows.scroll = step(self.rows.scroll, self.rows.entries.len()),
             Focus::Executions => {

@@ -8,6 +8,7 @@
 mod answers;
 mod execution;
 mod graph;
+mod history_list;
 mod keys;
 mod mode;
 mod tick;
@@ -96,12 +97,18 @@ pub struct App {
     pub history_cursor: usize,
     /// Whether the history cursor follows new events.
     pub follow: bool,
+    /// The history's `/` filter as typed (empty: every event).
+    pub history_filter: String,
+    history_list: history_list::HistoryList,
     /// The rows of the selected execution's trip.
     pub rows: RowsState,
     /// Manual graph offset; `None` keeps the active state in view.
     pub graph_pan: Option<(u16, u16)>,
     /// A message for the header (level, text, when).
     pub notice: Option<(VerdictLevel, String, u64)>,
+    /// What `y` last copied and when: the header shows it whole for a while, for a
+    /// terminal that ignores the copy (OSC 52) to be selected by hand.
+    pub copied: Option<(String, u64)>,
     /// "the store failed: <file>: <OS error>" once the backend's store has failed:
     /// shown in the header, and launches are refused while it lasts.
     pub store_fault: Option<String>,
@@ -148,9 +155,12 @@ impl App {
             exec_cursor: 0,
             history_cursor: 0,
             follow: true,
+            history_filter: String::new(),
+            history_list: history_list::HistoryList::default(),
             rows: RowsState::default(),
             graph_pan: None,
             notice: None,
+            copied: None,
             store_fault: None,
             now_ms: 0,
             size: geometry::MIN_SIZE,
@@ -233,6 +243,12 @@ impl App {
 
     /// The one transition: applies a message, returns the work to do.
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
+        let cmds = self.apply(msg);
+        self.refresh_history_list();
+        cmds
+    }
+
+    fn apply(&mut self, msg: Msg) -> Vec<Cmd> {
         match msg {
             Msg::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
             Msg::Key(_) => vec![],
@@ -385,6 +401,19 @@ impl App {
             Some(e) if !e.poll.in_flight() => vec![e.poll_history(now)],
             _ => vec![],
         }
+    }
+
+    /// `y`: the selected execution's ARN to the terminal's clipboard; the header
+    /// shows the whole ARN too, for a terminal that ignores OSC 52.
+    fn copy_arn(&mut self) -> Vec<Cmd> {
+        let Some(arn) = self.selected.clone() else {
+            return self.notify(
+                VerdictLevel::Warning,
+                "no execution selected to copy".into(),
+            );
+        };
+        self.copied = Some((arn.clone(), self.now_ms));
+        vec![Cmd::Copy(arn)]
     }
 
     fn history_len(&self) -> usize {

@@ -27,6 +27,11 @@ pub enum Mode {
         /// First line shown.
         scroll: u16,
     },
+    /// Typing the history filter (applied as typed).
+    Filter {
+        /// The filter before, which Esc gives back.
+        before: String,
+    },
     /// A yes/no question before something that cannot be undone.
     Confirm {
         /// The question, one line.
@@ -54,6 +59,7 @@ impl Mode {
             Mode::Help { .. } => Context::Help,
             Mode::Event { .. } => Context::Event,
             Mode::Confirm { .. } => Context::Confirm,
+            Mode::Filter { .. } => Context::Filter,
         }
     }
 }

@@ -31,6 +31,13 @@ impl App {
         {
             self.notice = None;
         }
+        if self
+            .copied
+            .as_ref()
+            .is_some_and(|(_, at)| now_ms.saturating_sub(*at) >= NOTICE_MS)
+        {
+            self.copied = None;
+        }
         let every = match self.info.kind {
             BackendKind::Embedded => POLL_MS,
             BackendKind::Aws { .. } => AWS_POLL_MS,

@@ -167,6 +167,7 @@ fn overlays() -> Vec<Item> {
         (Context::Help, "this help"),
         (Context::Event, "payload"),
         (Context::EditTrip, "trip id"),
+        (Context::Filter, "history filter"),
         (Context::Confirm, "question"),
     ]
     .into_iter()

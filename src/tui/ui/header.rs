@@ -16,6 +16,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use saga_lambdas::RunType;
+use unicode_width::UnicodeWidthStr;
 
 use super::narration;
 use crate::history::ExecutionStatus;
@@ -43,7 +44,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         // A narrow screen keeps what the next launch does and drops the labels.
         first = launch_line(app, true);
     }
-    let lines = [first, execution_line(app), story_line(app)];
+    let lines = [first, execution_line(app), story_line(app, area.width)];
     super::text::render_lines(frame.buffer_mut(), area, &lines);
 }
 
@@ -207,9 +208,28 @@ fn verdict_spans(selected: Option<&Execution>, p: &Palette) -> Vec<Span<'static>
     }
 }
 
-/// What the selected execution just did and why, with a live countdown.
-fn story_line(app: &App) -> Line<'static> {
+/// What `y` copied, whole (with its label when there is room for both), so it can be
+/// selected by hand where the terminal ignored the copy.
+fn copied_line(app: &App, arn: &str, width: u16) -> Line<'static> {
     let p = &app.palette;
+    let label = " ⧉ copied (OSC 52): ";
+    let label = if label.width() + arn.width() <= usize::from(width) {
+        label
+    } else {
+        " ⧉ "
+    };
+    Line::from(vec![
+        Span::styled(label, p.ok),
+        Span::styled(arn.to_owned(), p.header),
+    ])
+}
+
+/// What the selected execution just did and why, with a live countdown.
+fn story_line(app: &App, width: u16) -> Line<'static> {
+    let p = &app.palette;
+    if let Some((arn, _)) = &app.copied {
+        return copied_line(app, arn, width);
+    }
     let Some(e) = app.selected_execution() else {
         return Line::from(Span::styled(
             format!(

@@ -70,7 +70,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Mode::Help { scroll } => help::draw(frame, app, *scroll),
         Mode::Event { index, scroll } => event::draw(frame, app, screen, *index, *scroll),
         Mode::Confirm { question, .. } => confirm::draw(frame, app, screen, question),
-        Mode::EditTrip { .. } | Mode::Normal => {}
+        Mode::EditTrip { .. } | Mode::Filter { .. } | Mode::Normal => {}
     }
 }
 
