@@ -26,6 +26,10 @@ static IN_CASE: AtomicBool = AtomicBool::new(false);
 /// left running can slow down the next.
 pub fn serve(memory: u64) -> io::Result<()> {
     die_with_parent();
+    // The allocator reserves its address space on its first allocation; under a cap set
+    // before that it cannot, and the process faults on its first case. Allocating here
+    // makes the order explicit rather than an accident of argument parsing.
+    std::hint::black_box(vec![0u8; 64]);
     limit_memory(memory)?;
     std::panic::set_hook(Box::new(|info| {
         let text = match info.location() {
