@@ -11,6 +11,7 @@ mod graph;
 mod keys;
 mod mode;
 mod tick;
+mod timeline;
 mod trip_editor;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use self::mode::{Mode, Pending};
 pub use self::tick::{
     AWS_LIST_BUSY_MS, AWS_LIST_IDLE_MS, AWS_POLL_MS, DEFINITION_RETRY_MS, POLL_MS,
 };
+pub use self::timeline::AXIS_ROWS;
 use super::TuiOptions;
 use super::geometry;
 use super::keymap::{Context, Focus};
@@ -100,6 +102,10 @@ pub struct App {
     pub rows: RowsState,
     /// Manual graph offset; `None` keeps the active state in view.
     pub graph_pan: Option<(u16, u16)>,
+    /// Whether the graph panel shows the timeline instead of the state graph.
+    pub timeline: bool,
+    /// First visit the timeline shows; `None` keeps the cursor's visit in view.
+    pub timeline_scroll: Option<usize>,
     /// A message for the header (level, text, when).
     pub notice: Option<(VerdictLevel, String, u64)>,
     /// "the store failed: <file>: <OS error>" once the backend's store has failed:
@@ -150,6 +156,8 @@ impl App {
             follow: true,
             rows: RowsState::default(),
             graph_pan: None,
+            timeline: false,
+            timeline_scroll: None,
             notice: None,
             store_fault: None,
             now_ms: 0,
@@ -370,6 +378,7 @@ impl App {
         self.follow = true;
         self.history_cursor = self.history_len().saturating_sub(1);
         self.graph_pan = None;
+        self.timeline_scroll = None;
         let needs = self
             .execution(&arn)
             .is_some_and(|e| e.view.events.is_empty() && !e.poll.in_flight());

@@ -159,10 +159,11 @@ fn label_text(visit: &Visit) -> String {
     }
 }
 
-/// The longest stretch of bar or backoff without a mark (`✗`, `▶`, ...): where a label
-/// can sit without hiding how an attempt ended. `(first column, length)`.
+/// The longest stretch of bar, backoff or wait for a retry without a mark (`✗`, `▶`,
+/// `↻`, ...): where a label can sit without hiding how an attempt ended or when the
+/// next is due. `(first column, length)`.
 fn longest_plain_run(cells: &[Cell]) -> (u16, u16) {
-    let plain = |c: &Cell| matches!(c.ch, '█' | '▓' | '┄');
+    let plain = |c: &Cell| matches!(c.ch, '█' | '▓' | '┄' | '·');
     let mut best = (0u16, 0u16);
     let mut run: Option<(u16, u16)> = None;
     for (x, cell) in cells.iter().enumerate() {
