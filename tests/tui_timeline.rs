@@ -29,51 +29,8 @@ fn timeline_of(screen: DemoScreen, w: u16, h: u16) -> App {
 
 /// failPayment where RefundPayment failed three times, each retry after its backoff
 /// (1 s, 2 s, 4 s), then succeeded; the other compensations ran and the saga failed.
-fn compensation_retried_three_times() -> Vec<HistoryEvent> {
-    let cause =
-        r#"{"errorType":"InternalServerError","errorMessage":"refund-payment failed at random"}"#;
-    let mut b = HistoryBuilder::start(sample::epoch(), &serde_json::json!({}));
-    b.wait(20).task_ok("ReserveHotel").task_ok("ReserveFlight");
-    b.enter("Task", "TakePayment")
-        .wait(5)
-        .attempt("TakePayment", Some(("PaymentFailed", "on purpose")))
-        .wait(5)
-        .exit("Task", "TakePayment")
-        .wait(10);
-    b.enter("Task", "RefundPayment").wait(5);
-    for backoff in [1000, 2000, 4000] {
-        b.attempt("RefundPayment", Some(("InternalServerError", cause)))
-            .wait(backoff);
-    }
-    b.attempt("RefundPayment", None)
-        .wait(5)
-        .exit("Task", "RefundPayment")
-        .wait(10);
-    b.task_ok("CancelFlightReservation")
-        .task_ok("CancelHotelReservation");
-    b.enter("Fail", "Sorry, We Couldn't make the booking")
-        .wait(5)
-        .failed("BookingFailed", "compensated");
-    b.build()
-}
-
 fn retried_app(w: u16, h: u16) -> App {
-    let mut app = demo::app(DemoScreen::Idle, &demo::options(false), w, h);
-    app.launches += 1;
-    demo::started(
-        &mut app,
-        ARN,
-        RunType::FailPayment,
-        sample::TRIP_ID,
-        compensation_retried_three_times(),
-    );
-    app.update(Msg::Rows {
-        trip_id: sample::TRIP_ID.into(),
-        for_verdict: Some(ARN.into()),
-        result: Ok(vec![]),
-    });
-    key(&mut app, KeyCode::Char('v'));
-    app
+    demo::app(DemoScreen::Timeline, &demo::options(false), w, h)
 }
 
 /// Rows of the graph panel (the left 60% of rows 3.. of the screen).

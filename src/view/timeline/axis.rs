@@ -9,6 +9,9 @@ use super::ms_between;
 /// The shortest span an axis covers: a history of one instant still gets a scale.
 pub const MIN_SPAN_MS: f64 = 10.0;
 
+/// Blank columns at least between one tick's label and the next, so they read apart.
+const GAP: usize = 2;
+
 /// Maps instants to columns of a chart `cols` wide starting at `start`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scale {
@@ -159,7 +162,7 @@ impl Axis {
             .find(|&step| {
                 let unit = Unit::for_step(step);
                 let widest = last_tick(span_ms, step);
-                let room = unit.label(widest, step).chars().count() + 1;
+                let room = unit.label(widest, step).chars().count() + GAP;
                 step as f64 / scale.ms_per_col >= room as f64
             })
             .unwrap_or(u64::MAX);
