@@ -2,7 +2,7 @@
 //! (`sagaview::tui::demo`, `sagaview::view::sample`), and how it scrolls, follows the
 //! history cursor and zooms.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use insta::assert_snapshot;
 use saga_lambdas::RunType;
 use sagaview::history::HistoryEvent;
@@ -185,4 +185,63 @@ fn many_visits_scroll_with_up_and_down_in_the_graph_panel() {
     // Left and right have nothing to pan.
     key(&mut app, KeyCode::Right);
     assert!(text(&app, 80, 24).contains("22-30 of 30 ▲"));
+}
+
+fn mouse(app: &mut App, kind: MouseEventKind, column: u16, row: u16) {
+    app.update(Msg::Mouse(MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    }));
+}
+
+#[test]
+fn a_click_on_a_visit_moves_the_history_cursor_to_it_and_the_wheel_scrolls() {
+    let mut app = retried_app(80, 24);
+    // Row 4 of the screen is the panel's first visit row: ReserveHotel.
+    mouse(&mut app, MouseEventKind::Down(MouseButton::Left), 10, 4);
+    assert!(!app.follow);
+    let view = &app.selected_execution().expect("selected").view;
+    let note = &view.notes[app.history_cursor];
+    assert_eq!(note.state.as_deref(), Some("ReserveHotel"));
+    assert!(
+        view.events[app.history_cursor]
+            .event_type
+            .is_state_entered()
+    );
+    // RefundPayment, three rows further down.
+    mouse(&mut app, MouseEventKind::Down(MouseButton::Left), 10, 7);
+    let view = &app.selected_execution().expect("selected").view;
+    assert_eq!(
+        view.notes[app.history_cursor].state.as_deref(),
+        Some("RefundPayment")
+    );
+    let text = text(&app, 80, 24);
+    let marked: Vec<&str> = text
+        .lines()
+        .filter(|l| l.chars().nth(1) == Some('▸'))
+        .collect();
+    assert_eq!(marked.len(), 1, "{text}");
+    assert!(marked[0].contains("RefundPayment"), "{text}");
+    // The axis rows select nothing.
+    let before = app.history_cursor;
+    mouse(&mut app, MouseEventKind::Down(MouseButton::Left), 10, 14);
+    assert_eq!(app.history_cursor, before);
+}
+
+#[test]
+fn the_wheel_scrolls_many_visits() {
+    let mut app = demo::app(DemoScreen::Idle, &demo::options(false), 80, 24);
+    app.launches += 1;
+    demo::started(
+        &mut app,
+        ARN,
+        RunType::Success,
+        "trip-0009",
+        many_visits(30),
+    );
+    key(&mut app, KeyCode::Char('v'));
+    mouse(&mut app, MouseEventKind::ScrollUp, 10, 8);
+    assert!(text(&app, 80, 24).contains("19-27 of 30 ▲▼"));
 }

@@ -323,6 +323,10 @@ impl App {
                 }
                 vec![]
             }
+            Focus::Graph if self.timeline => {
+                self.click_timeline(inside, y);
+                vec![]
+            }
             Focus::Rows | Focus::Graph => vec![],
         }
     }

@@ -1,6 +1,8 @@
 //! The graph panel's other face: the selected execution on a time axis, and which of
 //! its visits the panel shows when they outnumber its rows.
 
+use ratatui::layout::Rect;
+
 use super::App;
 use crate::tui::geometry;
 use crate::view::Timeline;
@@ -62,5 +64,26 @@ impl App {
         let at = i64::try_from(top).unwrap_or(i64::MAX);
         let max = i64::try_from(max).unwrap_or(i64::MAX);
         self.timeline_scroll = usize::try_from(at.saturating_add(delta).clamp(0, max)).ok();
+    }
+
+    /// A click on row `y` of the timeline's inside: the history cursor goes to the
+    /// visit drawn there (its entry), so the room sees that moment everywhere.
+    pub(super) fn click_timeline(&mut self, inside: Rect, y: u16) {
+        let Some(timeline) = self.timeline() else {
+            return;
+        };
+        let rows = self.timeline_rows();
+        let Some(row) = y.checked_sub(inside.y).map(usize::from) else {
+            return;
+        };
+        if row >= rows {
+            return;
+        }
+        let top = self.timeline_top(&timeline, rows);
+        if let Some(visit) = timeline.visits.get(top + row) {
+            self.timeline_scroll = Some(top);
+            self.history_cursor = visit.first_event;
+            self.follow = false;
+        }
     }
 }

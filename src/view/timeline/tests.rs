@@ -355,3 +355,34 @@ fn a_pending_retry_is_dotted_to_its_due_column() {
     assert!(text.contains("✗┄"), "{text}");
     assert!(row.cells.iter().any(|c| c.kind == CellKind::Due));
 }
+
+#[test]
+fn parallel_and_map_states_hold_their_nested_visits() {
+    use crate::history::EventType as T;
+    let mut b = HistoryBuilder::start(sample::epoch(), &serde_json::json!({}));
+    b.wait(10).enter("Parallel", "Both").mark(T::ParallelStateStarted);
+    b.wait(5).task_ok("Left");
+    b.enter("Map", "Each").map_started(2);
+    // Two iterations of one state at once: each exit closes one of them.
+    b.enter("Task", "Item").enter("Task", "Item").wait(50);
+    b.exit("Task", "Item").wait(50).exit("Task", "Item");
+    b.mark(T::MapStateSucceeded).exit("Map", "Each");
+    b.mark(T::ParallelStateSucceeded).wait(5).exit("Parallel", "Both");
+    b.succeeded();
+    let mut view = ExecutionView::new(None);
+    view.apply(&b.build());
+    let t = Timeline::build(&view, None, None);
+    assert_eq!(names(&t), ["Both", "Left", "Each", "Item", "Item"]);
+    assert!(t.visits.iter().all(|v| !v.open), "{:?}", t.visits);
+    for v in &t.visits {
+        assert_eq!(kinds(v), ["1:Succeeded"], "{}", v.state);
+    }
+    let both = &t.visits[0];
+    assert!(both.start < t.visits[1].start && both.end > t.visits[2].end);
+    let (first, second) = (&t.visits[3], &t.visits[4]);
+    assert!(first.end > second.end, "the latest entered leaves first here");
+    let scale = Scale::new(t.start, t.span_ms(), 40);
+    for v in &t.visits {
+        assert!(paint(v, &scale).label.is_some(), "{}", v.state);
+    }
+}
