@@ -130,7 +130,7 @@ fn graph() -> Vec<Item> {
         key("▸"),
         text(" its state. "),
         key(panel_key(Action::Up)),
-        text(" scroll the visits when they outnumber the rows."),
+        text(" scroll the visits when they outnumber the rows; a click on a bar moves the history cursor to that visit."),
     ]));
     items
 }
