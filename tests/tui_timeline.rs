@@ -245,3 +245,70 @@ fn the_wheel_scrolls_many_visits() {
     mouse(&mut app, MouseEventKind::ScrollUp, 10, 8);
     assert!(text(&app, 80, 24).contains("19-27 of 30 ▲▼"));
 }
+
+/// An app showing the timeline of `events` (a success run's, on a fresh trip).
+fn app_with(events: Vec<HistoryEvent>, w: u16, h: u16) -> App {
+    let mut app = demo::app(DemoScreen::Idle, &demo::options(false), w, h);
+    app.launches += 1;
+    demo::started(&mut app, ARN, RunType::Success, "trip-0009", events);
+    key(&mut app, KeyCode::Char('v'));
+    app
+}
+
+/// The axis labels line of the graph panel.
+fn axis_labels(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let axis = lines
+        .iter()
+        .position(|l| l.contains('┬'))
+        .expect("an axis line");
+    lines[axis + 1].chars().take(48).collect()
+}
+
+#[test]
+fn the_axis_counts_in_minutes_and_hours_when_a_run_waits() {
+    for (wait_ms, unit) in [(12 * 60_000, "min"), (5 * 3_600_000, "h")] {
+        let mut b = HistoryBuilder::start(sample::epoch(), &serde_json::json!({}));
+        b.wait(20)
+            .enter("Wait", "Hold")
+            .wait(wait_ms)
+            .exit("Wait", "Hold");
+        b.task_ok("ReserveHotel").succeeded();
+        let app = app_with(b.build(), 80, 24);
+        let text = text(&app, 80, 24);
+        let labels = axis_labels(&text);
+        assert!(labels.contains(&format!("2{unit}")), "{labels}\n{text}");
+        assert!(text.contains("Hold"), "{text}");
+    }
+}
+
+#[test]
+fn a_running_bar_grows_to_the_backend_clock() {
+    let mut b = HistoryBuilder::start(sample::epoch(), &serde_json::json!({}));
+    b.wait(20)
+        .task_ok("ReserveHotel")
+        .enter("Task", "ReserveFlight");
+    let events = b.build();
+    let last = events.last().expect("events").timestamp;
+    let mut app = app_with(events, 80, 24);
+    let before = text(&app, 80, 24);
+    app.update(Msg::Tick {
+        now_ms: 1_000,
+        clock: last + chrono::Duration::seconds(10),
+    });
+    let after = text(&app, 80, 24);
+    let bar = |t: &str, name: &str| {
+        t.lines()
+            .find(|l| l.starts_with('┃') && l.contains(name))
+            .map(|l| l.matches('█').count())
+            .unwrap_or_default()
+    };
+    // The finished step shrinks as the running one reaches the clock.
+    assert!(
+        bar(&after, "ReserveHotel") < bar(&before, "ReserveHotel") / 4,
+        "{before}\n{after}"
+    );
+    assert!(bar(&after, "ReserveFlight") > 20, "{after}");
+    assert!(after.contains('▶'), "{after}");
+    assert!(axis_labels(&after).contains("8s"), "{after}");
+}

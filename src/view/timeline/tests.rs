@@ -360,14 +360,18 @@ fn a_pending_retry_is_dotted_to_its_due_column() {
 fn parallel_and_map_states_hold_their_nested_visits() {
     use crate::history::EventType as T;
     let mut b = HistoryBuilder::start(sample::epoch(), &serde_json::json!({}));
-    b.wait(10).enter("Parallel", "Both").mark(T::ParallelStateStarted);
+    b.wait(10)
+        .enter("Parallel", "Both")
+        .mark(T::ParallelStateStarted);
     b.wait(5).task_ok("Left");
     b.enter("Map", "Each").map_started(2);
     // Two iterations of one state at once: each exit closes one of them.
     b.enter("Task", "Item").enter("Task", "Item").wait(50);
     b.exit("Task", "Item").wait(50).exit("Task", "Item");
     b.mark(T::MapStateSucceeded).exit("Map", "Each");
-    b.mark(T::ParallelStateSucceeded).wait(5).exit("Parallel", "Both");
+    b.mark(T::ParallelStateSucceeded)
+        .wait(5)
+        .exit("Parallel", "Both");
     b.succeeded();
     let mut view = ExecutionView::new(None);
     view.apply(&b.build());
@@ -380,7 +384,10 @@ fn parallel_and_map_states_hold_their_nested_visits() {
     let both = &t.visits[0];
     assert!(both.start < t.visits[1].start && both.end > t.visits[2].end);
     let (first, second) = (&t.visits[3], &t.visits[4]);
-    assert!(first.end > second.end, "the latest entered leaves first here");
+    assert!(
+        first.end > second.end,
+        "the latest entered leaves first here"
+    );
     let scale = Scale::new(t.start, t.span_ms(), 40);
     for v in &t.visits {
         assert!(paint(v, &scale).label.is_some(), "{}", v.state);
