@@ -29,19 +29,25 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let view = selected.map(|e| &e.view);
     let cursor = app.cursor_event();
     let mut title = vec![Span::raw(" Timeline ")];
+    let cursor_at = view
+        .zip(cursor)
+        .map(|(v, i)| format!("│ +{} ", secs(v.offset_secs(&v.events[i]))));
     if let Some(e) = selected {
-        title.push(Span::styled(
-            format!(
-                "{} {} ",
-                e.run_type.as_deref().unwrap_or("?"),
-                e.status().as_str()
-            ),
-            p.dim,
-        ));
+        let status = e.status().as_str();
+        let run_type = e.run_type.as_deref().unwrap_or("?");
+        let room = usize::from(area.width.saturating_sub(2));
+        let used = title_width(&title) + cursor_at.as_deref().map_or(0, |s| s.chars().count());
+        // A narrow panel keeps the status and the cursor's time; the run type is in
+        // the header already.
+        let what = if used + run_type.len() + status.len() + 2 <= room {
+            format!("{run_type} {status} ")
+        } else {
+            format!("{status} ")
+        };
+        title.push(Span::styled(what, p.dim));
     }
-    if let (Some(v), Some(i)) = (view, cursor) {
-        let at = v.offset_secs(&v.events[i]);
-        title.push(Span::styled(format!("│ +{} ", secs(at)), p.key));
+    if let Some(at) = cursor_at {
+        title.push(Span::styled(at, p.key));
     }
     let mut block = panel(app, Focus::Graph, Line::from(title));
     let width = usize::from(area.width);
@@ -105,6 +111,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     let axis_y = inner.y + u16::try_from(rows).unwrap_or(u16::MAX);
     draw_axis(buf, chart, axis_y, &scale, cursor_col, p);
+}
+
+fn title_width(spans: &[Span]) -> usize {
+    spans.iter().map(Span::width).sum()
 }
 
 fn set(buf: &mut Buffer, x: u16, y: u16, ch: char, style: Style) {
