@@ -16,7 +16,7 @@ use super::theme::Theme;
 use super::{TuiOptions, ui};
 use crate::asl::{Definition, load_definition};
 use crate::backend::{BackendInfo, BackendKind, Launch};
-use crate::history::HistoryEvent;
+use crate::history::{EventType, HistoryEvent};
 use crate::view::sample::{self, Scenario};
 
 /// The screens there are pictures of.
@@ -32,16 +32,20 @@ pub enum DemoScreen {
     CompensationExhausted,
     /// The help overlay over the idle screen.
     Help,
+    /// failPayment whose RefundPayment recovered after three retries, on the timeline,
+    /// the history cursor on its last failure.
+    Timeline,
 }
 
 impl DemoScreen {
     /// Every screen, with a file-friendly name.
-    pub const ALL: [(DemoScreen, &'static str); 5] = [
+    pub const ALL: [(DemoScreen, &'static str); 6] = [
         (DemoScreen::Idle, "idle"),
         (DemoScreen::SuccessFinished, "success-finished"),
         (DemoScreen::CompensationRetrying, "compensation-retrying"),
         (DemoScreen::CompensationExhausted, "compensation-exhausted"),
         (DemoScreen::Help, "help"),
+        (DemoScreen::Timeline, "timeline"),
     ];
 }
 
@@ -162,6 +166,32 @@ pub fn app(screen: DemoScreen, options: &TuiOptions, width: u16, height: u16) ->
                 "trip-0002",
                 false,
             );
+        }
+        DemoScreen::Timeline => {
+            app.run_type = RunType::FailPayment;
+            launched(
+                &mut app,
+                1,
+                RunType::FailPayment,
+                Scenario::CompensationRecovered,
+                sample::TRIP_ID,
+                true,
+            );
+            app.update(Msg::Key(KeyEvent::new(
+                KeyCode::Char('v'),
+                KeyModifiers::NONE,
+            )));
+            // The cursor on the last failure, as a presenter would walk the room to it.
+            let last_failure = app.selected_execution().and_then(|e| {
+                e.view
+                    .events
+                    .iter()
+                    .rposition(|ev| ev.event_type == EventType::TaskFailed)
+            });
+            if let Some(i) = last_failure {
+                app.history_cursor = i;
+                app.follow = false;
+            }
         }
         DemoScreen::CompensationExhausted => {
             app.run_type = RunType::FailPayment;

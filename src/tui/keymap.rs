@@ -67,6 +67,8 @@ pub enum Action {
     Step,
     /// The focused panel fills the screen, or gives it back.
     Zoom,
+    /// The graph panel shows the timeline, or the state graph again.
+    Timeline,
     /// Demo speed up.
     Faster,
     /// Demo speed down.
@@ -307,6 +309,9 @@ pub const BINDINGS: &[Binding] = &[
     Binding::new(&[Key::Char('c')], A::CycleRate, PANELS, "c")
         .help("cycle cancel failure rate 0/0.4/1")
         .footer("fail rate", P::Low),
+    Binding::new(&[Key::Char('v')], A::Timeline, PANELS, "v")
+        .help("graph panel: state graph / timeline")
+        .footer("timeline", P::Low),
     Binding::new(&[Key::Char('+'), Key::Char('=')], A::Faster, PANELS, "+/-")
         .help("speed up / down (also what already waits)")
         .footer("speed", P::Least),

@@ -30,6 +30,9 @@ pub enum Scenario {
     CompensationExhausted,
     /// failPayment, compensated cleanly.
     CleanRollback,
+    /// failPayment: RefundPayment failed three times, each retry after its backoff, then
+    /// succeeded; the other compensations ran and the execution failed, rolled back.
+    CompensationRecovered,
 }
 
 /// Builds histories one event at a time, linking `previousEventId` as the service does.
@@ -259,6 +262,21 @@ fn failed_payment(b: &mut HistoryBuilder) {
         .wait(10);
 }
 
+/// RefundPayment failing three times, retried after backoffs of 1, 2 and 4 s (the
+/// definition's), then succeeding.
+fn refund_after_three_retries(b: &mut HistoryBuilder) {
+    let cause = compensation_cause("refund-payment");
+    b.enter("Task", "RefundPayment").wait(5);
+    for backoff in [1000, 2000, 4000] {
+        b.attempt("RefundPayment", Some(("InternalServerError", &cause)))
+            .wait(backoff);
+    }
+    b.attempt("RefundPayment", None)
+        .wait(5)
+        .exit("Task", "RefundPayment")
+        .wait(10);
+}
+
 /// The execution history of a scenario.
 pub fn history(scenario: Scenario) -> Vec<HistoryEvent> {
     let run_type = match scenario {
@@ -306,13 +324,14 @@ pub fn history(scenario: Scenario) -> Vec<HistoryEvent> {
             }
             b.wait(5).failed("InternalServerError", &cause);
         }
-        Scenario::CleanRollback => {
+        Scenario::CleanRollback | Scenario::CompensationRecovered => {
             failed_payment(&mut b);
-            for s in [
-                "RefundPayment",
-                "CancelFlightReservation",
-                "CancelHotelReservation",
-            ] {
+            if scenario == Scenario::CompensationRecovered {
+                refund_after_three_retries(&mut b);
+            } else {
+                b.task_ok("RefundPayment");
+            }
+            for s in ["CancelFlightReservation", "CancelHotelReservation"] {
                 b.task_ok(s);
             }
             b.enter("Fail", "Sorry, We Couldn't make the booking")
@@ -345,7 +364,7 @@ pub fn rows(scenario: Scenario) -> Vec<Item> {
         Scenario::CompensationRetrying | Scenario::CompensationExhausted => {
             vec![hotel_item(&t), flight_item(&t)]
         }
-        Scenario::CleanRollback => vec![],
+        Scenario::CleanRollback | Scenario::CompensationRecovered => vec![],
     };
     rows.sort_by(|a, b| sk(a).cmp(sk(b)));
     rows

@@ -88,6 +88,11 @@ impl App {
                 self.graph_pan = None;
                 vec![]
             }
+            Action::Timeline => {
+                self.timeline = !self.timeline;
+                self.timeline_scroll = None;
+                vec![]
+            }
             Action::CycleRate => {
                 self.cancel_failure_rate = next_in(&RATES, self.cancel_failure_rate);
                 vec![]
@@ -325,6 +330,10 @@ impl App {
                 }
                 vec![]
             }
+            Focus::Graph if self.timeline => {
+                self.click_timeline(inside, y);
+                vec![]
+            }
             Focus::Rows | Focus::Graph => vec![],
         }
     }
@@ -335,6 +344,7 @@ impl App {
             target.clamp(0, len.saturating_sub(1) as i64) as usize
         };
         match focus {
+            Focus::Graph if self.timeline => self.scroll_timeline(delta),
             Focus::Graph => return self.pan(0, delta.clamp(-1000, 1000) as i32),
             Focus::History => {
                 let len = self.history_entries();
@@ -351,6 +361,10 @@ impl App {
     }
 
     fn pan(&mut self, dx: i32, dy: i32) -> Vec<Cmd> {
+        if self.timeline {
+            // The timeline always fits the panel's width: nothing to pan.
+            return vec![];
+        }
         let inside = geometry::inside(geometry::areas_of(self.size, self.zoom()).graph);
         let view = (inside.width, inside.height);
         let pan = self.graph_viewport(view).map(|(layout, offset)| {

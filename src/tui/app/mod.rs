@@ -12,6 +12,7 @@ mod history_list;
 mod keys;
 mod mode;
 mod tick;
+mod timeline;
 mod trip_editor;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub use self::mode::{Mode, Pending};
 pub use self::tick::{
     AWS_LIST_BUSY_MS, AWS_LIST_IDLE_MS, AWS_POLL_MS, DEFINITION_RETRY_MS, POLL_MS,
 };
+pub use self::timeline::AXIS_ROWS;
 use super::TuiOptions;
 use super::geometry;
 use super::keymap::{Context, Focus};
@@ -104,6 +106,10 @@ pub struct App {
     pub rows: RowsState,
     /// Manual graph offset; `None` keeps the active state in view.
     pub graph_pan: Option<(u16, u16)>,
+    /// Whether the graph panel shows the timeline instead of the state graph.
+    pub timeline: bool,
+    /// First visit the timeline shows; `None` keeps the cursor's visit in view.
+    pub timeline_scroll: Option<usize>,
     /// A message for the header (level, text, when).
     pub notice: Option<(VerdictLevel, String, u64)>,
     /// What `y` last copied and when: the header shows it whole for a while, for a
@@ -159,6 +165,8 @@ impl App {
             history_list: history_list::HistoryList::default(),
             rows: RowsState::default(),
             graph_pan: None,
+            timeline: false,
+            timeline_scroll: None,
             notice: None,
             copied: None,
             store_fault: None,
@@ -386,6 +394,7 @@ impl App {
         self.follow = true;
         self.history_cursor = self.history_len().saturating_sub(1);
         self.graph_pan = None;
+        self.timeline_scroll = None;
         let needs = self
             .execution(&arn)
             .is_some_and(|e| e.view.events.is_empty() && !e.poll.in_flight());

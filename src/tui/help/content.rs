@@ -110,6 +110,28 @@ fn graph() -> Vec<Item> {
         key(panel_key(Action::Zoom)),
         text("."),
     ]));
+    items.push(Item::Note(vec![
+        key(panel_key(Action::Timeline)),
+        text(" shows the execution on a time axis instead: a bar per state visit, "),
+        key("█"),
+        text(" an attempt ("),
+        key("▓"),
+        text(" a compensation's), "),
+        key("┄"),
+        text(" the backoff before a retry, "),
+        key("✗"),
+        text(" a failed attempt, "),
+        key("▶"),
+        text(" still running, "),
+        key("↻"),
+        text(" when a pending retry is due, "),
+        key("│ ▲"),
+        text(" the history cursor, "),
+        key("▸"),
+        text(" its state. "),
+        key(panel_key(Action::Up)),
+        text(" scroll the visits when they outnumber the rows; a click on a bar moves the history cursor to that visit."),
+    ]));
     items
 }
 

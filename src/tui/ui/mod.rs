@@ -24,6 +24,7 @@ pub mod history;
 pub mod narration;
 pub mod rows;
 pub mod text;
+pub mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -61,7 +62,11 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     let a = geometry::areas(screen, app.zoom());
     header::draw(frame, app, a.header);
-    graph::draw(frame, app, a.graph);
+    if app.timeline {
+        timeline::draw(frame, app, a.graph);
+    } else {
+        graph::draw(frame, app, a.graph);
+    }
     history::draw(frame, app, a.history);
     rows::draw(frame, app, a.rows);
     executions::draw(frame, app, a.executions);
