@@ -5,11 +5,13 @@
 #![warn(missing_docs)]
 
 pub mod graph;
+pub mod json;
 pub mod layout;
 pub mod narration;
 pub mod reducer;
 pub mod sample;
 pub mod verdict;
+pub mod visits;
 
 pub use graph::{Edge, EdgeKind, StateGraph};
 pub use layout::{GraphLayout, LayoutSet, NodeStyle};
