@@ -18,6 +18,7 @@ pub mod app;
 pub mod demo;
 pub mod geometry;
 pub mod help;
+pub mod inspector;
 pub mod keymap;
 pub mod logging;
 pub mod msg;

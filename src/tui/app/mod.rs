@@ -8,6 +8,7 @@
 mod answers;
 mod execution;
 mod graph;
+mod inspect;
 mod keys;
 mod mode;
 mod tick;
@@ -98,6 +99,9 @@ pub struct App {
     pub follow: bool,
     /// The rows of the selected execution's trip.
     pub rows: RowsState,
+    /// The state selected in the graph (arrows, a click, the history cursor), by name;
+    /// the inspector opens on it.
+    pub selected_state: Option<String>,
     /// Manual graph offset; `None` keeps the active state in view.
     pub graph_pan: Option<(u16, u16)>,
     /// A message for the header (level, text, when).
@@ -149,6 +153,7 @@ impl App {
             history_cursor: 0,
             follow: true,
             rows: RowsState::default(),
+            selected_state: None,
             graph_pan: None,
             notice: None,
             store_fault: None,

@@ -21,6 +21,7 @@ pub mod graph;
 pub mod header;
 pub mod help;
 pub mod history;
+pub mod inspector;
 pub mod narration;
 pub mod rows;
 pub mod text;
@@ -69,6 +70,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match &app.mode {
         Mode::Help { scroll } => help::draw(frame, app, *scroll),
         Mode::Event { index, scroll } => event::draw(frame, app, screen, *index, *scroll),
+        Mode::Inspect(insp) => inspector::draw(frame, app, screen, insp),
         Mode::Confirm { question, .. } => confirm::draw(frame, app, screen, question),
         Mode::EditTrip { .. } | Mode::Normal => {}
     }
