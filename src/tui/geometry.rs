@@ -249,14 +249,24 @@ pub enum Direction {
 }
 
 /// Of the boxes `others` (an id with its rectangle), the one nearest to `from` in
-/// direction `dir`: its centre lies that way, and distance across the direction counts
-/// double, so the selection keeps to a lane before it jumps to another. Rows count
-/// twice columns, as a cell is about twice as tall as it is wide.
+/// direction `dir`: boxes wholly beyond `from`'s edge that way first (else any whose
+/// centre lies that way), distance across the direction counting double, so the
+/// selection keeps to a lane before it jumps to another. Rows count twice columns,
+/// as a cell is about twice as tall as it is wide.
 pub fn nearest(
     from: Rect,
     others: impl IntoIterator<Item = (usize, Rect)>,
     dir: Direction,
 ) -> Option<usize> {
+    let others: Vec<(usize, Rect)> = others.into_iter().filter(|&(_, r)| r != from).collect();
+    let beyond = |r: Rect| match dir {
+        Direction::Up => r.bottom() <= from.y,
+        Direction::Down => r.y >= from.bottom(),
+        Direction::Left => r.right() <= from.x,
+        Direction::Right => r.x >= from.right(),
+    };
+    let wholly: Vec<(usize, Rect)> = others.iter().copied().filter(|&(_, r)| beyond(r)).collect();
+    let pool = if wholly.is_empty() { others } else { wholly };
     // Centres, doubled to stay in integers; rows weighted double.
     let centre = |r: Rect| {
         (
@@ -265,9 +275,7 @@ pub fn nearest(
         )
     };
     let (fx, fy) = centre(from);
-    others
-        .into_iter()
-        .filter(|&(_, r)| r != from)
+    pool.into_iter()
         .filter_map(|(id, r)| {
             let (x, y) = centre(r);
             let (along, across) = match dir {
@@ -392,6 +400,13 @@ mod tests {
             "the closest row"
         );
         assert_eq!(nearest(at(2), boxes, Direction::Left), None);
+        // A narrower box higher up is not "left" of a wider one just by its centre.
+        let lanes = [
+            (0, Rect::new(0, 10, 18, 1)),
+            (1, Rect::new(28, 4, 17, 1)),
+            (2, Rect::new(28, 10, 18, 1)),
+        ];
+        assert_eq!(nearest(lanes[2].1, lanes, Direction::Left), Some(0));
     }
 
     #[test]

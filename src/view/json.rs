@@ -279,7 +279,8 @@ fn emit(
 }
 
 /// A line of `segments` after `indent` columns, cut into rows of at most `width`
-/// columns: the first row at the indentation, the rest one level further in so a
+/// columns, after a space where one leaves the row at least a third full (else
+/// anywhere): the first row at the indentation, the rest one level further in so a
 /// wrapped value reads as one. Each row starts with its indentation as a segment of
 /// spaces in tone `pad`. Generic over the tone, so any styled text wraps the same way.
 pub fn wrap<T: Copy + PartialEq>(
@@ -291,22 +292,42 @@ pub fn wrap<T: Copy + PartialEq>(
     let width = usize::from(width.max(1));
     let first_indent = usize::from(indent).min(width.saturating_sub(1));
     let next_indent = (usize::from(indent) + usize::from(INDENT)).min(width / 2);
+    let chars: Vec<(char, T, usize)> = segments
+        .iter()
+        .flat_map(|(text, tone)| {
+            text.chars()
+                .map(move |c| (c, *tone, c.width().unwrap_or(0)))
+        })
+        .collect();
     let mut rows = Vec::new();
-    let mut row = start_row(first_indent, pad);
-    let mut col = first_indent;
-    for (text, tone) in segments {
-        for ch in text.chars() {
-            let w = ch.width().unwrap_or(0);
-            if col + w > width && col > next_indent.min(first_indent) {
-                rows.push(std::mem::replace(&mut row, start_row(next_indent, pad)));
-                col = next_indent;
-            }
-            append(&mut row, ch, *tone);
-            col += w;
+    let mut i = 0;
+    let mut row_indent = first_indent;
+    loop {
+        let room = width.saturating_sub(row_indent).max(1);
+        let mut used = 0;
+        let mut j = i;
+        while j < chars.len() && (j == i || used + chars[j].2 <= room) {
+            used += chars[j].2;
+            j += 1;
         }
+        if j < chars.len() {
+            // Break after the last space that leaves the row a third full.
+            let min_len = (room / 3).max(1);
+            if let Some(k) = (i + min_len..j).rev().find(|&k| chars[k - 1].0 == ' ') {
+                j = k;
+            }
+        }
+        let mut row = start_row(row_indent, pad);
+        for &(c, tone, _) in &chars[i..j] {
+            append(&mut row, c, tone);
+        }
+        rows.push(row);
+        if j >= chars.len() {
+            return rows;
+        }
+        i = j;
+        row_indent = next_indent;
     }
-    rows.push(row);
-    rows
 }
 
 /// The line as one row (no wrapping; the view scrolls sideways instead).
@@ -421,10 +442,19 @@ mod tests {
         assert_eq!(
             rows,
             [
-                "  \"cause\": \"abcd",
-                "    efghijklmnop",
-                "    qrstuvwxyz\""
+                "  \"cause\": ",
+                "    \"abcdefghijk",
+                "    lmnopqrstuvw",
+                "    xyz\""
             ]
+        );
+        let words = JsonTree::parse(r#""one two three four""#).lines(&|_| false)[0].clone();
+        let word_rows = wrap(words.indent, &words.segments, 10, Tone::Punct);
+        let word_rows: Vec<String> = word_rows.iter().map(|r| row_text(r)).collect();
+        assert_eq!(
+            word_rows,
+            ["\"one two ", "  three ", "  four\""],
+            "at spaces"
         );
         assert!(rows.iter().all(|r| r.chars().count() <= 16));
         assert_eq!(

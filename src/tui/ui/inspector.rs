@@ -54,18 +54,19 @@ pub fn draw(frame: &mut Frame, app: &App, screen: Rect, insp: &Inspector) {
     let area = inspector::overlay(screen);
     frame.render_widget(Clear, area);
     let label = |a| keymap::label(Context::Inspect, a);
-    let sideways = if insp.wrap {
-        String::new()
+    let wrap = if insp.wrap {
+        format!("{} scroll sideways", label(Action::ToggleWrap))
     } else {
-        format!(" · {} sideways", label(Action::Left))
+        format!(
+            "{} sideways · {} wrap",
+            label(Action::Left),
+            label(Action::ToggleWrap)
+        )
     };
     let keys = format!(
-        " {} move · {} fold · {} {}{} · {} closes ",
+        " {} move · {} fold · {wrap} · {} closes ",
         label(Action::Up),
         label(Action::Fold),
-        label(Action::ToggleWrap),
-        if insp.wrap { "no wrap" } else { "wrap" },
-        sideways,
         label(Action::Close),
     );
     let block = Block::default()
