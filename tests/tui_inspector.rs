@@ -102,7 +102,7 @@ fn a_compensation_that_failed_and_retried_shows_each_attempt_and_the_cause() {
 }
 
 #[test]
-fn space_folds_the_line_under_the_cursor_and_w_scrolls_sideways() {
+fn space_folds_the_line_under_the_cursor_z_folds_all_and_w_scrolls_sideways() {
     let mut app = inspecting(DemoScreen::SuccessFinished, "ReserveHotel", 80, 24);
     let doc = document(&app);
     let input = doc.iter().position(|l| l.trim() == "Input").unwrap();
@@ -147,6 +147,13 @@ fn space_folds_the_line_under_the_cursor_and_w_scrolls_sideways() {
         Mode::Inspect(i) => assert!(i.wrap && i.hscroll == 0, "{i:?}"),
         m => panic!("{m:?}"),
     }
+
+    // z folds everything shown, Z unfolds it all again.
+    press(&mut app, KeyCode::Char('z'));
+    let all = document(&app);
+    assert_eq!(all.len(), 2, "the summary and the folded visit: {all:#?}");
+    press(&mut app, KeyCode::Char('Z'));
+    assert_eq!(document(&app), doc);
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.mode, Mode::Normal);
 }

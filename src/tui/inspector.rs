@@ -89,6 +89,8 @@ pub struct DocLine {
     pub segments: Vec<(String, Look)>,
     /// What `Space` folds on this line.
     pub fold: Option<FoldKey>,
+    /// Whether that is folded now.
+    pub folded: bool,
 }
 
 impl DocLine {
@@ -97,6 +99,7 @@ impl DocLine {
             indent,
             segments,
             fold: None,
+            folded: false,
         }
     }
 
@@ -265,6 +268,7 @@ fn visit_lines(
     }
     out.push(DocLine {
         fold: Some(key),
+        folded: is_folded,
         ..DocLine::new(0, head)
     });
     if is_folded {
@@ -378,6 +382,7 @@ fn payload(out: &mut Vec<DocLine>, text: &str, block: u32, folded: &dyn Fn(FoldK
                 .map(|(s, t)| (s, Look::Json(t)))
                 .collect(),
             fold: line.fold.map(|id| (block, id)),
+            folded: line.folded,
         });
     }
 }

@@ -101,6 +101,10 @@ pub enum Action {
     Fold,
     /// Wrap long lines, or scroll sideways.
     ToggleWrap,
+    /// Fold every object, array and visit shown.
+    FoldAll,
+    /// Unfold everything.
+    UnfoldAll,
     /// A page up.
     PageUp,
     /// A page down.
@@ -501,6 +505,10 @@ pub const BINDINGS: &[Binding] = &[
     )
     .help("fold / unfold the object, array or visit (also Enter)")
     .footer("fold", P::High),
+    Binding::new(&[Key::Char('z')], A::FoldAll, INSPECT, "z/Z")
+        .help("fold all / unfold all")
+        .footer("fold all", P::Low),
+    Binding::new(&[Key::Char('Z')], A::UnfoldAll, INSPECT, "Z"),
     Binding::new(&[Key::Char('w')], A::ToggleWrap, INSPECT, "w")
         .help("wrap long lines / scroll sideways")
         .footer("wrap", P::Medium),

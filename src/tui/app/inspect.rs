@@ -137,10 +137,27 @@ impl App {
             Action::Top => insp.cursor = 0,
             Action::Bottom => insp.cursor = last,
             Action::Fold => {
-                if let Some(key) = lines.get(insp.cursor).and_then(|l| l.fold)
-                    && !insp.toggled.remove(&key)
-                {
-                    insp.toggled.insert(key);
+                if let Some(key) = lines.get(insp.cursor).and_then(|l| l.fold) {
+                    flip(&mut insp, key);
+                }
+            }
+            Action::FoldAll => {
+                for key in lines.iter().filter(|l| !l.folded).filter_map(|l| l.fold) {
+                    flip(&mut insp, key);
+                }
+            }
+            Action::UnfoldAll => {
+                // Unfolding shows what was folded inside: go on until nothing is.
+                for _ in 0..64 {
+                    let folded: Vec<_> = inspector::document(self, &insp)
+                        .iter()
+                        .filter(|l| l.folded)
+                        .filter_map(|l| l.fold)
+                        .collect();
+                    if folded.is_empty() {
+                        break;
+                    }
+                    folded.into_iter().for_each(|key| flip(&mut insp, key));
                 }
             }
             Action::ToggleWrap => {
@@ -173,5 +190,12 @@ impl App {
         let end = start + rows.get(insp.cursor).map_or(1, Vec::len);
         insp.top = inspector::keep_in_view(insp.top, start, end, usize::from(area.height));
         insp
+    }
+}
+
+/// Folds what is unfolded, or the other way round.
+fn flip(insp: &mut Inspector, key: inspector::FoldKey) {
+    if !insp.toggled.remove(&key) {
+        insp.toggled.insert(key);
     }
 }
