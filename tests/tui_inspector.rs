@@ -3,12 +3,14 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use insta::assert_snapshot;
+use ratatui::style::Modifier;
 use sagaview::tui::app::Mode;
 use sagaview::tui::demo::{self, DemoScreen};
 use sagaview::tui::geometry;
 use sagaview::tui::inspector;
 use sagaview::tui::keymap::Focus;
 use sagaview::tui::{App, Msg};
+use sagaview::view::NodeStyle;
 
 fn press(app: &mut App, code: KeyCode) {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
@@ -37,6 +39,46 @@ fn inspecting(screen: DemoScreen, state: &str, w: u16, h: u16) -> App {
     assert_eq!(app.focus, Focus::Graph);
     press(&mut app, KeyCode::Enter);
     app
+}
+
+/// Checks that `state`, and only it, is highlighted in the graph panel: its name drawn
+/// reversed and, where states are boxed, its box drawn heavy (the panel's own border
+/// is left out, as a focused panel's is heavy too).
+fn assert_highlighted(app: &App, w: u16, h: u16, state: &str) {
+    let buf = demo::render(app, w, h);
+    let inside = geometry::inside(geometry::areas_of((w, h), app.zoom()).graph);
+    let row_text = |y: u16| -> String {
+        (inside.x..inside.right())
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect()
+    };
+    let name = format!(" {state} ");
+    let y = (inside.y..inside.bottom())
+        .find(|&y| row_text(y).contains(&name))
+        .unwrap_or_else(|| panic!("{state} not drawn:\n{}", screen(app, w, h)));
+    let row = row_text(y);
+    let col = row[..row.find(&name).unwrap()].chars().count() + 1;
+    let x = inside.x + u16::try_from(col).unwrap();
+    assert!(
+        buf[(x, y)].modifier.contains(Modifier::REVERSED),
+        "{state}'s name drawn reversed"
+    );
+    let reversed_rows = (inside.y..inside.bottom())
+        .filter(|&y| {
+            (inside.x..inside.right()).any(|x| buf[(x, y)].modifier.contains(Modifier::REVERSED))
+        })
+        .count();
+    assert_eq!(reversed_rows, 1, "only the selected state is highlighted");
+    let (layout, _) = app.graph_viewport((inside.width, inside.height)).unwrap();
+    let heavy = (inside.y..inside.bottom())
+        .filter(|&y| row_text(y).contains('┏'))
+        .count();
+    if layout.style == NodeStyle::Boxed {
+        assert!(row.contains('┃'), "{state} boxed heavy: {row}");
+        assert_eq!(heavy, 1, "one heavy box:\n{}", screen(app, w, h));
+    } else {
+        assert_eq!(heavy, 0);
+    }
 }
 
 #[test]
@@ -195,11 +237,9 @@ fn a_click_on_a_state_box_selects_it() {
     }));
     assert_eq!(app.focus, Focus::Graph);
     assert_eq!(app.selected_state.as_deref(), Some("ReserveFlight"));
-    let text = screen(&app, w, h);
-    assert!(
-        text.contains("┏"),
-        "the selected box is drawn heavy:\n{text}"
-    );
+    assert_highlighted(&app, w, h, "ReserveFlight");
+    press(&mut app, KeyCode::Char('z'));
+    assert_highlighted(&app, w, h, "ReserveFlight");
     press(&mut app, KeyCode::Char('i'));
     assert!(document(&app)[0].starts_with("ReserveFlight"));
 }
@@ -227,12 +267,7 @@ fn moving_the_history_cursor_selects_the_events_state() {
         press(&mut app, KeyCode::Down);
     }
     let state = app.selected_state.clone().unwrap();
-    let text = screen(&app, w, h);
-    let heavy = text
-        .lines()
-        .find(|l| l.contains(&format!(" {state} ")) && l.contains('┃'))
-        .unwrap_or_default();
-    assert!(!heavy.is_empty(), "{state} highlighted:\n{text}");
+    assert_highlighted(&app, w, h, &state);
     press(&mut app, KeyCode::Char('i'));
     assert!(
         document(&app)[0].starts_with(&state),
