@@ -330,3 +330,45 @@ fn the_event_popup_wraps_its_payload_to_the_popup() {
     assert!(text.contains("ExecutionFailed"), "{text}");
     assert!(text.contains("\"cause\""), "{text}");
 }
+
+/// A state whose input and output are as large as Step Functions allows (256 KiB):
+/// the inspector lays out a bounded number of lines and still draws.
+#[test]
+fn a_payload_of_the_largest_size_is_bounded() {
+    use sagaview::view::sample::{self, HistoryBuilder};
+    let items: Vec<serde_json::Value> = (0..6_000)
+        .map(|i| serde_json::json!({"sk": format!("ITEM#{i:08}"), "n": i}))
+        .collect();
+    let input = serde_json::json!({"items": items, "note": "x".repeat(20_000)});
+    assert!(input.to_string().len() > 200_000);
+    let mut b = HistoryBuilder::start(sample::epoch(), &input);
+    b.task_ok("ReserveHotel");
+    let (w, h) = (120, 40);
+    let mut app = demo::app(DemoScreen::Idle, &demo::options(false), w, h);
+    demo::started(
+        &mut app,
+        "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:big",
+        saga_lambdas::RunType::Success,
+        sample::TRIP_ID,
+        b.build(),
+    );
+    app.selected_state = Some("ReserveHotel".into());
+    press(&mut app, KeyCode::Enter);
+    let doc = document(&app);
+    let text = screen(&app, w, h);
+    assert!(
+        doc.len() < 2 * inspector::MAX_EVENTS + 2 * 2_100,
+        "{}",
+        doc.len()
+    );
+    assert!(
+        doc.iter().any(|l| l.contains("… cut here")),
+        "the input is cut"
+    );
+    assert!(text.contains("Inspect ReserveHotel"));
+    press(&mut app, KeyCode::End);
+    assert!(
+        screen(&app, w, h).contains("TaskStateExited"),
+        "its end is reachable"
+    );
+}

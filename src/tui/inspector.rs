@@ -3,7 +3,8 @@
 //! them. Keys and drawing both build it from the [`App`], so the line a key folds is
 //! the line drawn under the cursor.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
@@ -46,6 +47,49 @@ pub struct Inspector {
     pub hscroll: u16,
     /// Folds the user flipped from how they start.
     pub toggled: BTreeSet<FoldKey>,
+    /// The state's payloads, parsed.
+    pub trees: TreeCache,
+}
+
+/// Payloads parsed once, by their text: every frame draws the inspector, and a
+/// payload can be as large as the service allows. Not part of what the inspector
+/// shows, so two inspectors equal whatever they have parsed.
+#[derive(Debug, Clone, Default)]
+pub struct TreeCache(Arc<HashMap<String, Arc<JsonTree>>>);
+
+impl PartialEq for TreeCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for TreeCache {}
+
+impl TreeCache {
+    /// The parsed payload, from the cache or parsed now.
+    fn tree(&self, text: &str) -> Arc<JsonTree> {
+        self.0
+            .get(text)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(JsonTree::parse(text)))
+    }
+
+    /// The cache holding every payload of `visits` (the ones shown), parsing only what
+    /// it did not hold; what is no longer shown is dropped.
+    pub fn refreshed(&self, visits: &[Visit]) -> Self {
+        let shown = &visits[visits.len().saturating_sub(MAX_VISITS)..];
+        let texts = shown
+            .iter()
+            .flat_map(|v| [&v.input, &v.output, &v.cause])
+            .flatten();
+        let mut map = HashMap::new();
+        for text in texts {
+            if !map.contains_key(text) {
+                map.insert(text.clone(), self.tree(text));
+            }
+        }
+        Self(Arc::new(map))
+    }
 }
 
 impl Inspector {
@@ -184,7 +228,7 @@ pub fn document(app: &App, insp: &Inspector) -> Vec<DocLine> {
         start_folded != insp.toggled.contains(&key)
     };
     for (v, visit) in all.iter().enumerate().skip(skipped) {
-        visit_lines(&mut out, view, visit, v, n, &folded);
+        visit_lines(&mut out, view, visit, v, n, &folded, &insp.trees);
     }
     out
 }
@@ -240,6 +284,7 @@ fn visit_lines(
     v: usize,
     n: usize,
     folded: &dyn Fn(FoldKey) -> bool,
+    trees: &TreeCache,
 ) {
     let block = u32::try_from(v).unwrap_or(u32::MAX / SLOTS) * SLOTS;
     let key = (block + HEADER, 0);
@@ -290,17 +335,17 @@ fn visit_lines(
         ));
         if let Some(cause) = &visit.cause {
             out.push(DocLine::new(2, vec![seg("Cause", Look::Label)]));
-            payload(out, cause, block + CAUSE, folded);
+            payload(out, trees, cause, block + CAUSE, folded);
         }
     }
     out.push(DocLine::new(2, vec![seg("Input", Look::Label)]));
     match &visit.input {
-        Some(input) => payload(out, input, block + INPUT, folded),
+        Some(input) => payload(out, trees, input, block + INPUT, folded),
         None => out.push(DocLine::new(4, vec![seg("—", Look::Dim)])),
     }
     out.push(DocLine::new(2, vec![seg("Output", Look::Label)]));
     match &visit.output {
-        Some(output) => payload(out, output, block + OUTPUT, folded),
+        Some(output) => payload(out, trees, output, block + OUTPUT, folded),
         None => out.push(DocLine::new(
             4,
             vec![seg("— none: the state has not exited", Look::Dim)],
@@ -371,8 +416,14 @@ fn attempt_line(view: &ExecutionView, a: &Attempt, previous_end: Option<DateTime
 }
 
 /// A payload's lines, pretty-printed under a field.
-fn payload(out: &mut Vec<DocLine>, text: &str, block: u32, folded: &dyn Fn(FoldKey) -> bool) {
-    let tree = JsonTree::parse(text);
+fn payload(
+    out: &mut Vec<DocLine>,
+    trees: &TreeCache,
+    text: &str,
+    block: u32,
+    folded: &dyn Fn(FoldKey) -> bool,
+) {
+    let tree = trees.tree(text);
     for line in tree.lines(&|id| folded((block, id))) {
         out.push(DocLine {
             indent: 4 + line.indent,

@@ -56,7 +56,7 @@ impl JsonLine {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Node {
     Scalar(Segment),
     Container {
@@ -66,7 +66,7 @@ enum Node {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Root {
     Json(Node),
     Text(String),
@@ -74,7 +74,7 @@ enum Root {
 
 /// A parsed payload; containers are numbered in document order (from 0), the ids
 /// folding refers to.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonTree {
     root: Root,
     containers: usize,

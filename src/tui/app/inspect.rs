@@ -10,6 +10,7 @@ use crate::tui::geometry::{self, Direction};
 use crate::tui::inspector::{self, Inspector};
 use crate::tui::keymap::Action;
 use crate::tui::msg::Cmd;
+use crate::view::visits;
 
 /// Columns a sideways scroll of the inspector moves.
 const SIDEWAYS: u16 = 8;
@@ -34,9 +35,18 @@ impl App {
 
     pub(super) fn open_inspector(&mut self) -> Vec<Cmd> {
         if let Some(state) = self.state_in_focus() {
-            self.mode = Mode::Inspect(Inspector::new(state));
+            let insp = self.parsed(Inspector::new(state));
+            self.mode = Mode::Inspect(insp);
         }
         vec![]
+    }
+
+    /// The inspector with its state's payloads parsed (new visits may have come).
+    fn parsed(&self, mut insp: Inspector) -> Inspector {
+        if let Some(e) = self.selected_execution() {
+            insp.trees = insp.trees.refreshed(&visits::visits(&e.view, &insp.state));
+        }
+        insp
     }
 
     /// The graph panel's inside size.
@@ -116,7 +126,7 @@ impl App {
         let Mode::Inspect(insp) = &self.mode else {
             return vec![];
         };
-        let mut insp = insp.clone();
+        let mut insp = self.parsed(insp.clone());
         let lines = inspector::document(self, &insp);
         let last = lines.len().saturating_sub(1);
         let step = |by: i64| {
