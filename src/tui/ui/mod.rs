@@ -10,8 +10,9 @@
 //!   footer (1 row): the keys that work now, as many as fit, most important first
 //! ```
 //!
-//! Overlays (help, event payload, a confirmation) draw over the panels; the trip input
-//! takes the header's place. Geometry comes from [`super::geometry`].
+//! Overlays (help, event payload, state inspector, a confirmation) draw over the
+//! panels; the trip input takes the header's place. Geometry comes from
+//! [`super::geometry`].
 
 pub mod confirm;
 pub mod event;
