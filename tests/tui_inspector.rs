@@ -372,3 +372,51 @@ fn a_payload_of_the_largest_size_is_bounded() {
         "its end is reachable"
     );
 }
+
+/// A compensation that failed twice and then succeeded: each failure shows on its
+/// attempt, and the visit reads as recovered, not failed.
+#[test]
+fn a_compensation_that_recovered_after_retries_reads_as_recovered() {
+    use sagaview::view::sample::{self, HistoryBuilder};
+    let cause = "refund-payment failed at random";
+    let mut b = HistoryBuilder::start(sample::epoch(), &serde_json::json!({}));
+    b.task_ok("ReserveHotel").task_ok("ReserveFlight");
+    b.enter("Task", "TakePayment")
+        .attempt("TakePayment", Some(("PaymentFailed", "on purpose")))
+        .exit("Task", "TakePayment");
+    b.enter("Task", "RefundPayment")
+        .attempt("RefundPayment", Some(("InternalServerError", cause)))
+        .wait(1000)
+        .attempt("RefundPayment", Some(("InternalServerError", cause)))
+        .wait(2000)
+        .attempt("RefundPayment", None)
+        .exit("Task", "RefundPayment");
+    let (w, h) = (120, 40);
+    let mut app = demo::app(DemoScreen::Idle, &demo::options(false), w, h);
+    demo::started(
+        &mut app,
+        "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:run-0001",
+        saga_lambdas::RunType::FailPayment,
+        sample::TRIP_ID,
+        b.build(),
+    );
+    app.selected_state = Some("RefundPayment".into());
+    press(&mut app, KeyCode::Char('i'));
+    let doc = document(&app);
+    assert!(
+        doc[0].contains("✓ succeeded · 1 visit · 3 attempts"),
+        "{doc:#?}"
+    );
+    assert!(!doc[1].contains('✗'), "the visit recovered: {}", doc[1]);
+    let attempts: Vec<&String> = doc
+        .iter()
+        .filter(|l| l.trim_start().starts_with('#'))
+        .collect();
+    assert_eq!(attempts.len(), 3);
+    assert!(attempts[1].contains("after 1.000s") && attempts[2].contains("after 2.000s"));
+    assert!(attempts[2].contains("✓ succeeded"), "{attempts:#?}");
+    assert!(
+        doc.iter()
+            .any(|l| l.contains("Last failure, retried  InternalServerError"))
+    );
+}

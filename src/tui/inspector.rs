@@ -308,7 +308,15 @@ fn visit_lines(
         )),
         None => head.push(seg(" · not exited", Look::Dim)),
     }
-    if let Some(e) = &visit.error {
+    // A visit whose last attempt succeeded shows its earlier failures as retried.
+    let recovered = matches!(
+        visit.attempts.last(),
+        Some(Attempt {
+            outcome: Outcome::Succeeded,
+            ..
+        })
+    );
+    if let Some(e) = visit.error.as_ref().filter(|_| !recovered) {
         head.push(seg(format!(" · ✗ {e}"), Look::Error));
     }
     out.push(DocLine {
@@ -329,9 +337,14 @@ fn visit_lines(
     }
     if visit.error.is_some() || visit.cause.is_some() {
         let error = visit.error.as_deref().unwrap_or("(no error name)");
+        let (label, look) = if recovered {
+            ("Last failure, retried  ", Look::Warn)
+        } else {
+            ("Error  ", Look::Error)
+        };
         out.push(DocLine::new(
             2,
-            vec![seg("Error  ", Look::Label), seg(error, Look::Error)],
+            vec![seg(label, Look::Label), seg(error, look)],
         ));
         if let Some(cause) = &visit.cause {
             out.push(DocLine::new(2, vec![seg("Cause", Look::Label)]));
