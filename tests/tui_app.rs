@@ -74,11 +74,17 @@ fn digit_keys_choose_the_run_type_and_launch_at_once() {
 }
 
 #[test]
-fn enter_relaunches_except_where_it_selects() {
+fn r_relaunches_and_enter_selects_or_opens() {
     let mut app = idle();
     app.update(key('4'));
-    let cmds = app.update(code(KeyCode::Enter));
+    let cmds = app.update(key('r'));
     assert_eq!(start_cmd(&cmds).unwrap().run_type, RunType::FailPayment);
+    assert!(
+        start_cmd(&app.update(code(KeyCode::Enter))).is_none(),
+        "Enter in the graph inspects"
+    );
+    assert!(matches!(app.mode, Mode::Inspect(_)));
+    app.update(code(KeyCode::Esc));
     app.focus = Focus::Executions;
     assert!(start_cmd(&app.update(code(KeyCode::Enter))).is_none());
     app.focus = Focus::History;
@@ -835,12 +841,12 @@ fn enter_on_history_opens_the_event_payload() {
 #[test]
 fn graph_pans_within_its_content() {
     let mut app = demo::app(DemoScreen::Idle, &demo::options(true), 80, 24);
-    app.update(code(KeyCode::Right));
-    app.update(code(KeyCode::Right));
+    app.update(key('L'));
+    app.update(key('L'));
     let (x, _) = app.graph_pan.unwrap();
     assert!(x <= 8);
     for _ in 0..100 {
-        app.update(code(KeyCode::Down));
+        app.update(key('J'));
     }
     let (_, y) = app.graph_pan.unwrap();
     assert!(y < 20, "clamped to the content: {y}");

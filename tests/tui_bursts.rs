@@ -169,7 +169,8 @@ fn burst(rng: &mut StdRng, n: usize) -> Vec<Msg> {
     for k in 0..len {
         match rng.random_range(0..20) {
             0..=7 => keys.push(char_key(char::from(b'1' + rng.random_range(0..6u8)))),
-            8..=9 => keys.push(key(KeyCode::Enter)),
+            8 => keys.push(key(KeyCode::Enter)),
+            9 => keys.push(char_key('r')),
             10 => keys.push(char_key('n')),
             11 => {
                 keys.push(char_key('t'));
@@ -187,7 +188,7 @@ fn burst(rng: &mut StdRng, n: usize) -> Vec<Msg> {
             16 => keys.push(key(KeyCode::Up)),
             17 => keys.push(key(KeyCode::Down)),
             18 => keys.push(key(
-                [KeyCode::Left, KeyCode::Right][rng.random_range(0..2usize)]
+                [KeyCode::Char('H'), KeyCode::Char('L')][rng.random_range(0..2usize)]
             )),
             _ => keys.push(char_key('c')),
         }

@@ -218,12 +218,12 @@ fn footer(s: DemoScreen, w: u16, h: u16) -> String {
 fn the_footer_fits_by_priority_at_80_and_120_columns() {
     assert_eq!(
         footer(DemoScreen::Idle, 80, 24),
-        " 1-6 launch  Enter relaunch  t trip  p pause  . step  s stop  ? help  q quit"
+        " 1-6 launch  Enter inspect  t trip  p pause  . step  s stop  ? help  q quit"
     );
     assert_eq!(
         footer(DemoScreen::Idle, 120, 40),
-        " 1-6 launch  Enter relaunch  t trip  p pause  . step  z zoom  c fail rate  \
-         Tab panel  ←→/hl pan  s stop  ? help  q quit"
+        " 1-6 launch  Enter inspect  r relaunch  t trip  p pause  . step  Tab panel  \
+         ←↓↑→/hjkl select  s stop  ? help  q quit"
     );
     assert_eq!(
         footer(DemoScreen::Help, 80, 24),
@@ -298,7 +298,7 @@ fn saga_state_names() -> Vec<String> {
 /// `app` unpanned, then panned right and down as far as the graph goes.
 fn graph_views(app: &mut sagaview::tui::App, w: u16, h: u16) -> Vec<String> {
     let mut views = vec![demo::to_text(&demo::render(app, w, h))];
-    for code in [KeyCode::Right, KeyCode::Down, KeyCode::Left] {
+    for code in [KeyCode::Char('L'), KeyCode::Char('J'), KeyCode::Char('H')] {
         press(app, code, 60);
         views.push(demo::to_text(&demo::render(app, w, h)));
     }
@@ -356,7 +356,7 @@ fn the_graph_pans_to_full_names_120x40() {
     );
     let text = demo::to_text(&demo::render(&app, w, h));
     assert!(text.contains(" more ▶ "), "{text}");
-    press(&mut app, KeyCode::Right, 20);
+    press(&mut app, KeyCode::Char('L'), 20);
     let text = demo::to_text(&demo::render(&app, w, h));
     assert!(
         text.contains("· Sorry, We Couldn't make the booking┃"),

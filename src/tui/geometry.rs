@@ -235,6 +235,86 @@ pub fn panned(
     )
 }
 
+/// A way the graph's selection moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Towards the top.
+    Up,
+    /// Towards the bottom.
+    Down,
+    /// Towards the left.
+    Left,
+    /// Towards the right.
+    Right,
+}
+
+/// Of the boxes `others` (an id with its rectangle), the one nearest to `from` in
+/// direction `dir`: boxes wholly beyond `from`'s edge that way first (else any whose
+/// centre lies that way), distance across the direction counting double, so the
+/// selection keeps to a lane before it jumps to another. Rows count twice columns,
+/// as a cell is about twice as tall as it is wide.
+pub fn nearest(
+    from: Rect,
+    others: impl IntoIterator<Item = (usize, Rect)>,
+    dir: Direction,
+) -> Option<usize> {
+    let others: Vec<(usize, Rect)> = others.into_iter().filter(|&(_, r)| r != from).collect();
+    let beyond = |r: Rect| match dir {
+        Direction::Up => r.bottom() <= from.y,
+        Direction::Down => r.y >= from.bottom(),
+        Direction::Left => r.right() <= from.x,
+        Direction::Right => r.x >= from.right(),
+    };
+    let wholly: Vec<(usize, Rect)> = others.iter().copied().filter(|&(_, r)| beyond(r)).collect();
+    let pool = if wholly.is_empty() { others } else { wholly };
+    // Centres, doubled to stay in integers; rows weighted double.
+    let centre = |r: Rect| {
+        (
+            2 * i64::from(r.x) + i64::from(r.width),
+            2 * (2 * i64::from(r.y) + i64::from(r.height)),
+        )
+    };
+    let (fx, fy) = centre(from);
+    pool.into_iter()
+        .filter_map(|(id, r)| {
+            let (x, y) = centre(r);
+            let (along, across) = match dir {
+                Direction::Up => (fy - y, (x - fx).abs()),
+                Direction::Down => (y - fy, (x - fx).abs()),
+                Direction::Left => (fx - x, (y - fy).abs()),
+                Direction::Right => (x - fx, (y - fy).abs()),
+            };
+            (along > 0).then_some((along + 2 * across, id))
+        })
+        .min()
+        .map(|(_, id)| id)
+}
+
+/// The window start, moved as little as possible from `offset` so that `node` shows
+/// whole in a `view`-sized window (its top-left corner, when it is larger than the
+/// window); within [`pan_limits`].
+pub fn revealed(
+    offset: (u16, u16),
+    node: Rect,
+    content: (u16, u16),
+    view: (u16, u16),
+) -> (u16, u16) {
+    let axis = |at: u16, start: u16, len: u16, size: u16| {
+        if start < at || len > size {
+            start
+        } else if start + len > at + size {
+            start + len - size
+        } else {
+            at
+        }
+    };
+    let (max_x, max_y) = pan_limits(content, view);
+    (
+        axis(offset.0, node.x, node.width, view.0).min(max_x),
+        axis(offset.1, node.y, node.height, view.1).min(max_y),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +374,68 @@ mod tests {
             "wider than the view: its start"
         );
         assert_eq!(graph_offset((100, 30), (40, 10), None, None), (0, 0));
+    }
+
+    #[test]
+    fn the_selection_moves_to_the_nearest_box_that_way() {
+        // Two lanes: a column of three on the left, one box to the right of the middle.
+        let boxes = [
+            (0, Rect::new(0, 0, 10, 3)),
+            (1, Rect::new(0, 4, 10, 3)),
+            (2, Rect::new(0, 8, 10, 3)),
+            (3, Rect::new(20, 9, 10, 3)),
+        ];
+        let at = |i: usize| boxes[i].1;
+        assert_eq!(
+            nearest(at(1), boxes, Direction::Down),
+            Some(2),
+            "same lane first"
+        );
+        assert_eq!(nearest(at(1), boxes, Direction::Up), Some(0));
+        assert_eq!(nearest(at(0), boxes, Direction::Up), None, "nothing above");
+        assert_eq!(nearest(at(1), boxes, Direction::Right), Some(3));
+        assert_eq!(
+            nearest(at(3), boxes, Direction::Left),
+            Some(2),
+            "the closest row"
+        );
+        assert_eq!(nearest(at(2), boxes, Direction::Left), None);
+        // A narrower box higher up is not "left" of a wider one just by its centre.
+        let lanes = [
+            (0, Rect::new(0, 10, 18, 1)),
+            (1, Rect::new(28, 4, 17, 1)),
+            (2, Rect::new(28, 10, 18, 1)),
+        ];
+        assert_eq!(nearest(lanes[2].1, lanes, Direction::Left), Some(0));
+    }
+
+    #[test]
+    fn revealing_a_box_pans_as_little_as_possible() {
+        let content = (100, 40);
+        let view = (30, 10);
+        let visible = Rect::new(5, 2, 10, 3);
+        assert_eq!(
+            revealed((0, 0), visible, content, view),
+            (0, 0),
+            "shows: no move"
+        );
+        let right = Rect::new(40, 2, 10, 3);
+        assert_eq!(revealed((0, 0), right, content, view), (20, 0));
+        let below = Rect::new(5, 20, 10, 3);
+        assert_eq!(revealed((0, 0), below, content, view), (0, 13));
+        assert_eq!(
+            revealed((30, 15), visible, content, view),
+            (5, 2),
+            "back up-left"
+        );
+        let wide = Rect::new(50, 2, 40, 3);
+        assert_eq!(revealed((0, 0), wide, content, view), (50, 0), "its start");
+        let far = Rect::new(95, 38, 5, 2);
+        assert_eq!(
+            revealed((0, 0), far, content, view),
+            (70, 30),
+            "within the limits"
+        );
     }
 
     #[test]

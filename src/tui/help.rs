@@ -66,7 +66,8 @@ pub enum Section {
     Everywhere,
     /// One panel: its own keys and its marks.
     Panel(Focus),
-    /// Keys over the panels: this help, an event's payload, the trip editor, a question.
+    /// Keys over the panels: this help, an event's payload, the inspector, the trip
+    /// editor, a question.
     Overlays,
     /// The narration line and the verdict.
     Header,

@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 /// The panel that has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Focus {
-    /// The state graph (arrows pan).
+    /// The state graph (arrows select a state, Shift pans).
     #[default]
     Graph,
     /// The event history (arrows move, Enter shows payloads).
@@ -40,6 +40,8 @@ pub enum Context {
     Help,
     /// One event's payloads.
     Event,
+    /// One state's visits: input, output, attempts, events.
+    Inspect,
     /// Typing a trip id.
     EditTrip,
     /// A yes/no question.
@@ -81,10 +83,32 @@ pub enum Action {
     Up,
     /// Move / pan / scroll down.
     Down,
-    /// Pan left.
+    /// Pan left (the inspector: scroll left).
     Left,
-    /// Pan right.
+    /// Pan right (the inspector: scroll right).
     Right,
+    /// Pan the graph up.
+    PanUp,
+    /// Pan the graph down.
+    PanDown,
+    /// Select the nearest state above.
+    SelectUp,
+    /// Select the nearest state below.
+    SelectDown,
+    /// Select the nearest state to the left.
+    SelectLeft,
+    /// Select the nearest state to the right.
+    SelectRight,
+    /// Open the inspector on the selected state.
+    Inspect,
+    /// Fold or unfold what the cursor is on.
+    Fold,
+    /// Wrap long lines, or scroll sideways.
+    ToggleWrap,
+    /// Fold every object, array and visit shown.
+    FoldAll,
+    /// Unfold everything.
+    UnfoldAll,
     /// A page up.
     PageUp,
     /// A page down.
@@ -132,6 +156,8 @@ pub enum Key {
     Char(char),
     /// Ctrl + character.
     Ctrl(char),
+    /// Shift + a key that is not a character (Shift+arrows).
+    Shift(KeyCode),
     /// Any other key.
     Code(KeyCode),
 }
@@ -143,6 +169,7 @@ impl Key {
             Key::Ctrl(c) => {
                 ev.code == KeyCode::Char(c) && ev.modifiers.contains(KeyModifiers::CONTROL)
             }
+            Key::Shift(code) => ev.code == code && ev.modifiers.contains(KeyModifiers::SHIFT),
             Key::Code(code) => ev.code == code,
         }
     }
@@ -246,6 +273,12 @@ const DOWN: &[Key] = &[Key::Code(KeyCode::Down), Key::Char('j')];
 const PAGE_UP: &[Key] = &[Key::Code(KeyCode::PageUp)];
 const PAGE_DOWN: &[Key] = &[Key::Code(KeyCode::PageDown)];
 
+/// The panels whose arrows move a cursor or scroll (the graph's select a state).
+const LISTS: &[Context] = &[
+    Context::Panel(Focus::History),
+    Context::Panel(Focus::Rows),
+    Context::Panel(Focus::Executions),
+];
 const PANELS: &[Context] = &[
     Context::Panel(Focus::Graph),
     Context::Panel(Focus::History),
@@ -259,6 +292,7 @@ const EVERYWHERE: &[Context] = &[
     Context::Panel(Focus::Executions),
     Context::Help,
     Context::Event,
+    Context::Inspect,
     Context::EditTrip,
     Context::Confirm,
     Context::Filter,
@@ -268,6 +302,7 @@ const HISTORY: &[Context] = &[Context::Panel(Focus::History)];
 const EXECUTIONS: &[Context] = &[Context::Panel(Focus::Executions)];
 const HELP: &[Context] = &[Context::Help];
 const EVENT: &[Context] = &[Context::Event];
+const INSPECT: &[Context] = &[Context::Inspect];
 const EDIT_TRIP: &[Context] = &[Context::EditTrip];
 const CONFIRM: &[Context] = &[Context::Confirm];
 const FILTER: &[Context] = &[Context::Filter];
@@ -288,9 +323,14 @@ pub const BINDINGS: &[Binding] = &[
     Binding::new(ENTER, A::OpenEvent, HISTORY, "Enter")
         .help("show the event's input/output JSON")
         .footer("payload", P::High),
-    Binding::new(ENTER, A::Relaunch, GRAPH, "Enter")
+    Binding::new(ENTER, A::Inspect, GRAPH, "Enter")
+        .help("inspect the selected state: input, output, attempts, events")
+        .footer("inspect", P::High),
+    Binding::new(&[Key::Char('r')], A::Relaunch, GRAPH, "r")
         .help("launch the selected run type again")
-        .footer("relaunch", P::Medium),
+        .footer("relaunch", P::Low),
+    Binding::new(&[Key::Char('i')], A::Inspect, PANELS, "i")
+        .help("inspect the selected state (history: the cursor event's)"),
     Binding::new(&[Key::Char('t')], A::EditTrip, PANELS, "t")
         .help("edit trip id (1-64 of A-Za-z0-9_-)")
         .footer("trip", P::Medium),
@@ -325,21 +365,50 @@ pub const BINDINGS: &[Binding] = &[
         PANELS,
         "S-Tab",
     ),
-    Binding::new(UP, A::Up, PANELS, "↑↓/jk")
-        .help("move (graph: pan up/down)")
+    Binding::new(UP, A::Up, LISTS, "↑↓/jk")
+        .help("move")
         .footer("move", P::Low),
-    Binding::new(DOWN, A::Down, PANELS, "j"),
+    Binding::new(DOWN, A::Down, LISTS, "j"),
+    // The graph: Shift pans (listed first: a plain arrow binding matches Shift too).
     Binding::new(
-        &[Key::Code(KeyCode::Left), Key::Char('h')],
+        &[Key::Shift(KeyCode::Left), Key::Char('H')],
         A::Left,
         GRAPH,
-        "←→/hl",
+        "HJKL",
     )
-    .help("pan the graph sideways")
-    .footer("pan", P::Medium),
+    .help("pan the graph (also Shift+arrows)")
+    .footer("pan", P::Low),
+    Binding::new(
+        &[Key::Shift(KeyCode::Down), Key::Char('J')],
+        A::PanDown,
+        GRAPH,
+        "J",
+    ),
+    Binding::new(
+        &[Key::Shift(KeyCode::Up), Key::Char('K')],
+        A::PanUp,
+        GRAPH,
+        "K",
+    ),
+    Binding::new(
+        &[Key::Shift(KeyCode::Right), Key::Char('L')],
+        A::Right,
+        GRAPH,
+        "L",
+    ),
+    Binding::new(
+        &[Key::Code(KeyCode::Left), Key::Char('h')],
+        A::SelectLeft,
+        GRAPH,
+        "←↓↑→/hjkl",
+    )
+    .help("select the nearest state that way")
+    .footer("select", P::Medium),
+    Binding::new(DOWN, A::SelectDown, GRAPH, "j"),
+    Binding::new(UP, A::SelectUp, GRAPH, "k"),
     Binding::new(
         &[Key::Code(KeyCode::Right), Key::Char('l')],
-        A::Right,
+        A::SelectRight,
         GRAPH,
         "l",
     ),
@@ -426,6 +495,62 @@ pub const BINDINGS: &[Binding] = &[
         ],
         A::Close,
         EVENT,
+        "Esc",
+    )
+    .help("close")
+    .footer("close", P::Always),
+    // One state's visits.
+    Binding::new(UP, A::Up, INSPECT, "↑↓/jk")
+        .help("move the cursor")
+        .footer("move", P::High),
+    Binding::new(DOWN, A::Down, INSPECT, "j"),
+    Binding::new(PAGE_UP, A::PageUp, INSPECT, "PgUp/PgDn").help("a page"),
+    Binding::new(PAGE_DOWN, A::PageDown, INSPECT, "PgDn"),
+    Binding::new(
+        &[Key::Code(KeyCode::Home), Key::Char('g')],
+        A::Top,
+        INSPECT,
+        "Home/End",
+    )
+    .help("top / end"),
+    Binding::new(
+        &[Key::Code(KeyCode::End), Key::Char('G')],
+        A::Bottom,
+        INSPECT,
+        "End",
+    ),
+    Binding::new(
+        &[Key::Char(' '), Key::Code(KeyCode::Enter)],
+        A::Fold,
+        INSPECT,
+        "Space",
+    )
+    .help("fold / unfold the object, array or visit (also Enter)")
+    .footer("fold", P::High),
+    Binding::new(&[Key::Char('z')], A::FoldAll, INSPECT, "z/Z")
+        .help("fold all / unfold all")
+        .footer("fold all", P::Low),
+    Binding::new(&[Key::Char('Z')], A::UnfoldAll, INSPECT, "Z"),
+    Binding::new(&[Key::Char('w')], A::ToggleWrap, INSPECT, "w")
+        .help("wrap long lines / scroll sideways")
+        .footer("wrap", P::Medium),
+    Binding::new(
+        &[Key::Code(KeyCode::Left), Key::Char('h')],
+        A::Left,
+        INSPECT,
+        "←→/hl",
+    )
+    .help("scroll sideways (wrap off)"),
+    Binding::new(
+        &[Key::Code(KeyCode::Right), Key::Char('l')],
+        A::Right,
+        INSPECT,
+        "l",
+    ),
+    Binding::new(
+        &[Key::Code(KeyCode::Esc), Key::Char('q'), Key::Char('i')],
+        A::Close,
+        INSPECT,
         "Esc",
     )
     .help("close")
@@ -574,13 +699,14 @@ mod tests {
         KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
     }
 
-    const ALL: [Context; 8] = [
+    const ALL: [Context; 9] = [
         Context::Panel(Focus::Graph),
         Context::Panel(Focus::History),
         Context::Panel(Focus::Rows),
         Context::Panel(Focus::Executions),
         Context::Help,
         Context::Event,
+        Context::Inspect,
         Context::EditTrip,
         Context::Confirm,
     ];
@@ -589,7 +715,12 @@ mod tests {
     fn enter_depends_on_focus() {
         let enter = key(KeyCode::Enter);
         let panel = |f| action_for(&enter, Context::Panel(f));
-        assert_eq!(panel(Focus::Graph), Some(Action::Relaunch));
+        assert_eq!(panel(Focus::Graph), Some(Action::Inspect));
+        let r = key(KeyCode::Char('r'));
+        assert_eq!(
+            action_for(&r, Context::Panel(Focus::Graph)),
+            Some(Action::Relaunch)
+        );
         assert_eq!(panel(Focus::Rows), None, "the rows panel launches nothing");
         assert_eq!(panel(Focus::Executions), Some(Action::SelectExecution));
         assert_eq!(panel(Focus::History), Some(Action::OpenEvent));
@@ -633,6 +764,7 @@ mod tests {
         for context in [
             Context::Help,
             Context::Event,
+            Context::Inspect,
             Context::EditTrip,
             Context::Confirm,
         ] {
@@ -675,7 +807,8 @@ mod tests {
         };
         assert!(has(Focus::History, "f", "follow"));
         assert!(!has(Focus::Graph, "f", "follow"));
-        assert!(has(Focus::Graph, "←→/hl", "pan"));
+        assert!(has(Focus::Graph, "HJKL", "pan"));
+        assert!(has(Focus::Graph, "←↓↑→/hjkl", "select"));
         assert!(!has(Focus::Rows, "Enter", "relaunch"));
     }
 
@@ -687,6 +820,7 @@ mod tests {
                 [
                     Context::Help,
                     Context::Event,
+                    Context::Inspect,
                     Context::EditTrip,
                     Context::Confirm,
                     Context::Filter,
@@ -699,12 +833,41 @@ mod tests {
         }
         let labels = |scope| -> Vec<&str> { help_in(scope).iter().map(|(k, _)| *k).collect() };
         assert!(labels(Scope::Everywhere).contains(&"Ctrl-C"));
-        assert_eq!(labels(Scope::Panel(Focus::Graph)), ["Enter", "←→/hl"]);
-        assert_eq!(labels(Scope::Panel(Focus::History)), ["Enter", "f", "Esc"]);
-        assert!(labels(Scope::Panel(Focus::Rows)).is_empty());
+        assert_eq!(
+            labels(Scope::Panel(Focus::Graph)),
+            ["Enter", "r", "HJKL", "←↓↑→/hjkl"]
+        );
+        assert_eq!(
+            labels(Scope::Panel(Focus::History)),
+            ["Enter", "↑↓/jk", "f", "Esc"]
+        );
+        assert_eq!(labels(Scope::Panel(Focus::Rows)), ["↑↓/jk"]);
         assert_eq!(
             labels(Scope::Overlay(Context::Help)),
             ["↑↓/jk", "PgUp/PgDn", "Home/End", "Esc/?"]
+        );
+    }
+
+    #[test]
+    fn graph_arrows_select_and_shift_pans() {
+        let graph = Context::Panel(Focus::Graph);
+        let shift = |c| KeyEvent::new(c, KeyModifiers::SHIFT);
+        assert_eq!(action_for(&key(KeyCode::Up), graph), Some(Action::SelectUp));
+        assert_eq!(
+            action_for(&key(KeyCode::Char('l')), graph),
+            Some(Action::SelectRight)
+        );
+        assert_eq!(action_for(&shift(KeyCode::Up), graph), Some(Action::PanUp));
+        assert_eq!(action_for(&shift(KeyCode::Left), graph), Some(Action::Left));
+        assert_eq!(
+            action_for(&key(KeyCode::Char('J')), graph),
+            Some(Action::PanDown)
+        );
+        let history = Context::Panel(Focus::History);
+        assert_eq!(action_for(&shift(KeyCode::Up), history), Some(Action::Up));
+        assert_eq!(
+            action_for(&key(KeyCode::Char('i')), history),
+            Some(Action::Inspect)
         );
     }
 

@@ -19,6 +19,7 @@ pub mod clipboard;
 pub mod demo;
 pub mod geometry;
 pub mod help;
+pub mod inspector;
 pub mod keymap;
 pub mod logging;
 pub mod msg;

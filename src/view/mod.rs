@@ -6,12 +6,14 @@
 
 pub mod graph;
 pub mod history_filter;
+pub mod json;
 pub mod layout;
 pub mod narration;
 pub mod reducer;
 pub mod sample;
 pub mod timeline;
 pub mod verdict;
+pub mod visits;
 
 pub use graph::{Edge, EdgeKind, StateGraph};
 pub use layout::{GraphLayout, LayoutSet, NodeStyle};

@@ -33,6 +33,17 @@ impl GraphModel {
         }
     }
 
+    /// The graph box that shows the named state: its own, or for a state nested in a
+    /// Parallel or Map, the box listing it.
+    pub fn box_of(&self, name: &str) -> Option<usize> {
+        self.graph.index_of(name).or_else(|| {
+            self.graph
+                .states
+                .iter()
+                .position(|s| s.branches.iter().any(|b| b.iter().any(|n| n == name)))
+        })
+    }
+
     /// The layout that suits a window of `view` size and where the window starts: at
     /// the user's `pan`, or following the state `execution` is in. With
     /// `whole_names`, no name is shortened and the window pans over what does not fit.
@@ -70,7 +81,7 @@ impl GraphModel {
 }
 
 /// The state the execution is in, or entered last.
-fn latest_state(view: &ExecutionView) -> Option<String> {
+pub(super) fn latest_state(view: &ExecutionView) -> Option<String> {
     view.events
         .iter()
         .zip(&view.notes)

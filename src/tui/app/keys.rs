@@ -6,7 +6,7 @@ use ratatui::layout::{Position, Rect};
 use saga_lambdas::RunType;
 
 use super::{App, Mode, Pending, RATES, SPEEDS, next_in};
-use crate::tui::geometry;
+use crate::tui::geometry::{self, Direction};
 use crate::tui::help::HelpPage;
 use crate::tui::keymap::{self, Action, Context, Focus};
 use crate::tui::msg::Cmd;
@@ -43,6 +43,7 @@ impl App {
             Context::Panel(_) => self.on_panel_action(action, &key),
             Context::Help => self.on_help_action(action),
             Context::Event => self.on_event_action(action),
+            Context::Inspect => self.on_inspect_action(action),
             Context::EditTrip => self.on_trip_action(action),
             Context::Confirm => self.on_confirm_action(action),
             Context::Filter => self.on_filter_action(action),
@@ -122,6 +123,17 @@ impl App {
             Action::Bottom => self.move_by(self.focus, i64::MAX / 2),
             Action::Left => self.pan(-PAN_STEP, 0),
             Action::Right => self.pan(PAN_STEP, 0),
+            Action::PanUp => self.pan(0, -1),
+            Action::PanDown => self.pan(0, 1),
+            // The timeline shows no boxes to select: its visits scroll instead.
+            Action::SelectUp if self.timeline => self.move_by(Focus::Graph, -1),
+            Action::SelectDown if self.timeline => self.move_by(Focus::Graph, 1),
+            Action::SelectLeft | Action::SelectRight if self.timeline => vec![],
+            Action::SelectUp => self.select_toward(Direction::Up),
+            Action::SelectDown => self.select_toward(Direction::Down),
+            Action::SelectLeft => self.select_toward(Direction::Left),
+            Action::SelectRight => self.select_toward(Direction::Right),
+            Action::Inspect => self.open_inspector(),
             Action::SelectExecution => match self.executions.get(self.exec_cursor) {
                 Some(e) => {
                     let arn = e.arn.clone();
@@ -290,6 +302,15 @@ impl App {
             }
             return vec![];
         }
+        if matches!(self.mode, Mode::Inspect(_)) {
+            // So does the inspector.
+            match m.kind {
+                MouseEventKind::ScrollUp => self.scroll_inspector(-WHEEL),
+                MouseEventKind::ScrollDown => self.scroll_inspector(WHEEL),
+                _ => {}
+            }
+            return vec![];
+        }
         let areas = geometry::areas_of(self.size, self.zoom());
         let Some(panel) = areas.panel_at(Position::new(m.column, m.row)) else {
             return vec![];
@@ -299,14 +320,15 @@ impl App {
             MouseEventKind::ScrollDown => self.move_by(panel, WHEEL),
             MouseEventKind::Down(MouseButton::Left) if self.mode == Mode::Normal => {
                 self.focus = panel;
-                self.click(panel, areas.rect(panel), m.row)
+                self.click(panel, areas.rect(panel), m.column, m.row)
             }
             _ => vec![],
         }
     }
 
-    /// A click on row `y` of a panel: selects the execution or event drawn there.
-    fn click(&mut self, panel: Focus, rect: Rect, y: u16) -> Vec<Cmd> {
+    /// A click at (`x`, `y`) in a panel: selects the execution, event or state drawn
+    /// there.
+    fn click(&mut self, panel: Focus, rect: Rect, x: u16, y: u16) -> Vec<Cmd> {
         let inside = geometry::inside(rect);
         let header = geometry::header_lines(panel);
         match panel {
@@ -327,6 +349,7 @@ impl App {
                 {
                     self.history_move_to(i);
                     self.follow = false;
+                    self.select_cursor_state();
                 }
                 vec![]
             }
@@ -334,7 +357,8 @@ impl App {
                 self.click_timeline(inside, y);
                 vec![]
             }
-            Focus::Rows | Focus::Graph => vec![],
+            Focus::Graph => self.click_graph(rect, x, y),
+            Focus::Rows => vec![],
         }
     }
 
@@ -351,6 +375,7 @@ impl App {
                 let at = step(self.history_position(), len);
                 self.history_move_to(at);
                 self.follow = len > 0 && at + 1 >= len && delta > 0;
+                self.select_cursor_state();
             }
             Focus::Rows => self.rows.scroll = step(self.rows.scroll, self.rows.entries.len()),
             Focus::Executions => {

@@ -9,6 +9,7 @@ mod answers;
 mod execution;
 mod graph;
 mod history_list;
+mod inspect;
 mod keys;
 mod mode;
 mod tick;
@@ -104,6 +105,9 @@ pub struct App {
     history_list: history_list::HistoryList,
     /// The rows of the selected execution's trip.
     pub rows: RowsState,
+    /// The state selected in the graph (arrows, a click, the history cursor), by name;
+    /// the inspector opens on it.
+    pub selected_state: Option<String>,
     /// Manual graph offset; `None` keeps the active state in view.
     pub graph_pan: Option<(u16, u16)>,
     /// Whether the graph panel shows the timeline instead of the state graph.
@@ -164,6 +168,7 @@ impl App {
             history_filter: String::new(),
             history_list: history_list::HistoryList::default(),
             rows: RowsState::default(),
+            selected_state: None,
             graph_pan: None,
             timeline: false,
             timeline_scroll: None,

@@ -1,5 +1,6 @@
 //! What has the keyboard besides the panels: an overlay, the trip editor or a question.
 
+use crate::tui::inspector::Inspector;
 use crate::tui::keymap::{Context, Focus};
 
 /// Which overlay or input has the keyboard.
@@ -32,6 +33,8 @@ pub enum Mode {
         /// The filter before, which Esc gives back.
         before: String,
     },
+    /// One state's visits.
+    Inspect(Inspector),
     /// A yes/no question before something that cannot be undone.
     Confirm {
         /// The question, one line.
@@ -58,6 +61,7 @@ impl Mode {
             Mode::EditTrip { .. } => Context::EditTrip,
             Mode::Help { .. } => Context::Help,
             Mode::Event { .. } => Context::Event,
+            Mode::Inspect(_) => Context::Inspect,
             Mode::Confirm { .. } => Context::Confirm,
             Mode::Filter { .. } => Context::Filter,
         }

@@ -104,11 +104,9 @@ fn graph() -> Vec<Item> {
         key("more ◀▶▲▼"),
         text(": pan there with "),
         key(panel_key(Action::Left)),
-        text(" and "),
-        key(panel_key(Action::Up)),
-        text(", or zoom with "),
+        text(" (or Shift and the arrows), or zoom with "),
         key(panel_key(Action::Zoom)),
-        text("."),
+        text(". The selected state's box is drawn heavy; choosing an event in the history selects its state."),
     ]));
     items.push(Item::Note(vec![
         key(panel_key(Action::Timeline)),
@@ -188,6 +186,7 @@ fn overlays() -> Vec<Item> {
     [
         (Context::Help, "this help"),
         (Context::Event, "payload"),
+        (Context::Inspect, "inspector"),
         (Context::EditTrip, "trip id"),
         (Context::Filter, "history filter"),
         (Context::Confirm, "question"),
@@ -304,6 +303,6 @@ fn pace() -> Vec<Item> {
 
 fn mouse() -> Vec<Item> {
     vec![Item::Note(vec![text(
-        "A click focuses the panel under it and selects the execution or event clicked; the wheel scrolls the panel under the pointer, or this help.",
+        "A click focuses the panel under it and selects the execution, event or state clicked; the wheel scrolls the panel under the pointer, the inspector, or this help.",
     )])]
 }

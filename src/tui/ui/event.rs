@@ -1,5 +1,5 @@
 //! Event popup: one history event with its JSON payloads (input, output, parameters,
-//! cause) parsed and pretty-printed.
+//! cause) parsed, pretty-printed, coloured and wrapped to the popup like the inspector's.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,9 +8,11 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
 use serde_json::Value;
 
 use super::centered;
+use super::inspector::{styled, tone_style};
 use crate::history::HistoryEvent;
 use crate::tui::app::App;
 use crate::tui::keymap::{self, Action, Context};
+use crate::view::json::{self, JsonTree, Tone};
 
 /// Members whose value is JSON text worth expanding.
 const PAYLOAD_MEMBERS: [&str; 4] = ["input", "output", "parameters", "cause"];
@@ -34,11 +36,11 @@ fn expand(value: &mut Value) {
     }
 }
 
-/// The event as pretty JSON, with embedded JSON payloads expanded.
-pub fn pretty(event: &HistoryEvent) -> String {
+/// The event as a JSON tree, with embedded JSON payloads expanded.
+pub fn tree(event: &HistoryEvent) -> JsonTree {
     let mut v = serde_json::to_value(event).unwrap_or(Value::Null);
     expand(&mut v);
-    serde_json::to_string_pretty(&v).unwrap_or_default()
+    JsonTree::from_value(&v)
 }
 
 /// Draws the popup for event `index` of the viewed execution.
@@ -70,9 +72,12 @@ pub fn draw(frame: &mut Frame, app: &App, screen: Rect, index: usize, scroll: u1
         .border_style(p.border_focused)
         .title(Line::styled(title, p.title))
         .title_bottom(Line::styled(keys, p.dim));
-    let text: Vec<Line> = pretty(event)
-        .lines()
-        .map(|l| Line::styled(l.to_string(), p.text))
+    let width = block.inner(area).width;
+    let text: Vec<Line> = tree(event)
+        .lines(&|_| false)
+        .iter()
+        .flat_map(|l| json::wrap(l.indent, &l.segments, width, Tone::Punct))
+        .map(|row| styled(&row, |t| tone_style(p, t)))
         .collect();
     frame.render_widget(Paragraph::new(text).block(block).scroll((scroll, 0)), area);
 }

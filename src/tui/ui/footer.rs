@@ -93,12 +93,12 @@ mod tests {
         let graph = Context::Panel(Focus::Graph);
         assert_eq!(
             line(graph, 80),
-            " 1-6 launch  Enter relaunch  t trip  p pause  . step  s stop  ? help  q quit"
+            " 1-6 launch  Enter inspect  t trip  p pause  . step  s stop  ? help  q quit"
         );
         assert_eq!(
             line(graph, 120),
-            " 1-6 launch  Enter relaunch  t trip  p pause  . step  z zoom  c fail rate  \
-             Tab panel  ←→/hl pan  s stop  ? help  q quit"
+            " 1-6 launch  Enter inspect  r relaunch  t trip  p pause  . step  Tab panel  \
+             ←↓↑→/hjkl select  s stop  ? help  q quit"
         );
         let all = keymap::footer(graph);
         let kept = fit(&all, 80);

@@ -88,6 +88,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .iter()
         .map(|e| view.took(&graph.states[e.from].name, &graph.states[e.to].name))
         .collect();
+    let chosen = app.selected_state.as_deref().and_then(|s| model.box_of(s));
     let buf = frame.buffer_mut();
     for cell in &layout.cells {
         let is_taken = cell.edges.iter().any(|&e| taken[e]);
@@ -123,6 +124,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             p,
             view,
             state.type_name,
+            chosen == Some(node.state),
         );
     }
 }
@@ -167,13 +169,23 @@ fn draw_node(
     p: &Palette,
     view: &ExecutionView,
     type_name: &str,
+    selected: bool,
 ) {
     let st = p.status(status);
     let glyph = status_glyph(status, retries, frame_no);
-    let label_style = if status == StateStatus::NotStarted {
+    let mut label_style = if status == StateStatus::NotStarted {
         p.text
     } else {
         st
+    };
+    if selected {
+        label_style = label_style.patch(p.selected);
+    }
+    // The selected state's box is drawn heavy, so the selection reads without colour.
+    let (corners, side, rule) = if selected {
+        (["┏", "┓", "┗", "┛"], "┃", "━")
+    } else {
+        (["╭", "╮", "╰", "╯"], "│", "─")
     };
     let (gx, gy) = (node.mark_x(style), node.label_row(style));
     if style == NodeStyle::Boxed {
@@ -183,8 +195,8 @@ fn draw_node(
             st
         };
         let w = usize::from(node.width.saturating_sub(2));
-        let top = format!("╭{}╮", "─".repeat(w));
-        let bottom = format!("╰{}╯", "─".repeat(w));
+        let top = format!("{}{}{}", corners[0], rule.repeat(w), corners[1]);
+        let bottom = format!("{}{}{}", corners[2], rule.repeat(w), corners[3]);
         put(buf, view_rect, off, node.x, node.y, &top, border);
         put(
             buf,
@@ -196,14 +208,14 @@ fn draw_node(
             border,
         );
         for row in node.y + 1..node.y + node.height - 1 {
-            put(buf, view_rect, off, node.x, row, "│", border);
+            put(buf, view_rect, off, node.x, row, side, border);
             put(
                 buf,
                 view_rect,
                 off,
                 node.x + node.width - 1,
                 row,
-                "│",
+                side,
                 border,
             );
         }

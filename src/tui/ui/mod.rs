@@ -10,8 +10,9 @@
 //!   footer (1 row): the keys that work now, as many as fit, most important first
 //! ```
 //!
-//! Overlays (help, event payload, a confirmation) draw over the panels; the trip input
-//! takes the header's place. Geometry comes from [`super::geometry`].
+//! Overlays (help, event payload, state inspector, a confirmation) draw over the
+//! panels; the trip input takes the header's place. Geometry comes from
+//! [`super::geometry`].
 
 pub mod confirm;
 pub mod event;
@@ -21,6 +22,7 @@ pub mod graph;
 pub mod header;
 pub mod help;
 pub mod history;
+pub mod inspector;
 pub mod narration;
 pub mod rows;
 pub mod text;
@@ -74,6 +76,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match &app.mode {
         Mode::Help { scroll } => help::draw(frame, app, *scroll),
         Mode::Event { index, scroll } => event::draw(frame, app, screen, *index, *scroll),
+        Mode::Inspect(insp) => inspector::draw(frame, app, screen, insp),
         Mode::Confirm { question, .. } => confirm::draw(frame, app, screen, question),
         Mode::EditTrip { .. } | Mode::Filter { .. } | Mode::Normal => {}
     }
