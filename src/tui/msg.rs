@@ -85,6 +85,13 @@ pub enum Msg {
         /// Whether it moved.
         result: Result<(), BackendError>,
     },
+    /// A save (`x`) was answered: the file written, or why not.
+    Exported {
+        /// The execution saved.
+        arn: String,
+        /// The file's path.
+        result: Result<std::path::PathBuf, String>,
+    },
     /// The process was asked to end (SIGTERM, SIGHUP).
     Terminate,
 }
@@ -102,7 +109,8 @@ impl Msg {
             | Msg::Rows { .. }
             | Msg::Stopped { .. }
             | Msg::Paused(_)
-            | Msg::Stepped { .. } => true,
+            | Msg::Stepped { .. }
+            | Msg::Exported { .. } => true,
             Msg::Key(_)
             | Msg::Mouse(_)
             | Msg::Resize(..)
@@ -146,6 +154,13 @@ pub enum Cmd {
     SetPaused(bool),
     /// Advance a paused execution by one history event.
     Step(String),
+    /// Save an execution to a new file in `dir`.
+    Export {
+        /// The execution.
+        arn: String,
+        /// The directory the file goes to.
+        dir: std::path::PathBuf,
+    },
     /// Leave the loop.
     Quit,
 }
@@ -163,7 +178,8 @@ impl Cmd {
             | Cmd::FetchRows { .. }
             | Cmd::Stop(_)
             | Cmd::SetPaused(_)
-            | Cmd::Step(_) => true,
+            | Cmd::Step(_)
+            | Cmd::Export { .. } => true,
             Cmd::SetSpeed(_) | Cmd::Quit => false,
         }
     }

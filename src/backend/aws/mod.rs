@@ -435,6 +435,24 @@ impl SagaBackend for AwsBackend {
         Box::pin(self.load_definition(execution_arn))
     }
 
+    fn definition_text<'a>(
+        &'a self,
+        execution_arn: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, BackendError>> {
+        Box::pin(async move {
+            let described = self
+                .call(
+                    Api::DescribeStateMachineForExecution,
+                    self.sfn
+                        .describe_state_machine_for_execution()
+                        .execution_arn(execution_arn)
+                        .send(),
+                )
+                .await?;
+            Ok(Some(described.definition))
+        })
+    }
+
     fn start(&self, launch: Launch) -> BoxFuture<'_, Result<String, BackendError>> {
         Box::pin(async move {
             let targets = self.targets().await?;

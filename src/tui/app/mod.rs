@@ -111,6 +111,8 @@ pub struct App {
     pub size: (u16, u16),
     /// Set once the user quit.
     pub quitting: bool,
+    /// Where `x` saves executions.
+    pub export_dir: std::path::PathBuf,
     rows_poll: Poll,
     list_poll: Poll,
     definition_poll: Poll,
@@ -155,6 +157,10 @@ impl App {
             now_ms: 0,
             size: geometry::MIN_SIZE,
             quitting: false,
+            export_dir: options
+                .export_dir
+                .clone()
+                .unwrap_or_else(|| std::path::PathBuf::from(".")),
             rows_poll: Poll::default(),
             list_poll: Poll::default(),
             definition_poll: Poll::default(),
@@ -174,6 +180,45 @@ impl App {
         match &self.info.kind {
             BackendKind::Embedded => "embedded".into(),
             BackendKind::Aws { region } => format!("aws {region}"),
+            BackendKind::File { name } => format!("{name} · read-only"),
+        }
+    }
+
+    /// Whether a saved execution is shown: nothing can be launched, stopped or paused.
+    pub fn read_only(&self) -> bool {
+        matches!(self.info.kind, BackendKind::File { .. })
+    }
+
+    /// Refuses what a saved execution cannot do, saying why.
+    fn refuse_read_only(&mut self, what: &str) -> Vec<Cmd> {
+        let name = match &self.info.kind {
+            BackendKind::File { name } => name.clone(),
+            _ => String::new(),
+        };
+        self.notify(
+            VerdictLevel::Warning,
+            format!("read-only: {name} is a saved execution, {what}"),
+        )
+    }
+
+    /// Saves the selected execution to a new file (`x`).
+    fn export(&mut self) -> Vec<Cmd> {
+        match &self.selected {
+            Some(arn) => vec![Cmd::Export {
+                arn: arn.clone(),
+                dir: self.export_dir.clone(),
+            }],
+            None => self.notify(
+                VerdictLevel::Warning,
+                "nothing to save: no execution is selected".into(),
+            ),
+        }
+    }
+
+    fn on_exported(&mut self, result: Result<std::path::PathBuf, String>) -> Vec<Cmd> {
+        match result {
+            Ok(path) => self.notify(VerdictLevel::Ok, format!("saved to {}", path.display())),
+            Err(e) => self.notify(VerdictLevel::Error, format!("not saved: {e}")),
         }
     }
 
@@ -266,6 +311,7 @@ impl App {
             Msg::Stopped { arn, result } => self.on_stopped(&arn, result),
             Msg::Paused(result) => self.on_paused(result),
             Msg::Stepped { arn, result } => self.on_stepped(&arn, result),
+            Msg::Exported { result, .. } => self.on_exported(result),
             Msg::Terminate => self.quit(),
         }
     }
@@ -281,6 +327,9 @@ impl App {
     }
 
     fn launch(&mut self) -> Vec<Cmd> {
+        if self.read_only() {
+            return self.refuse_read_only("nothing can be launched");
+        }
         if self.store_fault.is_some() {
             // Nothing it did would be recorded: refused, and the header says why.
             return self.notify(

@@ -32,7 +32,7 @@ impl App {
             self.notice = None;
         }
         let every = match self.info.kind {
-            BackendKind::Embedded => POLL_MS,
+            BackendKind::Embedded | BackendKind::File { .. } => POLL_MS,
             BackendKind::Aws { .. } => AWS_POLL_MS,
         };
         let mut cmds: Vec<Cmd> = self
