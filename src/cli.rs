@@ -143,7 +143,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let export_dir = cli.export_dir();
     match cli.command {
         None => crate::run_cmd::tui(cli.saga, cli.aws, cli.theme, cli.log_file, export_dir),
-        Some(Command::Open(args)) => crate::open_cmd::open(&args, cli.theme, cli.log_file, export_dir),
+        Some(Command::Open(args)) => {
+            crate::open_cmd::open(&args, cli.theme, cli.log_file, export_dir)
+        }
         Some(Command::Conformance {
             dir,
             verbose,

@@ -42,8 +42,10 @@ fn display_name(path: &Path) -> String {
     if path.as_os_str() == "-" {
         return "stdin".into();
     }
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Reads the file (and `--definition`), then runs the UI on it; see [`OpenArgs`] and

@@ -56,7 +56,16 @@ impl SagaBackend for FileBackend {
         let arn = self.opened.execution.state_machine_arn.clone();
         let name = Some(crate::arn::name(&arn))
             .filter(|n| !n.is_empty())
-            .map_or_else(|| "state machine".to_string(), str::to_string);
+            .map_or_else(
+                || {
+                    if self.opened.synthesised {
+                        "graph built from the history".to_string()
+                    } else {
+                        "state machine".to_string()
+                    }
+                },
+                str::to_string,
+            );
         BackendInfo {
             kind: BackendKind::File {
                 name: self.name.clone(),

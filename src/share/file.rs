@@ -256,7 +256,10 @@ fn described_from_history(events: &[HistoryEvent], source_name: &str) -> Describ
         name: stem.to_string(),
         status,
         start_date: first,
-        stop_date: status.is_terminal().then(|| last.map(|e| e.timestamp)).flatten(),
+        stop_date: status
+            .is_terminal()
+            .then(|| last.map(|e| e.timestamp))
+            .flatten(),
         run_type: None,
         trip_id: None,
         error,
@@ -295,8 +298,14 @@ pub fn write_new(dir: &Path, execution_name: &str, text: &str) -> std::io::Resul
             .open(&path)
         {
             Ok(mut file) => {
-                file.write_all(text.as_bytes())?;
-                file.sync_all()?;
+                let written = file
+                    .write_all(text.as_bytes())
+                    .and_then(|()| file.sync_all());
+                if let Err(e) = written {
+                    // A cut-off file would open as broken JSON later: none is better.
+                    let _ = std::fs::remove_file(&path);
+                    return Err(e);
+                }
                 return Ok(path);
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,

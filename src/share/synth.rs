@@ -35,9 +35,9 @@ struct Node {
 fn failure(e: &HistoryEvent) -> Option<String> {
     let named = match &e.details {
         Some(EventDetails::TaskFailed(d) | EventDetails::TaskTimedOut(d)) => d.error.clone(),
-        Some(
-            EventDetails::LambdaFunctionFailed(d) | EventDetails::LambdaFunctionTimedOut(d),
-        ) => d.error.clone(),
+        Some(EventDetails::LambdaFunctionFailed(d) | EventDetails::LambdaFunctionTimedOut(d)) => {
+            d.error.clone()
+        }
         _ => None,
     };
     match e.event_type {
@@ -52,7 +52,10 @@ fn failure(e: &HistoryEvent) -> Option<String> {
 }
 
 fn starts_body(t: EventType) -> bool {
-    matches!(t, EventType::ParallelStateStarted | EventType::MapStateStarted)
+    matches!(
+        t,
+        EventType::ParallelStateStarted | EventType::MapStateStarted
+    )
 }
 
 fn ends_body(t: EventType) -> bool {
@@ -200,10 +203,7 @@ fn state(node: Node) -> Value {
             s.insert("Seconds".into(), node.wait_seconds.max(0).into());
         }
         "Parallel" => {
-            s.insert(
-                "Branches".into(),
-                json!([asl_from_history(&node.body)]),
-            );
+            s.insert("Branches".into(), json!([asl_from_history(&node.body)]));
         }
         "Map" => {
             s.insert("Iterator".into(), asl_from_history(&node.body));

@@ -352,7 +352,7 @@ pub const BINDINGS: &[Binding] = &[
         .help("stop the selected execution")
         .footer("stop", P::High),
     Binding::new(&[Key::Char('x')], A::Export, PANELS, "x")
-        .help("save the selected execution to a file (sagaview open FILE shows it)"),
+        .help("save the selected execution to a file (for sagaview open)"),
     Binding::new(&[Key::Char('?')], A::Help, PANELS, "?")
         .help("this help")
         .footer("help", P::Always),

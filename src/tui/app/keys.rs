@@ -68,9 +68,7 @@ impl App {
                 self.fixed_trip = None;
                 self.notify(VerdictLevel::Ok, "each launch books a fresh trip".into())
             }
-            Action::Pause if self.read_only() => {
-                self.refuse_read_only("its time cannot be paused")
-            }
+            Action::Pause if self.read_only() => self.refuse_read_only("time cannot be paused"),
             Action::Pause => {
                 if self.is_aws() {
                     return self.notify(VerdictLevel::Warning, NOT_PAUSABLE.into());
@@ -138,9 +136,7 @@ impl App {
                 }
                 vec![]
             }
-            Action::Stop if self.read_only() => {
-                self.refuse_read_only("nothing can be stopped")
-            }
+            Action::Stop if self.read_only() => self.refuse_read_only("nothing can be stopped"),
             Action::Stop => self.ask_stop(),
             Action::Export => self.export(),
             Action::Help => {

@@ -13,6 +13,7 @@ mod mode;
 mod tick;
 mod trip_editor;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use crossterm::event::KeyEventKind;
@@ -189,15 +190,11 @@ impl App {
         matches!(self.info.kind, BackendKind::File { .. })
     }
 
-    /// Refuses what a saved execution cannot do, saying why.
+    /// Refuses what a saved execution cannot do, saying why (the header names the file).
     fn refuse_read_only(&mut self, what: &str) -> Vec<Cmd> {
-        let name = match &self.info.kind {
-            BackendKind::File { name } => name.clone(),
-            _ => String::new(),
-        };
         self.notify(
             VerdictLevel::Warning,
-            format!("read-only: {name} is a saved execution, {what}"),
+            format!("read-only: {what} in a saved execution"),
         )
     }
 
@@ -217,7 +214,14 @@ impl App {
 
     fn on_exported(&mut self, result: Result<std::path::PathBuf, String>) -> Vec<Cmd> {
         match result {
-            Ok(path) => self.notify(VerdictLevel::Ok, format!("saved to {}", path.display())),
+            Ok(path) => {
+                // Relative to where sagaview started when it is there: shorter to read.
+                let shown = std::env::current_dir()
+                    .ok()
+                    .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| Path::new(".").join(p)))
+                    .unwrap_or(path);
+                self.notify(VerdictLevel::Ok, format!("saved to {}", shown.display()))
+            }
             Err(e) => self.notify(VerdictLevel::Error, format!("not saved: {e}")),
         }
     }
