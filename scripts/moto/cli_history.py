@@ -17,6 +17,10 @@ drops it.
 
 Usage: cli_history.py --endpoint URL --state-machine-arn ARN [--input JSON] [--name NAME]
                       [--region R] [--timestamps iso8601|wire] [--timeout SECONDS]
+       cli_history.py --endpoint URL --execution-arn ARN [--describe] [...]
+
+With --execution-arn no execution is started: that one's history is printed, or with
+--describe what `aws stepfunctions describe-execution` prints for it.
 
 Prints the history on stdout; errors go to stderr with a non-zero exit status.
 Only needs the Python standard library and boto3.
@@ -35,7 +39,9 @@ import boto3
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--endpoint", required=True)
-    p.add_argument("--state-machine-arn", required=True)
+    p.add_argument("--state-machine-arn")
+    p.add_argument("--execution-arn")
+    p.add_argument("--describe", action="store_true")
     p.add_argument("--input", default="{}")
     p.add_argument("--name", default=None, help="execution name (default: a random one)")
     p.add_argument("--region", default="us-east-1")
@@ -65,11 +71,24 @@ def main(argv):
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    # moto names an execution started without a name "None": every start needs one.
-    name = args.name or uuid.uuid4().hex
-    arn = sfn.start_execution(
-        stateMachineArn=args.state_machine_arn, name=name, input=args.input
-    )["executionArn"]
+    encode = encoder(args.timestamps)
+    if args.execution_arn:
+        arn = args.execution_arn
+        if args.describe:
+            described = sfn.describe_execution(executionArn=arn)
+            described.pop("ResponseMetadata", None)
+            json.dump(described, sys.stdout, indent=4, default=encode, ensure_ascii=False)
+            sys.stdout.write("\n")
+            return 0
+    elif args.state_machine_arn:
+        # moto names an execution started without a name "None": every start needs one.
+        name = args.name or uuid.uuid4().hex
+        arn = sfn.start_execution(
+            stateMachineArn=args.state_machine_arn, name=name, input=args.input
+        )["executionArn"]
+    else:
+        print("give --state-machine-arn or --execution-arn", file=sys.stderr)
+        return 2
     deadline = time.monotonic() + args.timeout
     while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
         if time.monotonic() > deadline:
@@ -84,7 +103,7 @@ def main(argv):
         {"events": events},
         sys.stdout,
         indent=4,
-        default=encoder(args.timestamps),
+        default=encode,
         ensure_ascii=False,
     )
     sys.stdout.write("\n")

@@ -49,11 +49,26 @@ pub struct DescribedExecution {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_details: Option<Included>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_header: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_run_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_machine_version_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_machine_alias_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redrive_count: Option<u32>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_optional_timestamp",
+        deserialize_with = "deserialize_optional_timestamp"
+    )]
+    pub redrive_date: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redrive_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,9 +129,14 @@ impl DescribedExecution {
             input,
             output_details: summary.output.as_ref().map(|_| Included { included: true }),
             output: summary.output.clone(),
+            trace_header: None,
+            map_run_arn: None,
             error: summary.error.clone(),
             cause: summary.cause.clone(),
+            state_machine_version_arn: None,
+            state_machine_alias_arn: None,
             redrive_count: Some(0),
+            redrive_date: None,
             redrive_status: Some(redrive_status.to_string()),
             redrive_status_reason: reason,
         }
