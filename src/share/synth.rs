@@ -236,3 +236,136 @@ fn state(node: Node) -> Value {
     };
     Value::Object(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asl::load_definition_value;
+    use crate::asl::model::{StateKind, Transition};
+    use crate::history::event::{ErrorDetails, StateEnteredDetails, TaskErrorDetails};
+    use chrono::DateTime;
+
+    /// A history built by hand: (seconds, type, entered state or failure error).
+    fn history(steps: &[(i64, EventType, &str)]) -> Vec<HistoryEvent> {
+        steps
+            .iter()
+            .enumerate()
+            .map(|(i, &(at, event_type, name))| {
+                let details = if event_type.is_state_entered() {
+                    Some(EventDetails::StateEntered(StateEnteredDetails {
+                        name: name.into(),
+                        input: "{}".into(),
+                        input_details: Default::default(),
+                    }))
+                } else if event_type == EventType::TaskFailed {
+                    Some(EventDetails::TaskFailed(TaskErrorDetails {
+                        resource_type: "lambda".into(),
+                        resource: "invoke".into(),
+                        error: Some(name.into()),
+                        cause: None,
+                    }))
+                } else if event_type == EventType::ExecutionFailed {
+                    Some(EventDetails::ExecutionFailed(ErrorDetails::default()))
+                } else {
+                    None
+                };
+                HistoryEvent {
+                    timestamp: DateTime::from_timestamp(1_700_000_000 + at, 0).unwrap(),
+                    event_type,
+                    id: i as u64 + 1,
+                    previous_event_id: i as u64,
+                    details,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_state_type_the_history_names_is_drawn_with_its_edges() {
+        use EventType as T;
+        let events = history(&[
+            (0, T::ExecutionStarted, ""),
+            (0, T::PassStateEntered, "Start"),
+            (0, T::PassStateExited, ""),
+            (0, T::ChoiceStateEntered, "Route"),
+            (0, T::ChoiceStateExited, ""),
+            (0, T::WaitStateEntered, "Pause"),
+            (5, T::WaitStateExited, ""),
+            (5, T::ParallelStateEntered, "Both"),
+            (5, T::ParallelStateStarted, ""),
+            (5, T::PassStateEntered, "Left"),
+            (5, T::PassStateExited, ""),
+            (5, T::PassStateEntered, "Right"),
+            (5, T::PassStateExited, ""),
+            (5, T::ParallelStateSucceeded, ""),
+            (5, T::ParallelStateExited, ""),
+            (5, T::MapStateEntered, "Each"),
+            (5, T::MapStateStarted, ""),
+            (5, T::MapIterationStarted, ""),
+            (5, T::PassStateEntered, "Item"),
+            (5, T::PassStateExited, ""),
+            (5, T::MapIterationSucceeded, ""),
+            (5, T::MapIterationStarted, ""),
+            (5, T::PassStateEntered, "Item"),
+            (5, T::PassStateExited, ""),
+            (5, T::MapIterationSucceeded, ""),
+            (5, T::MapStateSucceeded, ""),
+            (5, T::MapStateExited, ""),
+            (5, T::TaskStateEntered, "Work"),
+            (5, T::TaskScheduled, ""),
+            (6, T::TaskFailed, "Boom"),
+            (7, T::TaskScheduled, ""),
+            (8, T::TaskFailed, "Boom"),
+            (8, T::PassStateEntered, "Undo"),
+            (8, T::PassStateExited, ""),
+            (8, T::FailStateEntered, "Failed"),
+            (8, T::ExecutionFailed, ""),
+        ]);
+        let asl = asl_from_history(&events);
+        let def = load_definition_value(&asl).unwrap_or_else(|e| panic!("{e}: {asl:#}"));
+        let names: Vec<&str> = def.states.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Start", "Route", "Pause", "Both", "Each", "Work", "Undo", "Failed"
+            ]
+        );
+        let types: Vec<&str> = def.states.iter().map(|s| s.kind.type_name()).collect();
+        assert_eq!(
+            types,
+            [
+                "Pass", "Choice", "Wait", "Parallel", "Map", "Task", "Pass", "Fail"
+            ]
+        );
+        assert_eq!(asl["States"]["Pause"]["Seconds"], 5);
+        assert_eq!(asl["States"]["Route"]["Choices"][0]["Next"], "Pause");
+        let StateKind::Parallel(both) = &def.states[3].kind else {
+            panic!("Both is a Parallel state");
+        };
+        let inner: Vec<&str> = both.branches[0]
+            .states
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(inner, ["Left", "Right"]);
+        let StateKind::Map(each) = &def.states[4].kind else {
+            panic!("Each is a Map state");
+        };
+        assert_eq!(each.processor.states.len(), 1);
+        assert_eq!(def.states[4].kind.type_name(), "Map");
+        let StateKind::Task(work) = &def.states[5].kind else {
+            panic!("Work is a Task state");
+        };
+        assert_eq!(work.retry[0].max_attempts, 1);
+        assert_eq!(work.catch[0].error_equals, ["Boom"]);
+        assert_eq!(def.states[work.catch[0].next].name, "Undo");
+        assert!(matches!(work.transition, Transition::End));
+    }
+
+    #[test]
+    fn a_history_that_entered_no_state_still_draws() {
+        let events = history(&[(0, EventType::ExecutionStarted, "")]);
+        let def = load_definition_value(&asl_from_history(&events)).unwrap();
+        assert_eq!(def.states.len(), 1);
+    }
+}
