@@ -50,11 +50,14 @@ pub struct Cli {
     pub export_dir: Option<PathBuf>,
 }
 
+/// The environment variable that says where `x` saves, when `--export-dir` does not.
+const EXPORT_DIR_ENV: &str = "SAGAVIEW_EXPORT_DIR";
+
 impl Cli {
     /// `--export-dir`, else `SAGAVIEW_EXPORT_DIR`.
     fn export_dir(&self) -> Option<PathBuf> {
         self.export_dir.clone().or_else(|| {
-            std::env::var_os(crate::open_cmd::EXPORT_DIR_ENV)
+            std::env::var_os(EXPORT_DIR_ENV)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
         })

@@ -9,9 +9,6 @@ use clap::Args;
 use sagaview::backend::file::FileBackend;
 use sagaview::share::OpenedExecution;
 
-/// The environment variable that says where `x` saves, when `--export-dir` does not.
-pub const EXPORT_DIR_ENV: &str = "SAGAVIEW_EXPORT_DIR";
-
 /// `sagaview open`.
 #[derive(Debug, Clone, Args)]
 pub struct OpenArgs {

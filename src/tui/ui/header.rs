@@ -74,7 +74,11 @@ fn launch_line(app: &App, compact: bool) -> Line<'static> {
     }
     if app.read_only() {
         // Nothing is launched from a saved execution: no "next" to tell.
-        spans.push(Span::styled("nothing runs: x saves a copy", p.dim));
+        let save = keymap::label(Context::Panel(app.focus), Action::Export);
+        spans.push(Span::styled(
+            format!("nothing runs: {save} saves a copy"),
+            p.dim,
+        ));
         return Line::from(spans);
     }
     let key = RunType::ALL
