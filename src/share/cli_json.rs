@@ -15,8 +15,11 @@ use serde::{Serialize, Serializer};
 use crate::history::{EventDetails, EventType, HistoryEvent};
 
 /// A time as Python's `datetime.isoformat()` writes an aware UTC datetime: the CLI
-/// prints times in the machine's zone, which is this on a machine set to UTC.
+/// prints times in the machine's zone, which is this on a machine set to UTC. Python
+/// keeps microseconds, rounding to the nearest (epoch seconds read as a float land
+/// just below the millisecond they mean), so the time is rounded the same way.
 pub fn timestamp(t: &DateTime<Utc>) -> String {
+    let t = *t + chrono::TimeDelta::nanoseconds(500);
     let micros = t.nanosecond() % 1_000_000_000 / 1_000;
     let seconds = t.format("%Y-%m-%dT%H:%M:%S");
     if micros == 0 {
@@ -80,7 +83,11 @@ mod tests {
         let whole = DateTime::from_timestamp(1_714_557_600, 0).unwrap();
         assert_eq!(timestamp(&whole), "2024-05-01T10:00:00+00:00");
         let nanos = DateTime::from_timestamp(1_714_557_600, 1_234_567).unwrap();
-        assert_eq!(timestamp(&nanos), "2024-05-01T10:00:00.001234+00:00");
+        assert_eq!(timestamp(&nanos), "2024-05-01T10:00:00.001235+00:00");
+        let below = DateTime::from_timestamp(1_714_557_600, 329_999_999).unwrap();
+        assert_eq!(timestamp(&below), "2024-05-01T10:00:00.330000+00:00");
+        let carry = DateTime::from_timestamp(1_714_557_600, 999_999_999).unwrap();
+        assert_eq!(timestamp(&carry), "2024-05-01T10:00:01+00:00");
     }
 
     #[test]
