@@ -43,6 +43,25 @@ pub struct Cli {
     /// Where the UI writes its log (default: sagaview.log next to the database).
     #[arg(long, value_name = "PATH", help_heading = "Terminal UI")]
     pub log_file: Option<PathBuf>,
+
+    /// Where x saves the selected execution (default: SAGAVIEW_EXPORT_DIR, else the
+    /// current directory). Files are named after the execution and never replaced.
+    #[arg(long, value_name = "DIR", help_heading = "Terminal UI")]
+    pub export_dir: Option<PathBuf>,
+}
+
+/// The environment variable that says where `x` saves, when `--export-dir` does not.
+const EXPORT_DIR_ENV: &str = "SAGAVIEW_EXPORT_DIR";
+
+impl Cli {
+    /// `--export-dir`, else `SAGAVIEW_EXPORT_DIR`.
+    fn export_dir(&self) -> Option<PathBuf> {
+        self.export_dir.clone().or_else(|| {
+            std::env::var_os(EXPORT_DIR_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+    }
 }
 
 /// Subcommands.
@@ -109,13 +128,27 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `sagaview man | man -l -`.
     Man,
+    /// Show a saved execution in the terminal UI, read-only, with no runtime or AWS account.
+    ///
+    /// FILE is what x saves in the UI, or a history captured with the AWS CLI:
+    /// `aws stepfunctions get-execution-history --execution-arn ARN > run.json`
+    /// (timestamps in either form the CLI prints). Without a definition (the file's
+    /// own, or --definition) the graph is built from the states the history names.
+    ///
+    /// Exit status: 0 when the UI ended, 2 when the file or the definition cannot be
+    /// read (or is not a history), 128 + N when signal N ended it.
+    Open(crate::open_cmd::OpenArgs),
 }
 
 /// Runs the parsed command line; the exit code is 0 when the command ran,
 /// 2 when its input could not be used.
 pub fn run(cli: Cli) -> ExitCode {
+    let export_dir = cli.export_dir();
     match cli.command {
-        None => crate::run_cmd::tui(cli.saga, cli.aws, cli.theme, cli.log_file),
+        None => crate::run_cmd::tui(cli.saga, cli.aws, cli.theme, cli.log_file, export_dir),
+        Some(Command::Open(args)) => {
+            crate::open_cmd::open(&args, cli.theme, cli.log_file, export_dir)
+        }
         Some(Command::Conformance {
             dir,
             verbose,

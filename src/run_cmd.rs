@@ -307,8 +307,9 @@ pub fn tui(
     aws: AwsArgs,
     theme: sagaview::tui::Theme,
     log_file: Option<PathBuf>,
+    export_dir: Option<PathBuf>,
 ) -> ExitCode {
-    finish(tui_on(saga, aws, theme, log_file))
+    finish(tui_on(saga, aws, theme, log_file, export_dir))
 }
 
 fn tui_on(
@@ -316,6 +317,7 @@ fn tui_on(
     aws: AwsArgs,
     theme: sagaview::tui::Theme,
     log_file: Option<PathBuf>,
+    export_dir: Option<PathBuf>,
 ) -> Result<ExitCode, Exit> {
     if aws.aws && saga.pace.is_some() {
         return Err(Exit::usage(
@@ -333,6 +335,7 @@ fn tui_on(
         theme,
         log_file: Some(log_file.unwrap_or_else(|| default_log_file(&saga))),
         no_color: sagaview::tui::no_color_from_env(),
+        export_dir,
     };
     let result = if aws.aws {
         let aws_options = aws.options().map_err(Exit::usage)?;

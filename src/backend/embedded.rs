@@ -3,7 +3,7 @@
 
 use super::queued_table::QueuedTable;
 use super::recorder::StoreRecorder;
-use super::saga_definition::{SAGA_STATE_MACHINE_NAME, saga_definition};
+use super::saga_definition::{SAGA_ASL, SAGA_STATE_MACHINE_NAME, saga_definition, substitute};
 use super::step::StepWatch;
 use super::{
     BackendError, BackendInfo, BackendKind, ClockControl, ExecutionSummary, Launch, SagaBackend,
@@ -49,6 +49,8 @@ pub struct EmbeddedBackend {
     store: Store,
     machine: Arc<StateMachine>,
     definition: Arc<Definition>,
+    /// The definition's ASL text, saved with an exported execution.
+    definition_text: Arc<str>,
     recorder: Arc<StoreRecorder>,
     steps: Arc<StepWatch>,
 }
@@ -107,6 +109,7 @@ impl EmbeddedBackend {
             ..EngineConfig::default()
         };
         let definition = saga_definition(&config).map_err(BackendError::Failed)?;
+        let definition_text: Arc<str> = substitute(SAGA_ASL, &config).into();
         let chance: Arc<dyn Chance> = match options.seed {
             Some(seed) => Arc::new(SeededChance::new(seed)),
             None => Arc::new(ThreadChance),
@@ -140,6 +143,7 @@ impl EmbeddedBackend {
             store,
             machine,
             definition: Arc::new(definition),
+            definition_text,
             recorder,
             steps,
         })
@@ -241,6 +245,14 @@ impl SagaBackend for EmbeddedBackend {
     ) -> BoxFuture<'a, Result<Arc<Definition>, BackendError>> {
         let def = self.definition.clone();
         Box::pin(async move { Ok(def) })
+    }
+
+    fn definition_text<'a>(
+        &'a self,
+        _execution_arn: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, BackendError>> {
+        let text = self.definition_text.to_string();
+        Box::pin(async move { Ok(Some(text)) })
     }
 
     fn start(&self, launch: Launch) -> BoxFuture<'_, Result<String, BackendError>> {

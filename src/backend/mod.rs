@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 pub mod aws;
 pub mod embedded;
+pub mod file;
 mod queued_table;
 mod recorder;
 pub mod saga_definition;
@@ -28,6 +29,11 @@ pub enum BackendKind {
     Aws {
         /// The region in use.
         region: String,
+    },
+    /// A saved execution opened from a file: nothing runs, nothing can be started.
+    File {
+        /// The file's name (`stdin` for `-`), for the header.
+        name: String,
     },
 }
 
@@ -188,6 +194,38 @@ pub trait SagaBackend: Send + Sync {
     /// without a store of its own (AWS).
     fn store_fault(&self) -> Option<String> {
         None
+    }
+
+    /// The ASL text of the definition an execution runs, for saving it with the
+    /// execution; `None` where the backend does not keep the text.
+    fn definition_text<'a>(
+        &'a self,
+        _execution_arn: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, BackendError>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// One execution whole, as `x` saves it: its full history, what DescribeExecution
+    /// says of it, and its definition's text when the backend has it.
+    fn export<'a>(
+        &'a self,
+        execution_arn: &'a str,
+    ) -> BoxFuture<'a, Result<crate::share::SharedExecution, BackendError>> {
+        Box::pin(async move {
+            let events = self.history_since(execution_arn, 0).await?;
+            let summary = self.describe(execution_arn).await?;
+            let definition = self.definition_text(execution_arn).await?;
+            let execution = crate::share::DescribedExecution::from_summary(
+                &summary,
+                &self.info().state_machine_arn,
+                &events,
+            );
+            Ok(crate::share::SharedExecution {
+                events,
+                execution,
+                definition,
+            })
+        })
     }
 
     /// Changes how fast paced time runs, for what is already waiting too; backends

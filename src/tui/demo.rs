@@ -77,6 +77,7 @@ pub fn options(no_color: bool) -> TuiOptions {
         theme: Theme::Dark,
         log_file: None,
         no_color,
+        export_dir: None,
     }
 }
 

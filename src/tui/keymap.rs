@@ -125,6 +125,8 @@ pub enum Action {
     Follow,
     /// Stop the selected execution (asks first).
     Stop,
+    /// Save the selected execution to a file `sagaview open` shows.
+    Export,
     /// Show the help overlay.
     Help,
     /// Leave (asks first while executions run).
@@ -440,6 +442,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding::new(&[Key::Char('s')], A::Stop, PANELS, "s")
         .help("stop the selected execution")
         .footer("stop", P::High),
+    Binding::new(&[Key::Char('x')], A::Export, PANELS, "x")
+        .help("save the selected execution to a file (for sagaview open)"),
     Binding::new(&[Key::Char('?')], A::Help, PANELS, "?")
         .help("this help")
         .footer("help", P::Always),

@@ -63,6 +63,8 @@ pub struct TuiOptions {
     pub log_file: Option<PathBuf>,
     /// No colours at all (also forced by a non-empty `NO_COLOR`).
     pub no_color: bool,
+    /// Where `x` saves executions; `None` is the current directory.
+    pub export_dir: Option<PathBuf>,
 }
 
 impl Default for TuiOptions {
@@ -76,6 +78,7 @@ impl Default for TuiOptions {
             theme: Theme::Dark,
             log_file: None,
             no_color: no_color_from_env(),
+            export_dir: None,
         }
     }
 }

@@ -85,6 +85,13 @@ pub enum Msg {
         /// Whether it moved.
         result: Result<(), BackendError>,
     },
+    /// A save (`x`) was answered: the file written, or why not.
+    Exported {
+        /// The execution saved.
+        arn: String,
+        /// The file's path.
+        result: Result<std::path::PathBuf, String>,
+    },
     /// The process was asked to end (SIGTERM, SIGHUP).
     Terminate,
 }
@@ -102,7 +109,8 @@ impl Msg {
             | Msg::Rows { .. }
             | Msg::Stopped { .. }
             | Msg::Paused(_)
-            | Msg::Stepped { .. } => true,
+            | Msg::Stepped { .. }
+            | Msg::Exported { .. } => true,
             Msg::Key(_)
             | Msg::Mouse(_)
             | Msg::Resize(..)
@@ -148,6 +156,13 @@ pub enum Cmd {
     Step(String),
     /// Put text on the terminal's clipboard (OSC 52).
     Copy(String),
+    /// Save an execution to a new file in `dir`.
+    Export {
+        /// The execution.
+        arn: String,
+        /// The directory the file goes to.
+        dir: std::path::PathBuf,
+    },
     /// Leave the loop.
     Quit,
 }
@@ -165,7 +180,8 @@ impl Cmd {
             | Cmd::FetchRows { .. }
             | Cmd::Stop(_)
             | Cmd::SetPaused(_)
-            | Cmd::Step(_) => true,
+            | Cmd::Step(_)
+            | Cmd::Export { .. } => true,
             Cmd::SetSpeed(_) | Cmd::Copy(_) | Cmd::Quit => false,
         }
     }

@@ -321,9 +321,36 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
                 let _ = tx.send(Msg::Stepped { arn, result });
             });
         }
+        Cmd::Export { arn, dir } => {
+            tokio::spawn(async move {
+                let result = export(b.as_ref(), &arn, dir).await;
+                let _ = tx.send(Msg::Exported { arn, result });
+            });
+        }
         // The loop's own business (see `Runner::perform`).
         Cmd::Copy(_) | Cmd::Quit => {}
     }
+}
+
+/// Saves one execution to a new file in `dir`; the path written, or why not.
+async fn export(
+    backend: &dyn SagaBackend,
+    arn: &str,
+    dir: std::path::PathBuf,
+) -> Result<std::path::PathBuf, String> {
+    let shared = backend.export(arn).await.map_err(|e| e.to_string())?;
+    let text = shared
+        .to_json()
+        .map_err(|e| format!("cannot write the execution as JSON: {e}"))?;
+    let name = shared.execution.name.clone();
+    let written = tokio::task::spawn_blocking(move || {
+        crate::share::write_new(&dir, &name, &text)
+            .map_err(|e| format!("cannot write to {}: {e}", dir.display()))
+    })
+    .await
+    .map_err(|e| format!("the save failed: {e}"))??;
+    // Shown as an absolute path: the notice says exactly where the file is.
+    Ok(std::path::absolute(&written).unwrap_or(written))
 }
 
 /// Why pause and step do nothing against a backend whose time is real.

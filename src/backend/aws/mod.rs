@@ -17,6 +17,8 @@ use crate::asl::{Definition, load_definition};
 use crate::future::BoxFuture;
 use crate::history::ExecutionStatus;
 use crate::history::HistoryEvent;
+use crate::share::described::Included;
+use crate::share::{DescribedExecution, SharedExecution};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -433,6 +435,72 @@ impl SagaBackend for AwsBackend {
         execution_arn: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Arc<Definition>, BackendError>> {
         Box::pin(self.load_definition(execution_arn))
+    }
+
+    fn definition_text<'a>(
+        &'a self,
+        execution_arn: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, BackendError>> {
+        Box::pin(async move {
+            let described = self
+                .call(
+                    Api::DescribeStateMachineForExecution,
+                    self.sfn
+                        .describe_state_machine_for_execution()
+                        .execution_arn(execution_arn)
+                        .send(),
+                )
+                .await?;
+            Ok(Some(described.definition))
+        })
+    }
+
+    /// DescribeExecution's own answer, whole, rather than one rebuilt from a summary.
+    fn export<'a>(
+        &'a self,
+        execution_arn: &'a str,
+    ) -> BoxFuture<'a, Result<SharedExecution, BackendError>> {
+        Box::pin(async move {
+            let events = self.history_since(execution_arn, 0).await?;
+            let d = self
+                .call(
+                    Api::DescribeExecution,
+                    self.sfn
+                        .describe_execution()
+                        .execution_arn(execution_arn)
+                        .send(),
+                )
+                .await?;
+            let definition = self.definition_text(execution_arn).await?;
+            let included = |i: bool| Included { included: i };
+            let execution = DescribedExecution {
+                execution_arn: d.execution_arn().to_string(),
+                state_machine_arn: d.state_machine_arn().to_string(),
+                name: d.name().unwrap_or_default().to_string(),
+                status: d.status().as_str().to_string(),
+                start_date: to_chrono(d.start_date()),
+                stop_date: d.stop_date().map(to_chrono),
+                input: d.input().map(str::to_string),
+                input_details: d.input_details().map(|i| included(i.included())),
+                output: d.output().map(str::to_string),
+                output_details: d.output_details().map(|i| included(i.included())),
+                trace_header: d.trace_header().map(str::to_string),
+                map_run_arn: d.map_run_arn().map(str::to_string),
+                error: d.error().map(str::to_string),
+                cause: d.cause().map(str::to_string),
+                state_machine_version_arn: d.state_machine_version_arn().map(str::to_string),
+                state_machine_alias_arn: d.state_machine_alias_arn().map(str::to_string),
+                redrive_count: d.redrive_count().and_then(|n| u32::try_from(n).ok()),
+                redrive_date: d.redrive_date().map(to_chrono),
+                redrive_status: d.redrive_status().map(|r| r.as_str().to_string()),
+                redrive_status_reason: d.redrive_status_reason().map(str::to_string),
+            };
+            Ok(SharedExecution {
+                events,
+                execution,
+                definition,
+            })
+        })
     }
 
     fn start(&self, launch: Launch) -> BoxFuture<'_, Result<String, BackendError>> {

@@ -74,6 +74,7 @@ impl App {
                 self.fixed_trip = None;
                 self.notify(VerdictLevel::Ok, "each launch books a fresh trip".into())
             }
+            Action::Pause if self.read_only() => self.refuse_read_only("time cannot be paused"),
             Action::Pause => {
                 if self.is_aws() {
                     return self.notify(VerdictLevel::Warning, NOT_PAUSABLE.into());
@@ -156,10 +157,12 @@ impl App {
                 self.follow = !self.follow;
                 vec![]
             }
+            Action::Stop if self.read_only() => self.refuse_read_only("nothing can be stopped"),
             Action::Stop => self.ask_stop(),
             Action::Filter => self.open_filter(),
             Action::ClearFilter => self.clear_filter(),
             Action::CopyArn => self.copy_arn(),
+            Action::Export => self.export(),
             Action::Help => {
                 let scroll = HelpPage::of(self.size, self.focus).opening_scroll(self.focus);
                 self.mode = Mode::Help { scroll };
@@ -224,7 +227,8 @@ impl App {
     /// half done.
     fn ask_quit(&mut self) -> Vec<Cmd> {
         let running = self.running();
-        if running == 0 {
+        // A saved execution shown as running is a record: nothing is left half done.
+        if running == 0 || self.read_only() {
             return self.quit();
         }
         let (what, them, their) = if running == 1 {
@@ -248,6 +252,9 @@ impl App {
 
     /// While paused, advances the selected execution by one event.
     fn step(&mut self) -> Vec<Cmd> {
+        if self.read_only() {
+            return self.refuse_read_only("nothing runs to step");
+        }
         if self.is_aws() {
             return self.notify(VerdictLevel::Warning, NOT_PAUSABLE.into());
         }

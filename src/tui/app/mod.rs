@@ -16,6 +16,7 @@ mod tick;
 mod timeline;
 mod trip_editor;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use crossterm::event::KeyEventKind;
@@ -128,6 +129,8 @@ pub struct App {
     pub size: (u16, u16),
     /// Set once the user quit.
     pub quitting: bool,
+    /// Where `x` saves executions.
+    pub export_dir: std::path::PathBuf,
     rows_poll: Poll,
     list_poll: Poll,
     definition_poll: Poll,
@@ -178,6 +181,10 @@ impl App {
             now_ms: 0,
             size: geometry::MIN_SIZE,
             quitting: false,
+            export_dir: options
+                .export_dir
+                .clone()
+                .unwrap_or_else(|| std::path::PathBuf::from(".")),
             rows_poll: Poll::default(),
             list_poll: Poll::default(),
             definition_poll: Poll::default(),
@@ -197,6 +204,48 @@ impl App {
         match &self.info.kind {
             BackendKind::Embedded => "embedded".into(),
             BackendKind::Aws { region } => format!("aws {region}"),
+            BackendKind::File { name } => format!("{name} · read-only"),
+        }
+    }
+
+    /// Whether a saved execution is shown: nothing can be launched, stopped or paused.
+    pub fn read_only(&self) -> bool {
+        matches!(self.info.kind, BackendKind::File { .. })
+    }
+
+    /// Refuses what a saved execution cannot do, saying why (the header names the file).
+    fn refuse_read_only(&mut self, what: &str) -> Vec<Cmd> {
+        self.notify(
+            VerdictLevel::Warning,
+            format!("read-only: {what} in a saved execution"),
+        )
+    }
+
+    /// Saves the selected execution to a new file (`x`).
+    fn export(&mut self) -> Vec<Cmd> {
+        match &self.selected {
+            Some(arn) => vec![Cmd::Export {
+                arn: arn.clone(),
+                dir: self.export_dir.clone(),
+            }],
+            None => self.notify(
+                VerdictLevel::Warning,
+                "nothing to save: no execution is selected".into(),
+            ),
+        }
+    }
+
+    fn on_exported(&mut self, result: Result<std::path::PathBuf, String>) -> Vec<Cmd> {
+        match result {
+            Ok(path) => {
+                // Relative to where sagaview started when it is there: shorter to read.
+                let shown = std::env::current_dir()
+                    .ok()
+                    .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| Path::new(".").join(p)))
+                    .unwrap_or(path);
+                self.notify(VerdictLevel::Ok, format!("saved to {}", shown.display()))
+            }
+            Err(e) => self.notify(VerdictLevel::Error, format!("not saved: {e}")),
         }
     }
 
@@ -295,6 +344,7 @@ impl App {
             Msg::Stopped { arn, result } => self.on_stopped(&arn, result),
             Msg::Paused(result) => self.on_paused(result),
             Msg::Stepped { arn, result } => self.on_stepped(&arn, result),
+            Msg::Exported { result, .. } => self.on_exported(result),
             Msg::Terminate => self.quit(),
         }
     }
@@ -310,6 +360,9 @@ impl App {
     }
 
     fn launch(&mut self) -> Vec<Cmd> {
+        if self.read_only() {
+            return self.refuse_read_only("nothing can be launched");
+        }
         if self.store_fault.is_some() {
             // Nothing it did would be recorded: refused, and the header says why.
             return self.notify(

@@ -39,7 +39,7 @@ impl App {
             self.copied = None;
         }
         let every = match self.info.kind {
-            BackendKind::Embedded => POLL_MS,
+            BackendKind::Embedded | BackendKind::File { .. } => POLL_MS,
             BackendKind::Aws { .. } => AWS_POLL_MS,
         };
         let mut cmds: Vec<Cmd> = self

@@ -73,6 +73,15 @@ fn launch_line(app: &App, compact: bool) -> Line<'static> {
         spans.push(Span::styled(app.info.state_machine_name.clone(), p.header));
         spans.push(sep(p));
     }
+    if app.read_only() {
+        // Nothing is launched from a saved execution: no "next" to tell.
+        let save = keymap::label(Context::Panel(app.focus), Action::Export);
+        spans.push(Span::styled(
+            format!("nothing runs: {save} saves a copy"),
+            p.dim,
+        ));
+        return Line::from(spans);
+    }
     let key = RunType::ALL
         .iter()
         .position(|&r| r == app.run_type)
@@ -145,6 +154,12 @@ fn execution_line(app: &App) -> Line<'static> {
         });
     } else if let Some((level, text, _)) = &app.notice {
         spans.push(Span::styled(text.clone(), p.verdict(*level)));
+    } else if app.read_only() {
+        // The verdict reads the trip's rows, which a saved execution does not hold.
+        spans.push(Span::styled(
+            "verdict — (not judged: a saved execution has no rows)",
+            p.dim,
+        ));
     } else {
         spans.extend(verdict_spans(app.selected_execution(), p));
     }

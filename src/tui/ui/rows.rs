@@ -71,7 +71,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if app.rows.entries.is_empty() {
-        let text = if app.rows.trip_id.is_empty() {
+        let text = if app.read_only() {
+            " no rows: a saved execution holds its history only"
+        } else if app.rows.trip_id.is_empty() {
             " the selected execution's trip rows show here"
         } else if app.rows.loaded {
             " no rows for this trip"
