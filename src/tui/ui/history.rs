@@ -68,15 +68,14 @@ fn title<'a>(app: &App, count: usize) -> Line<'a> {
     Line::from(spans)
 }
 
-/// The selected execution's ARN for the bottom border, cut in the middle to fit: its
-/// end (the execution's name) says the most.
+/// The selected execution's ARN for the bottom border, cut to fit (see [`fit_arn`]).
 fn arn_line<'a>(app: &App, arn: &str, width: u16) -> Line<'a> {
     let p = &app.palette;
     let copy = keymap::label(Context::Panel(Focus::History), Action::CopyArn);
     // Two corners, a space each side of the ARN, " copies " and a cell of border.
     let room = usize::from(width).saturating_sub(copy.width() + 13);
     Line::from(vec![
-        Span::styled(format!(" {} ", truncate_middle(arn, room)), p.dim),
+        Span::styled(format!(" {} ", fit_arn(arn, room)), p.dim),
         Span::styled(copy, p.key),
         Span::styled(" copies ", p.dim),
     ])
@@ -140,38 +139,49 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     super::text::render_lines(frame.buffer_mut(), inner, &lines);
 }
 
-/// `text` cut to `width` columns by an ellipsis in the middle, keeping a third of the
-/// room for its start and the rest for its end.
-pub fn truncate_middle(text: &str, width: usize) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    if chars.len() <= width {
-        return text.to_owned();
+/// An ARN cut to `width` columns: whole when it fits; else what names the execution,
+/// the state machine and the execution's name (after `:execution:`), or the name
+/// alone, cut at the end if even that is too long. Its first characters say least:
+/// every ARN starts alike.
+pub fn fit_arn(arn: &str, width: usize) -> String {
+    let fits = |s: &str| s.chars().count() <= width;
+    if fits(arn) {
+        return arn.to_owned();
     }
-    if width == 0 {
-        return String::new();
+    let shown = match arn.split_once(":execution:") {
+        Some((_, named)) => {
+            let with_machine = format!("…{named}");
+            if fits(&with_machine) {
+                return with_machine;
+            }
+            format!("…{}", crate::arn::name(named))
+        }
+        None => arn.to_owned(),
+    };
+    if fits(&shown) {
+        return shown;
     }
-    let head = (width - 1) / 3;
-    let tail = width - 1 - head;
-    let mut out: String = chars[..head].iter().collect();
-    out.push('…');
-    out.extend(&chars[chars.len() - tail..]);
-    out
+    let mut cut: String = shown.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        cut.push('…');
+    }
+    cut
 }
 
 #[cfg(test)]
 mod tests {
-    use super::truncate_middle;
+    use super::fit_arn;
 
     #[test]
-    fn the_middle_goes_first() {
+    fn an_arn_keeps_what_names_the_execution() {
         let arn = "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:run-7";
-        assert_eq!(truncate_middle(arn, 200), arn);
-        let cut = truncate_middle(arn, 30);
-        assert_eq!(cut.chars().count(), 30);
-        assert!(cut.starts_with("arn:aws:"), "{cut}");
-        assert!(cut.ends_with("BookingSaga:run-7"), "{cut}");
-        assert!(cut.contains('…'));
-        assert_eq!(truncate_middle(arn, 1), "…");
-        assert_eq!(truncate_middle(arn, 0), "");
+        assert_eq!(fit_arn(arn, 200), arn);
+        assert_eq!(fit_arn(arn, 30), "…BookingSaga:run-7");
+        assert_eq!(fit_arn(arn, 12), "…run-7");
+        assert_eq!(fit_arn(arn, 4), "…ru…");
+        assert_eq!(fit_arn(arn, 1), "…");
+        assert_eq!(fit_arn(arn, 0), "");
+        // Not an execution ARN: cut at the end.
+        assert_eq!(fit_arn("opened:a-long-file-name", 10), "opened:a-…");
     }
 }
