@@ -75,7 +75,8 @@ fn saga_registry(table: &Arc<QueuedTable>, chance: Arc<dyn Chance>) -> FunctionR
                 let table = table.clone();
                 let chance = chance.clone();
                 Box::pin(async move {
-                    let (table, chance) = (table.as_ref(), chance.as_ref());
+                    let table = table.for_task(&req.execution_arn);
+                    let (table, chance) = (&table, chance.as_ref());
                     match &req.payload {
                         RequestPayload::Text(text) => {
                             saga_lambdas::handle_text(step, table, chance, text).await

@@ -11,12 +11,13 @@
 use super::events::NewEvent;
 use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
 use super::items::{SetIf, item_keys};
+use super::versions::{RowWriter, Version, latest_rows};
 use super::{Backend, StoreError, StoreWrite, lock};
 use crate::fast_map::FastMap;
 use chrono::{DateTime, Utc};
 use saga_lambdas::Item;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// What `:memory:` error messages name.
 const LOCATION: &str = ":memory:";
@@ -25,9 +26,76 @@ const LOCATION: &str = ":memory:";
 /// saga step writing its row never waits for a history being written.
 #[derive(Default)]
 pub(super) struct MemoryStore {
-    /// Rows by partition key, then sort key (byte order, as DynamoDB sorts).
-    rows: Mutex<FastMap<String, BTreeMap<String, Item>>>,
+    rows: Mutex<Rows>,
     runs: Mutex<Runs>,
+}
+
+/// The table: its rows now and every version written (see `store::versions`).
+#[derive(Default)]
+struct Rows {
+    /// Rows by partition key, then sort key (byte order, as DynamoDB sorts); shared
+    /// with their version rather than copied.
+    current: FastMap<String, BTreeMap<String, Arc<Item>>>,
+    /// Every version of each partition's rows, in write order.
+    versions: FastMap<String, Vec<StoredVersion>>,
+    /// How many versions were ever written: the place of the latest.
+    written: u64,
+}
+
+/// One version of a row.
+struct StoredVersion {
+    /// Its place in the order of row writes, from 1.
+    seq: u64,
+    sk: String,
+    /// The writing execution's `seq`, 0 for none.
+    writer: u64,
+    /// The last event of that execution recorded before the write (0 for none).
+    tag: i64,
+    /// `None` for a deletion.
+    item: Option<Arc<Item>>,
+}
+
+/// Who wrote a version, as the memory store records it: `(execution seq, tag)`.
+#[derive(Clone, Copy, Default)]
+struct Writer {
+    execution: u64,
+    tag: i64,
+}
+
+impl Rows {
+    /// Makes a write (`None` deletes) and keeps its version.
+    fn write(&mut self, pk: &str, sk: &str, item: Option<Arc<Item>>, by: Writer) {
+        match &item {
+            Some(item) => {
+                partition_of(&mut self.current, pk).insert(sk.to_string(), item.clone());
+            }
+            None => {
+                if let Some(partition) = self.current.get_mut(pk) {
+                    partition.remove(sk);
+                    if partition.is_empty() {
+                        self.current.remove(pk);
+                    }
+                }
+            }
+        }
+        self.written += 1;
+        let version = StoredVersion {
+            seq: self.written,
+            sk: sk.to_string(),
+            writer: by.execution,
+            tag: by.tag,
+            item,
+        };
+        partition_of(&mut self.versions, pk).push(version);
+    }
+}
+
+/// A partition's entry, made on its first write (the key is copied only then).
+fn partition_of<'a, V: Default>(map: &'a mut FastMap<String, V>, pk: &str) -> &'a mut V {
+    if !map.contains_key(pk) {
+        map.insert(pk.to_string(), V::default());
+    }
+    map.get_mut(pk).expect("inserted above")
 }
 
 /// The executions and their histories.
@@ -42,8 +110,10 @@ struct Runs {
 
 struct StoredExecution {
     record: ExecutionRecord,
-    /// Insertion order.
+    /// Insertion order, from 1.
     seq: u64,
+    /// The place of the last row version written before it was inserted.
+    rows_before: u64,
     /// The history, by ascending id.
     events: Vec<NewEvent>,
 }
@@ -58,45 +128,78 @@ impl Backend for MemoryStore {
         LOCATION
     }
 
-    fn put(&self, item: &Item) -> Result<(), StoreError> {
-        let (pk, sk) = item_keys(item)?;
-        let mut rows = lock(&self.rows);
-        let partition = rows.entry(pk.to_string()).or_default();
-        partition.insert(sk.to_string(), item.clone());
-        Ok(())
+    fn put(&self, item: &Item, by: RowWriter<'_>) -> Result<(), StoreError> {
+        let by = lock(&self.runs).writer(by);
+        self.put_by(item, by)
     }
 
-    fn update_if(&self, pk: &str, sk: &str, update: &SetIf) -> Result<bool, StoreError> {
+    fn update_if(
+        &self,
+        pk: &str,
+        sk: &str,
+        update: &SetIf,
+        by: RowWriter<'_>,
+    ) -> Result<bool, StoreError> {
+        let by = lock(&self.runs).writer(by);
         let mut rows = lock(&self.rows);
-        let row = rows.get_mut(pk).and_then(|rows| rows.get_mut(sk));
-        Ok(row.is_some_and(|row| update.apply(row)))
-    }
-
-    fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
-        let mut rows = lock(&self.rows);
-        if let Some(partition) = rows.get_mut(pk) {
-            partition.remove(sk);
-            if partition.is_empty() {
-                rows.remove(pk);
-            }
+        let Some(row) = rows.current.get(pk).and_then(|rows| rows.get(sk)) else {
+            return Ok(false);
+        };
+        let mut item = Item::clone(row);
+        if !update.apply(&mut item) {
+            return Ok(false);
         }
+        rows.write(pk, sk, Some(Arc::new(item)), by);
+        Ok(true)
+    }
+
+    fn delete(&self, pk: &str, sk: &str, by: RowWriter<'_>) -> Result<(), StoreError> {
+        let by = lock(&self.runs).writer(by);
+        lock(&self.rows).write(pk, sk, None, by);
         Ok(())
     }
 
     fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let rows = lock(&self.rows);
-        Ok(rows.get(pk).and_then(|rows| rows.get(sk)).cloned())
+        let row = rows.current.get(pk).and_then(|rows| rows.get(sk));
+        Ok(row.map(|row| Item::clone(row)))
     }
 
     fn query(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
         let rows = lock(&self.rows);
-        Ok(rows
-            .get(pk)
-            .map_or_else(Vec::new, |rows| rows.values().cloned().collect()))
+        Ok(rows.current.get(pk).map_or_else(Vec::new, |rows| {
+            rows.values().map(|row| Item::clone(row)).collect()
+        }))
+    }
+
+    fn rows_after_event(
+        &self,
+        pk: &str,
+        execution_arn: &str,
+        event_id: i64,
+    ) -> Result<Option<Vec<Item>>, StoreError> {
+        let (execution, rows_before) = {
+            let runs = lock(&self.runs);
+            match runs.executions.get(execution_arn) {
+                Some(e) => (e.seq, e.rows_before),
+                None => return Ok(None),
+            }
+        };
+        let rows = lock(&self.rows);
+        let versions = rows.versions.get(pk).map_or(&[][..], Vec::as_slice);
+        let seen = versions
+            .iter()
+            .filter(|v| v.seq <= rows_before || (v.writer == execution && v.tag < event_id));
+        Ok(Some(latest_rows(seen.map(|v| Version {
+            sk: &v.sk,
+            item: v.item.as_deref().cloned(),
+        }))))
     }
 
     fn insert_execution(&self, record: &ExecutionRecord) -> Result<(), StoreError> {
-        lock(&self.runs).insert(record, &[])
+        let mut runs = lock(&self.runs);
+        let rows_before = lock(&self.rows).written;
+        runs.insert(record, &[], rows_before)
     }
 
     fn append(
@@ -120,15 +223,22 @@ impl Backend for MemoryStore {
                 });
             }
             let done = match w {
-                StoreWrite::Start { record, events } => runs.insert(record, events),
+                StoreWrite::Start { record, events } => {
+                    let rows_before = lock(&self.rows).written;
+                    runs.insert(record, events, rows_before)
+                }
                 StoreWrite::Events { arn, events } => runs.append(arn, events, None),
                 StoreWrite::Finish {
                     arn,
                     events,
                     outcome,
                 } => runs.append(arn, events, Some(outcome)),
-                StoreWrite::PutItem { item } => self.put(item),
-                StoreWrite::DeleteItem { pk, sk } => self.delete(pk, sk),
+                StoreWrite::PutItem { item, by } => self.put_by(item, runs.writer(by.as_deref())),
+                StoreWrite::DeleteItem { pk, sk, by } => {
+                    let by = runs.writer(by.as_deref());
+                    lock(&self.rows).write(pk, sk, None, by);
+                    Ok(())
+                }
             };
             if done.is_err() {
                 failed.insert(w.arn());
@@ -182,9 +292,36 @@ impl Backend for MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// Writes a row whose writer is known.
+    fn put_by(&self, item: &Item, by: Writer) -> Result<(), StoreError> {
+        let (pk, sk) = item_keys(item)?;
+        lock(&self.rows).write(pk, sk, Some(Arc::new(item.clone())), by);
+        Ok(())
+    }
+}
+
 impl Runs {
-    /// A new execution with its first events: all or nothing.
-    fn insert(&mut self, record: &ExecutionRecord, events: &[NewEvent]) -> Result<(), StoreError> {
+    /// A version's writer: the execution and its last event so far (see
+    /// `store::versions`); no writer for an execution the store does not know.
+    fn writer(&self, by: RowWriter<'_>) -> Writer {
+        let Some(e) = by.and_then(|arn| self.executions.get(arn)) else {
+            return Writer::default();
+        };
+        Writer {
+            execution: e.seq,
+            tag: e.events.last().map_or(0, NewEvent::id),
+        }
+    }
+
+    /// A new execution with its first events: all or nothing. `rows_before` is the
+    /// place of the last row version written before it.
+    fn insert(
+        &mut self,
+        record: &ExecutionRecord,
+        events: &[NewEvent],
+        rows_before: u64,
+    ) -> Result<(), StoreError> {
         if self.executions.contains_key(&record.execution_arn) {
             return Err(StoreError::ExecutionExists {
                 location: LOCATION.to_string(),
@@ -200,6 +337,7 @@ impl Runs {
         let execution = StoredExecution {
             record,
             seq: self.inserted,
+            rows_before,
             events: history,
         };
         self.executions

@@ -7,12 +7,18 @@
 use super::SqliteStore;
 use crate::store::StoreError;
 use crate::store::items::{SetIf, item_keys};
+use crate::store::versions::{RowWriter, Version, latest_rows};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use saga_lambdas::Item;
 
 impl SqliteStore {
-    /// Writes a row inside the caller's connection or transaction.
-    pub(super) fn put_item_in(&self, conn: &Connection, item: &Item) -> Result<(), StoreError> {
+    /// Writes a row inside the caller's connection or transaction, with its version.
+    pub(super) fn put_item_in(
+        &self,
+        conn: &Connection,
+        item: &Item,
+        by: RowWriter<'_>,
+    ) -> Result<(), StoreError> {
         let (pk, sk) = item_keys(item)?;
         let json = serde_json::to_string(item).map_err(|source| StoreError::Encode {
             what: "a table item",
@@ -24,11 +30,80 @@ impl SqliteStore {
         )
         .and_then(|mut st| st.execute(params![pk, sk, json]))
         .map_err(self.sql_err("writing a table item"))?;
+        self.keep_version(conn, pk, sk, Some(&json), by)
+    }
+
+    /// Records a row version (`None`: a deletion), tagged with the writer's last event
+    /// in this file, which the one queue of writes makes the last one recorded before
+    /// the write (see `store::versions`).
+    fn keep_version(
+        &self,
+        conn: &Connection,
+        pk: &str,
+        sk: &str,
+        item: Option<&str>,
+        by: RowWriter<'_>,
+    ) -> Result<(), StoreError> {
+        conn.prepare_cached(
+            "INSERT INTO item_versions (pk, sk, execution_arn, tag, item)
+             VALUES (?1, ?2, ?3,
+                     coalesce((SELECT max(id) FROM events WHERE execution_arn = ?3), 0), ?4)",
+        )
+        .and_then(|mut st| st.execute(params![pk, sk, by, item]))
+        .map_err(self.sql_err("keeping a row version"))?;
         Ok(())
     }
 
+    /// `Backend::rows_after_event`, read from the versions (see `store::versions`).
+    pub(super) fn rows_after_event(
+        &self,
+        pk: &str,
+        execution_arn: &str,
+        event_id: i64,
+    ) -> Result<Option<Vec<Item>>, StoreError> {
+        let conn = self.reader();
+        let rows_before: Option<Option<i64>> = conn
+            .prepare_cached("SELECT rows_before FROM executions WHERE execution_arn = ?1")
+            .and_then(|mut st| st.query_row([execution_arn], |r| r.get(0)).optional())
+            .map_err(self.sql_err("reading where an execution's rows begin"))?;
+        let Some(Some(rows_before)) = rows_before else {
+            return Ok(None);
+        };
+        let texts: Vec<(String, Option<String>)> = conn
+            .prepare_cached(
+                "SELECT sk, item FROM item_versions
+                 WHERE pk = ?1 AND (seq <= ?2 OR (execution_arn = ?3 AND tag < ?4))
+                 ORDER BY seq",
+            )
+            .and_then(|mut st| {
+                st.query_map(params![pk, rows_before, execution_arn, event_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .and_then(|rows| rows.collect())
+            })
+            .map_err(self.sql_err("reading a trip's past rows"))?;
+        drop(conn);
+        let versions = texts
+            .iter()
+            .map(|(sk, text)| {
+                let item = text
+                    .as_deref()
+                    .map(|text| self.parse_item(pk, sk, text))
+                    .transpose()?;
+                Ok(Version { sk, item })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Some(latest_rows(versions)))
+    }
+
     /// `Backend::update_if`: read, checked and written in one transaction.
-    pub(super) fn update_if(&self, pk: &str, sk: &str, update: &SetIf) -> Result<bool, StoreError> {
+    pub(super) fn update_if(
+        &self,
+        pk: &str,
+        sk: &str,
+        update: &SetIf,
+        by: RowWriter<'_>,
+    ) -> Result<bool, StoreError> {
         let mut conn = self.writer();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -44,23 +119,24 @@ impl SqliteStore {
         if !update.apply(&mut item) {
             return Ok(false);
         }
-        self.put_item_in(&tx, &item)?;
+        self.put_item_in(&tx, &item, by)?;
         tx.commit()
             .map_err(self.sql_err("committing a conditional update"))?;
         Ok(true)
     }
 
-    /// Deletes a row inside the caller's connection or transaction.
+    /// Deletes a row inside the caller's connection or transaction, with its version.
     pub(super) fn delete_item_in(
         &self,
         conn: &Connection,
         pk: &str,
         sk: &str,
+        by: RowWriter<'_>,
     ) -> Result<(), StoreError> {
         conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
             .and_then(|mut st| st.execute(params![pk, sk]))
             .map_err(self.sql_err("deleting a table item"))?;
-        Ok(())
+        self.keep_version(conn, pk, sk, None, by)
     }
 
     /// `Backend::get_item`.

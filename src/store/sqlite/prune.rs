@@ -35,7 +35,13 @@ impl SqliteStore {
             let mut execution = tx
                 .prepare("DELETE FROM executions WHERE execution_arn = ?1")
                 .map_err(self.sql_err("removing a pruned execution"))?;
+            let mut versions = tx
+                .prepare("DELETE FROM item_versions WHERE execution_arn = ?1")
+                .map_err(self.sql_err("removing a pruned execution's row versions"))?;
             for (arn, _) in &doomed {
+                versions
+                    .execute([arn])
+                    .map_err(self.sql_err("removing a pruned execution's row versions"))?;
                 pruned.events += count(
                     events
                         .execute([arn])
@@ -66,7 +72,14 @@ impl SqliteStore {
             let mut rows = tx
                 .prepare("DELETE FROM items WHERE pk = ?1")
                 .map_err(self.sql_err("removing a pruned trip's rows"))?;
+            // What is left of a gone trip's past: versions written by no execution.
+            let mut versions = tx
+                .prepare("DELETE FROM item_versions WHERE pk = ?1")
+                .map_err(self.sql_err("removing a pruned trip's row versions"))?;
             for trip in gone {
+                versions
+                    .execute([trip])
+                    .map_err(self.sql_err("removing a pruned trip's row versions"))?;
                 let n = rows
                     .execute([trip])
                     .map_err(self.sql_err("removing a pruned trip's rows"))?;

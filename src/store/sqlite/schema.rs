@@ -81,6 +81,26 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE events;
     ALTER TABLE events_v2 RENAME TO events;
     ",
+    // Version 3: every row write keeps a version, tagged with the execution that made
+    // it and the last event of that execution recorded before it, and each execution
+    // notes the last version written before it started (see `store::versions`), so a
+    // trip's rows can be read as they stood after any event. `seq` never reuses a
+    // pruned version's number, since executions compare against it. Executions
+    // recorded before this version have no `rows_before`: their past rows are unknown.
+    "
+    CREATE TABLE item_versions (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        pk            TEXT NOT NULL,
+        sk            TEXT NOT NULL,
+        execution_arn TEXT,
+        tag           INTEGER NOT NULL,
+        item          TEXT
+    );
+    CREATE INDEX item_versions_by_trip ON item_versions (pk, seq);
+    CREATE INDEX item_versions_by_execution ON item_versions (execution_arn)
+        WHERE execution_arn IS NOT NULL;
+    ALTER TABLE executions ADD COLUMN rows_before INTEGER;
+    ",
 ];
 
 /// The schema version this build writes.
@@ -184,6 +204,53 @@ mod tests {
             )
             .unwrap();
         assert_eq!(item, r#"{"pk":{"S":"t"}}"#);
+    }
+
+    #[test]
+    fn version_2_executions_and_rows_survive_with_no_past_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for step in &MIGRATIONS[..2] {
+                conn.execute_batch(step).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO executions VALUES ('old', 'old', 'm', 'm', 'SUCCEEDED', '{}',
+                     '{}', NULL, NULL, 0, 1, '{\"trip_id\":\"t\"}');
+                 INSERT INTO events (execution_arn, id, event) VALUES ('old', 1, '{\"id\":1}');
+                 INSERT INTO items VALUES ('t', 's', '{\"pk\":{\"S\":\"t\"},\"sk\":{\"S\":\"s\"}}');",
+            )
+            .unwrap();
+            migrate(&mut conn, "v2.db").unwrap();
+            assert_eq!(version(&conn), LATEST);
+        }
+        let store = crate::store::Store::open(&path).unwrap();
+        assert_eq!(store.query_trip_sync("t").unwrap().len(), 1);
+        assert_eq!(store.events_since("old", 0).unwrap().len(), 1);
+        // Recorded before versions were kept: its past rows are unknown.
+        assert_eq!(store.rows_after_event("t", "old", 1).unwrap(), None);
+        // A new execution on the migrated file has them, the old row as its base.
+        store
+            .insert_execution(&crate::store::ExecutionRecord {
+                execution_arn: "new".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        store.append_event("new", 1, r#"{"id":1}"#).unwrap();
+        assert_eq!(store.rows_after_event("t", "new", 1).unwrap(), Some(vec![]));
+        let row = saga_lambdas::item::string_item(
+            [("pk", "t"), ("sk", "n")].map(|(k, v)| (k, v.to_string())),
+        );
+        store.put_by_sync(&row, Some("new")).unwrap();
+        store.append_event("new", 2, r#"{"id":2}"#).unwrap();
+        assert_eq!(
+            store.rows_after_event("t", "new", 2).unwrap(),
+            Some(vec![row])
+        );
     }
 
     #[test]
