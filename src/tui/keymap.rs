@@ -95,6 +95,10 @@ pub enum Action {
     OpenEvent,
     /// Toggle history follow mode.
     Follow,
+    /// One history event back in time (follow off).
+    TravelBack,
+    /// One history event forward in time (follow off).
+    TravelForward,
     /// Stop the selected execution (asks first).
     Stop,
     /// Show the help overlay.
@@ -346,6 +350,9 @@ pub const BINDINGS: &[Binding] = &[
     Binding::new(&[Key::Char('f')], A::Follow, HISTORY, "f")
         .help("follow new events on/off")
         .footer("follow", P::Medium),
+    Binding::new(&[Key::Char('[')], A::TravelBack, PANELS, "[/]")
+        .help("one event back / forward in time: graph, rows as they were"),
+    Binding::new(&[Key::Char(']')], A::TravelForward, PANELS, "]"),
     Binding::new(&[Key::Char('s')], A::Stop, PANELS, "s")
         .help("stop the selected execution")
         .footer("stop", P::High),

@@ -10,7 +10,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use saga_lambdas::{Item, RunType};
 
 use crate::asl::Definition;
-use crate::backend::{BackendError, ExecutionSummary, Launch};
+use crate::backend::{BackendError, ExecutionSummary, Launch, RowsAt};
 use crate::history::HistoryEvent;
 
 /// Something that happened: input, time, or a backend answer.
@@ -69,6 +69,13 @@ pub enum Msg {
         /// The rows, ordered by `sk`.
         result: Result<Vec<Item>, BackendError>,
     },
+    /// A trip's rows right after one event of an execution (time travel).
+    RowsAt {
+        /// Which rows were asked for.
+        at: RowsKey,
+        /// The rows, or the current ones with why.
+        result: Result<RowsAt, BackendError>,
+    },
     /// A stop was answered.
     Stopped {
         /// The execution.
@@ -100,6 +107,7 @@ impl Msg {
             | Msg::History { .. }
             | Msg::Executions(_)
             | Msg::Rows { .. }
+            | Msg::RowsAt { .. }
             | Msg::Stopped { .. }
             | Msg::Paused(_)
             | Msg::Stepped { .. } => true,
@@ -138,6 +146,8 @@ pub enum Cmd {
         /// Set when the rows judge a finished execution.
         for_verdict: Option<String>,
     },
+    /// Fetch a trip's rows right after one event of an execution.
+    FetchRowsAt(RowsKey),
     /// Stop an execution.
     Stop(String),
     /// Change how fast the backend's paced time runs.
@@ -161,12 +171,24 @@ impl Cmd {
             | Cmd::Start(_)
             | Cmd::PollHistory { .. }
             | Cmd::FetchRows { .. }
+            | Cmd::FetchRowsAt(_)
             | Cmd::Stop(_)
             | Cmd::SetPaused(_)
             | Cmd::Step(_) => true,
             Cmd::SetSpeed(_) | Cmd::Quit => false,
         }
     }
+}
+
+/// Which past rows: trip `trip_id` right after event `event_id` of `arn`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowsKey {
+    /// Whose rows.
+    pub trip_id: String,
+    /// The execution travelled through.
+    pub arn: String,
+    /// The event the rows are right after.
+    pub event_id: u64,
 }
 
 /// A launch as the UI asks for it: the trip is chosen by the loop when the UI leaves

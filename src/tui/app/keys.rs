@@ -135,6 +135,8 @@ impl App {
                 }
                 vec![]
             }
+            Action::TravelBack => self.travel_by(-1),
+            Action::TravelForward => self.travel_by(1),
             Action::Stop => self.ask_stop(),
             Action::Help => {
                 let scroll = HelpPage::of(self.size, self.focus).opening_scroll(self.focus);
