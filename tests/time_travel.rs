@@ -156,7 +156,7 @@ async fn check(store: Store, run_type: RunType, rate: f64, seed: u64) {
     .await;
 
     let len = events.len();
-    let mut visit = |runner: &mut Runner<'_, TestBackend>| {
+    let visit = |runner: &mut Runner<'_, TestBackend>| {
         let app = runner.app();
         let t = app.travel().expect("travelling");
         let want = &expected[&t.event_id];
