@@ -46,13 +46,27 @@ struct Rows {
 struct StoredVersion {
     /// Its place in the order of row writes, from 1.
     seq: u64,
-    sk: String,
     /// The writing execution's `seq`, 0 for none.
     writer: u64,
     /// The last event of that execution recorded before the write (0 for none).
     tag: i64,
-    /// `None` for a deletion.
-    item: Option<Arc<Item>>,
+    row: VersionRow,
+}
+
+/// What a version holds: the row written (its sort key in it, not copied), or the
+/// sort key of the row deleted.
+enum VersionRow {
+    Put(Arc<Item>),
+    Deleted(Box<str>),
+}
+
+impl StoredVersion {
+    fn sk(&self) -> &str {
+        match &self.row {
+            VersionRow::Put(item) => item_keys(item).map_or("", |(_, sk)| sk),
+            VersionRow::Deleted(sk) => sk,
+        }
+    }
 }
 
 /// Who wrote a version, as the memory store records it: `(execution seq, tag)`.
@@ -65,9 +79,17 @@ struct Writer {
 impl Rows {
     /// Makes a write (`None` deletes) and keeps its version.
     fn write(&mut self, pk: &str, sk: &str, item: Option<Arc<Item>>, by: Writer) {
-        match &item {
+        let row = match item {
             Some(item) => {
-                partition_of(&mut self.current, pk).insert(sk.to_string(), item.clone());
+                let partition = partition_of(&mut self.current, pk);
+                // The key is copied only for a row not there yet.
+                match partition.get_mut(sk) {
+                    Some(current) => *current = item.clone(),
+                    None => {
+                        partition.insert(sk.to_string(), item.clone());
+                    }
+                }
+                VersionRow::Put(item)
             }
             None => {
                 if let Some(partition) = self.current.get_mut(pk) {
@@ -76,15 +98,15 @@ impl Rows {
                         self.current.remove(pk);
                     }
                 }
+                VersionRow::Deleted(sk.into())
             }
-        }
+        };
         self.written += 1;
         let version = StoredVersion {
             seq: self.written,
-            sk: sk.to_string(),
             writer: by.execution,
             tag: by.tag,
-            item,
+            row,
         };
         partition_of(&mut self.versions, pk).push(version);
     }
@@ -191,8 +213,11 @@ impl Backend for MemoryStore {
             .iter()
             .filter(|v| v.seq <= rows_before || (v.writer == execution && v.tag < event_id));
         Ok(Some(latest_rows(seen.map(|v| Version {
-            sk: &v.sk,
-            item: v.item.as_deref().cloned(),
+            sk: v.sk(),
+            item: match &v.row {
+                VersionRow::Put(item) => Some(Item::clone(item)),
+                VersionRow::Deleted(_) => None,
+            },
         }))))
     }
 

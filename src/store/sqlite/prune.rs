@@ -35,13 +35,20 @@ impl SqliteStore {
             let mut execution = tx
                 .prepare("DELETE FROM executions WHERE execution_arn = ?1")
                 .map_err(self.sql_err("removing a pruned execution"))?;
-            let mut versions = tx
+            // Its tasks write its trip's rows, found by the trip's index; without a
+            // trip, every version is looked at.
+            let mut of_trip = tx
+                .prepare("DELETE FROM item_versions WHERE pk = ?2 AND execution_arn = ?1")
+                .map_err(self.sql_err("removing a pruned execution's row versions"))?;
+            let mut anywhere = tx
                 .prepare("DELETE FROM item_versions WHERE execution_arn = ?1")
                 .map_err(self.sql_err("removing a pruned execution's row versions"))?;
-            for (arn, _) in &doomed {
-                versions
-                    .execute([arn])
-                    .map_err(self.sql_err("removing a pruned execution's row versions"))?;
+            for (arn, trip) in &doomed {
+                match trip {
+                    Some(trip) => of_trip.execute(params![arn, trip]),
+                    None => anywhere.execute([arn]),
+                }
+                .map_err(self.sql_err("removing a pruned execution's row versions"))?;
                 pruned.events += count(
                     events
                         .execute([arn])

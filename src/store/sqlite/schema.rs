@@ -96,9 +96,9 @@ const MIGRATIONS: &[&str] = &[
         tag           INTEGER NOT NULL,
         item          TEXT
     );
+    -- One index only, by trip: every row write pays for each index, and pruning
+    -- finds an execution's versions under its trip.
     CREATE INDEX item_versions_by_trip ON item_versions (pk, seq);
-    CREATE INDEX item_versions_by_execution ON item_versions (execution_arn)
-        WHERE execution_arn IS NOT NULL;
     ALTER TABLE executions ADD COLUMN rows_before INTEGER;
     ",
 ];
