@@ -222,3 +222,137 @@ async fn the_durable_store_tags_rows_as_exactly() {
         check(store, run_type, 0.5, 40 + n as u64).await;
     }
 }
+
+/// The embedded runtime behind a backend that keeps no past rows, as AWS: every
+/// call but `rows_at` (left to the trait's default) is the runtime's.
+struct NoPastRows(EmbeddedBackend);
+
+impl SagaBackend for NoPastRows {
+    fn info(&self) -> sagaview::backend::BackendInfo {
+        self.0.info()
+    }
+    fn definition<'a>(
+        &'a self,
+        arn: Option<&'a str>,
+    ) -> sagaview::future::BoxFuture<
+        'a,
+        Result<Arc<sagaview::asl::Definition>, sagaview::backend::BackendError>,
+    > {
+        self.0.definition(arn)
+    }
+    fn start(
+        &self,
+        launch: Launch,
+    ) -> sagaview::future::BoxFuture<'_, Result<String, sagaview::backend::BackendError>> {
+        self.0.start(launch)
+    }
+    fn history_since<'a>(
+        &'a self,
+        arn: &'a str,
+        after: u64,
+    ) -> sagaview::future::BoxFuture<'a, Result<Vec<HistoryEvent>, sagaview::backend::BackendError>>
+    {
+        self.0.history_since(arn, after)
+    }
+    fn describe<'a>(
+        &'a self,
+        arn: &'a str,
+    ) -> sagaview::future::BoxFuture<
+        'a,
+        Result<sagaview::backend::ExecutionSummary, sagaview::backend::BackendError>,
+    > {
+        self.0.describe(arn)
+    }
+    fn list_executions(
+        &self,
+        limit: usize,
+    ) -> sagaview::future::BoxFuture<
+        '_,
+        Result<Vec<sagaview::backend::ExecutionSummary>, sagaview::backend::BackendError>,
+    > {
+        self.0.list_executions(limit)
+    }
+    fn rows<'a>(
+        &'a self,
+        trip: &'a str,
+    ) -> sagaview::future::BoxFuture<'a, Result<Vec<Item>, sagaview::backend::BackendError>> {
+        self.0.rows(trip)
+    }
+    fn stop<'a>(
+        &'a self,
+        arn: &'a str,
+    ) -> sagaview::future::BoxFuture<'a, Result<(), sagaview::backend::BackendError>> {
+        self.0.stop(arn)
+    }
+    fn send_task_success<'a>(
+        &'a self,
+        token: &'a str,
+        output: &'a str,
+    ) -> sagaview::future::BoxFuture<'a, Result<(), sagaview::backend::BackendError>> {
+        self.0.send_task_success(token, output)
+    }
+    fn send_task_failure<'a>(
+        &'a self,
+        token: &'a str,
+        error: Option<&'a str>,
+        cause: Option<&'a str>,
+    ) -> sagaview::future::BoxFuture<'a, Result<(), sagaview::backend::BackendError>> {
+        self.0.send_task_failure(token, error, cause)
+    }
+    fn send_task_heartbeat<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> sagaview::future::BoxFuture<'a, Result<(), sagaview::backend::BackendError>> {
+        self.0.send_task_heartbeat(token)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_past_rows_the_panel_says_it_shows_the_current_ones() {
+    let inner = EmbeddedBackend::new(
+        Store::open_in_memory().unwrap(),
+        EmbeddedOptions {
+            seed: Some(3),
+            pace: Pace::Instant,
+            speed: 1.0,
+        },
+    )
+    .unwrap();
+    let arn = inner
+        .start(Launch {
+            run_type: RunType::Success,
+            trip_id: "trip-aws".into(),
+            cancel_failure_rate: 0.0,
+        })
+        .await
+        .unwrap();
+    inner.wait(&arn).await.unwrap();
+    let finished = inner.store().get_execution(&arn).unwrap().unwrap();
+    let events = inner.history_since(&arn, 0).await.unwrap();
+    let backend: Arc<dyn SagaBackend> = Arc::new(NoPastRows(inner));
+    let app = App::new(backend.info(), &demo::options(true));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = Runner::new(&mut terminal, app, backend, tx, rx).unwrap();
+    until(&mut runner, "the whole history", |app, owed| {
+        owed == 0
+            && app
+                .selected_execution()
+                .is_some_and(|e| e.view.events.len() == events.len())
+    })
+    .await;
+    let current = shown_rows(runner.app());
+    assert_eq!(current.len(), 3, "{}", finished.execution_arn);
+    // Back to the start: the rows stay the current ones, and the panel says so.
+    for _ in 0..events.len() {
+        assert!(runner.handle(key('[')).unwrap());
+    }
+    until(&mut runner, "the rows' answer", at_cursor).await;
+    assert_eq!(runner.app().travel().unwrap().index, 0);
+    assert_eq!(shown_rows(runner.app()), current);
+    let screen = demo::to_text(runner.terminal().backend().buffer());
+    assert!(
+        screen.contains("current rows: past rows cannot be read on AWS"),
+        "{screen}"
+    );
+}

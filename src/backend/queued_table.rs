@@ -130,7 +130,7 @@ impl QueuedTable {
 
     fn put_sync(&self, item: Item, by: RowWriter<'_>) -> Result<(), StoreError> {
         let Some(queue) = &self.queue else {
-            return self.store.put_by_sync(&item, by);
+            return self.store.put_by_sync(item, by);
         };
         let (pk, sk) = crate::store::item_keys(&item)?;
         let (pk, sk) = (pk.to_string(), sk.to_string());

@@ -150,7 +150,7 @@ impl Backend for MemoryStore {
         LOCATION
     }
 
-    fn put(&self, item: &Item, by: RowWriter<'_>) -> Result<(), StoreError> {
+    fn put(&self, item: Item, by: RowWriter<'_>) -> Result<(), StoreError> {
         let by = lock(&self.runs).writer(by);
         self.put_by(item, by)
     }
@@ -258,7 +258,9 @@ impl Backend for MemoryStore {
                     events,
                     outcome,
                 } => runs.append(arn, events, Some(outcome)),
-                StoreWrite::PutItem { item, by } => self.put_by(item, runs.writer(by.as_deref())),
+                StoreWrite::PutItem { item, by } => {
+                    self.put_by(item.clone(), runs.writer(by.as_deref()))
+                }
                 StoreWrite::DeleteItem { pk, sk, by } => {
                     let by = runs.writer(by.as_deref());
                     lock(&self.rows).write(pk, sk, None, by);
@@ -318,10 +320,11 @@ impl Backend for MemoryStore {
 }
 
 impl MemoryStore {
-    /// Writes a row whose writer is known.
-    fn put_by(&self, item: &Item, by: Writer) -> Result<(), StoreError> {
-        let (pk, sk) = item_keys(item)?;
-        lock(&self.rows).write(pk, sk, Some(Arc::new(item.clone())), by);
+    /// Writes a row whose writer is known; the row is kept as handed over.
+    fn put_by(&self, item: Item, by: Writer) -> Result<(), StoreError> {
+        let item = Arc::new(item);
+        let (pk, sk) = item_keys(&item)?;
+        lock(&self.rows).write(pk, sk, Some(item.clone()), by);
         Ok(())
     }
 }

@@ -56,7 +56,7 @@ trait Backend: Send + Sync {
         None
     }
     /// Writes (or overwrites) a row whose keys were checked, keeping its version.
-    fn put(&self, item: &Item, by: RowWriter<'_>) -> Result<(), StoreError>;
+    fn put(&self, item: Item, by: RowWriter<'_>) -> Result<(), StoreError>;
     fn update_if(
         &self,
         pk: &str,
@@ -196,7 +196,7 @@ impl Store {
 
     /// Writes (or overwrites) a row; its `pk` and `sk` must be strings.
     pub fn put_sync(&self, item: &Item) -> Result<(), StoreError> {
-        self.put_by_sync(item, None)
+        self.put_by_sync(item.clone(), None)
     }
 
     /// Updates an existing row if its attribute holds the expected value (see

@@ -49,9 +49,10 @@ pub(super) fn latest_rows<'a>(versions: impl IntoIterator<Item = Version<'a>>) -
 }
 
 impl Store {
-    /// [`Store::put_sync`] by a writer, whose version is tagged (see the module).
-    pub fn put_by_sync(&self, item: &Item, by: RowWriter<'_>) -> Result<(), StoreError> {
-        super::item_keys(item)?;
+    /// [`Store::put_sync`] by a writer, whose version is tagged (see the module); the
+    /// row is handed over, since a store may keep it as it is.
+    pub fn put_by_sync(&self, item: Item, by: RowWriter<'_>) -> Result<(), StoreError> {
+        super::item_keys(&item)?;
         self.backend().put(item, by)
     }
 
@@ -140,7 +141,7 @@ mod tests {
             start(&store, "e");
             event(&store, "e", 1);
             event(&store, "e", 2);
-            store.put_by_sync(&row("A", "pending"), Some("e")).unwrap();
+            store.put_by_sync(row("A", "pending"), Some("e")).unwrap();
             event(&store, "e", 3);
             assert!(
                 store
@@ -191,16 +192,16 @@ mod tests {
             start(&store, "first");
             event(&store, "first", 1);
             store
-                .put_by_sync(&row("A", "pending"), Some("first"))
+                .put_by_sync(row("A", "pending"), Some("first"))
                 .unwrap();
             start(&store, "second");
             event(&store, "second", 1);
             event(&store, "first", 2);
             store
-                .put_by_sync(&row("B", "pending"), Some("first"))
+                .put_by_sync(row("B", "pending"), Some("first"))
                 .unwrap();
             store
-                .put_by_sync(&row("C", "pending"), Some("second"))
+                .put_by_sync(row("C", "pending"), Some("second"))
                 .unwrap();
             event(&store, "second", 2);
             event(&store, "first", 3);
@@ -217,7 +218,7 @@ mod tests {
         let (_dir, stores) = stores();
         for store in stores {
             store
-                .put_by_sync(&row("A", "pending"), Some("ghost"))
+                .put_by_sync(row("A", "pending"), Some("ghost"))
                 .unwrap();
             start(&store, "e");
             event(&store, "e", 1);
@@ -232,7 +233,7 @@ mod tests {
         store.put_sync(&row("BASE", "pending")).unwrap();
         start(&store, "e");
         event(&store, "e", 1);
-        store.put_by_sync(&row("A", "pending"), Some("e")).unwrap();
+        store.put_by_sync(row("A", "pending"), Some("e")).unwrap();
         store
             .finish_execution("e", &ExecutionOutcome::succeeded("{}", chrono::Utc::now()))
             .unwrap();

@@ -87,7 +87,7 @@ impl SqliteStore {
             .prepare_cached(&format!(
                 "INSERT INTO executions ({EXECUTION_COLUMNS}, rows_before)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                         (SELECT coalesce(max(seq), 0) FROM item_versions))"
+                         coalesce((SELECT max(seq) FROM item_versions), 0))"
             ))
             .and_then(|mut st| {
                 st.execute(params![

@@ -119,9 +119,9 @@ impl Backend for SqliteStore {
         self.fault.get()
     }
 
-    fn put(&self, item: &Item, by: RowWriter<'_>) -> Result<(), StoreError> {
+    fn put(&self, item: Item, by: RowWriter<'_>) -> Result<(), StoreError> {
         let put = self.in_transaction("writing a table item", |conn| {
-            self.put_item_in(conn, item, by)
+            self.put_item_in(conn, &item, by)
         });
         self.watch_write(put)
     }

@@ -245,7 +245,7 @@ mod tests {
         let row = saga_lambdas::item::string_item(
             [("pk", "t"), ("sk", "n")].map(|(k, v)| (k, v.to_string())),
         );
-        store.put_by_sync(&row, Some("new")).unwrap();
+        store.put_by_sync(row.clone(), Some("new")).unwrap();
         store.append_event("new", 2, r#"{"id":2}"#).unwrap();
         assert_eq!(
             store.rows_after_event("t", "new", 2).unwrap(),

@@ -75,7 +75,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .collect();
     let mut block = panel(app, Focus::Rows, title);
     if let (Some(why), Some(_)) = (&app.rows.note, app.travel()) {
-        block = block.title_top(Line::styled(format!(" current rows: {why} "), p.warn));
+        block = block.title_bottom(Line::styled(format!(" current rows: {why} "), p.warn));
     }
     if !orphans.is_empty() {
         block = block.title_bottom(Line::styled(
