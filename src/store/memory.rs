@@ -15,7 +15,7 @@ use super::versions::{RowWriter, Version, latest_rows};
 use super::{Backend, StoreError, StoreWrite, lock};
 use crate::fast_map::FastMap;
 use chrono::{DateTime, Utc};
-use saga_lambdas::Item;
+use saga_lambdas::{AttrValue, Item};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -35,7 +35,7 @@ pub(super) struct MemoryStore {
 struct Rows {
     /// Rows by partition key, then sort key (byte order, as DynamoDB sorts); shared
     /// with their version rather than copied.
-    current: FastMap<String, BTreeMap<String, Arc<Item>>>,
+    current: FastMap<String, BTreeMap<String, SharedRow>>,
     /// Every version of each partition's rows, in write order.
     versions: FastMap<String, Vec<StoredVersion>>,
     /// How many versions were ever written: the place of the latest.
@@ -56,16 +56,64 @@ struct StoredVersion {
 /// What a version holds: the row written (its sort key in it, not copied), or the
 /// sort key of the row deleted.
 enum VersionRow {
-    Put(Arc<Item>),
+    Put(SharedRow),
     Deleted(Box<str>),
 }
 
 impl StoredVersion {
     fn sk(&self) -> &str {
         match &self.row {
-            VersionRow::Put(item) => item_keys(item).map_or("", |(_, sk)| sk),
+            VersionRow::Put(row) => row.sk(),
             VersionRow::Deleted(sk) => sk,
         }
+    }
+}
+
+/// A row as the memory store keeps it: the item a put wrote, shared by every version
+/// since, and the attributes conditional updates set on it afterwards, so an update
+/// keeps one attribute, not another copy of the row, for the version it leaves behind.
+#[derive(Clone)]
+struct SharedRow {
+    base: Arc<Item>,
+    /// In the order set; empty (unallocated) until an update.
+    set: Vec<(String, AttrValue)>,
+}
+
+impl SharedRow {
+    fn new(item: Item) -> Self {
+        Self {
+            base: Arc::new(item),
+            set: Vec::new(),
+        }
+    }
+
+    /// The row's sort key: keys are never updated.
+    fn sk(&self) -> &str {
+        item_keys(&self.base).map_or("", |(_, sk)| sk)
+    }
+
+    fn get(&self, attr: &str) -> Option<&AttrValue> {
+        let set = self.set.iter().rev().find(|(a, _)| a == attr);
+        set.map(|(_, v)| v).or_else(|| self.base.get(attr))
+    }
+
+    /// The whole row, as callers read it.
+    fn to_item(&self) -> Item {
+        let mut item = Item::clone(&self.base);
+        for (attr, value) in &self.set {
+            item.insert(attr.clone(), value.clone());
+        }
+        item
+    }
+
+    /// [`SetIf::apply`] on a copy: the updated row, if the condition held.
+    fn updated(&self, update: &SetIf) -> Option<SharedRow> {
+        if self.get(&update.attr) != Some(&update.expected) {
+            return None;
+        }
+        let mut row = self.clone();
+        row.set.push((update.attr.clone(), update.new.clone()));
+        Some(row)
     }
 }
 
@@ -78,7 +126,7 @@ struct Writer {
 
 impl Rows {
     /// Makes a write (`None` deletes) and keeps its version.
-    fn write(&mut self, pk: &str, sk: &str, item: Option<Arc<Item>>, by: Writer) {
+    fn write(&mut self, pk: &str, sk: &str, item: Option<SharedRow>, by: Writer) {
         let row = match item {
             Some(item) => {
                 let partition = partition_of(&mut self.current, pk);
@@ -164,14 +212,11 @@ impl Backend for MemoryStore {
     ) -> Result<bool, StoreError> {
         let by = lock(&self.runs).writer(by);
         let mut rows = lock(&self.rows);
-        let Some(row) = rows.current.get(pk).and_then(|rows| rows.get(sk)) else {
+        let row = rows.current.get(pk).and_then(|rows| rows.get(sk));
+        let Some(row) = row.and_then(|row| row.updated(update)) else {
             return Ok(false);
         };
-        let mut item = Item::clone(row);
-        if !update.apply(&mut item) {
-            return Ok(false);
-        }
-        rows.write(pk, sk, Some(Arc::new(item)), by);
+        rows.write(pk, sk, Some(row), by);
         Ok(true)
     }
 
@@ -184,13 +229,13 @@ impl Backend for MemoryStore {
     fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let rows = lock(&self.rows);
         let row = rows.current.get(pk).and_then(|rows| rows.get(sk));
-        Ok(row.map(|row| Item::clone(row)))
+        Ok(row.map(SharedRow::to_item))
     }
 
     fn query(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
         let rows = lock(&self.rows);
         Ok(rows.current.get(pk).map_or_else(Vec::new, |rows| {
-            rows.values().map(|row| Item::clone(row)).collect()
+            rows.values().map(SharedRow::to_item).collect()
         }))
     }
 
@@ -215,7 +260,7 @@ impl Backend for MemoryStore {
         Ok(Some(latest_rows(seen.map(|v| Version {
             sk: v.sk(),
             item: match &v.row {
-                VersionRow::Put(item) => Some(Item::clone(item)),
+                VersionRow::Put(row) => Some(row.to_item()),
                 VersionRow::Deleted(_) => None,
             },
         }))))
@@ -322,9 +367,9 @@ impl Backend for MemoryStore {
 impl MemoryStore {
     /// Writes a row whose writer is known; the row is kept as handed over.
     fn put_by(&self, item: Item, by: Writer) -> Result<(), StoreError> {
-        let item = Arc::new(item);
-        let (pk, sk) = item_keys(&item)?;
-        lock(&self.rows).write(pk, sk, Some(item.clone()), by);
+        let row = SharedRow::new(item);
+        let (pk, sk) = item_keys(&row.base)?;
+        lock(&self.rows).write(pk, sk, Some(row.clone()), by);
         Ok(())
     }
 }
