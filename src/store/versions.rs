@@ -249,4 +249,38 @@ mod tests {
         assert_eq!(count(), 0);
         assert_eq!(store.rows_after_event("t", "e", 2).unwrap(), None);
     }
+
+    #[test]
+    fn pruning_keeps_the_rows_of_a_trip_still_booked() {
+        let (_dir, store) = crate::store::temp_file_store();
+        start(&store, "old");
+        event(&store, "old", 1);
+        store.put_by_sync(row("A", "pending"), Some("old")).unwrap();
+        assert!(
+            store
+                .update_if_by_sync("t", "A", &confirm(), Some("old"))
+                .unwrap()
+        );
+        store
+            .finish_execution(
+                "old",
+                &ExecutionOutcome::succeeded("{}", chrono::Utc::now()),
+            )
+            .unwrap();
+        start(&store, "kept");
+        let rule = crate::store::PruneRule {
+            keep_newest: Some(1),
+            ended_before: None,
+        };
+        let before = store.query_trip_sync("t").unwrap();
+        store.prune(&rule).unwrap();
+        // The pruned execution's superseded version went; its row stays the trip's.
+        assert_eq!(store.query_trip_sync("t").unwrap(), before);
+        let versions: i64 = store
+            .conn()
+            .unwrap()
+            .query_row("SELECT count(*) FROM item_versions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(versions, 1);
+    }
 }

@@ -1,6 +1,8 @@
 //! Table rows in SQLite, with the semantics the handlers get from DynamoDB.
 //!
-//! Each row is stored whole as DynamoDB JSON, keyed by its string `pk` and `sk`.
+//! Each write of a row is a version, stored whole as DynamoDB JSON (a NULL for a
+//! deletion), keyed by its string `pk` and `sk`; the row is its latest version (see
+//! `store::versions`).
 //! SQLite compares text byte by byte (UTF-8), which is exactly how DynamoDB orders
 //! string sort keys, so a query returns rows in DynamoDB's order.
 
@@ -24,12 +26,6 @@ impl SqliteStore {
             what: "a table item",
             source,
         })?;
-        conn.prepare_cached(
-            "INSERT INTO items (pk, sk, item) VALUES (?1, ?2, ?3)
-             ON CONFLICT (pk, sk) DO UPDATE SET item = excluded.item",
-        )
-        .and_then(|mut st| st.execute(params![pk, sk, json]))
-        .map_err(self.sql_err("writing a table item"))?;
         self.keep_version(conn, pk, sk, Some(&json), by)
     }
 
@@ -50,7 +46,7 @@ impl SqliteStore {
                      coalesce((SELECT max(id) FROM events WHERE execution_arn = ?3), 0), ?4)",
         )
         .and_then(|mut st| st.execute(params![pk, sk, by, item]))
-        .map_err(self.sql_err("keeping a row version"))?;
+        .map_err(self.sql_err("writing a table item"))?;
         Ok(())
     }
 
@@ -108,10 +104,7 @@ impl SqliteStore {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(self.sql_err("starting a conditional update"))?;
-        let text: Option<String> = tx
-            .prepare_cached("SELECT item FROM items WHERE pk = ?1 AND sk = ?2")
-            .and_then(|mut st| st.query_row([pk, sk], |r| r.get(0)).optional())
-            .map_err(self.sql_err("reading a table item"))?;
+        let text = self.latest_in(&tx, pk, sk)?;
         let Some(text) = text else {
             return Ok(false);
         };
@@ -133,20 +126,29 @@ impl SqliteStore {
         sk: &str,
         by: RowWriter<'_>,
     ) -> Result<(), StoreError> {
-        conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
-            .and_then(|mut st| st.execute(params![pk, sk]))
-            .map_err(self.sql_err("deleting a table item"))?;
         self.keep_version(conn, pk, sk, None, by)
+    }
+
+    /// A row's latest version's text, `None` if it has none or was deleted.
+    fn latest_in(
+        &self,
+        conn: &Connection,
+        pk: &str,
+        sk: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let latest: Option<Option<String>> = conn
+            .prepare_cached(
+                "SELECT item FROM item_versions WHERE pk = ?1 AND sk = ?2
+                 ORDER BY seq DESC LIMIT 1",
+            )
+            .and_then(|mut st| st.query_row([pk, sk], |r| r.get(0)).optional())
+            .map_err(self.sql_err("reading a table item"))?;
+        Ok(latest.flatten())
     }
 
     /// `Backend::get_item`.
     pub(super) fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        let text: Option<String> = {
-            let conn = self.reader();
-            conn.prepare_cached("SELECT item FROM items WHERE pk = ?1 AND sk = ?2")
-                .and_then(|mut st| st.query_row([pk, sk], |r| r.get(0)).optional())
-                .map_err(self.sql_err("reading a table item"))?
-        };
+        let text = self.latest_in(&self.reader(), pk, sk)?;
         text.map(|text| self.parse_item(pk, sk, &text)).transpose()
     }
 
@@ -155,7 +157,12 @@ impl SqliteStore {
         let texts: Vec<(String, String)> = {
             let conn = self.reader();
             let mut st = conn
-                .prepare_cached("SELECT sk, item FROM items WHERE pk = ?1 ORDER BY sk")
+                .prepare_cached(
+                    "SELECT sk, item FROM item_versions v WHERE pk = ?1 AND item IS NOT NULL
+                       AND seq = (SELECT max(seq) FROM item_versions
+                                  WHERE pk = v.pk AND sk = v.sk)
+                     ORDER BY sk",
+                )
                 .map_err(self.sql_err("querying a trip's items"))?;
             st.query_map([pk], |r| Ok((r.get(0)?, r.get(1)?)))
                 .and_then(|rows| rows.collect())

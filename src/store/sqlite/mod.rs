@@ -9,8 +9,10 @@
 //!   state intact, and the next open recovers it automatically.
 //!
 //! Three tables hold the data:
-//! * `items (pk, sk, item)`: the table's rows, `item` being the whole row as DynamoDB
-//!   JSON (`{"pk":{"S":"t1"},...}`) so attribute types survive exactly;
+//! * `item_versions (seq, pk, sk, execution_arn, tag, item)`: every write of the
+//!   table's rows, `item` being the whole row as DynamoDB JSON
+//!   (`{"pk":{"S":"t1"},...}`) so attribute types survive exactly, NULL for a
+//!   deletion; a row is its key's latest version (see `store::versions`);
 //! * `executions`: one row per execution, with the fields `DescribeExecution` shows plus
 //!   free-form `labels`;
 //! * `events (execution_arn, id, event, payload, payload_at)`: each history event as the

@@ -81,12 +81,15 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE events;
     ALTER TABLE events_v2 RENAME TO events;
     ",
-    // Version 3: every row write keeps a version, tagged with the execution that made
-    // it and the last event of that execution recorded before it, and each execution
-    // notes the last version written before it started (see `store::versions`), so a
-    // trip's rows can be read as they stood after any event. `seq` never reuses a
-    // pruned version's number, since executions compare against it. Executions
-    // recorded before this version have no `rows_before`: their past rows are unknown.
+    // Version 3: the table's rows become versions: every row write is a version,
+    // tagged with the execution that made it and the last event of that execution
+    // recorded before it, and a row is its latest version (a NULL `item` is a
+    // deletion), so a write is still one insert. Each execution notes the last version
+    // written before it started (see `store::versions`), so a trip's rows can be read
+    // as they stood after any event. `seq` never reuses a pruned version's number,
+    // since executions compare against it. The rows so far become versions written
+    // by no execution; executions recorded before this version have no
+    // `rows_before`: their past rows are unknown.
     "
     CREATE TABLE item_versions (
         seq           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -96,9 +99,12 @@ const MIGRATIONS: &[&str] = &[
         tag           INTEGER NOT NULL,
         item          TEXT
     );
-    -- One index only, by trip: every row write pays for each index, and pruning
-    -- finds an execution's versions under its trip.
-    CREATE INDEX item_versions_by_trip ON item_versions (pk, seq);
+    -- One index only, every row write paying for each: it finds a row's latest
+    -- version, a trip's rows, and (under its trip) an execution's versions.
+    CREATE INDEX item_versions_by_row ON item_versions (pk, sk, seq);
+    INSERT INTO item_versions (pk, sk, tag, item)
+        SELECT pk, sk, 0, item FROM items ORDER BY pk, sk;
+    DROP TABLE items;
     ALTER TABLE executions ADD COLUMN rows_before INTEGER;
     ",
 ];
@@ -198,7 +204,7 @@ mod tests {
         );
         let item: String = conn
             .query_row(
-                "SELECT item FROM items WHERE pk = 't' AND sk = 's'",
+                "SELECT item FROM item_versions WHERE pk = 't' AND sk = 's'",
                 [],
                 |r| r.get(0),
             )
@@ -241,16 +247,19 @@ mod tests {
             })
             .unwrap();
         store.append_event("new", 1, r#"{"id":1}"#).unwrap();
-        assert_eq!(store.rows_after_event("t", "new", 1).unwrap(), Some(vec![]));
+        let old = store.query_trip_sync("t").unwrap();
+        assert_eq!(
+            store.rows_after_event("t", "new", 1).unwrap(),
+            Some(old.clone())
+        );
         let row = saga_lambdas::item::string_item(
             [("pk", "t"), ("sk", "n")].map(|(k, v)| (k, v.to_string())),
         );
         store.put_by_sync(row.clone(), Some("new")).unwrap();
         store.append_event("new", 2, r#"{"id":2}"#).unwrap();
-        assert_eq!(
-            store.rows_after_event("t", "new", 2).unwrap(),
-            Some(vec![row])
-        );
+        let mut both = vec![row];
+        both.extend(old);
+        assert_eq!(store.rows_after_event("t", "new", 2).unwrap(), Some(both));
     }
 
     #[test]
