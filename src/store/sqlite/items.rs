@@ -40,12 +40,20 @@ impl SqliteStore {
         item: Option<&str>,
         by: RowWriter<'_>,
     ) -> Result<(), StoreError> {
+        // Read apart, not as a subquery of the insert: SQLite prepares such an insert
+        // again whenever its ARN changes.
+        let tag: Option<i64> = match by {
+            Some(arn) => conn
+                .prepare_cached("SELECT max(id) FROM events WHERE execution_arn = ?1")
+                .and_then(|mut st| st.query_row([arn], |r| r.get(0)))
+                .map_err(self.sql_err("reading the writer's last event"))?,
+            None => None,
+        };
         conn.prepare_cached(
             "INSERT INTO item_versions (pk, sk, execution_arn, tag, item)
-             VALUES (?1, ?2, ?3,
-                     coalesce((SELECT max(id) FROM events WHERE execution_arn = ?3), 0), ?4)",
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )
-        .and_then(|mut st| st.execute(params![pk, sk, by, item]))
+        .and_then(|mut st| st.execute(params![pk, sk, by, tag.unwrap_or(0), item]))
         .map_err(self.sql_err("writing a table item"))?;
         Ok(())
     }
