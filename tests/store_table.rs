@@ -269,14 +269,20 @@ fn queued_row_writes_land_in_a_batch_and_a_bad_one_alone_fails() {
         let errors = store.write_batch(&[
             StoreWrite::PutItem {
                 item: row("t1", "B", "pending"),
+                by: None,
             },
-            StoreWrite::PutItem { item: keyless },
+            StoreWrite::PutItem {
+                item: keyless,
+                by: None,
+            },
             StoreWrite::PutItem {
                 item: row("t1", "A", "confirmed"),
+                by: None,
             },
             StoreWrite::DeleteItem {
                 pk: "t1".into(),
                 sk: "GONE".into(),
+                by: None,
             },
         ]);
         assert_eq!(errors.len(), 1, "{}: {errors:?}", store.location());

@@ -114,6 +114,14 @@ fn the_cursor_moves_between_the_events_kept() {
     press(&mut app, KeyCode::Home);
     let first = app.history_entry(0).expect("kept");
     assert_eq!(app.history_cursor, first);
+    // [ and ] travel from one kept event to the next.
+    press(&mut app, KeyCode::Char(']'));
+    assert_eq!(app.history_cursor, app.history_entry(1).expect("kept"));
+    press(&mut app, KeyCode::Char(']'));
+    assert_eq!(app.history_cursor, app.history_entry(2).expect("kept"));
+    press(&mut app, KeyCode::Char('['));
+    press(&mut app, KeyCode::Char('['));
+    assert_eq!(app.history_cursor, first);
     // Enter opens the event under the cursor, one the filter kept.
     press(&mut app, KeyCode::Enter);
     let text = drawn(&app, 120, 40);

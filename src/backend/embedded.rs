@@ -6,7 +6,8 @@ use super::recorder::StoreRecorder;
 use super::saga_definition::{SAGA_ASL, SAGA_STATE_MACHINE_NAME, saga_definition, substitute};
 use super::step::StepWatch;
 use super::{
-    BackendError, BackendInfo, BackendKind, ClockControl, ExecutionSummary, Launch, SagaBackend,
+    BackendError, BackendInfo, BackendKind, ClockControl, ExecutionSummary, Launch, RowsAt,
+    SagaBackend,
 };
 use crate::asl::Definition;
 use crate::engine::{
@@ -77,7 +78,8 @@ fn saga_registry(table: &Arc<QueuedTable>, chance: Arc<dyn Chance>) -> FunctionR
                 let table = table.clone();
                 let chance = chance.clone();
                 Box::pin(async move {
-                    let (table, chance) = (table.as_ref(), chance.as_ref());
+                    let table = table.for_task(&req.execution_arn);
+                    let (table, chance) = (&table, chance.as_ref());
                     match &req.payload {
                         RequestPayload::Text(text) => {
                             saga_lambdas::handle_text(step, table, chance, text).await
@@ -320,6 +322,30 @@ impl SagaBackend for EmbeddedBackend {
 
     fn rows<'a>(&'a self, trip_id: &'a str) -> BoxFuture<'a, Result<Vec<Item>, BackendError>> {
         Box::pin(async move { self.table.query_trip_sync(trip_id).map_err(store_failed) })
+    }
+
+    /// From the store's row versions. Every event a caller knows of was read from the
+    /// store, so the rows written before it, queued ahead of it, are committed too.
+    fn rows_at<'a>(
+        &'a self,
+        trip_id: &'a str,
+        execution_arn: &'a str,
+        event_id: u64,
+    ) -> BoxFuture<'a, Result<RowsAt, BackendError>> {
+        Box::pin(async move {
+            let event = i64::try_from(event_id).unwrap_or(i64::MAX);
+            let past = self
+                .store
+                .rows_after_event(trip_id, execution_arn, event)
+                .map_err(store_failed)?;
+            Ok(match past {
+                Some(rows) => RowsAt::Past(rows),
+                None => RowsAt::Current {
+                    rows: self.table.query_trip_sync(trip_id).map_err(store_failed)?,
+                    why: "this execution was recorded before past rows were kept".into(),
+                },
+            })
+        })
     }
 
     fn stop<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>> {

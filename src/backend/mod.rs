@@ -106,6 +106,24 @@ impl ExecutionSummary {
     }
 }
 
+/// A trip's rows at one point of an execution's history, as a backend can give them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowsAt {
+    /// The rows as they stood right after the event (see [`crate::store`]'s row
+    /// versions for exactly which writes that includes).
+    Past(Vec<Item>),
+    /// The rows now, because the past ones cannot be read; `why` says so to the user.
+    Current {
+        /// The current rows.
+        rows: Vec<Item>,
+        /// Why they are not the past rows, e.g. "past rows cannot be read on AWS".
+        why: String,
+    },
+}
+
+/// Why an AWS backend shows the current rows while the user travels back in time.
+pub const NO_PAST_ROWS_ON_AWS: &str = "past rows cannot be read on AWS";
+
 /// A backend call that failed, worded for a status line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BackendError {
@@ -158,6 +176,25 @@ pub trait SagaBackend: Send + Sync {
 
     /// The trip's table rows (`pk = trip_id`), ordered by `sk`.
     fn rows<'a>(&'a self, trip_id: &'a str) -> BoxFuture<'a, Result<Vec<Item>, BackendError>>;
+
+    /// The trip's rows right after event `event_id` of `execution_arn` (time travel).
+    /// A backend that keeps no past rows answers the current ones, saying so: the
+    /// default, which is what AWS can do (DynamoDB keeps no versions).
+    fn rows_at<'a>(
+        &'a self,
+        trip_id: &'a str,
+        execution_arn: &'a str,
+        event_id: u64,
+    ) -> BoxFuture<'a, Result<RowsAt, BackendError>> {
+        let _ = (execution_arn, event_id);
+        Box::pin(async move {
+            let rows = self.rows(trip_id).await?;
+            Ok(RowsAt::Current {
+                rows,
+                why: NO_PAST_ROWS_ON_AWS.to_owned(),
+            })
+        })
+    }
 
     /// Stops a running execution (it ends ABORTED).
     fn stop<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>>;

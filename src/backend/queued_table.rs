@@ -12,7 +12,7 @@
 //! there the table writes straight through.
 
 use super::recorder::StoreRecorder;
-use crate::store::{SetIf, Store, StoreError, StoreWrite};
+use crate::store::{RowWriter, SetIf, Store, StoreError, StoreWrite};
 use saga_lambdas::handlers::{CONFIRMED, PENDING};
 use saga_lambdas::table::Confirmed;
 use saga_lambdas::{AttrValue, Item, Table, TableError};
@@ -120,29 +120,37 @@ impl QueuedTable {
         Ok(rows)
     }
 
-    fn put_sync(&self, item: Item) -> Result<(), StoreError> {
+    /// The table as one execution's task writes it: every write tagged with it.
+    pub fn for_task<'a>(&'a self, execution_arn: &'a str) -> TaskTable<'a> {
+        TaskTable {
+            table: self,
+            by: execution_arn,
+        }
+    }
+
+    fn put_sync(&self, item: Item, by: RowWriter<'_>) -> Result<(), StoreError> {
         let Some(queue) = &self.queue else {
-            return self.store.put_sync(&item);
+            return self.store.put_by_sync(item, by);
         };
         let (pk, sk) = crate::store::item_keys(&item)?;
         let (pk, sk) = (pk.to_string(), sk.to_string());
         let mut pending = queue.lock();
-        queue.write(&mut pending, &pk, &sk, Some(item));
+        queue.write(&mut pending, &pk, &sk, Some(item), by);
         Ok(())
     }
 
-    fn delete_sync(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
+    fn delete_sync(&self, pk: &str, sk: &str, by: RowWriter<'_>) -> Result<(), StoreError> {
         let Some(queue) = &self.queue else {
-            return self.store.delete_sync(pk, sk);
+            return self.store.delete_by_sync(pk, sk, by);
         };
         let mut pending = queue.lock();
-        queue.write(&mut pending, pk, sk, None);
+        queue.write(&mut pending, pk, sk, None, by);
         Ok(())
     }
 
-    fn confirm_sync(&self, pk: &str, sk: &str) -> Result<Confirmed, StoreError> {
+    fn confirm_sync(&self, pk: &str, sk: &str, by: RowWriter<'_>) -> Result<Confirmed, StoreError> {
         let Some(queue) = &self.queue else {
-            return confirm_in(&self.store, pk, sk);
+            return confirm_in(&self.store, pk, sk, by);
         };
         let mut pending = queue.lock();
         let current = match pending.get(pk, sk) {
@@ -155,8 +163,34 @@ impl QueuedTable {
         if !confirm_update().apply(&mut item) {
             return Ok(Confirmed::NoPendingRow);
         }
-        queue.write(&mut pending, pk, sk, Some(item));
+        queue.write(&mut pending, pk, sk, Some(item), by);
         Ok(Confirmed::Yes)
+    }
+}
+
+/// The handlers' table as one execution's task sees it: the same rows, with every
+/// write tagged with the execution (see [`crate::store::RowWriter`]), so the store can
+/// tell which of its events the write came after.
+pub struct TaskTable<'a> {
+    table: &'a QueuedTable,
+    by: &'a str,
+}
+
+impl Table for TaskTable<'_> {
+    async fn put(&self, item: Item) -> Result<(), TableError> {
+        Ok(self.table.put_sync(item, Some(self.by))?)
+    }
+
+    async fn confirm(&self, pk: &str, sk: &str) -> Result<Confirmed, TableError> {
+        Ok(self.table.confirm_sync(pk, sk, Some(self.by))?)
+    }
+
+    async fn delete(&self, pk: &str, sk: &str) -> Result<(), TableError> {
+        Ok(self.table.delete_sync(pk, sk, Some(self.by))?)
+    }
+
+    async fn query_trip(&self, pk: &str) -> Result<Vec<Item>, TableError> {
+        Ok(self.table.query_trip_sync(pk)?)
     }
 }
 
@@ -171,8 +205,13 @@ fn confirm_update() -> SetIf {
 }
 
 /// [`Table::confirm`] made directly on a store.
-fn confirm_in(store: &Store, pk: &str, sk: &str) -> Result<Confirmed, StoreError> {
-    Ok(if store.update_if_sync(pk, sk, &confirm_update())? {
+fn confirm_in(
+    store: &Store,
+    pk: &str,
+    sk: &str,
+    by: RowWriter<'_>,
+) -> Result<Confirmed, StoreError> {
+    Ok(if store.update_if_by_sync(pk, sk, &confirm_update(), by)? {
         Confirmed::Yes
     } else {
         Confirmed::NoPendingRow
@@ -187,7 +226,7 @@ impl Table for Store {
     }
 
     async fn confirm(&self, pk: &str, sk: &str) -> Result<Confirmed, TableError> {
-        Ok(confirm_in(self, pk, sk)?)
+        Ok(confirm_in(self, pk, sk, None)?)
     }
 
     async fn delete(&self, pk: &str, sk: &str) -> Result<(), TableError> {
@@ -209,12 +248,24 @@ impl Queue {
     }
 
     /// Queues one row's write, keeping it readable until it is committed.
-    fn write(&self, pending: &mut Pending, pk: &str, sk: &str, row: Option<Item>) {
+    fn write(
+        &self,
+        pending: &mut Pending,
+        pk: &str,
+        sk: &str,
+        row: Option<Item>,
+        by: RowWriter<'_>,
+    ) {
+        let by = by.map(str::to_owned);
         let write = match &row {
-            Some(item) => StoreWrite::PutItem { item: item.clone() },
+            Some(item) => StoreWrite::PutItem {
+                item: item.clone(),
+                by,
+            },
             None => StoreWrite::DeleteItem {
                 pk: pk.to_string(),
                 sk: sk.to_string(),
+                by,
             },
         };
         // With the writer gone the write is lost (and logged); so is the history, and
@@ -224,18 +275,19 @@ impl Queue {
     }
 }
 
-/// The same handler code as on AWS, against the embedded store.
+/// The same handler code as on AWS, against the embedded store, by no execution
+/// (a task writes through [`QueuedTable::for_task`]).
 impl Table for QueuedTable {
     async fn put(&self, item: Item) -> Result<(), TableError> {
-        Ok(self.put_sync(item)?)
+        Ok(self.put_sync(item, None)?)
     }
 
     async fn confirm(&self, pk: &str, sk: &str) -> Result<Confirmed, TableError> {
-        Ok(self.confirm_sync(pk, sk)?)
+        Ok(self.confirm_sync(pk, sk, None)?)
     }
 
     async fn delete(&self, pk: &str, sk: &str) -> Result<(), TableError> {
-        Ok(self.delete_sync(pk, sk)?)
+        Ok(self.delete_sync(pk, sk, None)?)
     }
 
     async fn query_trip(&self, pk: &str) -> Result<Vec<Item>, TableError> {

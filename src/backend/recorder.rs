@@ -515,7 +515,10 @@ mod tests {
         // Nothing queued: answered at once.
         recorder.flush().await;
         let item = string_item([("pk", "t".to_string()), ("sk", "a".to_string())]);
-        assert_eq!(recorder.send(StoreWrite::PutItem { item }), Some(1));
+        assert_eq!(
+            recorder.send(StoreWrite::PutItem { item, by: None }),
+            Some(1)
+        );
         tokio::time::timeout(Duration::from_secs(5), recorder.flush())
             .await
             .expect("the writer answers a flush");
@@ -552,7 +555,10 @@ mod tests {
         recorder.on_shared_event(a, &event(3, EventType::PassStateExited));
         recorder.on_shared_event(b, &event(1, EventType::ExecutionStarted));
         recorder.on_shared_event(a, &event(4, EventType::PassStateEntered));
-        recorder.send(StoreWrite::PutItem { item: row });
+        recorder.send(StoreWrite::PutItem {
+            item: row,
+            by: None,
+        });
         recorder.on_shared_event(a, &event(5, EventType::PassStateExited));
         recorder.on_shared_event(b, &event(2, EventType::PassStateEntered));
         recorder.flush().await;
@@ -587,7 +593,10 @@ mod tests {
         assert_eq!(stored(arn), vec![1, 2]);
         assert_eq!(recorder.committed_writes(), 2);
         let row = string_item([("pk", "t".to_string()), ("sk", "x".to_string())]);
-        recorder.send(StoreWrite::PutItem { item: row });
+        recorder.send(StoreWrite::PutItem {
+            item: row,
+            by: None,
+        });
         assert_eq!(store.query_trip_sync("t").unwrap().len(), 1);
 
         // The terminal event waits for the status, and both land together.

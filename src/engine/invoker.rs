@@ -94,6 +94,9 @@ pub struct InvokeRequest {
     pub payload: RequestPayload,
     /// The Lambda request id of this invocation (a UUID).
     pub request_id: String,
+    /// The execution whose task invokes it: what an in-process handler's table writes
+    /// are tagged with (see [`crate::store::RowWriter`]).
+    pub execution_arn: String,
 }
 
 /// Runs functions by name; the engine calls it for every Lambda task.
@@ -174,6 +177,7 @@ mod tests {
             function: function.into(),
             payload: json!({"x": 1}).into(),
             request_id: "r".into(),
+            execution_arn: "arn".into(),
         }
     }
 

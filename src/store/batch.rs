@@ -41,6 +41,10 @@ pub enum StoreWrite {
     PutItem {
         /// The row; its `pk` and `sk` are strings (checked when it is written).
         item: Item,
+        /// The execution whose task wrote it, which tags its version (see
+        /// [`crate::store::RowWriter`]); not held back when that execution's own
+        /// writes are refused.
+        by: Option<String>,
     },
     /// A table row deleted (a missing row is not an error).
     DeleteItem {
@@ -48,6 +52,8 @@ pub enum StoreWrite {
         pk: String,
         /// Sort key.
         sk: String,
+        /// The execution whose task deleted it.
+        by: Option<String>,
     },
 }
 

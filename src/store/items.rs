@@ -117,7 +117,8 @@ mod tests {
             .conn()
             .unwrap()
             .execute(
-                "INSERT INTO items VALUES ('t', 's', '{\"x\":{\"Q\":1}}')",
+                "INSERT INTO item_versions (pk, sk, tag, item)
+                 VALUES ('t', 's', 0, '{\"x\":{\"Q\":1}}')",
                 [],
             )
             .unwrap();

@@ -11,12 +11,13 @@
 use super::events::NewEvent;
 use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
 use super::items::{SetIf, item_keys};
+use super::versions::{RowWriter, Version, latest_rows};
 use super::{Backend, StoreError, StoreWrite, lock};
 use crate::fast_map::FastMap;
 use chrono::{DateTime, Utc};
-use saga_lambdas::Item;
+use saga_lambdas::{AttrValue, Item};
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// What `:memory:` error messages name.
 const LOCATION: &str = ":memory:";
@@ -25,9 +26,146 @@ const LOCATION: &str = ":memory:";
 /// saga step writing its row never waits for a history being written.
 #[derive(Default)]
 pub(super) struct MemoryStore {
-    /// Rows by partition key, then sort key (byte order, as DynamoDB sorts).
-    rows: Mutex<FastMap<String, BTreeMap<String, Item>>>,
+    rows: Mutex<Rows>,
     runs: Mutex<Runs>,
+}
+
+/// The table: its rows now and every version written (see `store::versions`).
+#[derive(Default)]
+struct Rows {
+    /// Rows by partition key, then sort key (byte order, as DynamoDB sorts); shared
+    /// with their version rather than copied.
+    current: FastMap<String, BTreeMap<String, SharedRow>>,
+    /// Every version of each partition's rows, in write order.
+    versions: FastMap<String, Vec<StoredVersion>>,
+    /// How many versions were ever written: the place of the latest.
+    written: u64,
+}
+
+/// One version of a row.
+struct StoredVersion {
+    /// Its place in the order of row writes, from 1.
+    seq: u64,
+    /// The writing execution's `seq`, 0 for none.
+    writer: u64,
+    /// The last event of that execution recorded before the write (0 for none).
+    tag: i64,
+    row: VersionRow,
+}
+
+/// What a version holds: the row written (its sort key in it, not copied), or the
+/// sort key of the row deleted.
+enum VersionRow {
+    Put(SharedRow),
+    Deleted(Box<str>),
+}
+
+impl StoredVersion {
+    fn sk(&self) -> &str {
+        match &self.row {
+            VersionRow::Put(row) => row.sk(),
+            VersionRow::Deleted(sk) => sk,
+        }
+    }
+}
+
+/// A row as the memory store keeps it: the item a put wrote, shared by every version
+/// since, and the attributes conditional updates set on it afterwards, so an update
+/// keeps one attribute, not another copy of the row, for the version it leaves behind.
+#[derive(Clone)]
+struct SharedRow {
+    base: Arc<Item>,
+    /// In the order set; empty (unallocated) until an update.
+    set: Vec<(String, AttrValue)>,
+}
+
+impl SharedRow {
+    fn new(item: Item) -> Self {
+        Self {
+            base: Arc::new(item),
+            set: Vec::new(),
+        }
+    }
+
+    /// The row's sort key: keys are never updated.
+    fn sk(&self) -> &str {
+        item_keys(&self.base).map_or("", |(_, sk)| sk)
+    }
+
+    fn get(&self, attr: &str) -> Option<&AttrValue> {
+        let set = self.set.iter().rev().find(|(a, _)| a == attr);
+        set.map(|(_, v)| v).or_else(|| self.base.get(attr))
+    }
+
+    /// The whole row, as callers read it.
+    fn to_item(&self) -> Item {
+        let mut item = Item::clone(&self.base);
+        for (attr, value) in &self.set {
+            item.insert(attr.clone(), value.clone());
+        }
+        item
+    }
+
+    /// [`SetIf::apply`] on a copy: the updated row, if the condition held.
+    fn updated(&self, update: &SetIf) -> Option<SharedRow> {
+        if self.get(&update.attr) != Some(&update.expected) {
+            return None;
+        }
+        let mut row = self.clone();
+        row.set.push((update.attr.clone(), update.new.clone()));
+        Some(row)
+    }
+}
+
+/// Who wrote a version, as the memory store records it: `(execution seq, tag)`.
+#[derive(Clone, Copy, Default)]
+struct Writer {
+    execution: u64,
+    tag: i64,
+}
+
+impl Rows {
+    /// Makes a write (`None` deletes) and keeps its version.
+    fn write(&mut self, pk: &str, sk: &str, item: Option<SharedRow>, by: Writer) {
+        let row = match item {
+            Some(item) => {
+                let partition = partition_of(&mut self.current, pk);
+                // The key is copied only for a row not there yet.
+                match partition.get_mut(sk) {
+                    Some(current) => *current = item.clone(),
+                    None => {
+                        partition.insert(sk.to_string(), item.clone());
+                    }
+                }
+                VersionRow::Put(item)
+            }
+            None => {
+                if let Some(partition) = self.current.get_mut(pk) {
+                    partition.remove(sk);
+                    if partition.is_empty() {
+                        self.current.remove(pk);
+                    }
+                }
+                VersionRow::Deleted(sk.into())
+            }
+        };
+        self.written += 1;
+        let version = StoredVersion {
+            seq: self.written,
+            writer: by.execution,
+            tag: by.tag,
+            row,
+        };
+        partition_of(&mut self.versions, pk).push(version);
+    }
+}
+
+/// A partition's entry, made on its first write (the key is copied only then).
+fn partition_of<'a, V: Default>(map: &'a mut FastMap<String, V>, pk: &str) -> &'a mut V {
+    if !map.contains_key(pk) {
+        map.insert(pk.to_string(), V::default());
+    }
+    map.get_mut(pk).expect("inserted above")
 }
 
 /// The executions and their histories.
@@ -42,8 +180,10 @@ struct Runs {
 
 struct StoredExecution {
     record: ExecutionRecord,
-    /// Insertion order.
+    /// Insertion order, from 1.
     seq: u64,
+    /// The place of the last row version written before it was inserted.
+    rows_before: u64,
     /// The history, by ascending id.
     events: Vec<NewEvent>,
 }
@@ -58,45 +198,78 @@ impl Backend for MemoryStore {
         LOCATION
     }
 
-    fn put(&self, item: &Item) -> Result<(), StoreError> {
-        let (pk, sk) = item_keys(item)?;
-        let mut rows = lock(&self.rows);
-        let partition = rows.entry(pk.to_string()).or_default();
-        partition.insert(sk.to_string(), item.clone());
-        Ok(())
+    fn put(&self, item: Item, by: RowWriter<'_>) -> Result<(), StoreError> {
+        let by = lock(&self.runs).writer(by);
+        self.put_by(item, by)
     }
 
-    fn update_if(&self, pk: &str, sk: &str, update: &SetIf) -> Result<bool, StoreError> {
+    fn update_if(
+        &self,
+        pk: &str,
+        sk: &str,
+        update: &SetIf,
+        by: RowWriter<'_>,
+    ) -> Result<bool, StoreError> {
+        let by = lock(&self.runs).writer(by);
         let mut rows = lock(&self.rows);
-        let row = rows.get_mut(pk).and_then(|rows| rows.get_mut(sk));
-        Ok(row.is_some_and(|row| update.apply(row)))
+        let row = rows.current.get(pk).and_then(|rows| rows.get(sk));
+        let Some(row) = row.and_then(|row| row.updated(update)) else {
+            return Ok(false);
+        };
+        rows.write(pk, sk, Some(row), by);
+        Ok(true)
     }
 
-    fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
-        let mut rows = lock(&self.rows);
-        if let Some(partition) = rows.get_mut(pk) {
-            partition.remove(sk);
-            if partition.is_empty() {
-                rows.remove(pk);
-            }
-        }
+    fn delete(&self, pk: &str, sk: &str, by: RowWriter<'_>) -> Result<(), StoreError> {
+        let by = lock(&self.runs).writer(by);
+        lock(&self.rows).write(pk, sk, None, by);
         Ok(())
     }
 
     fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         let rows = lock(&self.rows);
-        Ok(rows.get(pk).and_then(|rows| rows.get(sk)).cloned())
+        let row = rows.current.get(pk).and_then(|rows| rows.get(sk));
+        Ok(row.map(SharedRow::to_item))
     }
 
     fn query(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
         let rows = lock(&self.rows);
-        Ok(rows
-            .get(pk)
-            .map_or_else(Vec::new, |rows| rows.values().cloned().collect()))
+        Ok(rows.current.get(pk).map_or_else(Vec::new, |rows| {
+            rows.values().map(SharedRow::to_item).collect()
+        }))
+    }
+
+    fn rows_after_event(
+        &self,
+        pk: &str,
+        execution_arn: &str,
+        event_id: i64,
+    ) -> Result<Option<Vec<Item>>, StoreError> {
+        let (execution, rows_before) = {
+            let runs = lock(&self.runs);
+            match runs.executions.get(execution_arn) {
+                Some(e) => (e.seq, e.rows_before),
+                None => return Ok(None),
+            }
+        };
+        let rows = lock(&self.rows);
+        let versions = rows.versions.get(pk).map_or(&[][..], Vec::as_slice);
+        let seen = versions
+            .iter()
+            .filter(|v| v.seq <= rows_before || (v.writer == execution && v.tag < event_id));
+        Ok(Some(latest_rows(seen.map(|v| Version {
+            sk: v.sk(),
+            item: match &v.row {
+                VersionRow::Put(row) => Some(row.to_item()),
+                VersionRow::Deleted(_) => None,
+            },
+        }))))
     }
 
     fn insert_execution(&self, record: &ExecutionRecord) -> Result<(), StoreError> {
-        lock(&self.runs).insert(record, &[])
+        let mut runs = lock(&self.runs);
+        let rows_before = lock(&self.rows).written;
+        runs.insert(record, &[], rows_before)
     }
 
     fn append(
@@ -120,15 +293,24 @@ impl Backend for MemoryStore {
                 });
             }
             let done = match w {
-                StoreWrite::Start { record, events } => runs.insert(record, events),
+                StoreWrite::Start { record, events } => {
+                    let rows_before = lock(&self.rows).written;
+                    runs.insert(record, events, rows_before)
+                }
                 StoreWrite::Events { arn, events } => runs.append(arn, events, None),
                 StoreWrite::Finish {
                     arn,
                     events,
                     outcome,
                 } => runs.append(arn, events, Some(outcome)),
-                StoreWrite::PutItem { item } => self.put(item),
-                StoreWrite::DeleteItem { pk, sk } => self.delete(pk, sk),
+                StoreWrite::PutItem { item, by } => {
+                    self.put_by(item.clone(), runs.writer(by.as_deref()))
+                }
+                StoreWrite::DeleteItem { pk, sk, by } => {
+                    let by = runs.writer(by.as_deref());
+                    lock(&self.rows).write(pk, sk, None, by);
+                    Ok(())
+                }
             };
             if done.is_err() {
                 failed.insert(w.arn());
@@ -182,9 +364,37 @@ impl Backend for MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// Writes a row whose writer is known; the row is kept as handed over.
+    fn put_by(&self, item: Item, by: Writer) -> Result<(), StoreError> {
+        let row = SharedRow::new(item);
+        let (pk, sk) = item_keys(&row.base)?;
+        lock(&self.rows).write(pk, sk, Some(row.clone()), by);
+        Ok(())
+    }
+}
+
 impl Runs {
-    /// A new execution with its first events: all or nothing.
-    fn insert(&mut self, record: &ExecutionRecord, events: &[NewEvent]) -> Result<(), StoreError> {
+    /// A version's writer: the execution and its last event so far (see
+    /// `store::versions`); no writer for an execution the store does not know.
+    fn writer(&self, by: RowWriter<'_>) -> Writer {
+        let Some(e) = by.and_then(|arn| self.executions.get(arn)) else {
+            return Writer::default();
+        };
+        Writer {
+            execution: e.seq,
+            tag: e.events.last().map_or(0, NewEvent::id),
+        }
+    }
+
+    /// A new execution with its first events: all or nothing. `rows_before` is the
+    /// place of the last row version written before it.
+    fn insert(
+        &mut self,
+        record: &ExecutionRecord,
+        events: &[NewEvent],
+        rows_before: u64,
+    ) -> Result<(), StoreError> {
         if self.executions.contains_key(&record.execution_arn) {
             return Err(StoreError::ExecutionExists {
                 location: LOCATION.to_string(),
@@ -200,6 +410,7 @@ impl Runs {
         let execution = StoredExecution {
             record,
             seq: self.inserted,
+            rows_before,
             events: history,
         };
         self.executions

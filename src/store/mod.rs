@@ -18,6 +18,7 @@ mod items;
 mod memory;
 mod prune;
 mod sqlite;
+mod versions;
 
 pub use batch::StoreWrite;
 pub use error::StoreError;
@@ -27,6 +28,7 @@ pub use items::SetIf;
 pub(crate) use items::item_keys;
 pub use prune::{PruneRule, Pruned, Reclaimed};
 pub use sqlite::{Checkpointer, INTERRUPTED_CAUSE, INTERRUPTED_ERROR};
+pub use versions::RowWriter;
 
 use saga_lambdas::Item;
 use sqlite::SqliteStore;
@@ -53,10 +55,23 @@ trait Backend: Send + Sync {
     fn fault(&self) -> Option<&str> {
         None
     }
-    /// Writes (or overwrites) a row whose keys were checked.
-    fn put(&self, item: &Item) -> Result<(), StoreError>;
-    fn update_if(&self, pk: &str, sk: &str, update: &SetIf) -> Result<bool, StoreError>;
-    fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError>;
+    /// Writes (or overwrites) a row whose keys were checked, keeping its version.
+    fn put(&self, item: Item, by: RowWriter<'_>) -> Result<(), StoreError>;
+    fn update_if(
+        &self,
+        pk: &str,
+        sk: &str,
+        update: &SetIf,
+        by: RowWriter<'_>,
+    ) -> Result<bool, StoreError>;
+    fn delete(&self, pk: &str, sk: &str, by: RowWriter<'_>) -> Result<(), StoreError>;
+    /// See [`Store::rows_after_event`].
+    fn rows_after_event(
+        &self,
+        pk: &str,
+        execution_arn: &str,
+        event_id: i64,
+    ) -> Result<Option<Vec<Item>>, StoreError>;
     fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError>;
     /// One partition's rows, by sort key.
     fn query(&self, pk: &str) -> Result<Vec<Item>, StoreError>;
@@ -181,19 +196,18 @@ impl Store {
 
     /// Writes (or overwrites) a row; its `pk` and `sk` must be strings.
     pub fn put_sync(&self, item: &Item) -> Result<(), StoreError> {
-        item_keys(item)?;
-        self.backend().put(item)
+        self.put_by_sync(item.clone(), None)
     }
 
     /// Updates an existing row if its attribute holds the expected value (see
     /// [`SetIf`]); whether it did. A missing row changes nothing, as in DynamoDB.
     pub fn update_if_sync(&self, pk: &str, sk: &str, update: &SetIf) -> Result<bool, StoreError> {
-        self.backend().update_if(pk, sk, update)
+        self.update_if_by_sync(pk, sk, update, None)
     }
 
     /// Deletes a row; a missing row is not an error.
     pub fn delete_sync(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
-        self.backend().delete(pk, sk)
+        self.delete_by_sync(pk, sk, None)
     }
 
     /// One row, or `None` if there is none.

@@ -43,8 +43,9 @@ pub enum Reclaimed {
 }
 
 impl Store {
-    /// Removes the ended executions `rule` does not keep, with their history events
-    /// and the rows of their trips, in one transaction; `None` for an in-memory store,
+    /// Removes the ended executions `rule` does not keep, with their history events,
+    /// the row versions they wrote and the rows (and versions) of their trips that no
+    /// remaining execution books, in one transaction; `None` for an in-memory store,
     /// which is thrown away whole instead.
     ///
     /// The space they took stays in the file, free for new writes, until

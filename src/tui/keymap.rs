@@ -123,6 +123,10 @@ pub enum Action {
     OpenEvent,
     /// Toggle history follow mode.
     Follow,
+    /// One history event back in time (follow off).
+    TravelBack,
+    /// One history event forward in time (follow off).
+    TravelForward,
     /// Stop the selected execution (asks first).
     Stop,
     /// Save the selected execution to a file `sagaview open` shows.
@@ -439,6 +443,9 @@ pub const BINDINGS: &[Binding] = &[
     Binding::new(&[Key::Char('y')], A::CopyArn, PANELS, "y")
         .help("copy the selected execution's ARN (OSC 52)")
         .footer("copy ARN", P::Least),
+    Binding::new(&[Key::Char('[')], A::TravelBack, PANELS, "[/]")
+        .help("one event back / forward in time: graph, rows as they were"),
+    Binding::new(&[Key::Char(']')], A::TravelForward, PANELS, "]"),
     Binding::new(&[Key::Char('s')], A::Stop, PANELS, "s")
         .help("stop the selected execution")
         .footer("stop", P::High),

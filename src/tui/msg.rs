@@ -10,7 +10,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use saga_lambdas::{Item, RunType};
 
 use crate::asl::Definition;
-use crate::backend::{BackendError, ExecutionSummary, Launch};
+use crate::backend::{BackendError, ExecutionSummary, Launch, RowsAt};
 use crate::history::HistoryEvent;
 
 /// Something that happened: input, time, or a backend answer.
@@ -69,6 +69,13 @@ pub enum Msg {
         /// The rows, ordered by `sk`.
         result: Result<Vec<Item>, BackendError>,
     },
+    /// A trip's rows right after one event of an execution (time travel).
+    RowsAt {
+        /// Which rows were asked for.
+        at: RowsKey,
+        /// The rows, or the current ones with why.
+        result: Result<RowsAt, BackendError>,
+    },
     /// A stop was answered.
     Stopped {
         /// The execution.
@@ -107,6 +114,7 @@ impl Msg {
             | Msg::History { .. }
             | Msg::Executions(_)
             | Msg::Rows { .. }
+            | Msg::RowsAt { .. }
             | Msg::Stopped { .. }
             | Msg::Paused(_)
             | Msg::Stepped { .. }
@@ -146,6 +154,8 @@ pub enum Cmd {
         /// Set when the rows judge a finished execution.
         for_verdict: Option<String>,
     },
+    /// Fetch a trip's rows right after one event of an execution.
+    FetchRowsAt(RowsKey),
     /// Stop an execution.
     Stop(String),
     /// Change how fast the backend's paced time runs.
@@ -178,6 +188,7 @@ impl Cmd {
             | Cmd::Start(_)
             | Cmd::PollHistory { .. }
             | Cmd::FetchRows { .. }
+            | Cmd::FetchRowsAt(_)
             | Cmd::Stop(_)
             | Cmd::SetPaused(_)
             | Cmd::Step(_)
@@ -185,6 +196,17 @@ impl Cmd {
             Cmd::SetSpeed(_) | Cmd::Copy(_) | Cmd::Quit => false,
         }
     }
+}
+
+/// Which past rows: trip `trip_id` right after event `event_id` of `arn`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowsKey {
+    /// Whose rows.
+    pub trip_id: String,
+    /// The execution travelled through.
+    pub arn: String,
+    /// The event the rows are right after.
+    pub event_id: u64,
 }
 
 /// A launch as the UI asks for it: the trip is chosen by the loop when the UI leaves

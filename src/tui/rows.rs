@@ -53,6 +53,11 @@ pub struct RowsState {
     pub loaded: bool,
     /// First row shown.
     pub scroll: usize,
+    /// While travelling: the point in time the rows are from (`None`: now).
+    pub past: Option<crate::tui::msg::RowsKey>,
+    /// Why the rows shown while travelling are the current ones (the backend keeps
+    /// no past rows).
+    pub note: Option<String>,
 }
 
 fn sk_of(item: &Item) -> String {

@@ -295,6 +295,12 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
                 });
             });
         }
+        Cmd::FetchRowsAt(at) => {
+            tokio::spawn(async move {
+                let result = b.rows_at(&at.trip_id, &at.arn, at.event_id).await;
+                let _ = tx.send(Msg::RowsAt { at, result });
+            });
+        }
         Cmd::Stop(arn) => {
             tokio::spawn(async move {
                 let result = b.stop(&arn).await;
@@ -427,6 +433,11 @@ mod tests {
                 trip_id: "answers".into(),
                 for_verdict: None,
             },
+            Cmd::FetchRowsAt(crate::tui::msg::RowsKey {
+                trip_id: "answers".into(),
+                arn: arn.into(),
+                event_id: 1,
+            }),
             Cmd::Stop(arn.into()),
             Cmd::SetSpeed(2.0),
             Cmd::SetPaused(true),

@@ -63,6 +63,7 @@ impl Run {
             function: function.to_owned(),
             payload,
             request_id: request_id.clone(),
+            execution_arn: self.facts.id.clone(),
         };
         let call = async move {
             let paced = self.shared.pacer.invocation(

@@ -125,8 +125,10 @@ impl SqliteStore {
                     self.insert_events(&tx, arn, events)?;
                     self.record_outcome_in(&tx, arn, outcome)?;
                 }
-                StoreWrite::PutItem { item } => self.put_item_in(&tx, item)?,
-                StoreWrite::DeleteItem { pk, sk } => self.delete_item_in(&tx, pk, sk)?,
+                StoreWrite::PutItem { item, by } => self.put_item_in(&tx, item, by.as_deref())?,
+                StoreWrite::DeleteItem { pk, sk, by } => {
+                    self.delete_item_in(&tx, pk, sk, by.as_deref())?;
+                }
             }
         }
         tx.commit()

@@ -206,13 +206,13 @@ mod tests {
         let other = Connection::open(path).unwrap();
         other.busy_timeout(std::time::Duration::ZERO).unwrap();
         other
-            .execute_batch("INSERT INTO items VALUES ('other', 's', '{}')")
+            .execute_batch("INSERT INTO item_versions (pk, sk, tag) VALUES ('other', 's', 0)")
             .unwrap();
         let busy: i64 = other
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
             .unwrap();
         other
-            .execute_batch("DELETE FROM items WHERE pk = 'other'")
+            .execute_batch("DELETE FROM item_versions WHERE pk = 'other'")
             .unwrap();
         busy == 0
     }
@@ -248,7 +248,7 @@ mod tests {
         {
             let holder = Connection::open(&path).unwrap();
             holder
-                .execute_batch("BEGIN; SELECT count(*) FROM items;")
+                .execute_batch("BEGIN; SELECT count(*) FROM item_versions;")
                 .unwrap();
             write();
             assert!(!wal_free(&path), "an open read transaction holds the WAL");

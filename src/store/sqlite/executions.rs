@@ -85,8 +85,9 @@ impl SqliteStore {
             })?;
         let inserted = conn
             .prepare_cached(&format!(
-                "INSERT INTO executions ({EXECUTION_COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                "INSERT INTO executions ({EXECUTION_COLUMNS}, rows_before)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                         coalesce((SELECT max(seq) FROM item_versions), 0))"
             ))
             .and_then(|mut st| {
                 st.execute(params![

@@ -9,8 +9,10 @@
 //!   state intact, and the next open recovers it automatically.
 //!
 //! Three tables hold the data:
-//! * `items (pk, sk, item)`: the table's rows, `item` being the whole row as DynamoDB
-//!   JSON (`{"pk":{"S":"t1"},...}`) so attribute types survive exactly;
+//! * `item_versions (seq, pk, sk, execution_arn, tag, item)`: every write of the
+//!   table's rows, `item` being the whole row as DynamoDB JSON
+//!   (`{"pk":{"S":"t1"},...}`) so attribute types survive exactly, NULL for a
+//!   deletion; a row is its key's latest version (see `store::versions`);
 //! * `executions`: one row per execution, with the fields `DescribeExecution` shows plus
 //!   free-form `labels`;
 //! * `events (execution_arn, id, event, payload, payload_at)`: each history event as the
@@ -37,6 +39,7 @@ pub(super) use event_rows::payload_of;
 pub use recovery::{INTERRUPTED_CAUSE, INTERRUPTED_ERROR};
 
 use super::items::SetIf;
+use super::versions::RowWriter;
 use super::{Backend, ExecutionOutcome, ExecutionRecord, NewEvent, StoreError, StoreWrite};
 use rusqlite::Connection;
 use saga_lambdas::Item;
@@ -79,6 +82,22 @@ impl SqliteStore {
         &self.location
     }
 
+    /// Runs `work` in one write transaction: a row and its version are written
+    /// together or not at all.
+    fn in_transaction<T>(
+        &self,
+        op: &'static str,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(self.sql_err(op))?;
+        let done = work(&tx)?;
+        tx.commit().map_err(self.sql_err(op))?;
+        Ok(done)
+    }
+
     /// Wraps an SQLite failure with the database and the operation that failed.
     fn sql_err(&self, op: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError + '_ {
         super::error::sql_error(&self.location, op)
@@ -102,18 +121,42 @@ impl Backend for SqliteStore {
         self.fault.get()
     }
 
-    fn put(&self, item: &Item) -> Result<(), StoreError> {
-        let put = self.put_item_in(&self.writer(), item);
+    fn put(&self, item: Item, by: RowWriter<'_>) -> Result<(), StoreError> {
+        let put = self.in_transaction("writing a table item", |conn| {
+            self.put_item_in(conn, &item, by)
+        });
         self.watch_write(put)
     }
 
-    fn update_if(&self, pk: &str, sk: &str, update: &SetIf) -> Result<bool, StoreError> {
-        self.watch_write(SqliteStore::update_if(self, pk, sk, update))
+    fn update_if(
+        &self,
+        pk: &str,
+        sk: &str,
+        update: &SetIf,
+        by: RowWriter<'_>,
+    ) -> Result<bool, StoreError> {
+        self.watch_write(SqliteStore::update_if(self, pk, sk, update, by))
     }
 
-    fn delete(&self, pk: &str, sk: &str) -> Result<(), StoreError> {
-        let deleted = self.delete_item_in(&self.writer(), pk, sk);
+    fn delete(&self, pk: &str, sk: &str, by: RowWriter<'_>) -> Result<(), StoreError> {
+        let deleted = self.in_transaction("deleting a table item", |conn| {
+            self.delete_item_in(conn, pk, sk, by)
+        });
         self.watch_write(deleted)
+    }
+
+    fn rows_after_event(
+        &self,
+        pk: &str,
+        execution_arn: &str,
+        event_id: i64,
+    ) -> Result<Option<Vec<Item>>, StoreError> {
+        self.watch_read(SqliteStore::rows_after_event(
+            self,
+            pk,
+            execution_arn,
+            event_id,
+        ))
     }
 
     fn get_item(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {

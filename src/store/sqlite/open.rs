@@ -81,6 +81,7 @@ fn prepare(conn: &mut Connection, location: &str) -> Result<(), StoreError> {
         .map_err(sql_err("limiting the WAL's size"))?;
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(sql_err("enabling foreign keys"))?;
+    stable_plans(conn, location)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     schema::migrate(conn, location)
 }
@@ -126,8 +127,22 @@ fn open_reader(path: &Path, location: &str) -> Result<Connection, StoreError> {
         .map_err(sql_err("setting the read connection's busy timeout"))?;
     conn.pragma_update(None, "query_only", true)
         .map_err(sql_err("making the read connection read-only"))?;
+    stable_plans(&conn, location)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
+}
+
+/// Keeps each cached statement's plan whatever values are bound to it: otherwise
+/// SQLite may plan a statement again for each new value of a parameter it compares
+/// (a row write's ARN), which costs more than the write. The store's queries are
+/// simple lookups by key, whose plan no value changes.
+fn stable_plans(conn: &Connection, location: &str) -> Result<(), StoreError> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(sql_error(location, "keeping query plans stable"))?;
+    Ok(())
 }
 
 /// Reads the file's header and refuses anything that is neither empty nor sagaview's.

@@ -35,7 +35,23 @@ impl SqliteStore {
             let mut execution = tx
                 .prepare("DELETE FROM executions WHERE execution_arn = ?1")
                 .map_err(self.sql_err("removing a pruned execution"))?;
-            for (arn, _) in &doomed {
+            // Its tasks write its trip's rows, found by the trip's index; without a
+            // trip, every version is looked at. A version that is still a row (the
+            // latest of its key) stays: another execution may book the trip.
+            let mut of_trip = tx
+                .prepare(&format!(
+                    "DELETE FROM item_versions {SUPERSEDED} AND pk = ?2"
+                ))
+                .map_err(self.sql_err("removing a pruned execution's row versions"))?;
+            let mut anywhere = tx
+                .prepare(&format!("DELETE FROM item_versions {SUPERSEDED}"))
+                .map_err(self.sql_err("removing a pruned execution's row versions"))?;
+            for (arn, trip) in &doomed {
+                match trip {
+                    Some(trip) => of_trip.execute(params![arn, trip]),
+                    None => anywhere.execute([arn]),
+                }
+                .map_err(self.sql_err("removing a pruned execution's row versions"))?;
                 pruned.events += count(
                     events
                         .execute([arn])
@@ -64,15 +80,26 @@ impl SqliteStore {
             .collect();
         {
             let mut rows = tx
-                .prepare("DELETE FROM items WHERE pk = ?1")
+                .prepare(
+                    "SELECT count(*) FROM item_versions v WHERE pk = ?1 AND item IS NOT NULL
+                       AND seq = (SELECT max(seq) FROM item_versions
+                                  WHERE pk = v.pk AND sk = v.sk)",
+                )
+                .map_err(self.sql_err("counting a pruned trip's rows"))?;
+            // The rows and whatever is left of their past.
+            let mut versions = tx
+                .prepare("DELETE FROM item_versions WHERE pk = ?1")
                 .map_err(self.sql_err("removing a pruned trip's rows"))?;
             for trip in gone {
-                let n = rows
+                let n: i64 = rows
+                    .query_row([trip], |r| r.get(0))
+                    .map_err(self.sql_err("counting a pruned trip's rows"))?;
+                versions
                     .execute([trip])
                     .map_err(self.sql_err("removing a pruned trip's rows"))?;
                 if n > 0 {
                     pruned.trips += 1;
-                    pruned.rows += count(n);
+                    pruned.rows += u64::try_from(n).unwrap_or(0);
                 }
             }
         }
@@ -108,6 +135,12 @@ const DOOMED: &str = "
               SELECT execution_arn FROM executions
               ORDER BY start_ms DESC, rowid DESC LIMIT ?1))
       AND (?2 IS NULL OR coalesce(stop_ms, start_ms) < ?2)";
+
+/// An execution's versions (`?1`) that are no longer a row: a later version of the
+/// same key exists.
+const SUPERSEDED: &str = "WHERE execution_arn = ?1 AND seq < (
+        SELECT max(seq) FROM item_versions w WHERE w.pk = item_versions.pk
+                                              AND w.sk = item_versions.sk)";
 
 /// A count of rows SQLite changed.
 fn count(n: usize) -> u64 {

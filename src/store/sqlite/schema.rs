@@ -81,6 +81,32 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE events;
     ALTER TABLE events_v2 RENAME TO events;
     ",
+    // Version 3: the table's rows become versions: every row write is a version,
+    // tagged with the execution that made it and the last event of that execution
+    // recorded before it, and a row is its latest version (a NULL `item` is a
+    // deletion), so a write is still one insert. Each execution notes the last version
+    // written before it started (see `store::versions`), so a trip's rows can be read
+    // as they stood after any event. `seq` never reuses a pruned version's number,
+    // since executions compare against it. The rows so far become versions written
+    // by no execution; executions recorded before this version have no
+    // `rows_before`: their past rows are unknown.
+    "
+    CREATE TABLE item_versions (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        pk            TEXT NOT NULL,
+        sk            TEXT NOT NULL,
+        execution_arn TEXT,
+        tag           INTEGER NOT NULL,
+        item          TEXT
+    );
+    -- One index only, every row write paying for each: it finds a row's latest
+    -- version, a trip's rows, and (under its trip) an execution's versions.
+    CREATE INDEX item_versions_by_row ON item_versions (pk, sk, seq);
+    INSERT INTO item_versions (pk, sk, tag, item)
+        SELECT pk, sk, 0, item FROM items ORDER BY pk, sk;
+    DROP TABLE items;
+    ALTER TABLE executions ADD COLUMN rows_before INTEGER;
+    ",
 ];
 
 /// The schema version this build writes.
@@ -178,12 +204,62 @@ mod tests {
         );
         let item: String = conn
             .query_row(
-                "SELECT item FROM items WHERE pk = 't' AND sk = 's'",
+                "SELECT item FROM item_versions WHERE pk = 't' AND sk = 's'",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
         assert_eq!(item, r#"{"pk":{"S":"t"}}"#);
+    }
+
+    #[test]
+    fn version_2_executions_and_rows_survive_with_no_past_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            for step in &MIGRATIONS[..2] {
+                conn.execute_batch(step).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO executions VALUES ('old', 'old', 'm', 'm', 'SUCCEEDED', '{}',
+                     '{}', NULL, NULL, 0, 1, '{\"trip_id\":\"t\"}');
+                 INSERT INTO events (execution_arn, id, event) VALUES ('old', 1, '{\"id\":1}');
+                 INSERT INTO items VALUES ('t', 's', '{\"pk\":{\"S\":\"t\"},\"sk\":{\"S\":\"s\"}}');",
+            )
+            .unwrap();
+            migrate(&mut conn, "v2.db").unwrap();
+            assert_eq!(version(&conn), LATEST);
+        }
+        let store = crate::store::Store::open(&path).unwrap();
+        assert_eq!(store.query_trip_sync("t").unwrap().len(), 1);
+        assert_eq!(store.events_since("old", 0).unwrap().len(), 1);
+        // Recorded before versions were kept: its past rows are unknown.
+        assert_eq!(store.rows_after_event("t", "old", 1).unwrap(), None);
+        // A new execution on the migrated file has them, the old row as its base.
+        store
+            .insert_execution(&crate::store::ExecutionRecord {
+                execution_arn: "new".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        store.append_event("new", 1, r#"{"id":1}"#).unwrap();
+        let old = store.query_trip_sync("t").unwrap();
+        assert_eq!(
+            store.rows_after_event("t", "new", 1).unwrap(),
+            Some(old.clone())
+        );
+        let row = saga_lambdas::item::string_item(
+            [("pk", "t"), ("sk", "n")].map(|(k, v)| (k, v.to_string())),
+        );
+        store.put_by_sync(row.clone(), Some("new")).unwrap();
+        store.append_event("new", 2, r#"{"id":2}"#).unwrap();
+        let mut both = vec![row];
+        both.extend(old);
+        assert_eq!(store.rows_after_event("t", "new", 2).unwrap(), Some(both));
     }
 
     #[test]

@@ -231,7 +231,7 @@ impl App {
             Ok(rows) => rows,
             Err(e) => return self.notify(VerdictLevel::Error, format!("rows: {e}")),
         };
-        if trip_id == self.rows.trip_id {
+        if trip_id == self.rows.trip_id && self.rows.past.is_none() && self.travel().is_none() {
             self.rows.apply_snapshot(rows.clone(), self.now_ms);
         }
         if let Some(arn) = for_verdict {

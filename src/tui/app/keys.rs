@@ -158,6 +158,8 @@ impl App {
                 vec![]
             }
             Action::Stop if self.read_only() => self.refuse_read_only("nothing can be stopped"),
+            Action::TravelBack => self.travel_by(-1),
+            Action::TravelForward => self.travel_by(1),
             Action::Stop => self.ask_stop(),
             Action::Filter => self.open_filter(),
             Action::ClearFilter => self.clear_filter(),

@@ -14,6 +14,7 @@ mod keys;
 mod mode;
 mod tick;
 mod timeline;
+mod travel;
 mod trip_editor;
 
 use std::path::Path;
@@ -29,6 +30,7 @@ pub use self::tick::{
     AWS_LIST_BUSY_MS, AWS_LIST_IDLE_MS, AWS_POLL_MS, DEFINITION_RETRY_MS, POLL_MS,
 };
 pub use self::timeline::AXIS_ROWS;
+pub use self::travel::Travel;
 use super::TuiOptions;
 use super::geometry;
 use super::keymap::{Context, Focus};
@@ -134,6 +136,11 @@ pub struct App {
     rows_poll: Poll,
     list_poll: Poll,
     definition_poll: Poll,
+    /// The selected execution as it was right after the cursor's event, while
+    /// travelling (see [`App::shown_view`]).
+    travel: Option<Travel>,
+    /// The past rows asked for and not yet answered.
+    rows_at_asked: Option<super::msg::RowsKey>,
 }
 
 fn next_in(list: &[f64], current: f64) -> f64 {
@@ -188,6 +195,8 @@ impl App {
             rows_poll: Poll::default(),
             list_poll: Poll::default(),
             definition_poll: Poll::default(),
+            travel: None,
+            rows_at_asked: None,
         }
     }
 
@@ -305,12 +314,14 @@ impl App {
 
     /// The one transition: applies a message, returns the work to do.
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
-        let cmds = self.apply(msg);
+        let mut cmds = self.dispatch(msg);
+        // The cursor lands on an event the filter shows before the travel follows it.
         self.refresh_history_list();
+        cmds.extend(self.sync_travel());
         cmds
     }
 
-    fn apply(&mut self, msg: Msg) -> Vec<Cmd> {
+    fn dispatch(&mut self, msg: Msg) -> Vec<Cmd> {
         match msg {
             Msg::Key(key) if key.kind != KeyEventKind::Release => self.on_key(key),
             Msg::Key(_) => vec![],
@@ -341,6 +352,7 @@ impl App {
                 for_verdict,
                 result,
             } => self.on_rows(trip_id, for_verdict, result),
+            Msg::RowsAt { at, result } => self.on_rows_at(at, result),
             Msg::Stopped { arn, result } => self.on_stopped(&arn, result),
             Msg::Paused(result) => self.on_paused(result),
             Msg::Stepped { arn, result } => self.on_stepped(&arn, result),
@@ -382,7 +394,8 @@ impl App {
 
     /// Asks for the shown trip's rows (not for a verdict); nothing when no trip is shown.
     fn fetch_rows(&mut self) -> Option<Cmd> {
-        if self.rows.trip_id.is_empty() {
+        // While travelling the panel shows past rows: the present would overwrite them.
+        if self.rows.trip_id.is_empty() || self.travel().is_some() {
             return None;
         }
         self.rows_poll.start(self.now_ms);

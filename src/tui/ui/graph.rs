@@ -46,7 +46,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 format!(
                     "{} {} ",
                     e.run_type.as_deref().unwrap_or("?"),
-                    e.status().as_str()
+                    app.shown_view()
+                        .and_then(|v| v.status)
+                        .unwrap_or_else(|| e.status())
+                        .as_str()
                 ),
                 p.dim,
             ),
@@ -80,7 +83,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     frame.render_widget(block, area);
     let empty = ExecutionView::default();
-    let view = selected.map_or(&empty, |e| &e.view);
+    let view = app.shown_view().unwrap_or(&empty);
     let frame_no = usize::try_from(app.now_ms / 120).unwrap_or(0);
     let graph = &model.graph;
     let taken: Vec<bool> = graph

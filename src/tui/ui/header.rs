@@ -136,7 +136,7 @@ fn execution_line(app: &App) -> Line<'static> {
         spans.push(Span::raw("  "));
     }
     match app.selected_execution() {
-        Some(e) => spans.extend(execution_spans(e, p)),
+        Some(e) => spans.extend(execution_spans(app, e, p)),
         None => spans.push(Span::styled("no execution selected", p.dim)),
     }
     spans.push(sep(p));
@@ -161,13 +161,17 @@ fn execution_line(app: &App) -> Line<'static> {
             p.dim,
         ));
     } else {
-        spans.extend(verdict_spans(app.selected_execution(), p));
+        spans.extend(verdict_spans(app, app.selected_execution(), p));
     }
     Line::from(spans)
 }
 
-fn execution_spans(e: &Execution, p: &Palette) -> Vec<Span<'static>> {
-    let status = e.status();
+fn execution_spans(app: &App, e: &Execution, p: &Palette) -> Vec<Span<'static>> {
+    // While travelling: the status as it was then, and where in the history.
+    let travel = app.travel();
+    let status = travel
+        .and_then(|t| t.view.status)
+        .unwrap_or_else(|| e.status());
     let style = match status {
         ExecutionStatus::Running => p.running,
         ExecutionStatus::Succeeded => p.ok,
@@ -186,22 +190,39 @@ fn execution_spans(e: &Execution, p: &Palette) -> Vec<Span<'static>> {
         spans.push(Span::styled(trip.clone(), p.header));
     }
     spans.push(Span::styled(" · ", p.dim));
-    let took = e
-        .duration_secs()
-        .map_or_else(String::new, |s| format!(" {s:.1} s"));
+    let took = match travel {
+        Some(t) => t.view.events.last().map(|ev| t.view.offset_secs(ev)),
+        None => e.duration_secs(),
+    }
+    .map_or_else(String::new, |s| format!(" {s:.1} s"));
     spans.push(Span::styled(
         format!("{}{took}", status.as_str()),
         style.add_modifier(Modifier::BOLD),
     ));
+    if let Some(t) = travel {
+        spans.push(Span::styled(
+            format!(" ⏪ after event {} of {}", t.event_id, e.view.events.len()),
+            p.warn.add_modifier(Modifier::BOLD),
+        ));
+    }
     spans
 }
 
-/// The selected execution's own verdict: "running" until it ends, never another's.
-fn verdict_spans(selected: Option<&Execution>, p: &Palette) -> Vec<Span<'static>> {
+/// The selected execution's own verdict: "running" until it ends, never another's;
+/// while travelling, the verdict so far (its end's verdict once at its last event).
+fn verdict_spans(app: &App, selected: Option<&Execution>, p: &Palette) -> Vec<Span<'static>> {
     let label = Span::styled("verdict ", p.dim);
     let Some(e) = selected else {
         return vec![Span::styled("verdict —", p.dim)];
     };
+    if let Some(t) = app.travel()
+        && !t.view.is_finished()
+    {
+        return vec![
+            Span::styled("verdict so far ", p.dim),
+            Span::styled("running: not ended yet at this event", p.running),
+        ];
+    }
     if e.is_running() {
         return vec![label, Span::styled("running", p.running)];
     }
@@ -254,15 +275,18 @@ fn story_line(app: &App, width: u16) -> Line<'static> {
             p.dim,
         ));
     };
-    if e.narration.is_none() {
+    let Some(told) = app.shown_narration() else {
         return Line::from(Span::styled(" …", p.dim));
-    }
-    // Before the first tick, count down from the latest event.
+    };
+    // Travelling, countdowns stand still at the event; before the first tick, they
+    // count down from the latest event.
     let now = app
-        .clock
+        .travel()
+        .map(|t| t.at)
+        .or(app.clock)
         .or_else(|| e.view.events.last().map(|ev| ev.timestamp))
         .unwrap_or_default();
-    let mut line = narration::line(e.narration.as_ref(), now, p);
+    let mut line = narration::line(Some(told), now, p);
     line.spans.insert(0, Span::raw(" "));
     line
 }

@@ -49,19 +49,34 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         let of = selected
             .and_then(|e| e.run_type.as_deref())
             .map_or_else(String::new, |r| format!(" ({r})"));
-        Line::from(vec![
+        let mut title = vec![
             Span::raw(" Rows of trip "),
             Span::styled(app.rows.trip_id.clone(), p.title),
             Span::styled(format!("{of} · {} ", app.rows.live_count()), p.dim),
-        ])
+        ];
+        if let Some(at) = &app.rows.past
+            && app.rows.note.is_none()
+        {
+            title.push(Span::styled(
+                format!("⏪ after event {} ", at.event_id),
+                p.warn,
+            ));
+        }
+        Line::from(title)
     };
+    // The verdict judges the end: not the rows of an earlier moment.
+    let judged = app.travel().is_none_or(|t| t.view.is_finished());
     let orphans: Vec<&str> = selected
+        .filter(|_| judged)
         .and_then(|e| e.verdict.as_ref())
         .into_iter()
         .flat_map(|v| v.orphans.iter().map(|o| o.sk.as_str()))
         .filter(|sk| app.rows.entries.iter().any(|e| e.sk == *sk))
         .collect();
     let mut block = panel(app, Focus::Rows, title);
+    if let (Some(why), Some(_)) = (&app.rows.note, app.travel()) {
+        block = block.title_bottom(Line::styled(format!(" current rows: {why} "), p.warn));
+    }
     if !orphans.is_empty() {
         block = block.title_bottom(Line::styled(
             format!(" orphaned: {} ", orphans.join(", ")),
