@@ -1040,3 +1040,53 @@ async fn many_launches_keep_a_bounded_number_of_histories() {
         loaded.len()
     );
 }
+
+/// An execution that had ended before the UI first listed it is never judged (its rows
+/// may have changed since) and says so once its history is read, rather than waiting for
+/// a verdict that is never asked for.
+#[test]
+fn an_execution_ended_before_it_was_listed_says_it_is_not_judged() {
+    let mut app = idle();
+    let arn = format!("{ARN}-earlier");
+    let cmds = app.update(Msg::Executions(Ok(vec![summary(
+        &arn,
+        RunType::Success,
+        ExecutionStatus::Succeeded,
+        10,
+    )])));
+    assert!(
+        !cmds.iter().any(|c| matches!(
+            c,
+            Cmd::FetchRows {
+                for_verdict: Some(_),
+                ..
+            }
+        )),
+        "{cmds:?}"
+    );
+    let cmds = app.update(Msg::History {
+        arn: arn.clone(),
+        result: Ok(sample::history(Scenario::Success)),
+    });
+    assert!(
+        !cmds.iter().any(|c| matches!(
+            c,
+            Cmd::FetchRows {
+                for_verdict: Some(_),
+                ..
+            }
+        )),
+        "{cmds:?}"
+    );
+    assert_eq!(app.selected.as_deref(), Some(arn.as_str()));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("test terminal");
+    terminal
+        .draw(|f| sagaview::tui::draw(f, &app))
+        .expect("drawn");
+    let text = terminal.backend().to_string();
+    assert!(
+        text.contains("not judged: its rows may have changed since"),
+        "{text}"
+    );
+    assert!(!text.contains("judging…"), "{text}");
+}

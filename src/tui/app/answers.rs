@@ -78,6 +78,7 @@ impl App {
             // judged once its history shows it ended.
             if e.view.events.is_empty() && e.verdict.is_none() {
                 e.verdict_requested = false;
+                e.ended_before_seen = false;
             }
             e.run_type = run_type;
             e.trip_id = trip_id;
@@ -202,6 +203,7 @@ impl App {
             e.stop = s.stop_date;
             // Earlier executions are not judged: their rows may have changed since.
             e.verdict_requested = s.status.is_terminal();
+            e.ended_before_seen = s.status.is_terminal();
             self.positions.insert(e.arn.clone(), self.executions.len());
             self.executions.push(e);
         }

@@ -37,6 +37,9 @@ pub struct Execution {
     pub narration: Option<Narration>,
     /// Rows were asked for to judge it (or it is never judged).
     pub(super) verdict_requested: bool,
+    /// It had ended when first listed: it is never judged, its rows may have changed
+    /// since.
+    pub(super) ended_before_seen: bool,
     /// Its history requests.
     pub(super) poll: Poll,
     /// The definition this execution runs, when asked for it (AWS: it may differ from
@@ -61,6 +64,7 @@ impl Execution {
             verdict: None,
             narration: None,
             verdict_requested: false,
+            ended_before_seen: false,
             poll: Poll::default(),
             definition: None,
             definition_requested: false,
@@ -82,9 +86,10 @@ impl Execution {
         self.narration = definition.and_then(|d| narrate(&self.view, d));
     }
 
-    /// Whether its rows were asked for to judge it (or it is never judged).
-    pub fn verdict_requested(&self) -> bool {
-        self.verdict_requested
+    /// Whether its verdict is on its way: it ended while watched and its rows were
+    /// asked for, but have not answered yet.
+    pub fn judging(&self) -> bool {
+        self.verdict_requested && !self.ended_before_seen && self.verdict.is_none()
     }
 
     /// Status: from the history when it has one, else from the list.

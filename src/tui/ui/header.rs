@@ -234,7 +234,7 @@ fn verdict_spans(app: &App, selected: Option<&Execution>, p: &Palette) -> Vec<Sp
                 p.verdict(v.level),
             ),
         ],
-        None if e.verdict_requested() && !e.view.events.is_empty() => {
+        None if e.judging() && !e.view.events.is_empty() => {
             vec![label, Span::styled("judging…", p.dim)]
         }
         None => vec![
