@@ -356,3 +356,69 @@ async fn without_past_rows_the_panel_says_it_shows_the_current_ones() {
         "{screen}"
     );
 }
+
+/// Stepping back shows the rows as they were, unmarked (a mark would read backwards:
+/// `confirmed → pending`); stepping forward marks what that step changed, as live.
+#[test]
+fn a_step_back_shows_rows_unmarked_and_a_step_forward_marks_the_change() {
+    use sagaview::backend::RowsAt;
+    use sagaview::tui::Cmd;
+    use sagaview::view::sample::{self, Scenario};
+
+    let mut app = demo::app(
+        demo::DemoScreen::SuccessFinished,
+        &demo::options(true),
+        120,
+        40,
+    );
+    let row = |sk: &str, status: &str| -> Item {
+        saga_lambdas::item::string_item([
+            ("pk", sample::TRIP_ID.to_string()),
+            ("sk", sk.to_string()),
+            ("transaction_status", status.to_string()),
+        ])
+    };
+    let press = |app: &mut App, c: char| {
+        app.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )))
+    };
+    let asked = |cmds: Vec<Cmd>| {
+        cmds.into_iter()
+            .find_map(|c| match c {
+                Cmd::FetchRowsAt(key) => Some(key),
+                _ => None,
+            })
+            .expect("past rows asked for")
+    };
+    let marks = |app: &App| -> Vec<Option<RowMark>> {
+        app.rows.entries.iter().map(|e| e.mark.clone()).collect()
+    };
+    assert_eq!(app.rows.live_count(), sample::rows(Scenario::Success).len());
+
+    // From the present into the past: as they were, nothing marked.
+    let back = asked(press(&mut app, '['));
+    app.update(Msg::RowsAt {
+        at: back.clone(),
+        result: Ok(RowsAt::Past(vec![row("HOTEL#1", "pending")])),
+    });
+    assert_eq!(marks(&app), [None], "{:?}", app.rows.entries);
+    // One step further back: the hotel row was not written yet; it is not shown struck
+    // through, it is simply not there.
+    let further = asked(press(&mut app, '['));
+    assert!(further.event_id < back.event_id);
+    app.update(Msg::RowsAt {
+        at: further,
+        result: Ok(RowsAt::Past(vec![])),
+    });
+    assert!(app.rows.entries.is_empty(), "{:?}", app.rows.entries);
+    // Forward again: the step's write is marked new, as it was live.
+    let forward = asked(press(&mut app, ']'));
+    assert_eq!(forward, back);
+    app.update(Msg::RowsAt {
+        at: forward,
+        result: Ok(RowsAt::Past(vec![row("HOTEL#1", "pending")])),
+    });
+    assert_eq!(marks(&app), [Some(RowMark::New)]);
+}

@@ -133,6 +133,24 @@ impl RowsState {
         self.clamp_scroll();
     }
 
+    /// Shows `rows` as they are, with no marks: rows from an earlier moment than those
+    /// shown (a step back in time), where "what changed" would read backwards
+    /// (`confirmed → pending`, a row reappearing as new).
+    pub fn replace_unmarked(&mut self, rows: Vec<Item>, now_ms: u64) {
+        self.loaded = true;
+        self.entries = rows
+            .into_iter()
+            .map(|item| RowEntry {
+                sk: sk_of(&item),
+                item,
+                mark: None,
+                marked_at_ms: now_ms,
+            })
+            .collect();
+        self.entries.sort_by(|a, b| a.sk.cmp(&b.sk));
+        self.clamp_scroll();
+    }
+
     /// Drops expired marks and deleted rows; returns whether anything changed.
     pub fn expire(&mut self, now_ms: u64) -> bool {
         let before = self.entries.len();
@@ -178,6 +196,24 @@ mod tests {
             ("sk", sk.to_string()),
             ("transaction_status", status.to_string()),
         ])
+    }
+
+    #[test]
+    fn rows_from_earlier_are_shown_unmarked() {
+        let mut r = RowsState::new("t");
+        r.apply_snapshot(vec![row("A", "confirmed"), row("B", "confirmed")], 0);
+        r.apply_snapshot(vec![row("A", "confirmed")], 100);
+        assert!(r.has_marks(), "B struck through");
+        // Back in time: the rows as they were, nothing marked, nothing struck through.
+        r.replace_unmarked(vec![row("B", "pending"), row("A", "pending")], 200);
+        let shown: Vec<(&str, &str)> = r
+            .entries
+            .iter()
+            .map(|e| (e.sk.as_str(), status_of(&e.item)))
+            .collect();
+        assert_eq!(shown, [("A", "pending"), ("B", "pending")]);
+        assert!(!r.has_marks());
+        assert_eq!(r.live_count(), 2);
     }
 
     #[test]

@@ -159,7 +159,16 @@ impl App {
             Ok(RowsAt::Current { rows, why }) => (rows, Some(why)),
             Err(e) => return self.notify(VerdictLevel::Error, format!("rows: {e}")),
         };
-        self.rows.apply_snapshot(rows, self.now_ms);
+        // A step forward marks what the step changed, as it was seen live; a step back
+        // (or from the present into the past) shows the rows as they were, unmarked.
+        let forward = self.rows.past.as_ref().is_some_and(|shown| {
+            shown.arn == at.arn && shown.trip_id == at.trip_id && shown.event_id < at.event_id
+        });
+        if forward {
+            self.rows.apply_snapshot(rows, self.now_ms);
+        } else {
+            self.rows.replace_unmarked(rows, self.now_ms);
+        }
         self.rows.past = Some(at);
         self.rows.note = note;
         vec![]
