@@ -159,16 +159,7 @@ fn many_visits(n: usize) -> Vec<HistoryEvent> {
 
 #[test]
 fn many_visits_scroll_with_up_and_down_in_the_graph_panel() {
-    let mut app = demo::app(DemoScreen::Idle, &demo::options(false), 80, 24);
-    app.launches += 1;
-    demo::started(
-        &mut app,
-        ARN,
-        RunType::Success,
-        "trip-0009",
-        many_visits(30),
-    );
-    key(&mut app, KeyCode::Char('v'));
+    let mut app = app_with(many_visits(30), 80, 24);
     let following = text(&app, 80, 24);
     assert!(
         following.contains("22-30 of 30 ▲"),
@@ -232,16 +223,7 @@ fn a_click_on_a_visit_moves_the_history_cursor_to_it_and_the_wheel_scrolls() {
 
 #[test]
 fn the_wheel_scrolls_many_visits() {
-    let mut app = demo::app(DemoScreen::Idle, &demo::options(false), 80, 24);
-    app.launches += 1;
-    demo::started(
-        &mut app,
-        ARN,
-        RunType::Success,
-        "trip-0009",
-        many_visits(30),
-    );
-    key(&mut app, KeyCode::Char('v'));
+    let mut app = app_with(many_visits(30), 80, 24);
     mouse(&mut app, MouseEventKind::ScrollUp, 10, 8);
     assert!(text(&app, 80, 24).contains("19-27 of 30 ▲▼"));
 }

@@ -27,13 +27,13 @@ impl App {
     /// Brings the kept events up to date with the selected execution and the query,
     /// and, while following, puts the cursor on the last one shown.
     pub(super) fn refresh_history_list(&mut self) {
-        let arn = self.selected.clone();
-        let query = self.history_filter.trim().to_owned();
+        // Runs after every message: copies only when the selection or query changed.
+        let query = self.history_filter.trim();
         let list = &mut self.history_list;
-        if list.arn != arn || list.query != query {
+        if list.arn != self.selected || list.query != query {
             *list = HistoryList {
-                arn,
-                query,
+                arn: self.selected.clone(),
+                query: query.to_owned(),
                 ..HistoryList::default()
             };
         }

@@ -24,18 +24,11 @@ impl App {
     pub(super) fn on_tick(&mut self, now_ms: u64) -> Vec<Cmd> {
         self.now_ms = now_ms;
         self.rows.expire(now_ms);
-        if self
-            .notice
-            .as_ref()
-            .is_some_and(|(_, _, at)| now_ms.saturating_sub(*at) >= NOTICE_MS)
-        {
+        let faded = |at: u64| now_ms.saturating_sub(at) >= NOTICE_MS;
+        if self.notice.as_ref().is_some_and(|(_, _, at)| faded(*at)) {
             self.notice = None;
         }
-        if self
-            .copied
-            .as_ref()
-            .is_some_and(|(_, at)| now_ms.saturating_sub(*at) >= NOTICE_MS)
-        {
+        if self.copied.as_ref().is_some_and(|(_, at)| faded(*at)) {
             self.copied = None;
         }
         let every = match self.info.kind {
