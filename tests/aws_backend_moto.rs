@@ -242,13 +242,21 @@ async fn rows_in_motos_table_appear() {
     let trip = trip.as_str();
     let input = TripRequest::example(trip, RunType::Success, 0.0).to_input();
     for step in [Step::ReserveHotel, Step::ReserveFlight, Step::TakePayment] {
-        saga_lambdas::handle(step, &table, &FixedChance(0.0), &input)
-            .await
-            .unwrap();
-    }
-    saga_lambdas::handle(Step::ConfirmHotel, &table, &FixedChance(0.0), &input)
+        saga_lambdas::handle(
+            step,
+            saga_lambdas::Env::new(&table, &FixedChance(0.0)),
+            &input,
+        )
         .await
         .unwrap();
+    }
+    saga_lambdas::handle(
+        Step::ConfirmHotel,
+        saga_lambdas::Env::new(&table, &FixedChance(0.0)),
+        &input,
+    )
+    .await
+    .unwrap();
     let rows = b.rows(trip).await.unwrap();
     let summary: Vec<(String, String)> = rows
         .iter()

@@ -166,9 +166,13 @@ async fn a_row_without_string_keys_is_a_table_error() {
 }
 
 async fn run(store: &Store, step: Step, trip: &TripRequest) -> serde_json::Value {
-    saga_lambdas::handle(step, store, &FixedChance(0.99), &trip.to_input())
-        .await
-        .unwrap_or_else(|e| panic!("{step} failed: {e}"))
+    saga_lambdas::handle(
+        step,
+        saga_lambdas::Env::new(store, &FixedChance(0.99)),
+        &trip.to_input(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{step} failed: {e}"))
 }
 
 #[tokio::test]
@@ -199,8 +203,7 @@ async fn the_real_handlers_book_a_whole_trip() {
         // Confirming again finds no pending row: the handler reports BookingNotFound.
         let err = saga_lambdas::handle(
             Step::ConfirmHotel,
-            &store,
-            &FixedChance(0.99),
+            saga_lambdas::Env::new(&store, &FixedChance(0.99)),
             &trip.to_input(),
         )
         .await
@@ -220,8 +223,7 @@ async fn the_real_compensations_delete_and_are_idempotent() {
         run(&store, Step::ReserveHotel, &other).await;
         let err = saga_lambdas::handle(
             Step::TakePayment,
-            &store,
-            &FixedChance(0.99),
+            saga_lambdas::Env::new(&store, &FixedChance(0.99)),
             &trip.to_input(),
         )
         .await

@@ -55,7 +55,9 @@ async fn replay(events: &[HistoryEvent], trip: &str) -> BTreeMap<u64, Vec<Item>>
                 let (step, payload) = scheduled.take().expect("a task was scheduled");
                 let failed = e.event_type != EventType::TaskSucceeded;
                 let chance = Forced(if failed { 0.0 } else { 1.0 - f64::EPSILON });
-                let _ = saga_lambdas::handle(step, &table, &chance, &payload).await;
+                let _ =
+                    saga_lambdas::handle(step, saga_lambdas::Env::new(&table, &chance), &payload)
+                        .await;
             }
             _ => {}
         }

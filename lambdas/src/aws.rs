@@ -2,7 +2,7 @@
 
 use crate::chance::ThreadChance;
 use crate::dynamo::DynamoTable;
-use crate::handlers::handle;
+use crate::handlers::{Env, handle};
 use crate::step::Step;
 use aws_sdk_dynamodb::Client;
 
@@ -20,7 +20,12 @@ pub async fn run_step(step: Step) -> Result<(), lambda_runtime::Error> {
     let table = &table;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
-            handle(step, table, &ThreadChance, &event.payload).await
+            let env = Env {
+                table,
+                chance: &ThreadChance,
+                settings: table,
+            };
+            handle(step, env, &event.payload).await
         },
     ))
     .await

@@ -2,6 +2,7 @@
 
 use crate::handlers::{CONFIRMED, PENDING};
 use crate::item::{AttrValue, Item};
+use crate::settings::{CANCEL_FAILURE_RATE_SK, CONFIG_PK, RATE_ATTRIBUTE, Settings};
 use crate::table::{Confirmed, Table, TableError};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -181,5 +182,39 @@ impl Table for DynamoTable {
             }
         }
         Ok(rows)
+    }
+}
+
+/// The deployed functions' settings: configuration items in the saga's own table, so
+/// whoever drives the stack can end an "outage" without redeploying anything.
+impl Settings for DynamoTable {
+    async fn cancel_failure_rate(&self) -> Result<Option<f64>, TableError> {
+        let got = self
+            .client
+            .get_item()
+            .table_name(&self.table_name)
+            .set_key(Some(Self::key(CONFIG_PK, CANCEL_FAILURE_RATE_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.backend_error("GetItem", e))?;
+        let Some(item) = got.item else {
+            return Ok(None);
+        };
+        match item.get(RATE_ATTRIBUTE) {
+            Some(AttributeValue::N(n)) => n
+                .parse::<f64>()
+                .ok()
+                .filter(|r| (0.0..=1.0).contains(r))
+                .map(Some)
+                .ok_or_else(|| {
+                    TableError::Backend(format!(
+                        "the {CONFIG_PK}/{CANCEL_FAILURE_RATE_SK} item of table {} holds \
+                         {RATE_ATTRIBUTE} = {n}, not a number from 0 to 1",
+                        self.table_name
+                    ))
+                }),
+            _ => Ok(None),
+        }
     }
 }

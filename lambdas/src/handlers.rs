@@ -8,6 +8,7 @@ use crate::chance::Chance;
 use crate::error::SagaError;
 use crate::ids;
 use crate::item::{Item, string_item};
+use crate::settings::{InputOnly, Settings};
 use crate::step::Step;
 use crate::table::{Confirmed, Table};
 use crate::trip::{RunType, TripRequest};
@@ -18,43 +19,73 @@ pub const PENDING: &str = "pending";
 /// Status value of a confirmed booking or a taken payment.
 pub const CONFIRMED: &str = "confirmed";
 
+/// What a step runs against besides its event: the table, the random source behind the
+/// compensations' simulated failures, and the settings that override the input.
+#[derive(Debug, Clone, Copy)]
+pub struct Env<'a, T: ?Sized, C: ?Sized, S: ?Sized> {
+    /// The saga's table.
+    pub table: &'a T,
+    /// Rolls for the compensations' failures.
+    pub chance: &'a C,
+    /// Settings changed while sagas run (the compensations' failure rate).
+    pub settings: &'a S,
+}
+
+impl<'a, T: ?Sized, C: ?Sized> Env<'a, T, C, InputOnly> {
+    /// A table and a random source, with no setting overriding the input.
+    pub fn new(table: &'a T, chance: &'a C) -> Self {
+        Env {
+            table,
+            chance,
+            settings: &InputOnly,
+        }
+    }
+
+    /// The same, reading `settings` before the input.
+    pub fn with_settings<S: ?Sized>(self, settings: &'a S) -> Env<'a, T, C, S> {
+        Env {
+            table: self.table,
+            chance: self.chance,
+            settings,
+        }
+    }
+}
+
 /// Runs one step on one event: the entry point for Lambda binaries and the embedded
 /// registry alike (through [`handle_text`] when the event is still text).
-pub async fn handle<T: Table, C: Chance + ?Sized>(
+pub async fn handle<T: Table, C: Chance + ?Sized, S: Settings + ?Sized>(
     step: Step,
-    table: &T,
-    chance: &C,
+    env: Env<'_, T, C, S>,
     event: &Value,
 ) -> Result<Value, SagaError> {
-    run(step, table, chance, &TripRequest::from_event(event)?).await
+    run(step, env, &TripRequest::from_event(event)?).await
 }
 
 /// [`handle`] for an event given as its JSON text: the trip is read straight from
 /// it, without the whole document being built first.
-pub async fn handle_text<T: Table, C: Chance + ?Sized>(
+pub async fn handle_text<T: Table, C: Chance + ?Sized, S: Settings + ?Sized>(
     step: Step,
-    table: &T,
-    chance: &C,
+    env: Env<'_, T, C, S>,
     event: &str,
 ) -> Result<Value, SagaError> {
-    run(step, table, chance, &TripRequest::from_event_text(event)?).await
+    run(step, env, &TripRequest::from_event_text(event)?).await
 }
 
-async fn run<T: Table, C: Chance + ?Sized>(
+async fn run<T: Table, C: Chance + ?Sized, S: Settings + ?Sized>(
     step: Step,
-    table: &T,
-    chance: &C,
+    env: Env<'_, T, C, S>,
     trip: &TripRequest,
 ) -> Result<Value, SagaError> {
+    let table = env.table;
     match step {
         Step::ReserveHotel => reserve_hotel(table, trip).await,
         Step::ReserveFlight => reserve_flight(table, trip).await,
         Step::TakePayment => take_payment(table, trip).await,
         Step::ConfirmHotel => confirm(table, trip, Booking::Hotel).await,
         Step::ConfirmFlight => confirm(table, trip, Booking::Flight).await,
-        Step::CancelHotel => compensate(table, chance, trip, Step::CancelHotel).await,
-        Step::CancelFlight => compensate(table, chance, trip, Step::CancelFlight).await,
-        Step::RefundPayment => compensate(table, chance, trip, Step::RefundPayment).await,
+        Step::CancelHotel => compensate(env, trip, Step::CancelHotel).await,
+        Step::CancelFlight => compensate(env, trip, Step::CancelFlight).await,
+        Step::RefundPayment => compensate(env, trip, Step::RefundPayment).await,
     }
 }
 
@@ -230,18 +261,23 @@ async fn confirm<T: Table>(
     }
 }
 
-async fn compensate<T: Table, C: Chance + ?Sized>(
-    table: &T,
-    chance: &C,
+async fn compensate<T: Table, C: Chance + ?Sized, S: Settings + ?Sized>(
+    env: Env<'_, T, C, S>,
     trip: &TripRequest,
     step: Step,
 ) -> Result<Value, SagaError> {
-    if chance.roll() < trip.cancel_failure_rate {
+    let rate = env
+        .settings
+        .cancel_failure_rate()
+        .await?
+        .unwrap_or(trip.cancel_failure_rate);
+    if env.chance.roll() < rate {
         return Err(SagaError::InternalServerError {
             step: step.function_name(),
-            rate: trip.cancel_failure_rate,
+            rate,
         });
     }
+    let table = env.table;
     let sk = match step {
         Step::CancelHotel => hotel_sk(trip),
         Step::CancelFlight => flight_sk(trip),

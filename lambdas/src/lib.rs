@@ -9,6 +9,7 @@ pub mod error;
 pub mod handlers;
 pub mod ids;
 pub mod item;
+pub mod settings;
 pub mod step;
 pub mod table;
 pub mod trip;
@@ -22,8 +23,9 @@ pub mod start;
 
 pub use chance::{Chance, FixedChance, SeededChance, ThreadChance};
 pub use error::SagaError;
-pub use handlers::{handle, handle_text};
+pub use handlers::{Env, handle, handle_text};
 pub use item::{AttrValue, Item};
+pub use settings::{InputOnly, Settings, SharedSettings};
 pub use step::Step;
 pub use table::{Table, TableError};
 pub use trip::{RunType, TripRequest};

@@ -5,8 +5,8 @@ mod common;
 use common::{new_table, sdk_config, unique};
 use saga_lambdas::dynamo::DynamoTable;
 use saga_lambdas::{
-    AttrValue, FixedChance, Item, RunType, SagaError, Step, Table, ThreadChance, TripRequest,
-    handle, ids,
+    AttrValue, Env, FixedChance, Item, RunType, SagaError, Step, Table, ThreadChance, TripRequest,
+    handle, ids, settings,
 };
 use serde_json::{Value, json};
 
@@ -15,7 +15,7 @@ fn trip(run_type: RunType, rate: f64) -> TripRequest {
 }
 
 async fn run(table: &DynamoTable, step: Step, trip: &TripRequest) -> Result<Value, SagaError> {
-    handle(step, table, &ThreadChance, &trip.to_input()).await
+    handle(step, Env::new(table, &ThreadChance), &trip.to_input()).await
 }
 
 fn s(item: &Item, key: &str) -> String {
@@ -249,10 +249,65 @@ async fn the_injected_random_source_decides_compensation_failures() {
     let table = new_table(&sdk_config().await).await;
     let t = trip(RunType::FailPayment, 0.4);
     let input = t.to_input();
-    let low = handle(Step::CancelHotel, &table, &FixedChance(0.39), &input).await;
+    let low = handle(
+        Step::CancelHotel,
+        Env::new(&table, &FixedChance(0.39)),
+        &input,
+    )
+    .await;
     assert_eq!(low.unwrap_err().error_type(), "InternalServerError");
-    let high = handle(Step::CancelHotel, &table, &FixedChance(0.4), &input).await;
+    let high = handle(
+        Step::CancelHotel,
+        Env::new(&table, &FixedChance(0.4)),
+        &input,
+    )
+    .await;
     assert!(high.is_ok(), "{high:?}");
+}
+
+#[tokio::test]
+async fn the_tables_failure_rate_item_overrides_the_inputs_rate() {
+    let table = new_table(&sdk_config().await).await;
+    let input = trip(RunType::FailPayment, 1.0).to_input();
+    let cancel = |table: &DynamoTable| {
+        let (table, input) = (table.clone(), input.clone());
+        async move {
+            let env = Env::new(&table, &FixedChance(0.5)).with_settings(&table);
+            handle(Step::CancelHotel, env, &input).await
+        }
+    };
+    // Nothing set: the input's rate 1 fails every compensation.
+    let err = cancel(&table).await.unwrap_err();
+    assert_eq!(err.error_type(), "InternalServerError");
+
+    let rate_item = |rate: &str| {
+        Item::from([
+            (
+                "pk".to_owned(),
+                AttrValue::S(settings::CONFIG_PK.to_owned()),
+            ),
+            (
+                "sk".to_owned(),
+                AttrValue::S(settings::CANCEL_FAILURE_RATE_SK.to_owned()),
+            ),
+            (
+                settings::RATE_ATTRIBUTE.to_owned(),
+                AttrValue::N(rate.to_owned()),
+            ),
+        ])
+    };
+    table.put(rate_item("0")).await.unwrap();
+    assert!(
+        cancel(&table).await.is_ok(),
+        "the item's rate 0 ends the outage"
+    );
+
+    table.put(rate_item("7")).await.unwrap();
+    let err = cancel(&table).await.unwrap_err();
+    assert!(
+        err.to_string().contains("not a number from 0 to 1"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -275,7 +330,7 @@ async fn malformed_events_give_clear_errors_for_every_step() {
     ];
     for step in Step::ALL {
         for (event, needle) in &cases {
-            let err = handle(step, &table, &ThreadChance, event)
+            let err = handle(step, Env::new(&table, &ThreadChance), event)
                 .await
                 .unwrap_err();
             assert_eq!(err.error_type(), "InvalidInput", "{step}");

@@ -17,7 +17,9 @@ use crate::engine::{
 use crate::future::BoxFuture;
 use crate::history::HistoryEvent;
 use crate::store::{ExecutionRecord, Store, StoreError};
-use saga_lambdas::{Chance, Item, SeededChance, Step, ThreadChance, TripRequest};
+use saga_lambdas::{
+    Chance, Env, Item, SeededChance, SharedSettings, Step, ThreadChance, TripRequest,
+};
 use std::sync::Arc;
 
 /// How the embedded runtime should behave.
@@ -54,6 +56,8 @@ pub struct EmbeddedBackend {
     definition_text: Arc<str>,
     recorder: Arc<StoreRecorder>,
     steps: Arc<StepWatch>,
+    /// The runtime's settings the handlers read before the input (the failure rate).
+    settings: SharedSettings,
 }
 
 impl std::fmt::Debug for EmbeddedBackend {
@@ -67,25 +71,31 @@ impl std::fmt::Debug for EmbeddedBackend {
 
 /// Registers each saga step under its function name, running the handler code against
 /// the embedded table, with Lambda's error document as the failure cause.
-fn saga_registry(table: &Arc<QueuedTable>, chance: Arc<dyn Chance>) -> FunctionRegistry {
+fn saga_registry(
+    table: &Arc<QueuedTable>,
+    chance: Arc<dyn Chance>,
+    settings: &SharedSettings,
+) -> FunctionRegistry {
     let mut registry = FunctionRegistry::new();
     for step in Step::ALL {
         let table = table.clone();
         let chance = chance.clone();
+        let settings = settings.clone();
         registry.register(
             step.function_name(),
             Arc::new(move |req: InvokeRequest| {
                 let table = table.clone();
                 let chance = chance.clone();
+                let settings = settings.clone();
                 Box::pin(async move {
                     let table = table.for_task(&req.execution_arn);
-                    let (table, chance) = (&table, chance.as_ref());
+                    let env = Env::new(&table, chance.as_ref()).with_settings(&settings);
                     match &req.payload {
                         RequestPayload::Text(text) => {
-                            saga_lambdas::handle_text(step, table, chance, text).await
+                            saga_lambdas::handle_text(step, env, text).await
                         }
                         RequestPayload::Value(event) => {
-                            saga_lambdas::handle(step, table, chance, event).await
+                            saga_lambdas::handle(step, env, event).await
                         }
                     }
                     .map(Payload::Json)
@@ -131,7 +141,8 @@ impl EmbeddedBackend {
             .map_err(|e| failed(format!("cannot start the store writer: {e}")))?;
         let recorder = Arc::new(recorder);
         let table = Arc::new(QueuedTable::new(store.clone(), recorder.clone()));
-        let invoker = Arc::new(saga_registry(&table, chance));
+        let settings = SharedSettings::default();
+        let invoker = Arc::new(saga_registry(&table, chance, &settings));
         let steps = StepWatch::new(clock.clone());
         let engine = Engine::with_observers(
             config,
@@ -148,6 +159,7 @@ impl EmbeddedBackend {
             definition_text,
             recorder,
             steps,
+            settings,
         })
     }
 
@@ -398,6 +410,11 @@ impl SagaBackend for EmbeddedBackend {
 
     fn set_speed(&self, speed: f64) {
         self.engine.clock().set_speed(speed);
+    }
+
+    fn set_cancel_failure_rate(&self, rate: f64) -> BoxFuture<'_, Result<(), BackendError>> {
+        self.settings.set_cancel_failure_rate(Some(rate));
+        Box::pin(async { Ok(()) })
     }
 
     fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {

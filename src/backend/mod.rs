@@ -265,6 +265,19 @@ pub trait SagaBackend: Send + Sync {
         })
     }
 
+    /// Sets the compensations' failure rate every saga uses from now on, running ones
+    /// and redriven ones included, over the rate in their input: how an "outage" is
+    /// started and ended while executions run (`c`, `--cancel-failure-rate`). The
+    /// embedded runtime holds it in memory; a deployed stack keeps it in its table.
+    fn set_cancel_failure_rate(&self, rate: f64) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = rate;
+        Box::pin(async {
+            Err(BackendError::Failed(
+                "this backend runs nothing: there is no failure rate to set".to_owned(),
+            ))
+        })
+    }
+
     /// Changes how fast paced time runs, for what is already waiting too; backends
     /// whose time is real (AWS) ignore it.
     fn set_speed(&self, _speed: f64) {}
