@@ -74,10 +74,10 @@ fn digit_keys_choose_the_run_type_and_launch_at_once() {
 }
 
 #[test]
-fn r_relaunches_and_enter_selects_or_opens() {
+fn a_digit_relaunches_and_enter_selects_or_opens() {
     let mut app = idle();
     app.update(key('4'));
-    let cmds = app.update(key('r'));
+    let cmds = app.update(key('4'));
     assert_eq!(start_cmd(&cmds).unwrap().run_type, RunType::FailPayment);
     assert!(
         start_cmd(&app.update(code(KeyCode::Enter))).is_none(),
@@ -841,12 +841,13 @@ fn enter_on_history_opens_the_event_payload() {
 #[test]
 fn graph_pans_within_its_content() {
     let mut app = demo::app(DemoScreen::Idle, &demo::options(true), 80, 24);
-    app.update(key('L'));
-    app.update(key('L'));
+    let shift = |c| Msg::Key(KeyEvent::new(c, KeyModifiers::SHIFT));
+    app.update(shift(KeyCode::Right));
+    app.update(shift(KeyCode::Right));
     let (x, _) = app.graph_pan.unwrap();
     assert!(x <= 8);
     for _ in 0..100 {
-        app.update(key('J'));
+        app.update(shift(KeyCode::Down));
     }
     let (_, y) = app.graph_pan.unwrap();
     assert!(y < 20, "clamped to the content: {y}");

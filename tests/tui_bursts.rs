@@ -170,7 +170,7 @@ fn burst(rng: &mut StdRng, n: usize) -> Vec<Msg> {
         match rng.random_range(0..20) {
             0..=7 => keys.push(char_key(char::from(b'1' + rng.random_range(0..6u8)))),
             8 => keys.push(key(KeyCode::Enter)),
-            9 => keys.push(char_key('r')),
+            9 => keys.push(char_key('y')),
             10 => keys.push(char_key('n')),
             11 => {
                 keys.push(char_key('t'));
@@ -187,9 +187,10 @@ fn burst(rng: &mut StdRng, n: usize) -> Vec<Msg> {
             14..=15 => keys.push(key(KeyCode::Tab)),
             16 => keys.push(key(KeyCode::Up)),
             17 => keys.push(key(KeyCode::Down)),
-            18 => keys.push(key(
-                [KeyCode::Char('H'), KeyCode::Char('L')][rng.random_range(0..2usize)]
-            )),
+            18 => keys.push(Msg::Key(KeyEvent::new(
+                [KeyCode::Left, KeyCode::Right][rng.random_range(0..2usize)],
+                KeyModifiers::SHIFT,
+            ))),
             _ => keys.push(char_key('c')),
         }
     }

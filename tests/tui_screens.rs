@@ -222,7 +222,7 @@ fn the_footer_fits_by_priority_at_80_and_120_columns() {
     );
     assert_eq!(
         footer(DemoScreen::Idle, 120, 40),
-        " 1-6 launch  Enter inspect  r relaunch  t trip  p pause  . step  Tab panel  \
+        " 1-6 launch  Enter inspect  t trip  p pause  . step  z zoom  Tab panel  \
          ←↓↑→/hjkl select  s stop  ? help  q quit"
     );
     assert_eq!(
@@ -288,6 +288,13 @@ fn press(app: &mut sagaview::tui::App, code: KeyCode, times: usize) {
     }
 }
 
+/// Shift + `code` (how the graph pans), `times` times.
+fn press_shift(app: &mut sagaview::tui::App, code: KeyCode, times: usize) {
+    for _ in 0..times {
+        app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::SHIFT)));
+    }
+}
+
 /// Every state name of the saga, as the definition spells it.
 fn saga_state_names() -> Vec<String> {
     let graph = StateGraph::from_definition(&demo::saga_definition());
@@ -298,8 +305,8 @@ fn saga_state_names() -> Vec<String> {
 /// `app` unpanned, then panned right and down as far as the graph goes.
 fn graph_views(app: &mut sagaview::tui::App, w: u16, h: u16) -> Vec<String> {
     let mut views = vec![demo::to_text(&demo::render(app, w, h))];
-    for code in [KeyCode::Char('L'), KeyCode::Char('J'), KeyCode::Char('H')] {
-        press(app, code, 60);
+    for code in [KeyCode::Right, KeyCode::Down, KeyCode::Left] {
+        press_shift(app, code, 60);
         views.push(demo::to_text(&demo::render(app, w, h)));
     }
     views
@@ -356,7 +363,7 @@ fn the_graph_pans_to_full_names_120x40() {
     );
     let text = demo::to_text(&demo::render(&app, w, h));
     assert!(text.contains(" more ▶ "), "{text}");
-    press(&mut app, KeyCode::Char('L'), 20);
+    press_shift(&mut app, KeyCode::Right, 20);
     let text = demo::to_text(&demo::render(&app, w, h));
     assert!(
         text.contains("· Sorry, We Couldn't make the booking┃"),

@@ -55,8 +55,6 @@ pub enum Context {
 pub enum Action {
     /// `1`–`6`: choose that run type and launch it.
     Launch,
-    /// Launch the selected run type again.
-    Relaunch,
     /// Edit the trip id.
     EditTrip,
     /// Back to a fresh trip id for each launch.
@@ -332,9 +330,6 @@ pub const BINDINGS: &[Binding] = &[
     Binding::new(ENTER, A::Inspect, GRAPH, "Enter")
         .help("inspect the selected state: input, output, attempts, events")
         .footer("inspect", P::High),
-    Binding::new(&[Key::Char('r')], A::Relaunch, GRAPH, "r")
-        .help("launch the selected run type again")
-        .footer("relaunch", P::Low),
     Binding::new(&[Key::Char('i')], A::Inspect, PANELS, "i")
         .help("inspect the selected state (history: the cursor event's)"),
     Binding::new(&[Key::Char('t')], A::EditTrip, PANELS, "t")
@@ -376,32 +371,12 @@ pub const BINDINGS: &[Binding] = &[
         .footer("move", P::Low),
     Binding::new(DOWN, A::Down, LISTS, "j"),
     // The graph: Shift pans (listed first: a plain arrow binding matches Shift too).
-    Binding::new(
-        &[Key::Shift(KeyCode::Left), Key::Char('H')],
-        A::Left,
-        GRAPH,
-        "HJKL",
-    )
-    .help("pan the graph (also Shift+arrows)")
-    .footer("pan", P::Low),
-    Binding::new(
-        &[Key::Shift(KeyCode::Down), Key::Char('J')],
-        A::PanDown,
-        GRAPH,
-        "J",
-    ),
-    Binding::new(
-        &[Key::Shift(KeyCode::Up), Key::Char('K')],
-        A::PanUp,
-        GRAPH,
-        "K",
-    ),
-    Binding::new(
-        &[Key::Shift(KeyCode::Right), Key::Char('L')],
-        A::Right,
-        GRAPH,
-        "L",
-    ),
+    Binding::new(&[Key::Shift(KeyCode::Left)], A::Left, GRAPH, "S-←↓↑→")
+        .help("pan the graph")
+        .footer("pan", P::Low),
+    Binding::new(&[Key::Shift(KeyCode::Down)], A::PanDown, GRAPH, "S-↓"),
+    Binding::new(&[Key::Shift(KeyCode::Up)], A::PanUp, GRAPH, "S-↑"),
+    Binding::new(&[Key::Shift(KeyCode::Right)], A::Right, GRAPH, "S-→"),
     Binding::new(
         &[Key::Code(KeyCode::Left), Key::Char('h')],
         A::SelectLeft,
@@ -727,11 +702,6 @@ mod tests {
         let enter = key(KeyCode::Enter);
         let panel = |f| action_for(&enter, Context::Panel(f));
         assert_eq!(panel(Focus::Graph), Some(Action::Inspect));
-        let r = key(KeyCode::Char('r'));
-        assert_eq!(
-            action_for(&r, Context::Panel(Focus::Graph)),
-            Some(Action::Relaunch)
-        );
         assert_eq!(panel(Focus::Rows), None, "the rows panel launches nothing");
         assert_eq!(panel(Focus::Executions), Some(Action::SelectExecution));
         assert_eq!(panel(Focus::History), Some(Action::OpenEvent));
@@ -818,7 +788,7 @@ mod tests {
         };
         assert!(has(Focus::History, "f", "follow"));
         assert!(!has(Focus::Graph, "f", "follow"));
-        assert!(has(Focus::Graph, "HJKL", "pan"));
+        assert!(has(Focus::Graph, "S-←↓↑→", "pan"));
         assert!(has(Focus::Graph, "←↓↑→/hjkl", "select"));
         assert!(!has(Focus::Rows, "Enter", "relaunch"));
     }
@@ -846,7 +816,7 @@ mod tests {
         assert!(labels(Scope::Everywhere).contains(&"Ctrl-C"));
         assert_eq!(
             labels(Scope::Panel(Focus::Graph)),
-            ["Enter", "r", "HJKL", "←↓↑→/hjkl"]
+            ["Enter", "S-←↓↑→", "←↓↑→/hjkl"]
         );
         assert_eq!(
             labels(Scope::Panel(Focus::History)),
@@ -871,7 +841,7 @@ mod tests {
         assert_eq!(action_for(&shift(KeyCode::Up), graph), Some(Action::PanUp));
         assert_eq!(action_for(&shift(KeyCode::Left), graph), Some(Action::Left));
         assert_eq!(
-            action_for(&key(KeyCode::Char('J')), graph),
+            action_for(&shift(KeyCode::Down), graph),
             Some(Action::PanDown)
         );
         let history = Context::Panel(Focus::History);

@@ -65,7 +65,6 @@ impl App {
                     None => vec![],
                 }
             }
-            Action::Relaunch => self.launch(),
             Action::EditTrip => {
                 self.edit_trip();
                 vec![]

@@ -97,7 +97,7 @@ mod tests {
         );
         assert_eq!(
             line(graph, 120),
-            " 1-6 launch  Enter inspect  r relaunch  t trip  p pause  . step  Tab panel  \
+            " 1-6 launch  Enter inspect  t trip  p pause  . step  z zoom  Tab panel  \
              ←↓↑→/hjkl select  s stop  ? help  q quit"
         );
         let all = keymap::footer(graph);
