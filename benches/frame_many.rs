@@ -69,6 +69,7 @@ fn summary(n: usize) -> ExecutionSummary {
         error: None,
         cause: None,
         output: None,
+        redrive: Default::default(),
     }
 }
 

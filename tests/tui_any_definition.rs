@@ -192,6 +192,7 @@ async fn the_headless_trace_names_the_state_of_every_event() {
             error: Some("Gave up".into()),
             cause: Some("every item failed".into()),
             output: None,
+            redrive: Default::default(),
         },
         events,
         rows: Vec::new(),

@@ -438,6 +438,7 @@ fn summary(
         error: None,
         cause: None,
         output: None,
+        redrive: Default::default(),
     }
 }
 

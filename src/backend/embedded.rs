@@ -6,8 +6,8 @@ use super::recorder::StoreRecorder;
 use super::saga_definition::{SAGA_ASL, SAGA_STATE_MACHINE_NAME, saga_definition, substitute};
 use super::step::StepWatch;
 use super::{
-    BackendError, BackendInfo, BackendKind, ClockControl, ExecutionSummary, Launch, RowsAt,
-    SagaBackend,
+    BackendError, BackendInfo, BackendKind, ClockControl, ExecutionSummary, Launch, RedriveFacts,
+    RowsAt, SagaBackend,
 };
 use crate::asl::Definition;
 use crate::engine::{
@@ -201,6 +201,7 @@ impl EmbeddedBackend {
                 error: d.error,
                 cause: d.cause,
                 output: d.output,
+                redrive: RedriveFacts::default(),
             });
         }
         self.recorder.flush().await;
@@ -229,6 +230,7 @@ fn summary_of(r: ExecutionRecord) -> ExecutionSummary {
         error: r.error,
         cause: r.cause,
         output: r.output,
+        redrive: RedriveFacts::default(),
     }
 }
 

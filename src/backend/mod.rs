@@ -95,6 +95,23 @@ pub struct ExecutionSummary {
     pub cause: Option<String>,
     /// Output JSON text, once succeeded.
     pub output: Option<String>,
+    /// How often it was redriven and whether it can be again.
+    pub redrive: RedriveFacts,
+}
+
+/// What DescribeExecution says about redriving an execution (`redriveCount`,
+/// `redriveDate`, `redriveStatus`, `redriveStatusReason`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedriveFacts {
+    /// How many times it was redriven.
+    pub count: u32,
+    /// When it was last redriven.
+    pub date: Option<DateTime<Utc>>,
+    /// `REDRIVABLE`, `NOT_REDRIVABLE` or `REDRIVABLE_BY_MAP_RUN`, where the backend
+    /// says; `None` where it does not (an older file, a backend that cannot redrive).
+    pub status: Option<String>,
+    /// Why it cannot be redriven, where it cannot.
+    pub status_reason: Option<String>,
 }
 
 impl ExecutionSummary {

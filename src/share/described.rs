@@ -101,20 +101,24 @@ fn started_input(events: &[HistoryEvent]) -> Option<String> {
 
 impl DescribedExecution {
     /// What DescribeExecution answers for an execution a backend summarised: the input
-    /// comes from the history (summaries leave it out), redrive facts follow the
-    /// status as Step Functions words them for an execution never redriven.
+    /// comes from the history (summaries leave it out); the redrive facts are the
+    /// backend's where it states them, else follow the status as Step Functions words
+    /// them for an execution that can be redriven if it ended unsuccessfully.
     pub fn from_summary(
         summary: &ExecutionSummary,
         state_machine_arn: &str,
         events: &[HistoryEvent],
     ) -> Self {
         let input = started_input(events);
-        let (redrive_status, reason) = match summary.status {
-            ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted => {
-                ("REDRIVABLE", None)
-            }
-            status => (
-                "NOT_REDRIVABLE",
+        let redrive = &summary.redrive;
+        let (redrive_status, reason) = match (&redrive.status, summary.status) {
+            (Some(status), _) => (status.clone(), redrive.status_reason.clone()),
+            (
+                None,
+                ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted,
+            ) => ("REDRIVABLE".to_owned(), None),
+            (None, status) => (
+                "NOT_REDRIVABLE".to_owned(),
                 Some(format!("Execution is {status} and cannot be redriven")),
             ),
         };
@@ -135,9 +139,9 @@ impl DescribedExecution {
             cause: summary.cause.clone(),
             state_machine_version_arn: None,
             state_machine_alias_arn: None,
-            redrive_count: Some(0),
-            redrive_date: None,
-            redrive_status: Some(redrive_status.to_string()),
+            redrive_count: Some(redrive.count),
+            redrive_date: redrive.date,
+            redrive_status: Some(redrive_status),
             redrive_status_reason: reason,
         }
     }
@@ -157,6 +161,12 @@ impl DescribedExecution {
             error: self.error.clone(),
             cause: self.cause.clone(),
             output: self.output.clone(),
+            redrive: crate::backend::RedriveFacts {
+                count: self.redrive_count.unwrap_or(0),
+                date: self.redrive_date,
+                status: self.redrive_status.clone(),
+                status_reason: self.redrive_status_reason.clone(),
+            },
         }
     }
 }

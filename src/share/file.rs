@@ -265,6 +265,7 @@ fn described_from_history(events: &[HistoryEvent], source_name: &str) -> Describ
         error,
         cause,
         output,
+        redrive: Default::default(),
     };
     DescribedExecution::from_summary(&summary, "", events)
 }

@@ -12,7 +12,9 @@ pub mod quota;
 pub mod stack;
 pub mod wire;
 
-use super::{BackendError, BackendInfo, BackendKind, ExecutionSummary, Launch, SagaBackend};
+use super::{
+    BackendError, BackendInfo, BackendKind, ExecutionSummary, Launch, RedriveFacts, SagaBackend,
+};
 use crate::asl::{Definition, load_definition};
 use crate::future::BoxFuture;
 use crate::history::ExecutionStatus;
@@ -582,6 +584,15 @@ impl SagaBackend for AwsBackend {
                 error: d.error().map(str::to_string),
                 cause: d.cause().map(str::to_string),
                 output: d.output().map(str::to_string),
+                redrive: RedriveFacts {
+                    count: d
+                        .redrive_count()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .unwrap_or(0),
+                    date: d.redrive_date().map(to_chrono),
+                    status: d.redrive_status().map(|s| s.as_str().to_owned()),
+                    status_reason: d.redrive_status_reason().map(str::to_owned),
+                },
             })
         })
     }
@@ -617,6 +628,15 @@ impl SagaBackend for AwsBackend {
                     error: None,
                     cause: None,
                     output: None,
+                    redrive: RedriveFacts {
+                        count: e
+                            .redrive_count()
+                            .and_then(|n| u32::try_from(n).ok())
+                            .unwrap_or(0),
+                        date: e.redrive_date().map(to_chrono),
+                        status: None,
+                        status_reason: None,
+                    },
                 })
                 .collect())
         })
