@@ -91,9 +91,9 @@ struct StateTally {
 pub struct Crowd {
     planned: usize,
     started: usize,
-    /// Sagas that could not be started, with the first reason.
-    start_failures: usize,
-    first_start_failure: Option<String>,
+    /// Sagas that could not be started or followed to their end, with the first reason.
+    not_run: usize,
+    first_not_run: Option<String>,
     outcomes: HashMap<Outcome, usize>,
     /// Ended sagas per run type, and how many of them orphaned rows.
     by_run_type: HashMap<RunType, (usize, usize)>,
@@ -111,8 +111,8 @@ impl Crowd {
         Self {
             planned,
             started: 0,
-            start_failures: 0,
-            first_start_failure: None,
+            not_run: 0,
+            first_not_run: None,
             outcomes: HashMap::new(),
             by_run_type: HashMap::new(),
             order: definition.states.iter().map(|s| s.name.clone()).collect(),
@@ -128,11 +128,11 @@ impl Crowd {
         self.started += 1;
     }
 
-    /// A saga could not be started.
-    pub fn start_failed(&mut self, why: &str) {
-        self.start_failures += 1;
-        self.first_start_failure
-            .get_or_insert_with(|| why.to_owned());
+    /// A saga that was started (see [`Crowd::started`]) could not be, or could not be
+    /// followed to its end: `why` says why.
+    pub fn not_run(&mut self, why: &str) {
+        self.not_run += 1;
+        self.first_not_run.get_or_insert_with(|| why.to_owned());
     }
 
     /// One ended saga of `run_type`: its reduced history and the verdict on its rows.
@@ -167,9 +167,9 @@ impl Crowd {
         self.outcomes.values().sum()
     }
 
-    /// Whether every planned saga was started and has ended (or could not start).
+    /// Whether every planned saga has ended (or could not be run).
     pub fn is_done(&self) -> bool {
-        self.finished() + self.start_failures >= self.planned
+        self.finished() + self.not_run >= self.planned
     }
 
     /// The numbers the panel and `--json` show.
@@ -226,8 +226,8 @@ impl Crowd {
             planned: self.planned,
             started: self.started,
             finished,
-            start_failures: self.start_failures,
-            first_start_failure: self.first_start_failure.clone(),
+            not_run: self.not_run,
+            first_not_run: self.first_not_run.clone(),
             outcomes: Outcome::ALL.map(|o| (o, self.outcomes.get(&o).copied().unwrap_or(0))),
             observed_orphan_rate: (finished > 0).then(|| orphaned as f64 / finished as f64),
             expected_orphan_rate: expected,
@@ -287,10 +287,10 @@ pub struct CrowdSummary {
     pub started: usize,
     /// Sagas ended.
     pub finished: usize,
-    /// Sagas that could not be started.
-    pub start_failures: usize,
+    /// Sagas that could not be started or followed to their end.
+    pub not_run: usize,
     /// Why the first of them could not.
-    pub first_start_failure: Option<String>,
+    pub first_not_run: Option<String>,
     /// Ended sagas per outcome, in [`Outcome::ALL`] order.
     pub outcomes: [(Outcome, usize); 4],
     /// Orphaned among ended; `None` before any ended.
@@ -310,7 +310,12 @@ pub struct CrowdSummary {
 impl CrowdSummary {
     /// Sagas started that have not ended.
     pub fn running(&self) -> usize {
-        self.started.saturating_sub(self.finished)
+        self.started.saturating_sub(self.finished + self.not_run)
+    }
+
+    /// Whether every planned saga ran to its end, whatever the outcome.
+    pub fn all_ran(&self) -> bool {
+        self.not_run == 0 && self.finished == self.planned
     }
 
     /// The count of one outcome.
@@ -371,7 +376,7 @@ impl CrowdSummary {
                 "planned": self.planned,
                 "started": self.started,
                 "ended": self.finished,
-                "not_started": self.start_failures,
+                "not_run": self.not_run,
             },
             "by_run_type": by_run_type,
             "cancel_failure_rate": self.cancel_failure_rate,
