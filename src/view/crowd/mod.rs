@@ -17,6 +17,7 @@ pub use self::mix::{Mix, MixError};
 use super::reducer::ExecutionView;
 use super::verdict::Verdict;
 use crate::asl::Definition;
+use crate::asl::model::StateKind;
 use crate::history::ExecutionStatus;
 
 /// How one saga of the crowd ended, as its verdict reads the table.
@@ -97,7 +98,7 @@ pub struct Crowd {
     outcomes: HashMap<Outcome, usize>,
     /// Ended sagas per run type, and how many of them orphaned rows.
     by_run_type: HashMap<RunType, (usize, usize)>,
-    /// The states, in definition order, then any others met.
+    /// The top-level states that do work (Task, Parallel, Map), in definition order.
     order: Vec<String>,
     states: HashMap<String, StateTally>,
     expected: ExpectedOrphans,
@@ -115,7 +116,12 @@ impl Crowd {
             first_not_run: None,
             outcomes: HashMap::new(),
             by_run_type: HashMap::new(),
-            order: definition.states.iter().map(|s| s.name.clone()).collect(),
+            order: definition
+                .states
+                .iter()
+                .filter(|s| does_work(&s.kind))
+                .map(|s| s.name.clone())
+                .collect(),
             states: HashMap::new(),
             expected: ExpectedOrphans::from_definition(definition, rate),
             rate,
@@ -152,8 +158,9 @@ impl Crowd {
             let Some(left) = state.exited_at.or(view.stopped_at) else {
                 continue;
             };
-            if !self.states.contains_key(name) && !self.order.contains(name) {
-                self.order.push(name.clone());
+            // Only the states that do work: a Succeed or Fail state takes no time.
+            if !self.order.contains(name) {
+                continue;
             }
             let t = self.states.entry(name.clone()).or_default();
             let micros = (left - entered).num_microseconds().unwrap_or(i64::MAX);
@@ -237,6 +244,14 @@ impl Crowd {
             by_run_type,
         }
     }
+}
+
+/// Whether a state's time is worth measuring: it calls something, or runs branches.
+fn does_work(kind: &StateKind) -> bool {
+    matches!(
+        kind,
+        StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+    )
 }
 
 /// The nearest-rank percentile of sorted values; `None` for none.
