@@ -5,10 +5,14 @@
 //! Usage:
 //!   cargo run --release --example throughput -- saga COUNT IN_FLIGHT [DB]
 //!   cargo run --release --example throughput -- chain COUNT STATES
+//!   cargo run --release --example throughput -- crowd COUNT CONCURRENCY [DB]
 //!
 //! `saga` runs COUNT success-path sagas through the embedded backend (handlers, table,
 //! history, store) on virtual time, started IN_FLIGHT at a time, each batch awaited
 //! before the next (1 is one at a time); DB is `:memory:` (the default) or a file path.
+//! `crowd` is `sagaview load --pace instant`: COUNT sagas of every run type alike,
+//! CONCURRENCY at a time, each followed to its end, judged on its rows and summed up
+//! (at the default cancel failure rate, so compensations retry and some give up).
 //! `chain` runs COUNT executions of a STATES-long Pass chain on the bare engine, one at
 //! a time. Only the runs are timed, inside the process: not start-up, not building the
 //! backend. The last line printed is `executions=N seconds=S per_second=R cpu_seconds=C`,
@@ -20,7 +24,9 @@ use sagaview::asl::load_definition_value;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{Launch, SagaBackend};
 use sagaview::engine::{Clock, Engine, EngineConfig, FunctionRegistry, Pace};
+use sagaview::load::{LoadPlan, run_load};
 use sagaview::store::Store;
+use sagaview::view::crowd::Mix;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,7 +36,8 @@ use pass_chain::pass_chain;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-const USAGE: &str = "usage: throughput saga COUNT IN_FLIGHT [DB] | throughput chain COUNT STATES";
+const USAGE: &str = "usage: throughput saga COUNT IN_FLIGHT [DB] | throughput chain COUNT STATES \
+                     | throughput crowd COUNT CONCURRENCY [DB]";
 
 fn number(arg: Option<String>, what: &str) -> Result<u64, Error> {
     let text = arg.ok_or_else(|| format!("{what} missing; {USAGE}"))?;
@@ -60,6 +67,16 @@ fn main() -> Result<(), Error> {
                 Store::open(&db)?
             };
             rt.block_on(async { tokio::spawn(sagas(store, count, in_flight)).await })??
+        }
+        "crowd" => {
+            let concurrency = number(args.next(), "CONCURRENCY")?;
+            let db = args.next().unwrap_or_else(|| ":memory:".to_owned());
+            let store = if db == ":memory:" {
+                Store::open_in_memory()?
+            } else {
+                Store::open(&db)?
+            };
+            rt.block_on(async { tokio::spawn(crowd(store, count, concurrency)).await })??
         }
         "chain" => {
             let states = number(args.next(), "STATES")?;
@@ -155,6 +172,40 @@ async fn sagas(store: Store, count: u64, in_flight: u64) -> Result<Span, Error> 
         done += batch;
     }
     Ok(started.finish())
+}
+
+/// Runs `count` sagas as `sagaview load` does, `concurrency` at a time.
+async fn crowd(store: Store, count: u64, concurrency: u64) -> Result<Span, Error> {
+    let backend = EmbeddedBackend::new(
+        store,
+        EmbeddedOptions {
+            seed: Some(1),
+            pace: Pace::Instant,
+            ..EmbeddedOptions::default()
+        },
+    )?;
+    let plan = LoadPlan {
+        count: usize::try_from(count)?,
+        concurrency: usize::try_from(concurrency)?,
+        mix: Mix::default(),
+        cancel_failure_rate: saga_lambdas::trip::DEFAULT_CANCEL_FAILURE_RATE,
+    };
+    let started = Started::now();
+    let crowd = run_load(
+        &backend,
+        &plan,
+        Duration::from_millis(20),
+        Duration::from_secs(1),
+        |_| {},
+    )
+    .await?;
+    let span = started.finish();
+    let summary = crowd.summary();
+    if !summary.all_ran() {
+        return Err(format!("not every saga ran: {:?}", summary.first_not_run).into());
+    }
+    eprintln!("{}", summary.to_json()["outcomes"]);
+    Ok(span)
 }
 
 /// Runs `count` executions of an `n`-state Pass chain, one at a time, on the bare

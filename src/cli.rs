@@ -75,6 +75,16 @@ pub enum Command {
     /// file-size limit, an I/O error, a damaged page), 128 + N when signal N ended it
     /// (130 SIGINT, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT).
     Run(Box<RunArgs>),
+    /// Run a crowd of sagas (embedded, or on AWS with --aws) and sum them up: outcomes,
+    /// the orphan rate observed beside the one the retry policy predicts, per-state
+    /// latency percentiles and retries.
+    ///
+    /// The embedded runtime runs at --pace instant unless told otherwise. Against AWS
+    /// StartExecution is paced within its quota, and more than 100 sagas need --yes.
+    /// Exit status: 0 when every saga ran to its end, whatever the outcomes; 1 when
+    /// some could not be run; 2 on usage errors (a bad --mix included); 3 when the
+    /// database failed; 128 + N when signal N ended it.
+    Load(Box<crate::load_cmd::LoadArgs>),
     /// Run a directory of recorded AWS executions on the embedded runtime and compare.
     ///
     /// Each case runs in a process of its own, under a wall-clock and a memory budget:
@@ -175,6 +185,7 @@ pub fn run(cli: Cli) -> ExitCode {
             }
         }
         Some(Command::Run(args)) => crate::run_cmd::run(*args),
+        Some(Command::Load(args)) => crate::load_cmd::load(*args),
         Some(Command::Prune(args)) => crate::prune_cmd::prune(&args),
         Some(Command::Completions { shell }) => {
             let mut script = Vec::new();

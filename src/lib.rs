@@ -15,6 +15,7 @@ pub mod fast_map;
 pub mod future;
 pub mod headless;
 pub mod history;
+pub mod load;
 pub mod share;
 pub mod store;
 pub mod tui;

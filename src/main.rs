@@ -3,6 +3,7 @@
 mod aws_args;
 mod cli;
 mod db_path;
+mod load_cmd;
 mod open_cmd;
 mod prune_cmd;
 mod run_cmd;

@@ -55,7 +55,7 @@ impl SagaArgs {
     /// Opens the database named by `--db` (or the default one) with an error that
     /// names it: a file that cannot be used is a usage error (2), a file failing while
     /// it is opened (a file-size limit, an I/O error) a store fault (3).
-    fn open_store(&self) -> Result<Store, Exit> {
+    pub(crate) fn open_store(&self) -> Result<Store, Exit> {
         let path = match &self.db {
             Some(p) => {
                 crate::db_path::check_explicit_db(p).map_err(Exit::usage)?;
@@ -131,14 +131,14 @@ fn parse_run_type(s: &str) -> Result<RunType, String> {
 }
 
 /// Why a command stopped early: the message for stderr and the exit status.
-struct Exit {
-    code: u8,
-    message: String,
+pub(crate) struct Exit {
+    pub(crate) code: u8,
+    pub(crate) message: String,
 }
 
 impl Exit {
     /// Input that cannot be used (exit status 2).
-    fn usage(message: impl std::fmt::Display) -> Self {
+    pub(crate) fn usage(message: impl std::fmt::Display) -> Self {
         Self {
             code: 2,
             message: message.to_string(),
@@ -146,7 +146,7 @@ impl Exit {
     }
 
     /// Something failed while running (exit status 1).
-    fn failed(message: impl std::fmt::Display) -> Self {
+    pub(crate) fn failed(message: impl std::fmt::Display) -> Self {
         Self {
             code: 1,
             message: message.to_string(),
@@ -155,7 +155,7 @@ impl Exit {
 
     /// A backend error: the store failing has a status of its own
     /// ([`STORE_FAULT_EXIT`]), anything else is a failure (1).
-    fn from_backend(e: BackendError) -> Self {
+    pub(crate) fn from_backend(e: BackendError) -> Self {
         match e {
             BackendError::StoreFault(message) => Self {
                 code: STORE_FAULT_EXIT,
@@ -172,14 +172,14 @@ impl Exit {
 pub const STORE_FAULT_EXIT: u8 = 3;
 
 /// Prints the error, if any, and turns the outcome into the process exit status.
-fn finish(outcome: Result<ExitCode, Exit>) -> ExitCode {
+pub(crate) fn finish(outcome: Result<ExitCode, Exit>) -> ExitCode {
     outcome.unwrap_or_else(|e| {
         eprintln!("error: {}", e.message);
         ExitCode::from(e.code)
     })
 }
 
-fn multi_thread_runtime() -> Result<tokio::runtime::Runtime, Exit> {
+pub(crate) fn multi_thread_runtime() -> Result<tokio::runtime::Runtime, Exit> {
     sagaview::async_runtime::build()
         .map_err(|e| Exit::usage(format!("cannot start the async runtime: {e}")))
 }
@@ -256,7 +256,9 @@ fn run_aws(args: &RunArgs) -> Result<ExitCode, Exit> {
 /// Runs `work` unless SIGINT, SIGTERM, SIGHUP or SIGQUIT comes first; then the run is
 /// dropped and the process ends with 128 + the signal's number. An embedded execution
 /// left running is marked ABORTED the next time its database is opened.
-async fn unless_signalled<T>(work: impl std::future::Future<Output = T>) -> Result<T, Exit> {
+pub(crate) async fn unless_signalled<T>(
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, Exit> {
     // Caught before the work starts; if they cannot be, they keep their default action.
     let Ok(mut signals) = EndSignals::catch() else {
         return Ok(work.await);

@@ -89,8 +89,9 @@ async fn run<T: Table, C: Chance + ?Sized, S: Settings + ?Sized>(
     }
 }
 
-/// The step a run type makes fail, and the error name it fails with.
-fn trigger(run_type: RunType) -> Option<(Step, &'static str)> {
+/// The step a run type makes fail, and the error name it fails with: what a
+/// viewer needs to predict a run's path through the state machine.
+pub fn trigger(run_type: RunType) -> Option<(Step, &'static str)> {
     match run_type {
         RunType::Success => None,
         RunType::FailHotelReservation => Some((Step::ReserveHotel, "HotelReservationFailed")),

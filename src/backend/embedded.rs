@@ -410,6 +410,15 @@ impl SagaBackend for EmbeddedBackend {
         self.store.fault().map(str::to_owned)
     }
 
+    /// Told by the engine when the execution ends: no polling.
+    fn wait_ended<'a>(
+        &'a self,
+        execution_arn: &'a str,
+        _poll: std::time::Duration,
+    ) -> BoxFuture<'a, Result<ExecutionSummary, BackendError>> {
+        Box::pin(self.wait(execution_arn))
+    }
+
     fn set_speed(&self, speed: f64) {
         self.engine.clock().set_speed(speed);
     }

@@ -295,6 +295,28 @@ pub trait SagaBackend: Send + Sync {
         })
     }
 
+    /// Waits for an execution to end, asking every `poll`, and returns how it ended:
+    /// what a crowd of sagas follows each saga with. A backend that can be told when
+    /// an execution ends answers without polling.
+    fn wait_ended<'a>(
+        &'a self,
+        execution_arn: &'a str,
+        poll: std::time::Duration,
+    ) -> BoxFuture<'a, Result<ExecutionSummary, BackendError>> {
+        Box::pin(async move {
+            loop {
+                if let Some(fault) = self.store_fault() {
+                    return Err(BackendError::StoreFault(fault));
+                }
+                let summary = self.describe(execution_arn).await?;
+                if summary.status.is_terminal() {
+                    return Ok(summary);
+                }
+                tokio::time::sleep(poll).await;
+            }
+        })
+    }
+
     /// Changes how fast paced time runs, for what is already waiting too; backends
     /// whose time is real (AWS) ignore it.
     fn set_speed(&self, _speed: f64) {}

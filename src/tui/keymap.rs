@@ -69,6 +69,10 @@ pub enum Action {
     Zoom,
     /// The graph panel shows the timeline, or the state graph again.
     Timeline,
+    /// Run a crowd of sagas and show the load panel, or the graph again.
+    Load,
+    /// Leave the load panel.
+    LeaveLoad,
     /// Demo speed up.
     Faster,
     /// Demo speed down.
@@ -301,6 +305,12 @@ const EVERYWHERE: &[Context] = &[
     Context::Confirm,
     Context::Filter,
 ];
+/// The panels where Esc has nothing else to do (the history's clears its filter).
+const NOT_HISTORY: &[Context] = &[
+    Context::Panel(Focus::Graph),
+    Context::Panel(Focus::Rows),
+    Context::Panel(Focus::Executions),
+];
 const GRAPH: &[Context] = &[Context::Panel(Focus::Graph)];
 const HISTORY: &[Context] = &[Context::Panel(Focus::History)];
 const EXECUTIONS: &[Context] = &[Context::Panel(Focus::Executions)];
@@ -353,6 +363,10 @@ pub const BINDINGS: &[Binding] = &[
     Binding::new(&[Key::Char('v')], A::Timeline, PANELS, "v")
         .help("graph panel: state graph / timeline")
         .footer("timeline", P::Low),
+    Binding::new(&[Key::Char('L')], A::Load, PANELS, "L")
+        .help("a crowd: run 100 sagas of every run type, sum them up live (L/Esc: back)")
+        .footer("crowd", P::Low),
+    Binding::new(ESC, A::LeaveLoad, NOT_HISTORY, "Esc"),
     Binding::new(&[Key::Char('+'), Key::Char('=')], A::Faster, PANELS, "+/-")
         .help("speed up / down (also what already waits)")
         .footer("speed", P::Least),

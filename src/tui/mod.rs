@@ -21,6 +21,7 @@ pub mod geometry;
 pub mod help;
 pub mod inspector;
 pub mod keymap;
+pub mod load;
 pub mod logging;
 pub mod msg;
 pub mod poll;

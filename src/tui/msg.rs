@@ -99,8 +99,25 @@ pub enum Msg {
         /// The file's path.
         result: Result<std::path::PathBuf, String>,
     },
+    /// How the crowd of sagas `L` started stands: sent while it runs and once at the
+    /// end (not an answer: one command brings many).
+    Load {
+        /// Which load; only the latest one asked for is shown.
+        id: u64,
+        /// The crowd so far, or why the load ended early.
+        update: Result<LoadUpdate, BackendError>,
+    },
     /// The process was asked to end (SIGTERM, SIGHUP).
     Terminate,
+}
+
+/// A crowd of sagas as it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadUpdate {
+    /// Its numbers.
+    pub summary: crate::view::crowd::CrowdSummary,
+    /// Whether every saga has ended (the last update).
+    pub done: bool,
 }
 
 impl Msg {
@@ -124,6 +141,7 @@ impl Msg {
             | Msg::Resize(..)
             | Msg::Tick { .. }
             | Msg::StoreFault(_)
+            | Msg::Load { .. }
             | Msg::Terminate => false,
         }
     }
@@ -173,6 +191,13 @@ pub enum Cmd {
         /// The directory the file goes to.
         dir: std::path::PathBuf,
     },
+    /// Run a crowd of sagas, reporting with [`Msg::Load`].
+    StartLoad {
+        /// Which load this is.
+        id: u64,
+        /// What it runs.
+        plan: crate::load::LoadPlan,
+    },
     /// Leave the loop.
     Quit,
 }
@@ -193,7 +218,7 @@ impl Cmd {
             | Cmd::SetPaused(_)
             | Cmd::Step(_)
             | Cmd::Export { .. } => true,
-            Cmd::SetSpeed(_) | Cmd::Copy(_) | Cmd::Quit => false,
+            Cmd::SetSpeed(_) | Cmd::Copy(_) | Cmd::StartLoad { .. } | Cmd::Quit => false,
         }
     }
 }

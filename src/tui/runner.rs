@@ -333,6 +333,9 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
                 let _ = tx.send(Msg::Exported { arn, result });
             });
         }
+        Cmd::StartLoad { id, plan } => {
+            tokio::spawn(super::load::run(b, id, plan, tx));
+        }
         // The loop's own business (see `Runner::perform`).
         Cmd::Copy(_) | Cmd::Quit => {}
     }

@@ -94,6 +94,11 @@ impl App {
                 self.timeline_scroll = None;
                 vec![]
             }
+            Action::Load => self.toggle_load(),
+            Action::LeaveLoad => {
+                self.leave_load();
+                vec![]
+            }
             Action::CycleRate => {
                 self.cancel_failure_rate = next_in(&RATES, self.cancel_failure_rate);
                 vec![]
@@ -161,6 +166,8 @@ impl App {
             Action::TravelForward => self.travel_by(1),
             Action::Stop => self.ask_stop(),
             Action::Filter => self.open_filter(),
+            // With no filter to clear, Esc leaves the load panel as it does elsewhere.
+            Action::ClearFilter if self.history_filter.is_empty() && self.leave_load() => vec![],
             Action::ClearFilter => self.clear_filter(),
             Action::CopyArn => self.copy_arn(),
             Action::Export => self.export(),
@@ -292,6 +299,7 @@ impl App {
         };
         match (action, on_yes) {
             (Action::Accept, Pending::Quit) => self.quit(),
+            (Action::Accept, Pending::Load) => self.start_load(),
             (Action::Accept, Pending::Stop(arn)) => match self.execution(&arn) {
                 Some(e) if e.is_running() => vec![Cmd::Stop(arn)],
                 _ => self.notify(VerdictLevel::Warning, NOTHING_TO_STOP.into()),

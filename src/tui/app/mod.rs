@@ -11,6 +11,7 @@ mod graph;
 mod history_list;
 mod inspect;
 mod keys;
+mod load;
 mod mode;
 mod tick;
 mod timeline;
@@ -25,6 +26,7 @@ use saga_lambdas::RunType;
 
 pub use self::execution::Execution;
 pub use self::graph::GraphModel;
+pub use self::load::{LOAD_CONCURRENCY, LOAD_COUNT, LoadRun};
 pub use self::mode::{Mode, Pending};
 pub use self::tick::{
     AWS_LIST_BUSY_MS, AWS_LIST_IDLE_MS, AWS_POLL_MS, DEFINITION_RETRY_MS, POLL_MS,
@@ -117,6 +119,12 @@ pub struct App {
     pub timeline: bool,
     /// First visit the timeline shows; `None` keeps the cursor's visit in view.
     pub timeline_scroll: Option<usize>,
+    /// The latest crowd of sagas `L` started.
+    pub load: Option<LoadRun>,
+    /// Whether the graph panel shows the load panel (over the graph or the timeline).
+    pub load_shown: bool,
+    /// How many sagas `L` starts.
+    pub load_count: usize,
     /// A message for the header (level, text, when).
     pub notice: Option<(VerdictLevel, String, u64)>,
     /// What `y` last copied and when: the header shows it whole for a while, for a
@@ -182,6 +190,9 @@ impl App {
             graph_pan: None,
             timeline: false,
             timeline_scroll: None,
+            load: None,
+            load_shown: false,
+            load_count: LOAD_COUNT,
             notice: None,
             copied: None,
             store_fault: None,
@@ -357,6 +368,7 @@ impl App {
             Msg::Paused(result) => self.on_paused(result),
             Msg::Stepped { arn, result } => self.on_stepped(&arn, result),
             Msg::Exported { result, .. } => self.on_exported(result),
+            Msg::Load { id, update } => self.on_load(id, update),
             Msg::Terminate => self.quit(),
         }
     }

@@ -51,6 +51,8 @@ pub enum Pending {
     Quit,
     /// Stop this execution (its ARN).
     Stop(String),
+    /// Start a crowd of sagas (`L` against AWS).
+    Load,
 }
 
 impl Mode {

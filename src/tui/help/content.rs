@@ -130,6 +130,14 @@ fn graph() -> Vec<Item> {
         key(panel_key(Action::Up)),
         text(" scroll the visits when they outnumber the rows; a click on a bar moves the history cursor to that visit."),
     ]));
+    items.push(Item::Note(vec![
+        key(panel_key(Action::Load)),
+        text(" runs a crowd of sagas of every run type at the current failure rate and sums it up here as it runs: how many were booked, rolled back cleanly, orphaned or aborted; the orphan rate observed beside the one the definition's Retry blocks predict; per state the p50/p95/p99 time and the retries. "),
+        key(panel_key(Action::Load)),
+        text(" again or Esc shows the graph (the crowd runs on; "),
+        key(panel_key(Action::Load)),
+        text(" shows it again). Against AWS it asks first: each saga is a billed execution."),
+    ]));
     items
 }
 

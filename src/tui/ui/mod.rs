@@ -23,6 +23,7 @@ pub mod header;
 pub mod help;
 pub mod history;
 pub mod inspector;
+pub mod load;
 pub mod narration;
 pub mod rows;
 pub mod text;
@@ -64,7 +65,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     let a = geometry::areas(screen, app.zoom());
     header::draw(frame, app, a.header);
-    if app.timeline {
+    if app.load_shown {
+        load::draw(frame, app, a.graph);
+    } else if app.timeline {
         timeline::draw(frame, app, a.graph);
     } else {
         graph::draw(frame, app, a.graph);
