@@ -41,6 +41,30 @@ pub async fn run_once(
 ) -> Result<RunReport, BackendError> {
     let trip_id = launch.trip_id.clone();
     let arn = backend.start(launch).await?;
+    follow(backend, &arn, Some(trip_id), poll).await
+}
+
+/// Redrives an execution that ended unsuccessfully, then follows it to its new end
+/// like [`run_once`] does: the report holds its whole history, the one before the
+/// redrive included.
+pub async fn redrive_once(
+    backend: &dyn SagaBackend,
+    execution_arn: &str,
+    poll: std::time::Duration,
+) -> Result<RunReport, BackendError> {
+    backend.redrive(execution_arn).await?;
+    follow(backend, execution_arn, None, poll).await
+}
+
+/// Waits for an execution to end (polling like any viewer) and gathers its history,
+/// its trip's rows (`trip_id`, or the one its input names) and the verdict.
+async fn follow(
+    backend: &dyn SagaBackend,
+    arn: &str,
+    trip_id: Option<String>,
+    poll: std::time::Duration,
+) -> Result<RunReport, BackendError> {
+    let arn = arn.to_owned();
     // The definition this execution runs (a deployed state machine may change later).
     let definition = backend.definition(Some(&arn)).await?;
     let graph = StateGraph::from_definition(&definition);
@@ -61,7 +85,10 @@ pub async fn run_once(
             let rest = backend.history_since(&arn, view.last_event_id()).await?;
             view.apply(&rest);
             events.extend(rest);
-            let rows = backend.rows(&trip_id).await?;
+            let rows = match trip_id.as_deref().or(summary.trip_id.as_deref()) {
+                Some(trip) => backend.rows(trip).await?,
+                None => Vec::new(),
+            };
             let verdict = judge(&view, &graph, &rows);
             return Ok(RunReport {
                 summary,

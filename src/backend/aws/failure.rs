@@ -107,6 +107,23 @@ pub fn advice(problem: Problem) -> &'static str {
     }
 }
 
+/// What to do when RedriveExecution refuses, by AWS's error name; `None` for the
+/// errors every call can meet (those keep their general advice).
+pub fn redrive_refusal(code: &str) -> Option<&'static str> {
+    match code {
+        "ExecutionNotRedrivable" => Some(
+            "this execution cannot be redriven: only a FAILED, TIMED_OUT or ABORTED \
+             execution of a STANDARD state machine can be, within 14 days of its start",
+        ),
+        "ExecutionLimitExceeded" => Some(
+            "too many executions are open in this account: let some end (or stop them), \
+             then redrive again",
+        ),
+        "InvalidArn" => Some("that is not an execution ARN"),
+        _ => None,
+    }
+}
+
 /// Turns an SDK error from `operation` into an [`AwsFailure`].
 pub fn from_sdk<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> AwsFailure
 where
@@ -252,6 +269,14 @@ mod tests {
         for (code, text, want) in cases {
             assert_eq!(classify_text(code, text), want, "{code:?} {text}");
         }
+    }
+
+    #[test]
+    fn redrive_refusals_say_why() {
+        let not = redrive_refusal("ExecutionNotRedrivable").unwrap();
+        assert!(not.contains("FAILED, TIMED_OUT or ABORTED"), "{not}");
+        assert!(redrive_refusal("ExecutionLimitExceeded").is_some());
+        assert!(redrive_refusal("AccessDeniedException").is_none());
     }
 
     #[test]
