@@ -34,6 +34,11 @@ pub struct SagaArgs {
     #[arg(long, value_name = "RATE", default_value_t = 0.4, value_parser = parse_rate)]
     pub cancel_failure_rate: f64,
 
+    /// Whether --cancel-failure-rate was given rather than defaulted: only then is the
+    /// live setting written (on AWS a PutItem a read-only viewer may not be allowed).
+    #[arg(skip)]
+    pub cancel_failure_rate_given: bool,
+
     /// Seed for the compensations' random failures: the same seed replays the same run.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -102,7 +107,7 @@ pub struct RunArgs {
     pub aws: AwsArgs,
 
     /// Redrive this FAILED, TIMED_OUT or ABORTED execution instead of starting a saga,
-    /// and follow it to its new end.
+    /// and follow it to its new end (--cancel-failure-rate, when given, is set first).
     #[arg(long, value_name = "ARN", conflicts_with_all = ["run_type", "trip_id"])]
     pub redrive: Option<String>,
 }
@@ -246,13 +251,18 @@ fn run_aws(args: &RunArgs) -> Result<ExitCode, Exit> {
     print_report(report, args.json)
 }
 
-/// What `run` does on either backend: starts a saga, or redrives one with
-/// `--redrive`, and follows it to the end.
+/// What `run` does on either backend: sets the failure rate when it was given, then
+/// starts a saga, or redrives one with `--redrive`, and follows it to the end.
 async fn drive(
     backend: &dyn SagaBackend,
     args: &RunArgs,
     poll: Duration,
 ) -> Result<sagaview::headless::RunReport, BackendError> {
+    if args.saga.cancel_failure_rate_given {
+        backend
+            .set_cancel_failure_rate(args.saga.cancel_failure_rate)
+            .await?;
+    }
     match &args.redrive {
         Some(arn) => redrive_once(backend, arn, poll).await,
         None => run_once(backend, launch_of(args), poll).await,

@@ -276,3 +276,195 @@ fn run_redrives_headless() {
         .unwrap();
     assert_eq!(both.status.code(), Some(2));
 }
+
+/// Access keys the loopback checks against a policy (any other key is not checked).
+const VIEWER_KEY: &str = "AKIAVIEWERLOOPBACK01";
+const COMPENSATION_KEY: &str = "AKIACOMPENSATION0001";
+
+/// The compensation functions' policy as `infra/template.yaml` grants it
+/// (CancelHotelFunction's; the three are alike), with the table's ARN for
+/// `Fn::GetAtt: [SagaTable, Arn]`.
+fn compensation_policy(stack: &SagaStack) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("infra/template.yaml");
+    let template: serde_json::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let table = serde_json::json!({"Fn::GetAtt": ["SagaTable", "Arn"]});
+    let statements: Vec<serde_json::Value> =
+        template["Resources"]["CancelHotelFunction"]["Properties"]["Policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["Statement"].as_array().unwrap().clone())
+            .map(|mut s| {
+                assert_eq!(s["Resource"], table, "{s}");
+                s["Resource"] = moto::table_arn(stack).into();
+                s
+            })
+            .collect();
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// A DynamoDB client signing with `key`, through `endpoint`.
+async fn dynamodb_as(key: &str, endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            key, "testing", None, None, "test",
+        ))
+        .load()
+        .await;
+    aws_sdk_dynamodb::Client::new(&sdk)
+}
+
+/// Least privilege on both sides of the live failure rate, checked by the loopback's
+/// IAM evaluation (moto's own checks cannot evaluate resource ARNs or conditions):
+/// with exactly the README's viewer policy, `run --aws --redrive ARN
+/// --cancel-failure-rate 0` sets the rate (one PutItem, on the configuration item) and
+/// redrives, a run without the flag writes nothing, and the viewer cannot write a
+/// trip's row; with exactly the template's compensation policy, the compensation
+/// reads the rate and deletes its booking, but reads no trip's row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_policies_allow_the_rate_and_the_redrive_and_no_more() {
+    let _turn = moto::moto_lock();
+    let stack = moto::create_stack("leastpriv", Lambdas::Fail, None);
+    let arn = failed_saga(&stack, "leastpriv").await;
+    let proxy = RedriveProxy::start(&[
+        (VIEWER_KEY, moto::viewer_policy(&stack)),
+        (COMPENSATION_KEY, compensation_policy(&stack)),
+    ]);
+    let viewer_run = |extra: &[&str]| {
+        let out = sagaview()
+            .env("AWS_ACCESS_KEY_ID", VIEWER_KEY)
+            .args(["run", "--aws", "--stack", &stack.stack_name])
+            .args(["--endpoint-url", &proxy.url, "--redrive", &arn, "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.is_empty(), "{stderr}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["status"], "FAILED");
+        assert_eq!(report["error"], "BookingFailed");
+    };
+    let puts = || {
+        proxy.stats()["perKey"][VIEWER_KEY]["DynamoDB_20120810.PutItem"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    viewer_run(&["--cancel-failure-rate", "0"]);
+    assert_eq!(puts(), 1);
+    let admin = saga_lambdas::dynamo::DynamoTable::new(
+        dynamodb_as("testing", &moto::moto_url()).await,
+        &stack.table_name,
+    );
+    use saga_lambdas::settings::Settings;
+    assert_eq!(admin.cancel_failure_rate().await.unwrap(), Some(0.0));
+    viewer_run(&[]);
+    assert_eq!(
+        puts(),
+        1,
+        "a run without --cancel-failure-rate writes nothing"
+    );
+
+    // A negative control: the same policy without the rate's statement and without
+    // states:RedriveExecution refuses both, with the line that says what to do.
+    let mut narrower = moto::viewer_policy(&stack);
+    let statements = narrower["Statement"].as_array_mut().unwrap();
+    statements.retain(|s| s["Sid"] != "SetTheCompensationsFailureRate");
+    for s in statements.iter_mut() {
+        if let Some(actions) = s["Action"].as_array_mut() {
+            actions.retain(|a| a != "states:RedriveExecution");
+        }
+    }
+    let strict = RedriveProxy::start(&[(VIEWER_KEY, narrower)]);
+    let refused = |extra: &[&str]| {
+        let out = sagaview()
+            .env("AWS_ACCESS_KEY_ID", VIEWER_KEY)
+            .args(["run", "--aws", "--stack", &stack.stack_name])
+            .args(["--endpoint-url", &strict.url, "--redrive", &arn])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let err = refused(&["--cancel-failure-rate", "0"]);
+    assert!(err.contains("PutItem: access denied"), "{err}");
+    assert!(err.contains("dynamodb:PutItem"), "{err}");
+    let err = refused(&[]);
+    assert!(err.contains("RedriveExecution: access denied"), "{err}");
+    assert!(err.contains("states:RedriveExecution"), "{err}");
+
+    // The viewer writes the configuration item and nothing else.
+    use saga_lambdas::Table;
+    let viewer = saga_lambdas::dynamo::DynamoTable::new(
+        dynamodb_as(VIEWER_KEY, &proxy.url).await,
+        &stack.table_name,
+    );
+    viewer.set_cancel_failure_rate(1.0).await.unwrap();
+    let trip = moto::unique("leastpriv");
+    let row = saga_lambdas::Item::from([
+        ("pk".to_string(), saga_lambdas::AttrValue::S(trip.clone())),
+        (
+            "sk".to_string(),
+            saga_lambdas::AttrValue::S("HOTEL#x".into()),
+        ),
+    ]);
+    let denied = viewer.put(row).await.unwrap_err().to_string();
+    assert!(
+        denied.contains("not authorized to perform: dynamodb:PutItem"),
+        "{denied}"
+    );
+
+    // The compensation reads the rate the viewer set, then (at rate 0) deletes its
+    // booking, whatever the input's rate.
+    let input = saga_lambdas::TripRequest::example(&trip, RunType::Success, 1.0).to_input();
+    let chance = saga_lambdas::FixedChance(0.5);
+    saga_lambdas::handle(
+        saga_lambdas::Step::ReserveHotel,
+        saga_lambdas::Env::new(&admin, &chance),
+        &input,
+    )
+    .await
+    .unwrap();
+    let compensation = saga_lambdas::dynamo::DynamoTable::new(
+        dynamodb_as(COMPENSATION_KEY, &proxy.url).await,
+        &stack.table_name,
+    );
+    let cancel = || {
+        saga_lambdas::handle(
+            saga_lambdas::Step::CancelHotel,
+            saga_lambdas::Env::new(&compensation, &chance).with_settings(&compensation),
+            &input,
+        )
+    };
+    let refused = cancel().await.unwrap_err().to_string();
+    assert!(!refused.contains("not authorized"), "{refused}");
+    assert_eq!(admin.query_trip(&trip).await.unwrap().len(), 1);
+    viewer.set_cancel_failure_rate(0.0).await.unwrap();
+    cancel().await.expect("the compensation at rate 0");
+    assert!(admin.query_trip(&trip).await.unwrap().is_empty());
+    let read_a_trip = dynamodb_as(COMPENSATION_KEY, &proxy.url)
+        .await
+        .get_item()
+        .table_name(&stack.table_name)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(trip.clone()),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("HOTEL#x".into()),
+        )
+        .send()
+        .await;
+    let e = read_a_trip.expect_err("a trip's item");
+    assert_eq!(
+        e.as_service_error()
+            .and_then(aws_sdk_dynamodb::error::ProvideErrorMetadata::code),
+        Some("AccessDeniedException"),
+        "{e:?}"
+    );
+}

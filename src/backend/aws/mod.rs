@@ -716,6 +716,18 @@ impl SagaBackend for AwsBackend {
         })
     }
 
+    /// Writes the configuration item the deployed compensations read (see
+    /// [`DynamoTable::set_cancel_failure_rate`]); it outlives sagaview.
+    fn set_cancel_failure_rate(&self, rate: f64) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            let targets = self.targets().await?;
+            self.table(targets)
+                .set_cancel_failure_rate(rate)
+                .await
+                .map_err(|e| table_failure_of("PutItem", e))
+        })
+    }
+
     fn send_task_success<'a>(
         &'a self,
         task_token: &'a str,
