@@ -224,8 +224,9 @@ async fn refused_redrives_say_why() {
 }
 
 /// `sagaview run --aws --redrive ARN`: redrives, follows the execution to its new end
-/// and prints the whole history with the verdict; the exit status is `run`'s (1: the
-/// booking failed). `--redrive` and `--run-type` do not go together.
+/// (even when DescribeExecution still shows the earlier end for a few polls) and prints
+/// the whole history with the verdict; the exit status is `run`'s (1: the booking
+/// failed). `--redrive` and `--run-type` do not go together.
 #[test]
 fn run_redrives_headless() {
     let _turn = moto::moto_lock();
@@ -234,6 +235,7 @@ fn run_redrives_headless() {
     let arn = runtime.block_on(failed_saga(&stack, "runredrive"));
     let before = moto::motos_history(&arn).len();
     let proxy = RedriveProxy::start(&[]);
+    proxy.lag_next_redrive(3);
     let out = sagaview()
         .args(["run", "--aws", "--stack", &stack.stack_name])
         .args(["--endpoint-url", &proxy.url, "--redrive", &arn, "--json"])
@@ -249,6 +251,11 @@ fn run_redrives_headless() {
     assert_eq!(events.len(), proxy.history(&arn).len());
     assert!(events.len() > before, "the redriven run's events");
     assert_eq!(events.last().unwrap()["type"], "ExecutionFailed");
+    assert_eq!(
+        events.last().unwrap()["executionFailedEventDetails"]["error"],
+        "BookingFailed",
+        "the redriven attempt's end, not the earlier one"
+    );
     assert_eq!(report["verdict"]["level"], "ok", "{report}");
 
     let trace = sagaview()

@@ -32,6 +32,9 @@ paging) and adds, speaking the Step Functions JSON wire format (awsJson1_0):
   XML). Requests signed with any other key are not checked.
 * `POST /_proxy/fail-next` with `{"type", "message"}`: the next
   RedriveExecution fails with that error (e.g. ExecutionLimitExceeded).
+* `POST /_proxy/lag-next` with `{"polls": n}`: after the next redrive, the
+  first n DescribeExecution answers for that execution still describe it as
+  it was before (a service that has not yet recorded the redrive).
 * `GET /_proxy/stats` as paging_proxy.py, with calls also counted per key.
 
 Usage: redrive_proxy.py --upstream http://127.0.0.1:5000 [--port 0]
@@ -79,6 +82,13 @@ class Redrive:
         self.events = []
         self.end = None  # {"status", "stopDate", "error", "cause", "output"}
         self.tokens = []  # [(token, redriveDate, used at)]
+        self.lag = 0  # DescribeExecution answers still to give from `before`
+        self.before = None  # the Redrive as it was before the last redrive
+
+    def snapshot(self):
+        old = Redrive()
+        old.count, old.date, old.end, old.events = self.count, self.date, self.end, list(self.events)
+        return old
 
     def visible_events(self, now):
         return [e for e in self.events if e["timestamp"] <= now]
@@ -280,6 +290,7 @@ class RedriveHandler(pp.ProxyHandler):
     lock = None
     policies = None  # {access key id: policy document}
     fail_next = None  # [ClientError]
+    knobs = None  # {"lag": DescribeExecution answers the next redrive lags by}
     per_key = None  # {key: {target: n}}
 
     def _moto(self, operation, payload, region):
@@ -314,6 +325,11 @@ class RedriveHandler(pp.ProxyHandler):
             spec = json.loads(body or b"{}")
             with self.lock:
                 self.fail_next.append(pp.ClientError(400, spec["type"], spec.get("message", spec["type"])))
+            self._send_json(200, {})
+            return
+        if path == "/_proxy/lag-next" and self.command == "POST":
+            with self.lock:
+                self.knobs["lag"] = int(json.loads(body or b"{}").get("polls", 0))
             self._send_json(200, {})
             return
         target = (self.headers.get("X-Amz-Target") or "").strip()
@@ -367,9 +383,12 @@ class RedriveHandler(pp.ProxyHandler):
                 data = json.dumps(doc).encode()
         return status, reason, resp_headers, data
 
-    def _overlay(self, execution, now, whole):
+    def _overlay(self, execution, now, whole, lagging=False):
         arn = execution.get("executionArn")
         redrive = self.redrives.get(arn)
+        if lagging and redrive is not None and redrive.lag > 0:
+            redrive.lag -= 1
+            redrive = redrive.before if redrive.before.count > 0 else None
         if redrive is not None:
             status = redrive.status(now)
             execution["status"] = status
@@ -398,7 +417,7 @@ class RedriveHandler(pp.ProxyHandler):
         request = json.loads(body or b"{}")
         described = self._moto("DescribeExecution", {"executionArn": request.get("executionArn")}, self._region)
         with self.lock:
-            out = self._overlay(described, time.time(), whole=True)
+            out = self._overlay(described, time.time(), whole=True, lagging=True)
         self._send_json(200, out, content_type="application/x-amz-json-1.0")
 
     def _list(self, body):
@@ -425,6 +444,7 @@ class RedriveHandler(pp.ProxyHandler):
         now = time.time()
         with self.lock:
             redrive = self.redrives.get(arn) or Redrive()
+            before = redrive.snapshot()
             for used, date, at in redrive.tokens:
                 if used == token and now - at < TOKEN_LIFETIME:
                     self._send_json(200, {"redriveDate": date}, content_type="application/x-amz-json-1.0")
@@ -444,6 +464,8 @@ class RedriveHandler(pp.ProxyHandler):
             redrive.date = now
             redrive.events = redrive.visible_events(now) + added
             redrive.end = end
+            redrive.before, redrive.lag = before, self.knobs["lag"]
+            self.knobs["lag"] = 0
             if token:
                 redrive.tokens = (redrive.tokens + [(token, now, now)])[-TOKENS_KEPT:]
             self.redrives[arn] = redrive
@@ -484,6 +506,7 @@ def main(argv=None):
     RedriveHandler.lock = threading.Lock()
     RedriveHandler.policies = policies
     RedriveHandler.fail_next = []
+    RedriveHandler.knobs = {"lag": 0}
     RedriveHandler.per_key = {}
 
     class Server(ThreadingHTTPServer):

@@ -370,6 +370,15 @@ impl RedriveProxy {
         );
     }
 
+    /// After the next redrive, the first `polls` DescribeExecution answers for that
+    /// execution still describe it as it was before.
+    pub fn lag_next_redrive(&self, polls: u32) {
+        self.post(
+            "/_proxy/lag-next",
+            &serde_json::json!({ "polls": polls }).to_string(),
+        );
+    }
+
     /// The proxy's own GetExecutionHistory answer for `arn`, as raw JSON events.
     pub fn history(&self, arn: &str) -> Vec<serde_json::Value> {
         raw_history(&self.url, arn)
