@@ -74,9 +74,7 @@ impl DynamoTable {
         }
         TableError::Backend(text)
     }
-}
 
-impl DynamoTable {
     /// Writes the compensations' failure rate every deployed compensation reads from
     /// now on (the item [`CONFIG_PK`]/[`CANCEL_FAILURE_RATE_SK`]): how a viewer starts
     /// or ends an "outage" for running and redriven executions alike. One PutItem on

@@ -34,8 +34,8 @@ pub enum Api {
     SendTaskFailure,
     /// `SendTaskHeartbeat`: bucket 1500, refill 500/s (the large regions).
     SendTaskHeartbeat,
-    /// `RedriveExecution`: not listed apart in the published table; metered here as a
-    /// small bucket (100, refill 5/s), since a redrive is one person's decision.
+    /// `RedriveExecution`: taken as ListExecutions' bucket (100, refill 5/s), a small
+    /// one, which costs nothing since a redrive is one person's decision.
     RedriveExecution,
 }
 
