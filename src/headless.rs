@@ -41,6 +41,46 @@ pub async fn run_once(
 ) -> Result<RunReport, BackendError> {
     let trip_id = launch.trip_id.clone();
     let arn = backend.start(launch).await?;
+    follow(backend, &arn, Some(trip_id), None, poll).await
+}
+
+/// Redrives an execution that ended unsuccessfully, then follows it to its new end
+/// like [`run_once`] does: the report holds its whole history, the one before the
+/// redrive included.
+pub async fn redrive_once(
+    backend: &dyn SagaBackend,
+    execution_arn: &str,
+    poll: std::time::Duration,
+) -> Result<RunReport, BackendError> {
+    // Where the execution cannot be described, RedriveExecution's own refusal says why
+    // better than DescribeExecution's.
+    let before = backend
+        .describe(execution_arn)
+        .await
+        .ok()
+        .map(|d| d.redrive.count);
+    backend.redrive(execution_arn).await?;
+    follow(backend, execution_arn, None, before, poll).await
+}
+
+/// How many polls an ended status is taken for the attempt before the redrive (its
+/// redrive count not yet past the one read before), in case the service answered
+/// before it recorded the redrive; after that the backend is taken to keep no count.
+const POLLS_FOR_THE_REDRIVE_TO_SHOW: u32 = 10;
+
+/// Waits for an execution to end (polling like any viewer) and gathers its history,
+/// its trip's rows (`trip_id`, or the one its input names) and the verdict. After a
+/// redrive, `redriven_past` is the redrive count before it: an end is the new one
+/// once the count has passed it.
+async fn follow(
+    backend: &dyn SagaBackend,
+    arn: &str,
+    trip_id: Option<String>,
+    redriven_past: Option<u32>,
+    poll: std::time::Duration,
+) -> Result<RunReport, BackendError> {
+    let mut stale_polls = 0;
+    let arn = arn.to_owned();
     // The definition this execution runs (a deployed state machine may change later).
     let definition = backend.definition(Some(&arn)).await?;
     let graph = StateGraph::from_definition(&definition);
@@ -56,12 +96,19 @@ pub async fn run_once(
         view.apply(&new);
         events.extend(new);
         let summary = backend.describe(&arn).await?;
-        if summary.status.is_terminal() {
+        let earlier_end = redriven_past.is_some_and(|n| summary.redrive.count <= n)
+            && stale_polls < POLLS_FOR_THE_REDRIVE_TO_SHOW;
+        if summary.status.is_terminal() && earlier_end {
+            stale_polls += 1;
+        } else if summary.status.is_terminal() {
             // The terminal event and the status are stored together; read any remainder.
             let rest = backend.history_since(&arn, view.last_event_id()).await?;
             view.apply(&rest);
             events.extend(rest);
-            let rows = backend.rows(&trip_id).await?;
+            let rows = match trip_id.as_deref().or(summary.trip_id.as_deref()) {
+                Some(trip) => backend.rows(trip).await?,
+                None => Vec::new(),
+            };
             let verdict = judge(&view, &graph, &rows);
             return Ok(RunReport {
                 summary,

@@ -8,8 +8,6 @@ mod open_cmd;
 mod prune_cmd;
 mod run_cmd;
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    cli::run(cli::Cli::parse())
+    cli::run(cli::Cli::parse_noting_given())
 }

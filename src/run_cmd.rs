@@ -9,7 +9,7 @@ use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{BackendError, Launch, SagaBackend, random_trip_id};
 use sagaview::end_signal::EndSignals;
 use sagaview::engine::Pace;
-use sagaview::headless::{run_once, to_json, write_trace};
+use sagaview::headless::{redrive_once, run_once, to_json, write_trace};
 use sagaview::store::{Store, StoreError};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +33,11 @@ pub struct SagaArgs {
     /// Probability (0 to 1) that each compensation attempt fails and is retried.
     #[arg(long, value_name = "RATE", default_value_t = 0.4, value_parser = parse_rate)]
     pub cancel_failure_rate: f64,
+
+    /// Whether --cancel-failure-rate was given rather than defaulted: only then is the
+    /// live setting written (on AWS a PutItem a read-only viewer may not be allowed).
+    #[arg(skip)]
+    pub cancel_failure_rate_given: bool,
 
     /// Seed for the compensations' random failures: the same seed replays the same run.
     #[arg(long, value_name = "N")]
@@ -100,6 +105,11 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub aws: AwsArgs,
+
+    /// Redrive this FAILED, TIMED_OUT or ABORTED execution instead of starting a saga,
+    /// and follow it to its new end (--cancel-failure-rate, when given, is set first).
+    #[arg(long, value_name = "ARN", conflicts_with_all = ["run_type", "trip_id"])]
+    pub redrive: Option<String>,
 }
 
 fn parse_trip_id(s: &str) -> Result<String, String> {
@@ -217,16 +227,10 @@ fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
         pace,
         speed: args.saga.speed,
     };
-    let launch = launch_of(args);
     // The backend is built inside the runtime so its clock reads the runtime's time.
     let report = runtime.block_on(unless_signalled(async {
         let backend = EmbeddedBackend::new(store, options)?;
-        run_once(
-            &backend as &dyn SagaBackend,
-            launch,
-            Duration::from_millis(20),
-        )
-        .await
+        drive(&backend, args, Duration::from_millis(20)).await
     }))?;
     print_report(report, args.json)
 }
@@ -240,17 +244,29 @@ fn run_aws(args: &RunArgs) -> Result<ExitCode, Exit> {
     }
     let options = args.aws.options().map_err(Exit::usage)?;
     let runtime = multi_thread_runtime()?;
-    let launch = launch_of(args);
     let report = runtime.block_on(unless_signalled(async {
         let backend = AwsBackend::connect(options).await?;
-        run_once(
-            &backend as &dyn SagaBackend,
-            launch,
-            Duration::from_millis(500),
-        )
-        .await
+        drive(&backend, args, Duration::from_millis(500)).await
     }))?;
     print_report(report, args.json)
+}
+
+/// What `run` does on either backend: sets the failure rate when it was given, then
+/// starts a saga, or redrives one with `--redrive`, and follows it to the end.
+async fn drive(
+    backend: &dyn SagaBackend,
+    args: &RunArgs,
+    poll: Duration,
+) -> Result<sagaview::headless::RunReport, BackendError> {
+    if args.saga.cancel_failure_rate_given {
+        backend
+            .set_cancel_failure_rate(args.saga.cancel_failure_rate)
+            .await?;
+    }
+    match &args.redrive {
+        Some(arn) => redrive_once(backend, arn, poll).await,
+        None => run_once(backend, launch_of(args), poll).await,
+    }
 }
 
 /// Runs `work` unless SIGINT, SIGTERM, SIGHUP or SIGQUIT comes first; then the run is

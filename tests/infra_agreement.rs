@@ -145,15 +145,43 @@ const FUNCTIONS: [(&str, &str, &[&str]); 9] = [
     ("take-payment", "TABLE_NAME", &["dynamodb:PutItem"]),
     ("confirm-hotel", "TABLE_NAME", &["dynamodb:UpdateItem"]),
     ("confirm-flight", "TABLE_NAME", &["dynamodb:UpdateItem"]),
-    ("cancel-hotel", "TABLE_NAME", &["dynamodb:DeleteItem"]),
-    ("cancel-flight", "TABLE_NAME", &["dynamodb:DeleteItem"]),
-    ("refund-payment", "TABLE_NAME", &["dynamodb:DeleteItem"]),
+    // The compensations also read the failure-rate configuration item (and only it:
+    // see `CONFIG_ONLY`).
+    (
+        "cancel-hotel",
+        "TABLE_NAME",
+        &["dynamodb:DeleteItem", "dynamodb:GetItem"],
+    ),
+    (
+        "cancel-flight",
+        "TABLE_NAME",
+        &["dynamodb:DeleteItem", "dynamodb:GetItem"],
+    ),
+    (
+        "refund-payment",
+        "TABLE_NAME",
+        &["dynamodb:DeleteItem", "dynamodb:GetItem"],
+    ),
     (
         "start-saga",
         "STATE_MACHINE_ARN",
         &["states:StartExecution"],
     ),
 ];
+
+/// Actions a function may perform only on the table's configuration items: a
+/// statement granting one of them must grant nothing else and carry exactly the
+/// condition [`config_only_condition`].
+const CONFIG_ONLY: [&str; 1] = ["dynamodb:GetItem"];
+
+/// `dynamodb:LeadingKeys` limited to the configuration items' partition key.
+fn config_only_condition() -> Value {
+    json!({
+        "ForAllValues:StringEquals": {
+            "dynamodb:LeadingKeys": [saga_lambdas::settings::CONFIG_PK]
+        }
+    })
+}
 
 // ---------------------------------------------------------------------------
 // Loading
@@ -742,8 +770,24 @@ fn check_template(template: &Value) -> Vec<String> {
                 if statement["Effect"] != "Allow" {
                     continue;
                 }
-                for action in one_or_many(statement.get("Action")) {
-                    granted.insert(action.as_str().unwrap_or("<non-string>").to_string());
+                let actions: Vec<&str> = one_or_many(statement.get("Action"))
+                    .iter()
+                    .map(|a| a.as_str().unwrap_or("<non-string>"))
+                    .collect();
+                granted.extend(actions.iter().map(|a| a.to_string()));
+                let config_only = actions.iter().any(|a| CONFIG_ONLY.contains(a));
+                let condition = statement.get("Condition");
+                if config_only
+                    && (actions.len() != 1 || condition != Some(&config_only_condition()))
+                {
+                    problems.push(format!(
+                        "{id}: {actions:?} must be granted alone and only on the configuration items ({})",
+                        config_only_condition()
+                    ));
+                } else if !config_only && condition.is_some() {
+                    problems.push(format!(
+                        "{id}: unexpected condition on {actions:?}: {condition:?}"
+                    ));
                 }
                 for resource in one_or_many(statement.get("Resource")) {
                     let ok = match env_var {
@@ -1174,6 +1218,29 @@ fn agreement_checks_reject_broken_copies() {
         &check_template(&bad),
         "ConfirmHotelFunction: policies allow",
     );
+
+    // A compensation allowed to read every item, not only the configuration.
+    let mut bad = template.clone();
+    bad["Resources"]["CancelHotelFunction"]["Properties"]["Policies"][0]["Statement"][1]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("Condition");
+    assert_reported(
+        &check_template(&bad),
+        "CancelHotelFunction: [\"dynamodb:GetItem\"] must be granted alone",
+    );
+
+    // The configuration condition widened to the trips' items.
+    let mut bad = template.clone();
+    bad["Resources"]["RefundPaymentFunction"]["Properties"]["Policies"][0]["Statement"][1]["Condition"]
+        ["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"] = json!(["*"]);
+    assert_reported(&check_template(&bad), "RefundPaymentFunction");
+
+    // The configuration read granted beside the delete, under no condition.
+    let mut bad = template.clone();
+    bad["Resources"]["CancelFlightFunction"]["Properties"]["Policies"][0]["Statement"][0]["Action"] =
+        json!(["dynamodb:DeleteItem", "dynamodb:GetItem"]);
+    assert_reported(&check_template(&bad), "CancelFlightFunction");
 
     // The state machine allowed to invoke the API function too.
     let mut bad = template.clone();

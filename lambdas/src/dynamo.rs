@@ -74,6 +74,27 @@ impl DynamoTable {
         }
         TableError::Backend(text)
     }
+
+    /// Writes the compensations' failure rate every deployed compensation reads from
+    /// now on (the item [`CONFIG_PK`]/[`CANCEL_FAILURE_RATE_SK`]): how a viewer starts
+    /// or ends an "outage" for running and redriven executions alike. One PutItem on
+    /// that item only, so a viewer's policy can allow exactly this write.
+    pub async fn set_cancel_failure_rate(&self, rate: f64) -> Result<(), TableError> {
+        crate::trip::validate_cancel_failure_rate(rate).map_err(TableError::Backend)?;
+        let mut item = Self::key(CONFIG_PK, CANCEL_FAILURE_RATE_SK);
+        item.insert(
+            RATE_ATTRIBUTE.to_string(),
+            AttributeValue::N(rate.to_string()),
+        );
+        self.client
+            .put_item()
+            .table_name(&self.table_name)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| self.backend_error("PutItem", e))?;
+        Ok(())
+    }
 }
 
 /// Converts a saga attribute into the SDK's type.

@@ -317,6 +317,19 @@ pub trait SagaBackend: Send + Sync {
         })
     }
 
+    /// RedriveExecution: a FAILED, TIMED_OUT or ABORTED execution continues from the
+    /// state that did not succeed, keeping its history and ARN, so an "outage" that made
+    /// a compensation give up can be recovered from once it is over. The default says
+    /// the backend cannot redrive.
+    fn redrive<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>> {
+        let _ = execution_arn;
+        Box::pin(async {
+            Err(BackendError::Failed(
+                "this backend cannot redrive executions".to_owned(),
+            ))
+        })
+    }
+
     /// Changes how fast paced time runs, for what is already waiting too; backends
     /// whose time is real (AWS) ignore it.
     fn set_speed(&self, _speed: f64) {}

@@ -295,3 +295,160 @@ impl Drop for StrictMoto {
         let _ = self.child.wait();
     }
 }
+
+/// `scripts/moto/redrive_proxy.py` in front of moto: RedriveExecution and the redrive
+/// members moto lacks, and IAM checks of the policies given per access key; stopped
+/// when dropped.
+pub struct RedriveProxy {
+    child: Child,
+    /// Its URL.
+    pub url: String,
+    _policies: Option<tempfile::TempDir>,
+}
+
+impl RedriveProxy {
+    /// Starts the proxy on a free port; requests signed with one of `policies`' access
+    /// keys are allowed only what its policy document allows.
+    pub fn start(policies: &[(&str, serde_json::Value)]) -> Self {
+        let dir = (!policies.is_empty()).then(|| tempfile::tempdir().expect("a temp dir"));
+        let mut cmd = Command::new(python());
+        cmd.arg(script("redrive_proxy.py"))
+            .args(["--upstream", &moto_url(), "--port", "0"]);
+        for (i, (key, policy)) in policies.iter().enumerate() {
+            let path = dir.as_ref().expect("dir").path().join(format!("{i}.json"));
+            std::fs::write(&path, policy.to_string()).expect("write the policy");
+            cmd.args(["--policy", &format!("{key}={}", path.display())]);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start redrive_proxy.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the proxy's address");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected proxy banner {line:?}"))
+            .to_string();
+        Self {
+            child,
+            url,
+            _policies: dir,
+        }
+    }
+
+    fn post(&self, path: &str, body: &str) -> serde_json::Value {
+        let code = "import sys,urllib.request\n\
+                    data = sys.argv[2].encode() if len(sys.argv) > 2 else None\n\
+                    print(urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=data)).read().decode())";
+        let mut cmd = Command::new(python());
+        cmd.args(["-c", code, &format!("{}{path}", self.url)]);
+        if !body.is_empty() {
+            cmd.arg(body);
+        }
+        let out = cmd.output().expect("ask the proxy");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("proxy JSON")
+    }
+
+    /// `{"calls": {target: n}, "perKey": {key: {target: n}}, …}`.
+    pub fn stats(&self) -> serde_json::Value {
+        self.post("/_proxy/stats", "")
+    }
+
+    /// The next RedriveExecution fails with AWS error `error_type`.
+    pub fn fail_next_redrive(&self, error_type: &str, message: &str) {
+        self.post(
+            "/_proxy/fail-next",
+            &serde_json::json!({"type": error_type, "message": message}).to_string(),
+        );
+    }
+
+    /// After the next redrive, the first `polls` DescribeExecution answers for that
+    /// execution still describe it as it was before.
+    pub fn lag_next_redrive(&self, polls: u32) {
+        self.post(
+            "/_proxy/lag-next",
+            &serde_json::json!({ "polls": polls }).to_string(),
+        );
+    }
+
+    /// The proxy's own GetExecutionHistory answer for `arn`, as raw JSON events.
+    pub fn history(&self, arn: &str) -> Vec<serde_json::Value> {
+        raw_history(&self.url, arn)
+    }
+}
+
+impl Drop for RedriveProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The README's viewer policy ("Watch your deployed stack") with its placeholders
+/// replaced by `stack`'s resources: the policy the documentation gives, as it is.
+pub fn viewer_policy(stack: &SagaStack) -> serde_json::Value {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("read README.md");
+    let after = readme
+        .split_once("The viewer needs only this policy")
+        .expect("the README's viewer policy")
+        .1;
+    let block = after
+        .split_once("```json")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("the policy's json block")
+        .0;
+    let machine_name = stack
+        .state_machine_arn
+        .rsplit(':')
+        .next()
+        .expect("a state machine name");
+    let text = block
+        .replace("STATE-MACHINE-ARN", &stack.state_machine_arn)
+        .replace("STATE-MACHINE-NAME", machine_name)
+        .replace("TABLE-ARN", &table_arn(stack))
+        .replace("STACK-NAME", &stack.stack_name)
+        .replace("REGION", &stack.region)
+        .replace("ACCOUNT", "123456789012");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("the README's policy: {e}\n{text}"))
+}
+
+/// The saga table's ARN in moto.
+pub fn table_arn(stack: &SagaStack) -> String {
+    format!(
+        "arn:aws:dynamodb:{}:123456789012:table/{}",
+        stack.region, stack.table_name
+    )
+}
+
+/// `url`'s GetExecutionHistory answer for `arn` (one page), as raw JSON events.
+pub fn raw_history(url: &str, arn: &str) -> Vec<serde_json::Value> {
+    let code = r#"
+import json, sys, urllib.request
+req = urllib.request.Request(sys.argv[1], data=json.dumps({"executionArn": sys.argv[2], "maxResults": 1000}).encode(),
+    headers={"X-Amz-Target": "AWSStepFunctions.GetExecutionHistory",
+             "Content-Type": "application/x-amz-json-1.0",
+             "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=0"})
+print(urllib.request.urlopen(req).read().decode())
+"#;
+    let out = Command::new(python())
+        .args(["-c", code, url, arn])
+        .output()
+        .expect("ask for the history");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("history JSON");
+    v["events"].as_array().expect("events").clone()
+}

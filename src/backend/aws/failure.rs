@@ -73,6 +73,8 @@ pub fn classify_text(code: Option<&str>, text: &str) -> Problem {
         Problem::NoCredentials
     } else if lower.contains("token") && (lower.contains("expired") || lower.contains("refresh")) {
         Problem::ExpiredCredentials
+    } else if lower.contains("accessdenied") || lower.contains("not authorized to perform") {
+        Problem::AccessDenied
     } else if lower.contains("connection refused")
         || lower.contains("dns error")
         || lower.contains("failed to lookup address")
@@ -104,6 +106,23 @@ pub fn advice(problem: Problem) -> &'static str {
         Problem::Unreachable => "cannot reach the endpoint: check the network or --endpoint-url",
         Problem::Throttled => "throttled by AWS: slowing down",
         Problem::Other => "AWS refused the call",
+    }
+}
+
+/// What to do when RedriveExecution refuses, by AWS's error name; `None` for the
+/// errors every call can meet (those keep their general advice).
+pub fn redrive_refusal(code: &str) -> Option<&'static str> {
+    match code {
+        "ExecutionNotRedrivable" => Some(
+            "this execution cannot be redriven: only a FAILED, TIMED_OUT or ABORTED \
+             execution of a STANDARD state machine can be, within 14 days of its start",
+        ),
+        "ExecutionLimitExceeded" => Some(
+            "too many executions are open in this account: let some end (or stop them), \
+             then redrive again",
+        ),
+        "InvalidArn" => Some("that is not an execution ARN"),
+        _ => None,
     }
 }
 
@@ -155,12 +174,25 @@ where
 pub fn from_text(operation: &str, text: &str) -> AwsFailure {
     let code = between(text, "<Code>", "</Code>");
     let problem = classify_text(code.as_deref(), text);
+    // An XML error body's message, else the JSON protocols' as the SDK's error
+    // metadata prints it, else the chain's last part.
     let detail = between(text, "<Message>", "</Message>")
+        .or_else(|| between(text, "message: \"", "\""))
+        .map(|m| short_message(&m))
         .unwrap_or_else(|| text.rsplit(": ").next().unwrap_or(text).to_string());
     AwsFailure {
         problem,
         line: format!("{operation}: {} ({detail})", advice(problem)),
     }
+}
+
+/// A service's message cut for a status line (at a character boundary).
+fn short_message(message: &str) -> String {
+    let mut s: String = message.chars().take(240).collect();
+    if message.chars().count() > 240 {
+        s.push('…');
+    }
+    s
 }
 
 /// The text between the first `open` and the next `close`, if any.
@@ -247,11 +279,41 @@ mod tests {
                 "the SSO token has expired and cannot be refreshed",
                 Problem::ExpiredCredentials,
             ),
+            (
+                None,
+                "DynamoDB PutItem on table saga: service error: AccessDeniedException: User: viewer is not authorized to perform: dynamodb:PutItem",
+                Problem::AccessDenied,
+            ),
             (Some("InternalFailure"), "boom", Problem::Other),
         ];
         for (code, text, want) in cases {
             assert_eq!(classify_text(code, text), want, "{code:?} {text}");
         }
+    }
+
+    #[test]
+    fn json_protocol_messages_are_kept_from_error_text() {
+        let text = "DynamoDB PutItem on table saga: service error: unhandled error \
+            (AccessDeniedException): Error { code: \"AccessDeniedException\", message: \
+            \"User: viewer is not authorized to perform: dynamodb:PutItem on resource: t\", \
+            aws_request_id: \"x\" } Response { body: SdkBody { inner: Once } }";
+        let f = from_text("PutItem", text);
+        assert_eq!(f.problem, Problem::AccessDenied);
+        assert!(
+            f.line.ends_with(
+                "(User: viewer is not authorized to perform: dynamodb:PutItem on resource: t)"
+            ),
+            "{}",
+            f.line
+        );
+    }
+
+    #[test]
+    fn redrive_refusals_say_why() {
+        let not = redrive_refusal("ExecutionNotRedrivable").unwrap();
+        assert!(not.contains("FAILED, TIMED_OUT or ABORTED"), "{not}");
+        assert!(redrive_refusal("ExecutionLimitExceeded").is_some());
+        assert!(redrive_refusal("AccessDeniedException").is_none());
     }
 
     #[test]

@@ -241,19 +241,39 @@ impl AwsBackend {
         F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let mut code = None;
+        self.call_naming(api, request, |_, _| None).await
+    }
+
+    /// [`AwsBackend::call`] whose failure line names AWS's error code, worded by
+    /// `explain(code, message)` where it knows the code better than the general advice.
+    async fn call_naming<T, E, F>(
+        &self,
+        api: Api,
+        request: F,
+        explain: impl Fn(&str, &str) -> Option<String>,
+    ) -> Result<T, BackendError>
+    where
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut refused = None;
         let result = self
             .call(api, async {
                 request.await.inspect_err(|e| {
-                    code = e
-                        .as_service_error()
-                        .and_then(|s| s.code())
-                        .map(str::to_owned);
+                    refused = e.as_service_error().and_then(|s| {
+                        let code = s.code()?.to_owned();
+                        Some((code, s.message().unwrap_or_default().to_owned()))
+                    });
                 })
             })
             .await;
-        result.map_err(|e| match (e, code) {
-            (BackendError::Failed(line), Some(code)) if !line.contains(&code) => {
+        result.map_err(|e| match (e, refused) {
+            (BackendError::Failed(_), Some((code, message)))
+                if let Some(line) = explain(&code, &message) =>
+            {
+                BackendError::Failed(format!("{}: {line} [{code}]", api.name()))
+            }
+            (BackendError::Failed(line), Some((code, _))) if !line.contains(&code) => {
                 BackendError::Failed(format!("{line} [{code}]"))
             }
             (e, _) => e,
@@ -407,7 +427,11 @@ impl PageSource for ExecutionPages<'_> {
 }
 
 fn table_failure(e: saga_lambdas::TableError) -> BackendError {
-    BackendError::Failed(failure::from_text("Query", &e.to_string()).line)
+    table_failure_of("Query", e)
+}
+
+fn table_failure_of(operation: &str, e: saga_lambdas::TableError) -> BackendError {
+    BackendError::Failed(failure::from_text(operation, &e.to_string()).line)
 }
 
 impl SagaBackend for AwsBackend {
@@ -665,6 +689,42 @@ impl SagaBackend for AwsBackend {
             )
             .await
             .map(|_| ())
+        })
+    }
+
+    /// RedriveExecution with a client token of its own, so a retry of this one call
+    /// cannot redrive twice; refusals are worded by AWS's error name.
+    fn redrive<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            let token = uuid::Uuid::new_v4().to_string();
+            self.call_naming(
+                Api::RedriveExecution,
+                self.sfn
+                    .redrive_execution()
+                    .execution_arn(execution_arn)
+                    .client_token(token)
+                    .send(),
+                |code, message| {
+                    failure::redrive_refusal(code).map(|advice| match message {
+                        "" => advice.to_owned(),
+                        m => format!("{advice} ({m})"),
+                    })
+                },
+            )
+            .await
+            .map(|_| ())
+        })
+    }
+
+    /// Writes the configuration item the deployed compensations read (see
+    /// [`DynamoTable::set_cancel_failure_rate`]); it outlives sagaview.
+    fn set_cancel_failure_rate(&self, rate: f64) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async move {
+            let targets = self.targets().await?;
+            self.table(targets)
+                .set_cancel_failure_rate(rate)
+                .await
+                .map_err(|e| table_failure_of("PutItem", e))
         })
     }
 

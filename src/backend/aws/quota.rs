@@ -34,6 +34,9 @@ pub enum Api {
     SendTaskFailure,
     /// `SendTaskHeartbeat`: bucket 1500, refill 500/s (the large regions).
     SendTaskHeartbeat,
+    /// `RedriveExecution`: taken as ListExecutions' bucket (100, refill 5/s), a small
+    /// one, which costs nothing since a redrive is one person's decision.
+    RedriveExecution,
 }
 
 /// A token bucket's shape.
@@ -47,7 +50,7 @@ pub struct Quota {
 
 impl Api {
     /// Every metered API.
-    pub const ALL: [Api; 10] = [
+    pub const ALL: [Api; 11] = [
         Api::GetExecutionHistory,
         Api::DescribeExecution,
         Api::ListExecutions,
@@ -58,6 +61,7 @@ impl Api {
         Api::SendTaskSuccess,
         Api::SendTaskFailure,
         Api::SendTaskHeartbeat,
+        Api::RedriveExecution,
     ];
 
     /// The operation name, as the SDK and AWS name it.
@@ -73,6 +77,7 @@ impl Api {
             Api::SendTaskSuccess => "SendTaskSuccess",
             Api::SendTaskFailure => "SendTaskFailure",
             Api::SendTaskHeartbeat => "SendTaskHeartbeat",
+            Api::RedriveExecution => "RedriveExecution",
         }
     }
 
@@ -88,6 +93,7 @@ impl Api {
             Api::StartExecution => (1300.0, 300.0),
             Api::StopExecution => (1000.0, 200.0),
             Api::SendTaskSuccess | Api::SendTaskFailure | Api::SendTaskHeartbeat => (1500.0, 500.0),
+            Api::RedriveExecution => (100.0, 5.0),
         };
         Quota { burst, per_second }
     }
