@@ -41,6 +41,35 @@ pub async fn run_once(
 ) -> Result<RunReport, BackendError> {
     let trip_id = launch.trip_id.clone();
     let arn = backend.start(launch).await?;
+    follow(backend, &arn, &trip_id, poll).await
+}
+
+/// Redrives an ended execution, waits for it to end again, and gathers its whole
+/// history (the first attempt's included), the rows and the verdict, as
+/// [`run_once`] does.
+pub async fn redrive_once(
+    backend: &dyn SagaBackend,
+    execution_arn: &str,
+    poll: std::time::Duration,
+) -> Result<RunReport, BackendError> {
+    let before = backend.describe(execution_arn).await?;
+    let trip_id = before.trip_id.clone().ok_or_else(|| {
+        BackendError::Failed(format!(
+            "{execution_arn} has no trip_id in its input: it is not a saga of this stack"
+        ))
+    })?;
+    backend.redrive(execution_arn).await?;
+    follow(backend, execution_arn, &trip_id, poll).await
+}
+
+/// Polls an execution until it has ended, like any viewer.
+async fn follow(
+    backend: &dyn SagaBackend,
+    arn: &str,
+    trip_id: &str,
+    poll: std::time::Duration,
+) -> Result<RunReport, BackendError> {
+    let arn = arn.to_owned();
     // The definition this execution runs (a deployed state machine may change later).
     let definition = backend.definition(Some(&arn)).await?;
     let graph = StateGraph::from_definition(&definition);
@@ -61,7 +90,7 @@ pub async fn run_once(
             let rest = backend.history_since(&arn, view.last_event_id()).await?;
             view.apply(&rest);
             events.extend(rest);
-            let rows = backend.rows(&trip_id).await?;
+            let rows = backend.rows(trip_id).await?;
             let verdict = judge(&view, &graph, &rows);
             return Ok(RunReport {
                 summary,

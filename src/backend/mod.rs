@@ -282,6 +282,18 @@ pub trait SagaBackend: Send + Sync {
         })
     }
 
+    /// RedriveExecution: runs a failed, timed-out or aborted execution again from the
+    /// state that did not complete, keeping its ARN and its history; a backend that
+    /// runs nothing refuses.
+    fn redrive<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>> {
+        let _ = execution_arn;
+        Box::pin(async {
+            Err(BackendError::Failed(
+                "this backend cannot redrive executions".to_owned(),
+            ))
+        })
+    }
+
     /// Sets the compensations' failure rate every saga uses from now on, running ones
     /// and redriven ones included, over the rate in their input: how an "outage" is
     /// started and ended while executions run (`c`, `--cancel-failure-rate`). The

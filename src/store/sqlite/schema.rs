@@ -107,6 +107,12 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE items;
     ALTER TABLE executions ADD COLUMN rows_before INTEGER;
     ",
+    // Version 4: an execution can be redriven (RedriveExecution): how many times, and
+    // when last, as DescribeExecution reports them.
+    "
+    ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE executions ADD COLUMN redrive_ms INTEGER;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,224 @@
+//! RedriveExecution on the embedded runtime: a compensation that gave up is run again
+//! once the "outage" is over, as the Step Functions developer guide describes redrive
+//! (see `conformance/documented-behaviour.md`, "Redriving executions").
+
+use saga_lambdas::RunType;
+use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
+use sagaview::backend::{Launch, SagaBackend};
+use sagaview::engine::Pace;
+use sagaview::headless::{RunReport, redrive_once, run_once};
+use sagaview::history::{EventDetails, EventType, ExecutionStatus, HistoryEvent};
+use sagaview::store::Store;
+use sagaview::view::verdict::VerdictLevel;
+use std::time::Duration;
+
+const POLL: Duration = Duration::from_millis(5);
+
+fn backend(store: Store) -> EmbeddedBackend {
+    let options = EmbeddedOptions {
+        seed: Some(7),
+        pace: Pace::Instant,
+        ..EmbeddedOptions::default()
+    };
+    EmbeddedBackend::new(store, options).expect("embedded backend")
+}
+
+/// A saga whose every compensation attempt fails: it ends FAILED, its verdict not
+/// clean (orphans, or for a hotel that was never reserved, a failed compensation).
+async fn failed_saga(b: &EmbeddedBackend, run_type: RunType, trip: &str) -> RunReport {
+    b.set_cancel_failure_rate(1.0).await.expect("rate set");
+    let launch = Launch {
+        run_type,
+        trip_id: trip.to_owned(),
+        cancel_failure_rate: 1.0,
+    };
+    let report = run_once(b, launch, POLL).await.expect("the saga runs");
+    assert_eq!(report.summary.status, ExecutionStatus::Failed);
+    let verdict = report.verdict.as_ref().expect("a verdict");
+    assert_ne!(verdict.level, VerdictLevel::Ok, "{}", verdict.text);
+    report
+}
+
+/// The events after the last `ExecutionRedriven`, with its redrive count.
+fn after_redrive(events: &[HistoryEvent]) -> (u32, &[HistoryEvent]) {
+    let at = events
+        .iter()
+        .rposition(|e| e.event_type == EventType::ExecutionRedriven)
+        .expect("an ExecutionRedriven event");
+    let count = match &events[at].details {
+        Some(EventDetails::ExecutionRedriven(d)) => d.redrive_count,
+        other => panic!("ExecutionRedriven without its details: {other:?}"),
+    };
+    (count, &events[at + 1..])
+}
+
+fn entered(events: &[HistoryEvent]) -> Vec<&str> {
+    events
+        .iter()
+        .filter_map(|e| match &e.details {
+            Some(EventDetails::StateEntered(d)) => Some(d.name.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// How many times `state`'s task was scheduled among `events`.
+fn attempts(events: &[HistoryEvent], state: &str) -> usize {
+    let mut current = None;
+    let mut n = 0;
+    for e in events {
+        if let Some(EventDetails::StateEntered(d)) = &e.details {
+            current = Some(d.name.clone());
+        }
+        if e.event_type == EventType::TaskScheduled && current.as_deref() == Some(state) {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[tokio::test]
+async fn each_compensation_redriven_at_rate_zero_completes_the_rollback() {
+    let cases = [
+        (
+            RunType::FailPayment,
+            "RefundPayment",
+            &[
+                "RefundPayment",
+                "CancelFlightReservation",
+                "CancelHotelReservation",
+            ][..],
+        ),
+        (
+            RunType::FailFlightsReservation,
+            "CancelFlightReservation",
+            &["CancelFlightReservation", "CancelHotelReservation"][..],
+        ),
+        (
+            RunType::FailHotelReservation,
+            "CancelHotelReservation",
+            &["CancelHotelReservation"][..],
+        ),
+    ];
+    for (i, (run_type, gave_up, rest)) in cases.into_iter().enumerate() {
+        let b = backend(Store::open_in_memory().unwrap());
+        let trip = format!("trip-redrive-{i}");
+        let first = failed_saga(&b, run_type, &trip).await;
+        let last_before = first.events.last().unwrap().id;
+        assert!(first.verdict.unwrap().text.contains(gave_up));
+        // The first attempt ran the compensation once and retried it three times.
+        assert_eq!(attempts(&first.events, gave_up), 4, "{gave_up}");
+
+        b.set_cancel_failure_rate(0.0).await.unwrap();
+        let arn = first.summary.execution_arn.clone();
+        let again = redrive_once(&b, &arn, POLL).await.expect("redriven");
+        assert_eq!(again.summary.execution_arn, arn, "the same ARN");
+        let verdict = again.verdict.clone().expect("a verdict");
+        assert_eq!(verdict.level, VerdictLevel::Ok, "{}", verdict.text);
+        assert!(verdict.orphans.is_empty());
+        // The rollback ends where a clean one ends: the saga's Fail state.
+        assert_eq!(again.summary.status, ExecutionStatus::Failed);
+
+        // The history goes on from the first attempt's, ids unbroken.
+        assert_eq!(&again.events[..first.events.len()], &first.events[..]);
+        let (count, after) = after_redrive(&again.events);
+        assert_eq!(again.events[first.events.len()].id, last_before + 1);
+        assert_eq!(count, 1);
+        // The state that gave up is entered again with the input it had, and the
+        // compensations after it run; nothing before it runs again.
+        let names = entered(after);
+        assert_eq!(&names[..rest.len()], rest, "{gave_up}");
+        let entered_before = first.events.iter().rev().find_map(|e| match &e.details {
+            Some(EventDetails::StateEntered(d)) if d.name == gave_up => Some(d.input.clone()),
+            _ => None,
+        });
+        let entered_after = after.iter().find_map(|e| match &e.details {
+            Some(EventDetails::StateEntered(d)) => Some(d.input.clone()),
+            _ => None,
+        });
+        assert_eq!(entered_after, entered_before);
+        assert_eq!(attempts(after, gave_up), 1);
+
+        let described = b.describe(&arn).await.unwrap();
+        assert_eq!(described.redrive.count, 1);
+        assert!(described.redrive.date.is_some());
+        assert_eq!(described.redrive.status.as_deref(), Some("REDRIVABLE"));
+    }
+}
+
+#[tokio::test]
+async fn retry_counts_restart_and_each_redrive_is_counted() {
+    let b = backend(Store::open_in_memory().unwrap());
+    let first = failed_saga(&b, RunType::FailPayment, "trip-twice").await;
+    let arn = first.summary.execution_arn;
+    // Still an outage: the redrive retries RefundPayment as many times as the first
+    // attempt did ("the retry attempt count ... is reset to 0").
+    let second = redrive_once(&b, &arn, POLL).await.unwrap();
+    assert_eq!(second.summary.status, ExecutionStatus::Failed);
+    let (count, after) = after_redrive(&second.events);
+    assert_eq!(count, 1);
+    assert_eq!(attempts(after, "RefundPayment"), 4);
+    assert_eq!(second.verdict.unwrap().level, VerdictLevel::Error);
+
+    b.set_cancel_failure_rate(0.0).await.unwrap();
+    let third = redrive_once(&b, &arn, POLL).await.unwrap();
+    let (count, _) = after_redrive(&third.events);
+    assert_eq!(count, 2);
+    let redriven = third
+        .events
+        .iter()
+        .filter(|e| e.event_type == EventType::ExecutionRedriven)
+        .count();
+    assert_eq!(redriven, 2);
+    assert_eq!(third.verdict.unwrap().level, VerdictLevel::Ok);
+    assert_eq!(b.describe(&arn).await.unwrap().redrive.count, 2);
+}
+
+#[tokio::test]
+async fn a_succeeded_or_unknown_execution_is_not_redriven() {
+    let b = backend(Store::open_in_memory().unwrap());
+    let launch = Launch {
+        run_type: RunType::Success,
+        trip_id: "trip-ok".into(),
+        cancel_failure_rate: 0.0,
+    };
+    let done = run_once(&b, launch, POLL).await.unwrap();
+    let arn = done.summary.execution_arn;
+    let described = b.describe(&arn).await.unwrap();
+    assert_eq!(described.redrive.status.as_deref(), Some("NOT_REDRIVABLE"));
+    assert_eq!(
+        described.redrive.status_reason.as_deref(),
+        Some("Execution is SUCCEEDED and cannot be redriven.")
+    );
+    let err = b.redrive(&arn).await.unwrap_err().to_string();
+    assert!(
+        err.contains("ExecutionNotRedrivable: Execution is SUCCEEDED and cannot be redriven."),
+        "{err}"
+    );
+    let err = b.redrive("arn:nope").await.unwrap_err().to_string();
+    assert!(err.contains("no execution arn:nope"), "{err}");
+}
+
+#[tokio::test]
+async fn an_execution_recorded_by_an_earlier_process_is_redriven() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("saga.db");
+    let arn = {
+        let b = backend(Store::open(&path).unwrap());
+        failed_saga(&b, RunType::FailPayment, "trip-earlier")
+            .await
+            .summary
+            .execution_arn
+    };
+    let b = backend(Store::open(&path).unwrap());
+    b.set_cancel_failure_rate(0.0).await.unwrap();
+    let again = redrive_once(&b, &arn, POLL).await.unwrap();
+    assert_eq!(again.verdict.unwrap().level, VerdictLevel::Ok);
+    assert_eq!(b.describe(&arn).await.unwrap().redrive.count, 1);
+    drop(b);
+    // And the redrive is in the file for the next process.
+    let store = Store::open(&path).unwrap();
+    let record = store.get_execution(&arn).unwrap().unwrap();
+    assert_eq!(record.redrive_count, 1);
+    assert_eq!(record.status, ExecutionStatus::Failed);
+}
