@@ -222,3 +222,122 @@ async fn an_execution_recorded_by_an_earlier_process_is_redriven() {
     assert_eq!(record.redrive_count, 1);
     assert_eq!(record.status, ExecutionStatus::Failed);
 }
+
+mod engine {
+    //! The runtime on its own: the context object, the Fail state and the execution's
+    //! TimeoutSeconds after a redrive.
+
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use sagaview::asl::load_definition_value;
+    use sagaview::engine::{Clock, Engine, EngineConfig, FunctionRegistry, TaskFailure};
+    use serde_json::{Value, json};
+    use std::sync::Arc;
+
+    fn engine() -> Engine {
+        let mut r = FunctionRegistry::new();
+        // Fails until the execution has been redriven.
+        r.register_fn("first-time-fails", |payload: Value| {
+            if payload["redrives"] == json!(0) {
+                Err(TaskFailure::from_message("Outage", "not yet"))
+            } else {
+                Ok(payload)
+            }
+        });
+        let config = EngineConfig {
+            seed: Some(1),
+            ..EngineConfig::default()
+        };
+        let start = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        Engine::new(config, Clock::virtual_from(start), Arc::new(r))
+    }
+
+    async fn run_then_redrive(
+        definition: Value,
+    ) -> (ExecutionStatus, ExecutionStatus, Vec<HistoryEvent>) {
+        let engine = engine();
+        let machine = engine.state_machine("m", load_definition_value(&definition).unwrap());
+        let arn = engine.start(&machine, None, r#"{"k": 1}"#).unwrap();
+        let first = engine.wait(&arn).await.unwrap().status;
+        engine.redrive_kept(&machine, &arn).expect("redriven");
+        let second = engine.wait(&arn).await.unwrap();
+        assert_eq!(second.redrive_count, 1);
+        (first, second.status, engine.history_since(&arn, 0).unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_context_object_counts_redrives() {
+        let (first, second, history) = run_then_redrive(json!({
+            "StartAt": "Work",
+            "States": {"Work": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {
+                    "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:first-time-fails",
+                    "Payload": {"redrives.$": "$$.Execution.RedriveCount", "at.$": "$$.Execution.RedriveTime"}
+                },
+                "End": true
+            }}
+        }))
+        .await;
+        // RedriveTime is only there once redriven: the first attempt's path misses.
+        assert_eq!(first, ExecutionStatus::Failed);
+        assert_eq!(second, ExecutionStatus::Succeeded);
+        let (_, after) = after_redrive(&history);
+        let scheduled = after
+            .iter()
+            .find_map(|e| match &e.details {
+                Some(EventDetails::TaskScheduled(d)) => Some(d.parameters.clone()),
+                _ => None,
+            })
+            .expect("the task is scheduled again");
+        let params: Value = serde_json::from_str(&scheduled).unwrap();
+        assert_eq!(params["Payload"]["redrives"], json!(1));
+        assert!(params["Payload"]["at"].is_string());
+    }
+
+    #[tokio::test]
+    async fn a_fail_state_fails_again() {
+        let (first, second, history) = run_then_redrive(json!({
+            "StartAt": "P",
+            "States": {
+                "P": {"Type": "Pass", "Next": "F"},
+                "F": {"Type": "Fail", "Error": "Nope"}
+            }
+        }))
+        .await;
+        assert_eq!(
+            (first, second),
+            (ExecutionStatus::Failed, ExecutionStatus::Failed)
+        );
+        let (_, after) = after_redrive(&history);
+        let types: Vec<_> = after.iter().map(|e| e.event_type.as_str()).collect();
+        assert_eq!(types, ["FailStateEntered", "ExecutionFailed"]);
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_execution_gets_its_whole_timeout_again() {
+        let (first, second, history) = run_then_redrive(json!({
+            "StartAt": "W",
+            "TimeoutSeconds": 5,
+            "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}
+        }))
+        .await;
+        assert_eq!(
+            (first, second),
+            (ExecutionStatus::TimedOut, ExecutionStatus::TimedOut)
+        );
+        let at = |t: EventType| {
+            history
+                .iter()
+                .rev()
+                .find(|e| e.event_type == t)
+                .unwrap()
+                .timestamp
+        };
+        let ran = at(EventType::ExecutionTimedOut) - at(EventType::ExecutionRedriven);
+        assert_eq!(ran.num_seconds(), 5);
+        let (_, after) = after_redrive(&history);
+        assert_eq!(after[0].event_type, EventType::WaitStateEntered);
+    }
+}
