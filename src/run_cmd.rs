@@ -9,7 +9,7 @@ use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
 use sagaview::backend::{BackendError, Launch, SagaBackend, random_trip_id};
 use sagaview::end_signal::EndSignals;
 use sagaview::engine::Pace;
-use sagaview::headless::{run_once, to_json, write_trace};
+use sagaview::headless::{redrive_once, run_once, to_json, write_trace};
 use sagaview::store::{Store, StoreError};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,9 +30,12 @@ pub struct SagaArgs {
     #[arg(long, value_name = "ID", value_parser = parse_trip_id)]
     pub trip_id: Option<String>,
 
-    /// Probability (0 to 1) that each compensation attempt fails and is retried.
-    #[arg(long, value_name = "RATE", default_value_t = 0.4, value_parser = parse_rate)]
-    pub cancel_failure_rate: f64,
+    /// Probability (0 to 1) that each compensation attempt fails and is retried
+    /// [default: 0.4]. Given explicitly, it is also set as the runtime's live setting,
+    /// which the compensations of running and redriven executions read before their
+    /// input's rate (`c` changes it in the UI).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub cancel_failure_rate: Option<f64>,
 
     /// Seed for the compensations' random failures: the same seed replays the same run.
     #[arg(long, value_name = "N")]
@@ -72,6 +75,21 @@ impl SagaArgs {
         })
     }
 
+    /// The rate new executions carry in their input: the given one or the default.
+    pub fn cancel_failure_rate(&self) -> f64 {
+        self.cancel_failure_rate
+            .unwrap_or(saga_lambdas::trip::DEFAULT_CANCEL_FAILURE_RATE)
+    }
+
+    /// Sets the backend's live failure rate when one was given explicitly (a viewer
+    /// that gives none needs no right to change it).
+    async fn set_live_rate(&self, backend: &dyn SagaBackend) -> Result<(), BackendError> {
+        match self.cancel_failure_rate {
+            Some(rate) => backend.set_cancel_failure_rate(rate).await,
+            None => Ok(()),
+        }
+    }
+
     /// The trip id to use: the given one or a fresh random one.
     pub fn trip_id_or_random(&self) -> String {
         self.trip_id.clone().unwrap_or_else(random_trip_id)
@@ -88,6 +106,13 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub saga: SagaArgs,
+
+    /// Instead of starting a saga, redrive this failed, timed-out or aborted execution
+    /// (RedriveExecution): it continues from the state that did not complete, and the
+    /// report covers its whole history. With --cancel-failure-rate the live rate is set
+    /// first, e.g. 0 to end the outage a compensation gave up in.
+    #[arg(long, value_name = "ARN", conflicts_with_all = ["run_type", "trip_id"])]
+    pub redrive: Option<String>,
 
     /// Print `{executionArn, status, events, rows, verdict}` as JSON instead of a trace.
     #[arg(long)]
@@ -188,7 +213,7 @@ fn launch_of(args: &RunArgs) -> Launch {
     Launch {
         run_type: args.run_type,
         trip_id: args.saga.trip_id_or_random(),
-        cancel_failure_rate: args.saga.cancel_failure_rate,
+        cancel_failure_rate: args.saga.cancel_failure_rate(),
     }
 }
 
@@ -221,12 +246,7 @@ fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
     // The backend is built inside the runtime so its clock reads the runtime's time.
     let report = runtime.block_on(unless_signalled(async {
         let backend = EmbeddedBackend::new(store, options)?;
-        run_once(
-            &backend as &dyn SagaBackend,
-            launch,
-            Duration::from_millis(20),
-        )
-        .await
+        run_or_redrive(&backend, args, launch, Duration::from_millis(20)).await
     }))?;
     print_report(report, args.json)
 }
@@ -243,14 +263,26 @@ fn run_aws(args: &RunArgs) -> Result<ExitCode, Exit> {
     let launch = launch_of(args);
     let report = runtime.block_on(unless_signalled(async {
         let backend = AwsBackend::connect(options).await?;
-        run_once(
-            &backend as &dyn SagaBackend,
-            launch,
-            Duration::from_millis(500),
-        )
-        .await
+        run_or_redrive(&backend, args, launch, Duration::from_millis(500)).await
     }))?;
     print_report(report, args.json)
+}
+
+/// `run`'s work on either backend: one new saga, or with `--redrive` the rest of an
+/// ended one (the live rate set first when given).
+async fn run_or_redrive(
+    backend: &dyn SagaBackend,
+    args: &RunArgs,
+    launch: Launch,
+    poll: Duration,
+) -> Result<sagaview::headless::RunReport, BackendError> {
+    match &args.redrive {
+        Some(arn) => {
+            args.saga.set_live_rate(backend).await?;
+            redrive_once(backend, arn, poll).await
+        }
+        None => run_once(backend, launch, poll).await,
+    }
 }
 
 /// Runs `work` unless SIGINT, SIGTERM, SIGHUP or SIGQUIT comes first; then the run is
@@ -329,7 +361,7 @@ fn tui_on(
         trip_id: saga.trip_id.clone(),
         pace,
         run_type: RunType::Success,
-        cancel_failure_rate: saga.cancel_failure_rate,
+        cancel_failure_rate: saga.cancel_failure_rate(),
         // AWS waits are real: there is no speed to show.
         speed: if aws.aws { 1.0 } else { saga.speed },
         theme,
@@ -341,6 +373,7 @@ fn tui_on(
         let aws_options = aws.options().map_err(Exit::usage)?;
         multi_thread_runtime()?.block_on(async {
             let backend = AwsBackend::connect(aws_options).await?;
+            saga.set_live_rate(&backend).await?;
             sagaview::tui::run(std::sync::Arc::new(backend), options).await
         })
     } else {
@@ -352,6 +385,7 @@ fn tui_on(
         };
         multi_thread_runtime()?.block_on(async {
             let backend = EmbeddedBackend::new(store, embedded)?;
+            saga.set_live_rate(&backend).await?;
             sagaview::tui::run(std::sync::Arc::new(backend), options).await
         })
     };

@@ -341,3 +341,84 @@ mod engine {
         assert_eq!(after[0].event_type, EventType::WaitStateEntered);
     }
 }
+
+mod command {
+    //! `sagaview run --redrive ARN`, as a user runs it.
+
+    use std::process::Command;
+
+    fn sagaview(args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_sagaview"))
+            .args(args)
+            .output()
+            .expect("run sagaview")
+    }
+
+    #[test]
+    fn run_redrive_ends_the_outage_and_reports_the_whole_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("saga.db");
+        let db = db.to_str().unwrap();
+        let first = sagaview(&[
+            "run",
+            "--db",
+            db,
+            "--instant",
+            "--run-type",
+            "failPayment",
+            "--cancel-failure-rate",
+            "1",
+            "--trip-id",
+            "cli-redrive",
+            "--json",
+        ]);
+        assert_eq!(first.status.code(), Some(1));
+        let doc: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+        assert_eq!(doc["verdict"]["level"], "error");
+        let arn = doc["executionArn"].as_str().unwrap().to_owned();
+
+        let again = sagaview(&[
+            "run",
+            "--db",
+            db,
+            "--instant",
+            "--redrive",
+            &arn,
+            "--cancel-failure-rate",
+            "0",
+        ]);
+        let text = String::from_utf8_lossy(&again.stdout);
+        // A clean rollback still ends FAILED: exit 1, as `run` exits.
+        assert_eq!(again.status.code(), Some(1), "{text}");
+        assert!(text.contains(&format!("execution {arn}")), "{text}");
+        assert!(text.contains("ExecutionRedriven"), "{text}");
+        assert!(text.contains("rows of trip cli-redrive: none"), "{text}");
+        assert!(text.contains("verdict: ok: rolled back cleanly"), "{text}");
+
+        // A saga that succeeded is not redriven.
+        let ok = sagaview(&["run", "--db", db, "--instant", "--json"]);
+        let doc: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+        let ok_arn = doc["executionArn"].as_str().unwrap().to_owned();
+        let refused = sagaview(&["run", "--db", db, "--redrive", &ok_arn]);
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("Execution is SUCCEEDED and cannot be redriven."),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn redrive_takes_no_run_type() {
+        let out = sagaview(&[
+            "run",
+            "--db",
+            ":memory:",
+            "--redrive",
+            "arn:x",
+            "--run-type",
+            "failPayment",
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+    }
+}
