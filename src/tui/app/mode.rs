@@ -51,6 +51,8 @@ pub enum Pending {
     Quit,
     /// Stop this execution (its ARN).
     Stop(String),
+    /// Redrive this execution (its ARN).
+    Redrive(String),
 }
 
 impl Mode {
