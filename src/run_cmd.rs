@@ -90,6 +90,17 @@ impl SagaArgs {
         }
     }
 
+    /// [`SagaArgs::set_live_rate`] for the UI, which starts all the same when the
+    /// backend refuses (a viewer without the right to change the setting): its
+    /// launches still carry the rate in their input.
+    async fn warn_unless_live_rate_set(&self, backend: &dyn SagaBackend) {
+        if let Err(e) = self.set_live_rate(backend).await {
+            eprintln!(
+                "warning: the live cancel failure rate was not set ({e}); launches still carry it"
+            );
+        }
+    }
+
     /// The trip id to use: the given one or a fresh random one.
     pub fn trip_id_or_random(&self) -> String {
         self.trip_id.clone().unwrap_or_else(random_trip_id)
@@ -373,7 +384,7 @@ fn tui_on(
         let aws_options = aws.options().map_err(Exit::usage)?;
         multi_thread_runtime()?.block_on(async {
             let backend = AwsBackend::connect(aws_options).await?;
-            saga.set_live_rate(&backend).await?;
+            saga.warn_unless_live_rate_set(&backend).await;
             sagaview::tui::run(std::sync::Arc::new(backend), options).await
         })
     } else {
@@ -385,7 +396,7 @@ fn tui_on(
         };
         multi_thread_runtime()?.block_on(async {
             let backend = EmbeddedBackend::new(store, embedded)?;
-            saga.set_live_rate(&backend).await?;
+            saga.warn_unless_live_rate_set(&backend).await;
             sagaview::tui::run(std::sync::Arc::new(backend), options).await
         })
     };
