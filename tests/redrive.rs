@@ -422,3 +422,55 @@ mod command {
         assert_eq!(out.status.code(), Some(2));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_execution_runs_only_the_states_it_had_not_completed() {
+    let options = EmbeddedOptions {
+        seed: Some(3),
+        pace: Pace::Demo,
+        // Slow enough that the stop lands long before the saga would end.
+        speed: 20.0,
+    };
+    let b = EmbeddedBackend::new(Store::open_in_memory().unwrap(), options).unwrap();
+    b.set_cancel_failure_rate(0.0).await.unwrap();
+    let launch = Launch {
+        run_type: RunType::Success,
+        trip_id: "trip-stopped".into(),
+        cancel_failure_rate: 0.0,
+    };
+    let arn = b.start(launch).await.unwrap();
+    // Stopped once a state has been entered.
+    loop {
+        let events = b.history_since(&arn, 0).await.unwrap();
+        if !entered(&events).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    b.stop(&arn).await.unwrap();
+    let stopped = b.history_since(&arn, 0).await.unwrap();
+    assert_eq!(
+        b.describe(&arn).await.unwrap().status,
+        ExecutionStatus::Aborted
+    );
+    let done: Vec<String> = stopped
+        .iter()
+        .filter_map(|e| match &e.details {
+            Some(EventDetails::StateExited(d)) => Some(d.name.clone()),
+            _ => None,
+        })
+        .collect();
+
+    let again = redrive_once(&b, &arn, POLL).await.unwrap();
+    assert_eq!(again.summary.status, ExecutionStatus::Succeeded);
+    let (count, after) = after_redrive(&again.events);
+    assert_eq!(count, 1);
+    // The states that completed before the stop are not run again; the rest are.
+    let rerun = entered(after);
+    assert!(
+        done.iter().all(|d| !rerun.contains(&d.as_str())),
+        "{done:?} {rerun:?}"
+    );
+    assert_eq!(done.len() + rerun.len(), 6, "{done:?} {rerun:?}");
+    assert_eq!(again.verdict.unwrap().level, VerdictLevel::Ok);
+}

@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 
 use crate::asl::Definition;
 use crate::asl::limits::{MAX_EXECUTION_TIME, MAX_HISTORY_EVENTS};
+use crate::asl::model::{StateKind, Transition};
+use crate::engine::StatesError;
 use crate::history::{EventDetails, EventType, ExecutionStatus, HistoryEvent};
 
 /// How long after it ended an execution may be redriven ("the redrivable period of
@@ -81,52 +83,137 @@ pub struct RestartPoint {
     pub input: String,
 }
 
-/// The top-level state that was entered and never left (the one that failed, or was
-/// running when the execution was stopped or timed out), with its input; the StartAt
-/// state with the execution's input when no state was entered. Events inside a
-/// Parallel or Map state belong to its branches and iterations, not to the top level.
+/// One visit of a top-level state, as the history tells it.
+struct Visit<'a> {
+    name: &'a str,
+    input: &'a str,
+    /// Its output once it was left, and the failure a Catch routed on, if one did
+    /// (with its error when the history names it).
+    exited: Option<(&'a str, Option<Option<String>>)>,
+}
+
+/// The error of a failure event of a top-level state's own work (a task attempt, a
+/// Parallel or Map state); `Some(None)` for a failure whose error is not in the event.
+fn failure_of(e: &HistoryEvent) -> Option<Option<String>> {
+    match (&e.event_type, &e.details) {
+        (
+            EventType::TaskFailed | EventType::TaskTimedOut,
+            Some(EventDetails::TaskFailed(d) | EventDetails::TaskTimedOut(d)),
+        ) => Some(d.error.clone()),
+        (
+            EventType::LambdaFunctionFailed | EventType::LambdaFunctionTimedOut,
+            Some(EventDetails::LambdaFunctionFailed(d) | EventDetails::LambdaFunctionTimedOut(d)),
+        ) => Some(d.error.clone()),
+        (
+            EventType::TaskFailed
+            | EventType::TaskTimedOut
+            | EventType::LambdaFunctionFailed
+            | EventType::LambdaFunctionTimedOut
+            | EventType::ParallelStateFailed
+            | EventType::MapStateFailed,
+            _,
+        ) => Some(None),
+        _ => None,
+    }
+}
+
+/// Where a redrive picks up, from the history's last top-level visit:
+/// * a state entered and never left (the one that failed, or was running when the
+///   execution was stopped or timed out) is entered again with its input;
+/// * a Task, Parallel or Map state that was left (the execution was stopped between two
+///   states) is not run again: its `Next` (or the `Next` of the Catch that routed its
+///   error) is entered with its output;
+/// * any other state that was left (Pass, Choice, Wait) is entered again with its
+///   input, which runs no work twice (a Choice is evaluated again);
+/// * with no state entered, the StartAt state with the execution's input.
+///
+/// Events inside a Parallel or Map state belong to its branches and iterations.
 pub fn restart_point(
     definition: &Definition,
     execution_input: &str,
     events: &[HistoryEvent],
 ) -> RestartPoint {
     let mut depth = 0usize;
-    let mut open: Option<(&str, &str)> = None;
+    let mut visit: Option<Visit<'_>> = None;
+    // The failure of the open visit's latest attempt, cleared by a success.
+    let mut failed: Option<Option<String>> = None;
     for e in events {
         match e.event_type {
             EventType::ParallelStateStarted | EventType::MapStateStarted => depth += 1,
             EventType::ParallelStateSucceeded
-            | EventType::ParallelStateFailed
             | EventType::ParallelStateAborted
             | EventType::MapStateSucceeded
-            | EventType::MapStateFailed
             | EventType::MapStateAborted => depth = depth.saturating_sub(1),
-            t if depth == 0 && t.is_state_entered() => {
-                if let Some(EventDetails::StateEntered(d)) = &e.details {
-                    open = Some((&d.name, &d.input));
+            EventType::ParallelStateFailed | EventType::MapStateFailed => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    failed = failure_of(e);
                 }
             }
-            t if depth == 0 && t.is_state_exited() => open = None,
+            t if depth == 0 && t.is_state_entered() => {
+                if let Some(EventDetails::StateEntered(d)) = &e.details {
+                    visit = Some(Visit {
+                        name: &d.name,
+                        input: &d.input,
+                        exited: None,
+                    });
+                    failed = None;
+                }
+            }
+            t if depth == 0 && t.is_state_exited() => {
+                if let (Some(v), Some(EventDetails::StateExited(d))) = (&mut visit, &e.details) {
+                    v.exited = Some((&d.output, failed.take()));
+                }
+            }
+            EventType::TaskSucceeded | EventType::LambdaFunctionSucceeded if depth == 0 => {
+                failed = None;
+            }
+            _ if depth == 0 => {
+                if let Some(f) = failure_of(e) {
+                    failed = Some(f);
+                }
+            }
             _ => {}
         }
     }
-    let found = open.and_then(|(name, input)| {
-        definition
-            .index
-            .get(name)
-            .map(|&state| (state, name, input))
-    });
-    match found {
-        Some((state, name, input)) => RestartPoint {
-            state,
-            name: name.to_owned(),
-            input: input.to_owned(),
-        },
-        None => RestartPoint {
-            state: definition.start_at,
-            name: definition.states[definition.start_at].name.clone(),
-            input: execution_input.to_owned(),
-        },
+    let at = |state: usize, input: &str| RestartPoint {
+        state,
+        name: definition.states[state].name.clone(),
+        input: input.to_owned(),
+    };
+    let Some(v) = visit else {
+        return at(definition.start_at, execution_input);
+    };
+    let Some(&index) = definition.index.get(v.name) else {
+        return at(definition.start_at, execution_input);
+    };
+    let Some((output, error)) = v.exited else {
+        return at(index, v.input);
+    };
+    let (transition, catchers) = match &definition.states[index].kind {
+        StateKind::Task(t) => (t.transition, &t.catch),
+        StateKind::Parallel(p) => (p.transition, &p.catch),
+        StateKind::Map(m) => (m.transition, &m.catch),
+        _ => return at(index, v.input),
+    };
+    let next = match error {
+        Some(Some(error)) => {
+            let e = StatesError { error, cause: None };
+            catchers
+                .iter()
+                .find(|c| e.matches(&c.error_equals))
+                .map_or(transition, |c| Transition::Next(c.next))
+        }
+        // Caught, its error unrecorded (a Parallel or Map state): its first Catch.
+        Some(None) => catchers
+            .first()
+            .map_or(transition, |c| Transition::Next(c.next)),
+        None => transition,
+    };
+    match next {
+        Transition::Next(next) => at(next, output),
+        // Left its last state: nothing is left to run but that state again.
+        Transition::End => at(index, v.input),
     }
 }
 
@@ -150,6 +237,112 @@ mod tests {
         ] {
             assert_eq!(r(ok), Ok(()));
         }
+    }
+
+    fn event(id: u64, event_type: EventType, details: Option<EventDetails>) -> HistoryEvent {
+        HistoryEvent {
+            timestamp: at(id as i64),
+            event_type,
+            id,
+            previous_event_id: id - 1,
+            details,
+        }
+    }
+
+    fn entered(id: u64, t: EventType, name: &str, input: &str) -> HistoryEvent {
+        let d = crate::history::event::StateEnteredDetails {
+            name: name.into(),
+            input: input.into(),
+            input_details: Default::default(),
+        };
+        event(id, t, Some(EventDetails::StateEntered(d)))
+    }
+
+    fn exited(id: u64, t: EventType, name: &str, output: &str) -> HistoryEvent {
+        let d = crate::history::event::StateExitedDetails {
+            name: name.into(),
+            output: output.into(),
+            output_details: Default::default(),
+        };
+        event(id, t, Some(EventDetails::StateExited(d)))
+    }
+
+    fn task_failed(id: u64, error: &str) -> HistoryEvent {
+        let d = crate::history::event::TaskErrorDetails {
+            resource_type: "lambda".into(),
+            resource: "invoke".into(),
+            error: Some(error.into()),
+            cause: None,
+        };
+        event(id, EventType::TaskFailed, Some(EventDetails::TaskFailed(d)))
+    }
+
+    fn saga() -> Definition {
+        crate::backend::saga_definition::saga_definition(&crate::engine::EngineConfig::default())
+            .unwrap()
+    }
+
+    fn point(def: &Definition, events: &[HistoryEvent]) -> (String, String) {
+        let p = restart_point(def, "{\"start\":1}", events);
+        assert_eq!(def.states[p.state].name, p.name);
+        (p.name, p.input)
+    }
+
+    #[test]
+    fn the_state_left_open_restarts_with_its_input() {
+        use EventType as T;
+        let def = saga();
+        assert_eq!(
+            point(&def, &[]),
+            ("ReserveHotel".into(), "{\"start\":1}".into())
+        );
+        let events = [
+            entered(1, T::TaskStateEntered, "ReserveHotel", "a"),
+            exited(2, T::TaskStateExited, "ReserveHotel", "b"),
+            entered(3, T::TaskStateEntered, "ReserveFlight", "b"),
+            task_failed(4, "Lambda.ServiceException"),
+        ];
+        assert_eq!(point(&def, &events), ("ReserveFlight".into(), "b".into()));
+        // Stopped between two states: the one left is not run again.
+        assert_eq!(
+            point(&def, &events[..2]),
+            ("ReserveFlight".into(), "b".into())
+        );
+    }
+
+    #[test]
+    fn a_state_left_through_its_catch_goes_on_where_the_catch_leads() {
+        use EventType as T;
+        let def = saga();
+        let events = [
+            entered(1, T::TaskStateEntered, "TakePayment", "a"),
+            task_failed(2, "PaymentFailed"),
+            exited(3, T::TaskStateExited, "TakePayment", "caught"),
+        ];
+        assert_eq!(
+            point(&def, &events),
+            ("RefundPayment".into(), "caught".into())
+        );
+    }
+
+    #[test]
+    fn branch_events_are_not_top_level_states() {
+        use EventType as T;
+        let def = crate::asl::load_definition_value(&serde_json::json!({
+            "StartAt": "P",
+            "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}
+            ]}}
+        }))
+        .unwrap();
+        let events = [
+            entered(1, T::ParallelStateEntered, "P", "in"),
+            event(2, T::ParallelStateStarted, None),
+            entered(3, T::PassStateEntered, "B", "in"),
+            exited(4, T::PassStateExited, "B", "in"),
+            event(5, T::ParallelStateFailed, None),
+        ];
+        assert_eq!(point(&def, &events), ("P".into(), "in".into()));
     }
 
     #[test]
