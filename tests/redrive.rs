@@ -462,7 +462,16 @@ async fn a_stopped_execution_runs_only_the_states_it_had_not_completed() {
         .collect();
 
     let again = redrive_once(&b, &arn, POLL).await.unwrap();
-    assert_eq!(again.summary.status, ExecutionStatus::Succeeded);
+    assert_eq!(
+        again.summary.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        again
+            .events
+            .iter()
+            .map(|e| (e.event_type, e.failure_text()))
+            .collect::<Vec<_>>()
+    );
     let (count, after) = after_redrive(&again.events);
     assert_eq!(count, 1);
     // The states that completed before the stop are not run again; the rest are.

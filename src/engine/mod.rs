@@ -356,16 +356,24 @@ impl Engine {
         machine: &Arc<StateMachine>,
         begin: Begin,
     ) {
-        let arn = run.facts.id.clone();
+        let ended = run.facts.id.clone();
+        let record = run.record.clone();
         let machine = machine.clone();
         let execute = self.shared.clock.track(run.execute(machine, begin));
         if self.shared.config.forget_ended {
             let executions = self.executions.clone();
-            let ended = arn.clone();
             handle.spawn(async move {
                 execute.await;
                 let mut execs = executions.lock().unwrap_or_else(|p| p.into_inner());
-                execs.remove(&ended);
+                // Only this run's record: a redrive may already have put the next one
+                // under the same ARN.
+                if execs
+                    .by_arn
+                    .get(&ended)
+                    .is_some_and(|(_, r)| Arc::ptr_eq(r, &record))
+                {
+                    execs.remove(&ended);
+                }
             });
         } else {
             handle.spawn(execute);
