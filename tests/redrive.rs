@@ -244,6 +244,10 @@ mod engine {
                 Ok(payload)
             }
         });
+        r.register_fn("count-a", |payload: Value| {
+            BRANCH_A_RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(payload)
+        });
         let config = EngineConfig {
             seed: Some(1),
             ..EngineConfig::default()
@@ -294,6 +298,58 @@ mod engine {
         let params: Value = serde_json::from_str(&scheduled).unwrap();
         assert_eq!(params["Payload"]["redrives"], json!(1));
         assert!(params["Payload"]["at"].is_string());
+    }
+
+    /// How many times `count-a` ran.
+    static BRANCH_A_RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    #[tokio::test]
+    async fn only_the_failed_branches_of_a_parallel_state_run_again() {
+        let (first, second, history) = run_then_redrive(json!({
+            "StartAt": "Both",
+            "States": {"Both": {
+                "Type": "Parallel",
+                "End": true,
+                "Branches": [
+                    {"StartAt": "A", "States": {"A": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke",
+                        "Parameters": {
+                            "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:count-a",
+                            "Payload": {"branch": "a"}
+                        },
+                        "OutputPath": "$.Payload",
+                        "End": true
+                    }}},
+                    {"StartAt": "B", "States": {"B": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke",
+                        "Parameters": {
+                            "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:first-time-fails",
+                            "Payload": {"redrives.$": "$$.Execution.RedriveCount"}
+                        },
+                        "OutputPath": "$.Payload",
+                        "End": true
+                    }}}
+                ]
+            }}
+        }))
+        .await;
+        assert_eq!(
+            (first, second),
+            (ExecutionStatus::Failed, ExecutionStatus::Succeeded)
+        );
+        // Branch A succeeded the first time: "Reschedules and redrives only those
+        // branches that failed or aborted."
+        assert_eq!(BRANCH_A_RUNS.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let (_, after) = after_redrive(&history);
+        assert_eq!(entered(after), ["Both", "B"]);
+        let output = match &history.last().unwrap().details {
+            Some(EventDetails::ExecutionSucceeded(d)) => d.output.clone(),
+            other => panic!("{other:?}"),
+        };
+        let output: Value = serde_json::from_str(&output).unwrap();
+        assert_eq!(output, json!([{"branch": "a"}, {"redrives": 1}]));
     }
 
     #[tokio::test]

@@ -342,6 +342,7 @@ impl Engine {
             lag_nanos: AtomicU64::new(0),
             expires_at: run::expiry(start),
             expired: tokio::sync::Notify::new(),
+            known_branches: Mutex::new(None),
         };
         self.spawn(&handle, run, machine, Begin::Start(input));
         Ok(arn)
@@ -410,7 +411,14 @@ impl Engine {
             now,
         )
         .map_err(|reason| EngineError::NotRedrivable(reason.to_owned()))?;
-        let point = redrive::restart_point(&machine.definition, &past_description.input, &events);
+        let mut point =
+            redrive::restart_point(&machine.definition, &past_description.input, &events);
+        // "If the state failed because of a States.DataLimitExceeded error, the
+        // Parallel state is rerun, including the branches that were successful".
+        if past_description.error.as_deref() == Some(error::names::DATA_LIMIT) {
+            point.branches = None;
+        }
+        let branches = point.branches.take();
         let input: Value = serde_json::from_str(&point.input)
             .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
         let count = past_description.redrive_count + 1;
@@ -475,6 +483,7 @@ impl Engine {
             lag_nanos: AtomicU64::new(0),
             expires_at,
             expired: tokio::sync::Notify::new(),
+            known_branches: Mutex::new(branches),
         };
         let begin = Begin::Redrive {
             state: point.state,

@@ -4,14 +4,15 @@
 //! redrive") describes it: a failed, aborted or timed-out execution continues from the
 //! state that did not complete, with the input that state was entered with, keeping
 //! its ARN, its definition and its history; the states that completed are not run
-//! again, retry counts start from zero, and the execution's `TimeoutSeconds` counts
-//! from the redrive. The quotes are in `conformance/documented-behaviour.md`.
+//! again (nor the branches of a Parallel state that succeeded), retry counts start
+//! from zero, and the execution's `TimeoutSeconds` counts from the redrive. The quotes
+//! are in `conformance/documented-behaviour.md`.
 
 use chrono::{DateTime, Utc};
 
 use crate::asl::Definition;
 use crate::asl::limits::{MAX_EXECUTION_TIME, MAX_HISTORY_EVENTS};
-use crate::asl::model::{StateKind, Transition};
+use crate::asl::model::{ParallelState, StateKind, Transition};
 use crate::engine::StatesError;
 use crate::history::{EventDetails, EventType, ExecutionStatus, HistoryEvent};
 
@@ -81,10 +82,16 @@ pub struct RestartPoint {
     pub name: String,
     /// The input it is entered with.
     pub input: String,
+    /// For a Parallel state entered again: the output text of each branch that
+    /// succeeded in the attempt before (`None` for one that failed, was aborted or did
+    /// not start), which the redrive does not run again.
+    pub branches: Option<Vec<Option<String>>>,
 }
 
 /// One visit of a top-level state, as the history tells it.
 struct Visit<'a> {
+    /// Where its entered event is in the history.
+    at: usize,
     name: &'a str,
     input: &'a str,
     /// Its output once it was left, and the failure a Catch routed on, if one did
@@ -137,7 +144,7 @@ pub fn restart_point(
     let mut visit: Option<Visit<'_>> = None;
     // The failure of the open visit's latest attempt, cleared by a success.
     let mut failed: Option<Option<String>> = None;
-    for e in events {
+    for (i, e) in events.iter().enumerate() {
         match e.event_type {
             EventType::ParallelStateStarted | EventType::MapStateStarted => depth += 1,
             EventType::ParallelStateSucceeded
@@ -153,6 +160,7 @@ pub fn restart_point(
             t if depth == 0 && t.is_state_entered() => {
                 if let Some(EventDetails::StateEntered(d)) = &e.details {
                     visit = Some(Visit {
+                        at: i,
                         name: &d.name,
                         input: &d.input,
                         exited: None,
@@ -180,6 +188,7 @@ pub fn restart_point(
         state,
         name: definition.states[state].name.clone(),
         input: input.to_owned(),
+        branches: None,
     };
     let Some(v) = visit else {
         return at(definition.start_at, execution_input);
@@ -188,7 +197,11 @@ pub fn restart_point(
         return at(definition.start_at, execution_input);
     };
     let Some((output, error)) = v.exited else {
-        return at(index, v.input);
+        let mut point = at(index, v.input);
+        if let StateKind::Parallel(p) = &definition.states[index].kind {
+            point.branches = Some(branch_outputs(p, &events[v.at..]));
+        }
+        return point;
     };
     let (transition, catchers) = match &definition.states[index].kind {
         StateKind::Task(t) => (t.transition, &t.catch),
@@ -215,6 +228,67 @@ pub fn restart_point(
         // Left its last state: nothing is left to run but that state again.
         Transition::End => at(index, v.input),
     }
+}
+
+/// Whether a state ends its flow when it succeeds (`End`, or a Succeed state).
+fn ends_flow(kind: &StateKind) -> bool {
+    let end = |t: &Transition| matches!(t, Transition::End);
+    match kind {
+        StateKind::Succeed(_) => true,
+        StateKind::Task(t) => end(&t.transition),
+        StateKind::Pass(p) => end(&p.transition),
+        StateKind::Wait(w) => end(&w.transition),
+        StateKind::Parallel(p) => end(&p.transition),
+        StateKind::Map(m) => end(&m.transition),
+        StateKind::Choice(_) | StateKind::Fail(_) => false,
+    }
+}
+
+/// The output of each branch of the Parallel state's last attempt in `visit` (the
+/// history from the state's entered event on) that succeeded. A branch's events are
+/// told apart by their causal links: its first event follows the attempt's
+/// `ParallelStateStarted`, each later one an event of the same branch.
+fn branch_outputs(p: &ParallelState, visit: &[HistoryEvent]) -> Vec<Option<String>> {
+    let mut outputs = vec![None; p.branches.len()];
+    let Some(started) = visit
+        .iter()
+        .rposition(|e| e.event_type == EventType::ParallelStateStarted)
+    else {
+        return outputs;
+    };
+    let started_id = visit[started].id;
+    // The branch each event belongs to, by the id of the event.
+    let mut branch_of: std::collections::HashMap<u64, usize> = Default::default();
+    for e in &visit[started + 1..] {
+        let branch = if e.previous_event_id == started_id {
+            let Some(EventDetails::StateEntered(d)) = &e.details else {
+                continue;
+            };
+            let mut starting = p
+                .branches
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.states[b.start_at].name == d.name);
+            match (starting.next(), starting.next()) {
+                (Some((i, _)), None) => i,
+                // Two branches start with a state of that name: neither is told apart.
+                _ => continue,
+            }
+        } else {
+            match branch_of.get(&e.previous_event_id) {
+                Some(&b) => b,
+                None => continue,
+            }
+        };
+        branch_of.insert(e.id, branch);
+        if let Some(EventDetails::StateExited(d)) = &e.details
+            && let Some(state) = p.branches[branch].state(&d.name)
+            && ends_flow(&state.kind)
+        {
+            outputs[branch] = Some(d.output.clone());
+        }
+    }
+    outputs
 }
 
 #[cfg(test)]

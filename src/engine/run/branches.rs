@@ -106,8 +106,17 @@ impl Run {
     ) -> Result<StateData, StatesError> {
         let raw = input.value();
         let chain = Mutex::new(*prev);
+        // Redriven: the branches that succeeded before keep their outputs, on the first
+        // attempt (see `engine::redrive`).
+        let known = Mutex::new(
+            self.known_branches
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
         let result = self
             .with_retries(&p.retry, || async {
+                let known = known.lock().unwrap_or_else(|e| e.into_inner()).take();
                 // Branches given the state's input as it is start from its text too.
                 let unchanged =
                     matches!(p.io.input_path, Selection::Whole) && p.io.parameters.is_none();
@@ -124,10 +133,20 @@ impl Run {
                 let branches: Vec<Branch<'_>> = p
                     .branches
                     .iter()
-                    .map(|b| -> Branch<'_> {
+                    .enumerate()
+                    .map(|(i, b)| -> Branch<'_> {
                         let input = input.clone();
                         let last = &last;
+                        let done = known.as_ref().and_then(|k| k.get(i).cloned().flatten());
                         Box::pin(async move {
+                            if let Some(text) = done {
+                                let value = serde_json::from_str(&text).map_err(|e| {
+                                    StatesError::runtime(format!(
+                                        "the output of branch {i} in the history is not JSON: {e}"
+                                    ))
+                                })?;
+                                return Ok(StateData::as_written(value, text));
+                            }
                             let r = self.run_flow(b, input, started, None).await;
                             let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
                             match r {
