@@ -244,6 +244,14 @@ mod engine {
                 Ok(payload)
             }
         });
+        r.register_fn("map-item", |payload: Value| {
+            MAP_RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if payload["item"] == json!(1) && payload["redrives"] == json!(0) {
+                Err(TaskFailure::from_message("Outage", "item 1"))
+            } else {
+                Ok(payload)
+            }
+        });
         r.register_fn("count-a", |payload: Value| {
             BRANCH_A_RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             Ok(payload)
@@ -261,7 +269,9 @@ mod engine {
     ) -> (ExecutionStatus, ExecutionStatus, Vec<HistoryEvent>) {
         let engine = engine();
         let machine = engine.state_machine("m", load_definition_value(&definition).unwrap());
-        let arn = engine.start(&machine, None, r#"{"k": 1}"#).unwrap();
+        let arn = engine
+            .start(&machine, None, r#"{"k": 1, "items": [0, 1, 2]}"#)
+            .unwrap();
         let first = engine.wait(&arn).await.unwrap().status;
         engine.redrive_kept(&machine, &arn).expect("redriven");
         let second = engine.wait(&arn).await.unwrap();
@@ -350,6 +360,56 @@ mod engine {
         };
         let output: Value = serde_json::from_str(&output).unwrap();
         assert_eq!(output, json!([{"branch": "a"}, {"redrives": 1}]));
+    }
+
+    /// How many times `map-item` ran.
+    static MAP_RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    #[tokio::test]
+    async fn only_the_failed_iterations_of_a_map_state_run_again() {
+        let (first, second, history) = run_then_redrive(json!({
+            "StartAt": "Each",
+            "States": {"Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "MaxConcurrency": 1,
+                "ItemSelector": {"item.$": "$$.Map.Item.Value"},
+                "ItemProcessor": {"StartAt": "Work", "States": {"Work": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {
+                        "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:map-item",
+                        "Payload": {"item.$": "$.item", "redrives.$": "$$.Execution.RedriveCount"}
+                    },
+                    "OutputPath": "$.Payload",
+                    "End": true
+                }}},
+                "End": true
+            }}
+        }))
+        .await;
+        assert_eq!(
+            (first, second),
+            (ExecutionStatus::Failed, ExecutionStatus::Succeeded)
+        );
+        // Item 0 ran once, item 1 twice, item 2 once (after the redrive, or before it if
+        // it had already succeeded): "Reschedules and redrives only those iterations
+        // that failed or aborted."
+        assert_eq!(MAP_RUNS.load(std::sync::atomic::Ordering::SeqCst), 4);
+        let output = match &history.last().unwrap().details {
+            Some(EventDetails::ExecutionSucceeded(d)) => d.output.clone(),
+            other => panic!("{other:?}"),
+        };
+        let output: Value = serde_json::from_str(&output).unwrap();
+        assert_eq!(output[0], json!({"item": 0, "redrives": 0}));
+        assert_eq!(output[1], json!({"item": 1, "redrives": 1}));
+        assert_eq!(output[2]["item"], json!(2));
+        let (_, after) = after_redrive(&history);
+        let iterations = after
+            .iter()
+            .filter(|e| e.event_type == EventType::MapIterationStarted)
+            .count();
+        assert!(iterations <= 2, "{iterations}");
     }
 
     #[tokio::test]

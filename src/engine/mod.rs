@@ -342,7 +342,7 @@ impl Engine {
             lag_nanos: AtomicU64::new(0),
             expires_at: run::expiry(start),
             expired: tokio::sync::Notify::new(),
-            known_branches: Mutex::new(None),
+            succeeded_parts: Mutex::new(None),
         };
         self.spawn(&handle, run, machine, Begin::Start(input));
         Ok(arn)
@@ -416,9 +416,9 @@ impl Engine {
         // "If the state failed because of a States.DataLimitExceeded error, the
         // Parallel state is rerun, including the branches that were successful".
         if past_description.error.as_deref() == Some(error::names::DATA_LIMIT) {
-            point.branches = None;
+            point.succeeded = None;
         }
-        let branches = point.branches.take();
+        let succeeded = point.succeeded.take();
         let input: Value = serde_json::from_str(&point.input)
             .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
         let count = past_description.redrive_count + 1;
@@ -483,7 +483,7 @@ impl Engine {
             lag_nanos: AtomicU64::new(0),
             expires_at,
             expired: tokio::sync::Notify::new(),
-            known_branches: Mutex::new(branches),
+            succeeded_parts: Mutex::new(succeeded),
         };
         let begin = Begin::Redrive {
             state: point.state,

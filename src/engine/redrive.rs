@@ -4,7 +4,7 @@
 //! redrive") describes it: a failed, aborted or timed-out execution continues from the
 //! state that did not complete, with the input that state was entered with, keeping
 //! its ARN, its definition and its history; the states that completed are not run
-//! again (nor the branches of a Parallel state that succeeded), retry counts start
+//! again (nor the branches or iterations of a Parallel or Map state that succeeded), retry counts start
 //! from zero, and the execution's `TimeoutSeconds` counts from the redrive. The quotes
 //! are in `conformance/documented-behaviour.md`.
 
@@ -82,10 +82,10 @@ pub struct RestartPoint {
     pub name: String,
     /// The input it is entered with.
     pub input: String,
-    /// For a Parallel state entered again: the output text of each branch that
-    /// succeeded in the attempt before (`None` for one that failed, was aborted or did
-    /// not start), which the redrive does not run again.
-    pub branches: Option<Vec<Option<String>>>,
+    /// For a Parallel or Map state entered again: the output text of each branch or
+    /// iteration that succeeded in the attempt before (`None` for one that failed, was
+    /// aborted or did not start), which the redrive does not run again.
+    pub succeeded: Option<Vec<Option<String>>>,
 }
 
 /// One visit of a top-level state, as the history tells it.
@@ -188,7 +188,7 @@ pub fn restart_point(
         state,
         name: definition.states[state].name.clone(),
         input: input.to_owned(),
-        branches: None,
+        succeeded: None,
     };
     let Some(v) = visit else {
         return at(definition.start_at, execution_input);
@@ -198,9 +198,11 @@ pub fn restart_point(
     };
     let Some((output, error)) = v.exited else {
         let mut point = at(index, v.input);
-        if let StateKind::Parallel(p) = &definition.states[index].kind {
-            point.branches = Some(branch_outputs(p, &events[v.at..]));
-        }
+        point.succeeded = match &definition.states[index].kind {
+            StateKind::Parallel(p) => Some(branch_outputs(p, &events[v.at..])),
+            StateKind::Map(_) => Some(iteration_outputs(&events[v.at..])),
+            _ => None,
+        };
         return point;
     };
     let (transition, catchers) = match &definition.states[index].kind {
@@ -286,6 +288,38 @@ fn branch_outputs(p: &ParallelState, visit: &[HistoryEvent]) -> Vec<Option<Strin
             && ends_flow(&state.kind)
         {
             outputs[branch] = Some(d.output.clone());
+        }
+    }
+    outputs
+}
+
+/// The output of each iteration of the Map state's last attempt in `visit` that
+/// succeeded: the state left just before its `MapIterationSucceeded`.
+fn iteration_outputs(visit: &[HistoryEvent]) -> Vec<Option<String>> {
+    let started = visit
+        .iter()
+        .rposition(|e| e.event_type == EventType::MapStateStarted);
+    let Some(started) = started else {
+        return Vec::new();
+    };
+    let attempt = &visit[started..];
+    let length = match &attempt[0].details {
+        Some(EventDetails::MapStateStarted(d)) => usize::try_from(d.length).unwrap_or(0),
+        _ => 0,
+    };
+    let mut outputs = vec![None; length];
+    for e in attempt {
+        let Some(EventDetails::MapIterationSucceeded(d)) = &e.details else {
+            continue;
+        };
+        let last = attempt.iter().find(|l| l.id == e.previous_event_id);
+        if let (Some(slot), Some(EventDetails::StateExited(x))) = (
+            usize::try_from(d.index)
+                .ok()
+                .and_then(|i| outputs.get_mut(i)),
+            last.and_then(|l| l.details.as_ref()),
+        ) {
+            *slot = Some(x.output.clone());
         }
     }
     outputs

@@ -35,9 +35,10 @@ pub(crate) struct Run {
     pub(crate) expires_at: DateTime<Utc>,
     /// Told by a wait that reached [`Run::expires_at`] (see [`Run::sleep_bounded`]).
     pub(crate) expired: tokio::sync::Notify,
-    /// A redrive that enters a Parallel state again: the outputs of the branches that
-    /// succeeded before, which its first attempt does not run again.
-    pub(crate) known_branches: Mutex<Option<Vec<Option<String>>>>,
+    /// A redrive that enters a Parallel or Map state again: the outputs of the
+    /// branches or iterations that succeeded before, which its first attempt does not
+    /// run again.
+    pub(crate) succeeded_parts: Mutex<Option<Vec<Option<String>>>>,
 }
 
 /// When an execution started at `start` times out, whatever its `TimeoutSeconds`.
