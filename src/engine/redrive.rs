@@ -4,9 +4,9 @@
 //! redrive") describes it: a failed, aborted or timed-out execution continues from the
 //! state that did not complete, with the input that state was entered with, keeping
 //! its ARN, its definition and its history; the states that completed are not run
-//! again (nor the branches or iterations of a Parallel or Map state that succeeded), retry counts start
-//! from zero, and the execution's `TimeoutSeconds` counts from the redrive. The quotes
-//! are in `conformance/documented-behaviour.md`.
+//! again (nor the branches or iterations of a Parallel or Map state that succeeded),
+//! retry counts start from zero, and the execution's `TimeoutSeconds` counts from the
+//! redrive. The quotes are in `conformance/documented-behaviour.md`.
 
 use chrono::{DateTime, Utc};
 
