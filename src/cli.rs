@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use std::io::Write;
 
-use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use sagaview::conformance::budget::{parse_duration, parse_memory};
 use sagaview::conformance::worker::WORKER_COMMAND;
@@ -54,25 +54,6 @@ pub struct Cli {
 const EXPORT_DIR_ENV: &str = "SAGAVIEW_EXPORT_DIR";
 
 impl Cli {
-    /// Parses the command line as `Cli::parse` does, and notes which flags were given
-    /// rather than defaulted: `--cancel-failure-rate` writes the live setting only when
-    /// given, so a viewer that never sets it needs no write permission.
-    pub fn parse_noting_given() -> Self {
-        let matches = Self::command().get_matches();
-        let mut cli = Self::from_arg_matches(&matches)
-            .unwrap_or_else(|e| e.format(&mut Self::command()).exit());
-        let given = |m: &clap::ArgMatches| {
-            m.value_source("cancel_failure_rate") == Some(clap::parser::ValueSource::CommandLine)
-        };
-        cli.saga.cancel_failure_rate_given = given(&matches);
-        if let Some(Command::Run(run)) = &mut cli.command
-            && let Some(m) = matches.subcommand_matches("run")
-        {
-            run.saga.cancel_failure_rate_given = given(m);
-        }
-        cli
-    }
-
     /// `--export-dir`, else `SAGAVIEW_EXPORT_DIR`.
     fn export_dir(&self) -> Option<PathBuf> {
         self.export_dir.clone().or_else(|| {

@@ -66,7 +66,7 @@ impl LoadArgs {
             count: self.count,
             concurrency: self.concurrency,
             mix: self.mix.clone().unwrap_or_default(),
-            cancel_failure_rate: self.saga.cancel_failure_rate,
+            cancel_failure_rate: self.saga.cancel_failure_rate(),
         }
     }
 }
@@ -123,6 +123,7 @@ fn load_embedded(args: &LoadArgs) -> Result<ExitCode, Exit> {
     // The backend is built inside the runtime so its clock reads the runtime's time.
     let crowd = runtime.block_on(unless_signalled(async {
         let backend = EmbeddedBackend::new(store, options)?;
+        args.saga.set_live_rate(&backend).await?;
         drive(&backend, &plan, Duration::from_millis(20), json).await
     }))?;
     report(crowd, args.json)
@@ -135,6 +136,9 @@ fn load_aws(args: &LoadArgs) -> Result<ExitCode, Exit> {
     let json = args.json;
     let crowd = runtime.block_on(unless_signalled(async {
         let backend = AwsBackend::connect(options).await?;
+        // A rate given here must hold over whatever an earlier `c` left in the table,
+        // or the observed orphan rate would not be the one expected.
+        args.saga.set_live_rate(&backend).await?;
         drive(&backend, &plan, Duration::from_secs(1), json).await
     }))?;
     report(crowd, args.json)

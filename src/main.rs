@@ -8,6 +8,8 @@ mod open_cmd;
 mod prune_cmd;
 mod run_cmd;
 
+use clap::Parser;
+
 fn main() -> std::process::ExitCode {
-    cli::run(cli::Cli::parse_noting_given())
+    cli::run(cli::Cli::parse())
 }

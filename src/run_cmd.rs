@@ -30,14 +30,12 @@ pub struct SagaArgs {
     #[arg(long, value_name = "ID", value_parser = parse_trip_id)]
     pub trip_id: Option<String>,
 
-    /// Probability (0 to 1) that each compensation attempt fails and is retried.
-    #[arg(long, value_name = "RATE", default_value_t = 0.4, value_parser = parse_rate)]
-    pub cancel_failure_rate: f64,
-
-    /// Whether --cancel-failure-rate was given rather than defaulted: only then is the
-    /// live setting written (on AWS a PutItem a read-only viewer may not be allowed).
-    #[arg(skip)]
-    pub cancel_failure_rate_given: bool,
+    /// Probability (0 to 1) that each compensation attempt fails and is retried
+    /// [default: 0.4]. Given explicitly, it is also set as the runtime's live setting,
+    /// which the compensations of running and redriven executions read before their
+    /// input's rate (`c` changes it in the UI).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub cancel_failure_rate: Option<f64>,
 
     /// Seed for the compensations' random failures: the same seed replays the same run.
     #[arg(long, value_name = "N")]
@@ -77,6 +75,35 @@ impl SagaArgs {
         })
     }
 
+    /// The rate new executions carry in their input: the given one or the default.
+    pub fn cancel_failure_rate(&self) -> f64 {
+        self.cancel_failure_rate
+            .unwrap_or(saga_lambdas::trip::DEFAULT_CANCEL_FAILURE_RATE)
+    }
+
+    /// Sets the backend's live failure rate when one was given explicitly (a viewer
+    /// that gives none needs no right to change it).
+    pub(crate) async fn set_live_rate(
+        &self,
+        backend: &dyn SagaBackend,
+    ) -> Result<(), BackendError> {
+        match self.cancel_failure_rate {
+            Some(rate) => backend.set_cancel_failure_rate(rate).await,
+            None => Ok(()),
+        }
+    }
+
+    /// [`SagaArgs::set_live_rate`] for the UI, which starts all the same when the
+    /// backend refuses (a viewer without the right to change the setting): its
+    /// launches still carry the rate in their input.
+    async fn warn_unless_live_rate_set(&self, backend: &dyn SagaBackend) {
+        if let Err(e) = self.set_live_rate(backend).await {
+            eprintln!(
+                "warning: the live cancel failure rate was not set ({e}); launches still carry it"
+            );
+        }
+    }
+
     /// The trip id to use: the given one or a fresh random one.
     pub fn trip_id_or_random(&self) -> String {
         self.trip_id.clone().unwrap_or_else(random_trip_id)
@@ -94,6 +121,13 @@ pub struct RunArgs {
     #[command(flatten)]
     pub saga: SagaArgs,
 
+    /// Instead of starting a saga, redrive this failed, timed-out or aborted execution
+    /// (RedriveExecution): it continues from the state that did not complete, and the
+    /// report covers its whole history. With --cancel-failure-rate the live rate is set
+    /// first, e.g. 0 to end the outage a compensation gave up in.
+    #[arg(long, value_name = "ARN", conflicts_with_all = ["run_type", "trip_id"])]
+    pub redrive: Option<String>,
+
     /// Print `{executionArn, status, events, rows, verdict}` as JSON instead of a trace.
     #[arg(long)]
     pub json: bool,
@@ -105,11 +139,6 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub aws: AwsArgs,
-
-    /// Redrive this FAILED, TIMED_OUT or ABORTED execution instead of starting a saga,
-    /// and follow it to its new end (--cancel-failure-rate, when given, is set first).
-    #[arg(long, value_name = "ARN", conflicts_with_all = ["run_type", "trip_id"])]
-    pub redrive: Option<String>,
 }
 
 fn parse_trip_id(s: &str) -> Result<String, String> {
@@ -198,7 +227,7 @@ fn launch_of(args: &RunArgs) -> Launch {
     Launch {
         run_type: args.run_type,
         trip_id: args.saga.trip_id_or_random(),
-        cancel_failure_rate: args.saga.cancel_failure_rate,
+        cancel_failure_rate: args.saga.cancel_failure_rate(),
     }
 }
 
@@ -230,7 +259,7 @@ fn run_embedded(args: &RunArgs) -> Result<ExitCode, Exit> {
     // The backend is built inside the runtime so its clock reads the runtime's time.
     let report = runtime.block_on(unless_signalled(async {
         let backend = EmbeddedBackend::new(store, options)?;
-        drive(&backend, args, Duration::from_millis(20)).await
+        run_or_redrive(&backend, args, launch_of(args), Duration::from_millis(20)).await
     }))?;
     print_report(report, args.json)
 }
@@ -246,26 +275,24 @@ fn run_aws(args: &RunArgs) -> Result<ExitCode, Exit> {
     let runtime = multi_thread_runtime()?;
     let report = runtime.block_on(unless_signalled(async {
         let backend = AwsBackend::connect(options).await?;
-        drive(&backend, args, Duration::from_millis(500)).await
+        run_or_redrive(&backend, args, launch_of(args), Duration::from_millis(500)).await
     }))?;
     print_report(report, args.json)
 }
 
-/// What `run` does on either backend: sets the failure rate when it was given, then
-/// starts a saga, or redrives one with `--redrive`, and follows it to the end.
-async fn drive(
+/// `run`'s work on either backend: one new saga, or with `--redrive` the rest of an
+/// ended one. A rate given on the command line is set live first, so that it holds
+/// whatever rate an earlier `c` or `run` left set.
+async fn run_or_redrive(
     backend: &dyn SagaBackend,
     args: &RunArgs,
+    launch: Launch,
     poll: Duration,
 ) -> Result<sagaview::headless::RunReport, BackendError> {
-    if args.saga.cancel_failure_rate_given {
-        backend
-            .set_cancel_failure_rate(args.saga.cancel_failure_rate)
-            .await?;
-    }
+    args.saga.set_live_rate(backend).await?;
     match &args.redrive {
         Some(arn) => redrive_once(backend, arn, poll).await,
-        None => run_once(backend, launch_of(args), poll).await,
+        None => run_once(backend, launch, poll).await,
     }
 }
 
@@ -347,7 +374,7 @@ fn tui_on(
         trip_id: saga.trip_id.clone(),
         pace,
         run_type: RunType::Success,
-        cancel_failure_rate: saga.cancel_failure_rate,
+        cancel_failure_rate: saga.cancel_failure_rate(),
         // AWS waits are real: there is no speed to show.
         speed: if aws.aws { 1.0 } else { saga.speed },
         theme,
@@ -359,6 +386,7 @@ fn tui_on(
         let aws_options = aws.options().map_err(Exit::usage)?;
         multi_thread_runtime()?.block_on(async {
             let backend = AwsBackend::connect(aws_options).await?;
+            saga.warn_unless_live_rate_set(&backend).await;
             sagaview::tui::run(std::sync::Arc::new(backend), options).await
         })
     } else {
@@ -370,6 +398,7 @@ fn tui_on(
         };
         multi_thread_runtime()?.block_on(async {
             let backend = EmbeddedBackend::new(store, embedded)?;
+            saga.warn_unless_live_rate_set(&backend).await;
             sagaview::tui::run(std::sync::Arc::new(backend), options).await
         })
     };

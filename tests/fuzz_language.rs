@@ -459,6 +459,8 @@ fn facts(input: &Value) -> ExecutionFacts {
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
         machine_id: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
         machine_name: "m".into(),
+        redrive_count: 0,
+        redrive_time: None,
     }
 }
 

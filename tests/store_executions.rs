@@ -23,6 +23,8 @@ fn running(arn: &str, start: DateTime<Utc>) -> ExecutionRecord {
         start_date: start,
         stop_date: None,
         labels: json!({"run_type": "success", "trip_id": "t1"}),
+        redrive_count: 0,
+        redrive_date: None,
     }
 }
 

@@ -11,12 +11,14 @@ use super::{
 };
 use crate::asl::Definition;
 use crate::engine::{
-    Clock, Engine, EngineConfig, FunctionRegistry, InvokeRequest, Pace, Payload, RequestPayload,
-    StateMachine, TaskFailure,
+    Clock, Engine, EngineConfig, EngineError, ExecutionDescription, FunctionRegistry,
+    InvokeRequest, Pace, PastExecution, Payload, RequestPayload, StateMachine, TaskFailure,
+    redrive,
 };
 use crate::future::BoxFuture;
 use crate::history::HistoryEvent;
 use crate::store::{ExecutionRecord, Store, StoreError};
+use chrono::{DateTime, Utc};
 use saga_lambdas::{
     Chance, Env, Item, SeededChance, SharedSettings, Step, ThreadChance, TripRequest,
 };
@@ -201,23 +203,83 @@ impl EmbeddedBackend {
                 error: d.error,
                 cause: d.cause,
                 output: d.output,
-                redrive: RedriveFacts::default(),
+                redrive: RedriveFacts {
+                    count: d.redrive_count,
+                    date: d.redrive_date,
+                    status: Some(NOT_REDRIVABLE.to_owned()),
+                    status_reason: Some(redrive::RUNNING_REASON.to_owned()),
+                },
             });
         }
+        let record = self.stored(arn).await?;
+        let events = self.store.event_count(arn).map_err(store_failed)?;
+        Ok(summary_of(record, Some(events), self.engine.clock().now()))
+    }
+
+    /// The execution as the store holds it, once everything recorded is committed.
+    async fn stored(&self, arn: &str) -> Result<ExecutionRecord, BackendError> {
         self.recorder.flush().await;
         // The store holds what was recorded before it failed, not how this ended.
         if let Some(fault) = self.store.fault() {
             return Err(BackendError::StoreFault(fault.to_string()));
         }
         match self.store.get_execution(arn) {
-            Ok(Some(r)) => Ok(summary_of(r)),
+            Ok(Some(r)) => Ok(r),
             Ok(None) => Err(BackendError::NoSuchExecution(arn.to_string())),
             Err(e) => Err(store_failed(e)),
         }
     }
 }
 
-fn summary_of(r: ExecutionRecord) -> ExecutionSummary {
+/// DescribeExecution's `redriveStatus` values.
+const REDRIVABLE: &str = "REDRIVABLE";
+const NOT_REDRIVABLE: &str = "NOT_REDRIVABLE";
+
+/// What DescribeExecution would say about redriving a stored execution; `events` is
+/// its history's length where known (a list does not count each history).
+fn redrive_facts(r: &ExecutionRecord, events: Option<u64>, now: DateTime<Utc>) -> RedriveFacts {
+    let verdict = redrive::redrivable(
+        r.status,
+        r.start_date,
+        r.stop_date,
+        events.unwrap_or(0),
+        now,
+    );
+    RedriveFacts {
+        count: r.redrive_count,
+        date: r.redrive_date,
+        status: Some(
+            if verdict.is_ok() {
+                REDRIVABLE
+            } else {
+                NOT_REDRIVABLE
+            }
+            .to_owned(),
+        ),
+        status_reason: verdict.err().map(str::to_owned),
+    }
+}
+
+/// An ExecutionRecord as DescribeExecution describes it, for a redrive to continue.
+fn description_of(r: &ExecutionRecord) -> ExecutionDescription {
+    ExecutionDescription {
+        execution_arn: r.execution_arn.clone(),
+        state_machine_arn: r.state_machine_arn.clone(),
+        name: r.name.clone(),
+        status: r.status,
+        input: r.input.clone(),
+        output: r.output.clone(),
+        error: r.error.clone(),
+        cause: r.cause.clone(),
+        start_date: r.start_date,
+        stop_date: r.stop_date,
+        redrive_count: r.redrive_count,
+        redrive_date: r.redrive_date,
+    }
+}
+
+fn summary_of(r: ExecutionRecord, events: Option<u64>, now: DateTime<Utc>) -> ExecutionSummary {
+    let redrive = redrive_facts(&r, events, now);
     let label = |k: &str| r.labels.get(k).and_then(|v| v.as_str()).map(str::to_string);
     ExecutionSummary {
         run_type: label("run_type"),
@@ -230,8 +292,13 @@ fn summary_of(r: ExecutionRecord) -> ExecutionSummary {
         error: r.error,
         cause: r.cause,
         output: r.output,
-        redrive: RedriveFacts::default(),
+        redrive,
     }
+}
+
+/// A refused redrive, worded as AWS words `ExecutionNotRedrivable`.
+fn not_redrivable(reason: &str) -> BackendError {
+    BackendError::Failed(format!("ExecutionNotRedrivable: {reason}"))
 }
 
 fn failed(e: impl std::fmt::Display) -> BackendError {
@@ -323,13 +390,14 @@ impl SagaBackend for EmbeddedBackend {
         &self,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, BackendError>> {
+        let now = self.engine.clock().now();
         Box::pin(async move {
             Ok(self
                 .store
                 .list_executions(limit)
                 .map_err(store_failed)?
                 .into_iter()
-                .map(summary_of)
+                .map(|r| summary_of(r, None, now))
                 .collect())
         })
     }
@@ -417,6 +485,43 @@ impl SagaBackend for EmbeddedBackend {
         _poll: std::time::Duration,
     ) -> BoxFuture<'a, Result<ExecutionSummary, BackendError>> {
         Box::pin(self.wait(execution_arn))
+    }
+
+    /// From the store's record of the execution, so that an execution recorded by an
+    /// earlier process can be redriven too.
+    fn redrive<'a>(&'a self, execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            if let Some(fault) = self.store.fault() {
+                return Err(BackendError::StoreFault(format!(
+                    "not redriven: {fault}; restart sagaview once the file is usable again"
+                )));
+            }
+            if self
+                .engine
+                .describe(execution_arn)
+                .is_ok_and(|d| !d.status.is_terminal())
+            {
+                return Err(not_redrivable(redrive::RUNNING_REASON));
+            }
+            let record = self.stored(execution_arn).await?;
+            if record.state_machine_arn != self.machine.arn {
+                return Err(failed(format!(
+                    "{execution_arn} runs {}, not {}: this runtime cannot redrive it",
+                    record.state_machine_arn, self.machine.arn
+                )));
+            }
+            let events = self.history_since(execution_arn, 0).await?;
+            let past = PastExecution {
+                description: description_of(&record),
+                events,
+            };
+            self.engine
+                .redrive(&self.machine, past)
+                .map_err(|e| match e {
+                    EngineError::NotRedrivable(reason) => not_redrivable(&reason),
+                    e => failed(e),
+                })
+        })
     }
 
     fn set_speed(&self, speed: f64) {

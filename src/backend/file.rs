@@ -133,6 +133,11 @@ impl SagaBackend for FileBackend {
         Box::pin(async move { Err(e) })
     }
 
+    fn redrive<'a>(&'a self, _execution_arn: &'a str) -> BoxFuture<'a, Result<(), BackendError>> {
+        let e = self.refused("nothing can be redriven");
+        Box::pin(async move { Err(e) })
+    }
+
     fn send_task_success<'a>(
         &'a self,
         _task_token: &'a str,

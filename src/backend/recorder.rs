@@ -31,7 +31,7 @@ use crate::engine::{ExecutionDescription, ExecutionObserver};
 use crate::fast_map::FastMap;
 use crate::history::{EventDetails, EventType, HistoryEvent};
 use crate::store::{
-    ExecutionOutcome, ExecutionRecord, ExecutionStatus, NewEvent, Store, StoreWrite,
+    ExecutionOutcome, ExecutionRecord, ExecutionStatus, NewEvent, Redrive, Store, StoreWrite,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -217,6 +217,9 @@ impl StoreRecorder {
                 && !q.failed
                 && let Some(
                     StoreWrite::Events { arn: last, events }
+                    | StoreWrite::Redrive {
+                        arn: last, events, ..
+                    }
                     | StoreWrite::Start {
                         record:
                             ExecutionRecord {
@@ -269,6 +272,8 @@ impl StoreRecorder {
                 start_date: event.timestamp,
                 stop_date: None,
                 labels,
+                redrive_count: 0,
+                redrive_date: None,
             },
             events: vec![stored],
         }
@@ -460,9 +465,19 @@ impl ExecutionObserver for StoreRecorder {
                 return;
             }
         };
-        let write = match event.event_type {
-            EventType::ExecutionStarted => self.started(execution_arn, event, stored),
-            t if t.ends_execution() => {
+        let write = match (event.event_type, &event.details) {
+            (EventType::ExecutionStarted, _) => self.started(execution_arn, event, stored),
+            (EventType::ExecutionRedriven, Some(EventDetails::ExecutionRedriven(d))) => {
+                StoreWrite::Redrive {
+                    arn: execution_arn.to_string(),
+                    events: vec![stored],
+                    redrive: Redrive {
+                        count: d.redrive_count,
+                        date: event.timestamp,
+                    },
+                }
+            }
+            (t, _) if t.ends_execution() => {
                 self.terminal
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -616,6 +631,8 @@ mod tests {
             cause: None,
             start_date: stop,
             stop_date: Some(stop),
+            redrive_count: 0,
+            redrive_date: None,
         });
         let record = store.get_execution(arn).unwrap().unwrap();
         assert_eq!(record.status, ExecutionStatus::Succeeded);

@@ -169,6 +169,8 @@ mod tests {
             role_arn: String::new(),
             machine_id: String::new(),
             machine_name: String::new(),
+            redrive_count: 0,
+            redrive_time: None,
         };
         let scope = Scope {
             execution: &facts,

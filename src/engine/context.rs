@@ -25,6 +25,11 @@ pub struct ExecutionFacts {
     pub machine_id: String,
     /// State machine name.
     pub machine_name: String,
+    /// How many times the execution has been redriven (`$$.Execution.RedriveCount`).
+    pub redrive_count: u32,
+    /// When it was last redriven, ISO-8601 with milliseconds
+    /// (`$$.Execution.RedriveTime`); `None` until it is.
+    pub redrive_time: Option<String>,
 }
 
 /// Facts about the state being run (`$$.State`) and the Map item (`$$.Map.Item`).
@@ -63,7 +68,10 @@ impl Scope<'_> {
         execution.insert("StartTime".into(), e.start_time.clone().into());
         execution.insert("Name".into(), e.name.clone().into());
         execution.insert("RoleArn".into(), e.role_arn.clone().into());
-        execution.insert("RedriveCount".into(), 0.into());
+        execution.insert("RedriveCount".into(), e.redrive_count.into());
+        if let Some(time) = &e.redrive_time {
+            execution.insert("RedriveTime".into(), time.clone().into());
+        }
         let mut state = Map::new();
         state.insert(
             "EnteredTime".into(),

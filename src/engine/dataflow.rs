@@ -240,6 +240,8 @@ pub(crate) mod tests {
             role_arn: "arn:role".into(),
             machine_id: "arn:sm".into(),
             machine_name: "sm".into(),
+            redrive_count: 0,
+            redrive_time: None,
         }
     }
 

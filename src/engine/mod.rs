@@ -21,6 +21,7 @@ pub use crate::asl::limits;
 pub mod map_tolerance;
 pub mod pace;
 pub mod record;
+pub mod redrive;
 mod run;
 pub mod task_token;
 
@@ -40,6 +41,7 @@ pub use invoker::{
 };
 pub use pace::{Pace, Pacer};
 pub use record::{ExecutionDescription, ExecutionObserver};
+pub use redrive::PastExecution;
 pub use task_token::TaskTokenError;
 
 use crate::asl::Definition;
@@ -47,7 +49,7 @@ use crate::history::{ExecutionStatus, HistoryEvent};
 /// The status lives with the history it sums up; the engine's API speaks of it too.
 use context::{ExecutionFacts, iso_millis};
 use record::LiveExecution;
-use run::StateData;
+use run::{Begin, StateData};
 
 /// Mixed into an execution's seed for its timing generator.
 const PACE_SEED_SALT: u64 = 0x7061_6365_5f73_6565;
@@ -136,6 +138,10 @@ pub enum EngineError {
     /// Start was called outside a tokio runtime.
     #[error("executions must be started from within a tokio runtime")]
     NoRuntime,
+    /// RedriveExecution refused: the execution cannot be redriven (the reason is
+    /// DescribeExecution's `redriveStatusReason`).
+    #[error("the execution cannot be redriven: {0}")]
+    NotRedrivable(String),
     /// The engine was configured not to keep histories (an observer stores them).
     #[error("the history of '{0}' is kept by the engine's observer, not by the engine")]
     HistoryNotKept(String),
@@ -298,6 +304,8 @@ impl Engine {
             cause: None,
             start_date: start,
             stop_date: None,
+            redrive_count: 0,
+            redrive_date: None,
         };
         let record = Arc::new(LiveExecution::new(
             description,
@@ -325,6 +333,8 @@ impl Engine {
                 role_arn: c.role_arn.clone(),
                 machine_id: machine.arn.clone(),
                 machine_name: machine.name.clone(),
+                redrive_count: 0,
+                redrive_time: None,
             },
             rng: Mutex::new(exec_rng),
             pace_rng: Mutex::new(pace_rng),
@@ -332,21 +342,169 @@ impl Engine {
             lag_nanos: AtomicU64::new(0),
             expires_at: run::expiry(start),
             expired: tokio::sync::Notify::new(),
+            succeeded_parts: Mutex::new(None),
         };
+        self.spawn(&handle, run, machine, Begin::Start(input));
+        Ok(arn)
+    }
+
+    /// Runs `run` in a task of its own (and forgets it once ended, where the engine
+    /// is configured to).
+    fn spawn(
+        &self,
+        handle: &tokio::runtime::Handle,
+        run: run::Run,
+        machine: &Arc<StateMachine>,
+        begin: Begin,
+    ) {
+        let ended = run.facts.id.clone();
+        let record = run.record.clone();
         let machine = machine.clone();
-        let execute = self.shared.clock.track(run.execute(machine, input));
-        if c.forget_ended {
+        let execute = self.shared.clock.track(run.execute(machine, begin));
+        if self.shared.config.forget_ended {
             let executions = self.executions.clone();
-            let ended = arn.clone();
             handle.spawn(async move {
                 execute.await;
                 let mut execs = executions.lock().unwrap_or_else(|p| p.into_inner());
-                execs.remove(&ended);
+                // Only this run's record: a redrive may already have put the next one
+                // under the same ARN.
+                if execs
+                    .by_arn
+                    .get(&ended)
+                    .is_some_and(|(_, r)| Arc::ptr_eq(r, &record))
+                {
+                    execs.remove(&ended);
+                }
             });
         } else {
             handle.spawn(execute);
         }
-        Ok(arn)
+    }
+
+    /// RedriveExecution: runs an ended execution of `machine` again from the state
+    /// that did not complete (see [`redrive`]), continuing `past`'s history under the
+    /// same ARN. Refused, with DescribeExecution's reason, for an execution that may
+    /// not be redriven, and for one this engine is running.
+    pub fn redrive(
+        &self,
+        machine: &Arc<StateMachine>,
+        past: PastExecution,
+    ) -> Result<(), EngineError> {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
+        let PastExecution {
+            description: past_description,
+            events,
+        } = past;
+        let arn = past_description.execution_arn.clone();
+        let now = self.shared.clock.now();
+        let running = self.record(&arn).is_ok_and(|r| !r.status().is_terminal());
+        let status = if running {
+            ExecutionStatus::Running
+        } else {
+            past_description.status
+        };
+        redrive::redrivable(
+            status,
+            past_description.start_date,
+            past_description.stop_date,
+            events.len() as u64,
+            now,
+        )
+        .map_err(|reason| EngineError::NotRedrivable(reason.to_owned()))?;
+        let mut point =
+            redrive::restart_point(&machine.definition, &past_description.input, &events);
+        // "If the state failed because of a States.DataLimitExceeded error, the
+        // Parallel state is rerun, including the branches that were successful".
+        if past_description.error.as_deref() == Some(error::names::DATA_LIMIT) {
+            point.succeeded = None;
+        }
+        let succeeded = point.succeeded.take();
+        let input: Value = serde_json::from_str(&point.input)
+            .map_err(|e| EngineError::InvalidInput(e.to_string()))?;
+        let count = past_description.redrive_count + 1;
+        let description = ExecutionDescription {
+            status: ExecutionStatus::Running,
+            output: None,
+            error: None,
+            cause: None,
+            stop_date: None,
+            redrive_count: count,
+            redrive_date: Some(now),
+            ..past_description
+        };
+        let c = &self.shared.config;
+        let facts = ExecutionFacts {
+            id: arn.clone(),
+            name: description.name.clone(),
+            input: description.input.as_str().into(),
+            start_time: iso_millis(description.start_date),
+            role_arn: c.role_arn.clone(),
+            machine_id: machine.arn.clone(),
+            machine_name: machine.name.clone(),
+            redrive_count: count,
+            redrive_time: Some(iso_millis(now)),
+        };
+        let expires_at = run::expiry(description.start_date);
+        let record = Arc::new(LiveExecution::continuing(
+            description,
+            self.observers.clone(),
+            c.keep_history,
+            events,
+        ));
+        {
+            let mut execs = self.lock();
+            if execs
+                .by_arn
+                .get(&arn)
+                .is_some_and(|(_, r)| !r.status().is_terminal())
+            {
+                return Err(EngineError::NotRedrivable(
+                    redrive::RUNNING_REASON.to_owned(),
+                ));
+            }
+            execs.remove(&arn);
+            let seq = execs.started;
+            execs.started += 1;
+            execs.by_arn.insert(arn.clone(), (seq, record.clone()));
+            execs.order.insert(seq, arn.clone());
+        }
+        let exec_seed = self
+            .rng
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next_u64();
+        let run = run::Run {
+            shared: self.shared.clone(),
+            record,
+            facts,
+            rng: Mutex::new(StdRng::seed_from_u64(exec_seed)),
+            pace_rng: Mutex::new(StdRng::seed_from_u64(exec_seed ^ PACE_SEED_SALT)),
+            recovering: AtomicBool::new(false),
+            lag_nanos: AtomicU64::new(0),
+            expires_at,
+            expired: tokio::sync::Notify::new(),
+            succeeded_parts: Mutex::new(succeeded),
+        };
+        let begin = Begin::Redrive {
+            state: point.state,
+            input: StateData::as_written(input, point.input),
+        };
+        self.spawn(&handle, run, machine, begin);
+        Ok(())
+    }
+
+    /// RedriveExecution for an engine that keeps its executions' histories: redrives
+    /// `arn` from what the engine recorded of it.
+    pub fn redrive_kept(&self, machine: &Arc<StateMachine>, arn: &str) -> Result<(), EngineError> {
+        let record = self.record(arn)?;
+        if !self.shared.config.keep_history {
+            return Err(EngineError::HistoryNotKept(arn.to_owned()));
+        }
+        let past = PastExecution {
+            description: record.describe(),
+            events: record.events_after(0),
+        };
+        self.redrive(machine, past)
     }
 
     fn record(&self, arn: &str) -> Result<Arc<LiveExecution>, EngineError> {

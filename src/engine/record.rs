@@ -34,6 +34,11 @@ pub struct ExecutionDescription {
     pub start_date: DateTime<Utc>,
     /// When it ended.
     pub stop_date: Option<DateTime<Utc>>,
+    /// How many times it was redriven.
+    pub redrive_count: u32,
+    /// When it was last redriven.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redrive_date: Option<DateTime<Utc>>,
 }
 
 /// Receives every event and the final status as they happen, e.g. to persist them.
@@ -86,16 +91,31 @@ impl LiveExecution {
         observers: Arc<[Arc<dyn ExecutionObserver>]>,
         keep_events: bool,
     ) -> Self {
+        Self::continuing(description, observers, keep_events, Vec::new())
+    }
+
+    /// A record whose history goes on from `past` (a redriven execution's): new
+    /// events take the ids after the last of them.
+    pub(crate) fn continuing(
+        description: ExecutionDescription,
+        observers: Arc<[Arc<dyn ExecutionObserver>]>,
+        keep_events: bool,
+        past: Vec<HistoryEvent>,
+    ) -> Self {
+        let last_id = past.last().map_or(0, |e| e.id);
+        let events = if keep_events {
+            let mut events = Vec::with_capacity(past.len() + 64);
+            events.extend(past.into_iter().map(Arc::new));
+            events
+        } else {
+            Vec::new()
+        };
         Self {
             inner: Mutex::new(RecordInner {
                 description,
-                events: if keep_events {
-                    Vec::with_capacity(64)
-                } else {
-                    Vec::new()
-                },
+                events,
                 keep_events,
-                last_id: 0,
+                last_id,
             }),
             observers,
             abort: tokio::sync::Notify::new(),

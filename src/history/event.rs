@@ -51,6 +51,7 @@ event_types!(
     ExecutionFailed,
     ExecutionAborted,
     ExecutionTimedOut,
+    ExecutionRedriven,
     PassStateEntered,
     PassStateExited,
     TaskStateEntered,
@@ -174,6 +175,8 @@ pub enum EventDetails {
     ExecutionAborted(ErrorDetails),
     #[serde(rename = "executionTimedOutEventDetails")]
     ExecutionTimedOut(ErrorDetails),
+    #[serde(rename = "executionRedrivenEventDetails")]
+    ExecutionRedriven(ExecutionRedrivenDetails),
     #[serde(rename = "stateEnteredEventDetails")]
     StateEntered(StateEnteredDetails),
     #[serde(rename = "stateExitedEventDetails")]
@@ -219,6 +222,14 @@ pub struct ExecutionStartedDetails {
     #[serde(default)]
     pub input_details: PayloadDetails,
     pub role_arn: String,
+}
+
+/// `executionRedrivenEventDetails`: which redrive of the execution this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct ExecutionRedrivenDetails {
+    pub redrive_count: u32,
 }
 
 /// `executionSucceededEventDetails`, `lambdaFunctionSucceededEventDetails`.

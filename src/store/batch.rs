@@ -6,7 +6,7 @@
 //! visible all at once or not at all.
 
 use super::events::NewEvent;
-use super::executions::{ExecutionOutcome, ExecutionRecord};
+use super::executions::{ExecutionOutcome, ExecutionRecord, Redrive};
 use saga_lambdas::Item;
 
 /// One queued write.
@@ -34,6 +34,17 @@ pub enum StoreWrite {
         events: Vec<NewEvent>,
         /// How it ended.
         outcome: ExecutionOutcome,
+    },
+    /// An ended execution running again (RedriveExecution): its status back to
+    /// `RUNNING`, its outcome cleared, its redrive count and date recorded, and its
+    /// history continued with `events`, all at once.
+    Redrive {
+        /// The execution.
+        arn: String,
+        /// The first events of the redrive (`ExecutionRedriven` first).
+        events: Vec<NewEvent>,
+        /// The redrive's count and date.
+        redrive: Redrive,
     },
     /// A table row written whole (or overwritten), queued behind the history so that
     /// the rows and the events that explain them are committed in the order they
@@ -66,7 +77,9 @@ impl StoreWrite {
     pub fn arn(&self) -> &str {
         match self {
             StoreWrite::Start { record, .. } => &record.execution_arn,
-            StoreWrite::Events { arn, .. } | StoreWrite::Finish { arn, .. } => arn,
+            StoreWrite::Events { arn, .. }
+            | StoreWrite::Finish { arn, .. }
+            | StoreWrite::Redrive { arn, .. } => arn,
             StoreWrite::PutItem { .. } | StoreWrite::DeleteItem { .. } => "",
         }
     }
@@ -76,7 +89,8 @@ impl StoreWrite {
         match self {
             StoreWrite::Start { events, .. }
             | StoreWrite::Events { events, .. }
-            | StoreWrite::Finish { events, .. } => events,
+            | StoreWrite::Finish { events, .. }
+            | StoreWrite::Redrive { events, .. } => events,
             StoreWrite::PutItem { .. } | StoreWrite::DeleteItem { .. } => &[],
         }
     }
@@ -88,7 +102,7 @@ impl StoreWrite {
             StoreWrite::Finish { outcome, .. } => {
                 outcome.output.as_ref().map_or(0, String::len) + 64
             }
-            StoreWrite::Events { .. } => 0,
+            StoreWrite::Events { .. } | StoreWrite::Redrive { .. } => 0,
             StoreWrite::PutItem { .. } | StoreWrite::DeleteItem { .. } => ITEM_SIZE,
         };
         self.events().iter().map(NewEvent::size).sum::<usize>() + extra

@@ -168,6 +168,19 @@ pub enum StoreError {
         status: ExecutionStatus,
     },
 
+    /// A redrive of an execution that has not ended unsuccessfully.
+    #[error(
+        "execution {arn} in {location} is {status}: only a failed, timed-out or aborted execution can be redriven"
+    )]
+    NotRedrivable {
+        /// The file or `:memory:`.
+        location: String,
+        /// The execution.
+        arn: String,
+        /// Its status.
+        status: ExecutionStatus,
+    },
+
     /// Finishing an execution with status `RUNNING`.
     #[error("execution {arn} cannot finish with status RUNNING; give a final status")]
     NotTerminal {
@@ -218,6 +231,7 @@ impl StoreError {
             | StoreError::NoSuchExecution { arn, .. }
             | StoreError::DuplicateEvent { arn, .. }
             | StoreError::NotRunning { arn, .. }
+            | StoreError::NotRedrivable { arn, .. }
             | StoreError::NotTerminal { arn }
             | StoreError::NotJson { arn, .. }
             | StoreError::EarlierWriteFailed { arn } => Some(arn),
@@ -239,6 +253,7 @@ impl StoreError {
             | StoreError::NoSuchExecution { .. }
             | StoreError::DuplicateEvent { .. }
             | StoreError::NotRunning { .. }
+            | StoreError::NotRedrivable { .. }
             | StoreError::NotTerminal { .. }
             | StoreError::MissingKey { .. }
             | StoreError::NotJson { .. }

@@ -39,6 +39,20 @@ pub struct ExecutionRecord {
     /// Anything a list wants to show without parsing the input, e.g.
     /// `{"run_type": "failPayment", "trip_id": "t1"}`.
     pub labels: serde_json::Value,
+    /// How many times it was redriven (DescribeExecution's `redriveCount`).
+    pub redrive_count: u32,
+    /// When it was last redriven (`redriveDate`), stored to the millisecond.
+    pub redrive_date: Option<DateTime<Utc>>,
+}
+
+/// A redrive as the store records it: the ended execution runs again, its history
+/// continuing with `events` (the `ExecutionRedriven` event first).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redrive {
+    /// How many times the execution has now been redriven.
+    pub count: u32,
+    /// When.
+    pub date: DateTime<Utc>,
 }
 
 /// How an execution ended: what [`Store::finish_execution`] records.
@@ -148,6 +162,55 @@ mod tests {
                 .unwrap();
             let err = store.append_event("a", 1, "{}").unwrap_err();
             assert!(matches!(err, StoreError::NotRunning { .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_redrive_reopens_an_unsuccessful_execution_only() {
+        let (_dir, file) = crate::store::temp_file_store();
+        let at = |s: i64| DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap();
+        let event = |id: i64| {
+            format!(
+                r#"{{"timestamp":"2023-11-14T22:13:20Z","type":"PassStateEntered","id":{id},"previousEventId":0}}"#
+            )
+        };
+        for store in [Store::open_in_memory().unwrap(), file] {
+            for (arn, status) in [
+                ("f", ExecutionStatus::Failed),
+                ("s", ExecutionStatus::Succeeded),
+            ] {
+                store
+                    .insert_execution(&ExecutionRecord {
+                        execution_arn: arn.into(),
+                        labels: serde_json::json!({}),
+                        ..Default::default()
+                    })
+                    .unwrap();
+                store.append_event(arn, 1, &event(1)).unwrap();
+                let outcome = ExecutionOutcome::ended(status, Some("E".into()), None, at(1));
+                store.finish_execution(arn, &outcome).unwrap();
+            }
+            let redrive = Redrive {
+                count: 1,
+                date: at(5),
+            };
+            let second = [crate::store::NewEvent::from_json(2, event(2))];
+            store.redrive_execution("f", &second, &redrive).unwrap();
+            let r = store.get_execution("f").unwrap().unwrap();
+            assert_eq!(r.status, ExecutionStatus::Running);
+            assert_eq!((r.error, r.stop_date), (None, None));
+            assert_eq!((r.redrive_count, r.redrive_date), (1, Some(at(5))));
+            assert_eq!(store.event_count("f").unwrap(), 2);
+            // Running again, it appends and finishes as any execution does.
+            store.append_event("f", 3, &event(3)).unwrap();
+            let err = store.redrive_execution("f", &[], &redrive).unwrap_err();
+            assert!(matches!(err, StoreError::NotRedrivable { .. }), "{err}");
+            let err = store.redrive_execution("s", &[], &redrive).unwrap_err();
+            assert!(matches!(err, StoreError::NotRedrivable { .. }), "{err}");
+            assert_eq!(
+                store.get_execution("s").unwrap().unwrap().status,
+                ExecutionStatus::Succeeded
+            );
         }
     }
 

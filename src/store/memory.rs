@@ -9,7 +9,7 @@
 //! DynamoDB's sort-key order) are the same, and the same store tests run against both.
 
 use super::events::NewEvent;
-use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus};
+use super::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, Redrive};
 use super::items::{SetIf, item_keys};
 use super::versions::{RowWriter, Version, latest_rows};
 use super::{Backend, StoreError, StoreWrite, lock};
@@ -303,6 +303,11 @@ impl Backend for MemoryStore {
                     events,
                     outcome,
                 } => runs.append(arn, events, Some(outcome)),
+                StoreWrite::Redrive {
+                    arn,
+                    events,
+                    redrive,
+                } => runs.redrive(arn, events, redrive),
                 StoreWrite::PutItem { item, by } => {
                     self.put_by(item.clone(), runs.writer(by.as_deref()))
                 }
@@ -415,6 +420,40 @@ impl Runs {
         };
         self.executions
             .insert(execution.record.execution_arn.clone(), execution);
+        Ok(())
+    }
+
+    /// Runs an ended, unsuccessful execution again: all or nothing.
+    fn redrive(
+        &mut self,
+        arn: &str,
+        events: &[NewEvent],
+        redrive: &Redrive,
+    ) -> Result<(), StoreError> {
+        let execution =
+            self.executions
+                .get_mut(arn)
+                .ok_or_else(|| StoreError::NoSuchExecution {
+                    location: LOCATION.to_string(),
+                    arn: arn.to_string(),
+                })?;
+        let status = execution.record.status;
+        if !status.is_terminal() || status == ExecutionStatus::Succeeded {
+            return Err(StoreError::NotRedrivable {
+                location: LOCATION.to_string(),
+                arn: arn.to_string(),
+                status,
+            });
+        }
+        add_events(&mut execution.events, arn, events)?;
+        let r = &mut execution.record;
+        r.status = ExecutionStatus::Running;
+        r.output = None;
+        r.error = None;
+        r.cause = None;
+        r.stop_date = None;
+        r.redrive_count = redrive.count;
+        r.redrive_date = Some(to_millis(redrive.date));
         Ok(())
     }
 

@@ -23,7 +23,7 @@ mod versions;
 pub use batch::StoreWrite;
 pub use error::StoreError;
 pub use events::NewEvent;
-pub use executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, UnknownStatus};
+pub use executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, Redrive, UnknownStatus};
 pub use items::SetIf;
 pub(crate) use items::item_keys;
 pub use prune::{PruneRule, Pruned, Reclaimed};
@@ -271,6 +271,29 @@ impl Store {
         }
         self.backend()
             .append(arn, &owned_events(events), Some(outcome))
+    }
+
+    /// Runs an ended execution again (see [`StoreWrite::Redrive`]): refused for an
+    /// execution that is running or succeeded, as RedriveExecution refuses it.
+    pub fn redrive_execution(
+        &self,
+        arn: &str,
+        events: &[NewEvent],
+        redrive: &Redrive,
+    ) -> Result<(), StoreError> {
+        let write = StoreWrite::Redrive {
+            arn: arn.to_owned(),
+            events: events.to_vec(),
+            redrive: redrive.clone(),
+        };
+        match self
+            .write_batch(std::slice::from_ref(&write))
+            .into_iter()
+            .next()
+        {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Applies the writes, each all or nothing (a file store commits them in one

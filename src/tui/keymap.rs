@@ -131,6 +131,8 @@ pub enum Action {
     TravelForward,
     /// Stop the selected execution (asks first).
     Stop,
+    /// Redrive the selected failed, timed-out or aborted execution (asks first).
+    Redrive,
     /// Save the selected execution to a file `sagaview open` shows.
     Export,
     /// Show the help overlay.
@@ -438,6 +440,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding::new(&[Key::Char('s')], A::Stop, PANELS, "s")
         .help("stop the selected execution")
         .footer("stop", P::High),
+    Binding::new(&[Key::Char('R')], A::Redrive, PANELS, "R")
+        .help("redrive the selected failed execution from the state that failed"),
     Binding::new(&[Key::Char('x')], A::Export, PANELS, "x")
         .help("save the selected execution to a file (for sagaview open)"),
     Binding::new(&[Key::Char('?')], A::Help, PANELS, "?")

@@ -83,6 +83,20 @@ pub enum Msg {
         /// Whether it worked.
         result: Result<(), BackendError>,
     },
+    /// A redrive was answered.
+    Redriven {
+        /// The execution.
+        arn: String,
+        /// Whether it runs again.
+        result: Result<(), BackendError>,
+    },
+    /// Setting the live failure rate was answered.
+    RateSet {
+        /// The rate asked for.
+        rate: f64,
+        /// Whether the backend took it.
+        result: Result<(), BackendError>,
+    },
     /// Pausing or resuming was answered: whether time is now paused.
     Paused(Result<bool, BackendError>),
     /// A step was answered.
@@ -133,6 +147,8 @@ impl Msg {
             | Msg::Rows { .. }
             | Msg::RowsAt { .. }
             | Msg::Stopped { .. }
+            | Msg::Redriven { .. }
+            | Msg::RateSet { .. }
             | Msg::Paused(_)
             | Msg::Stepped { .. }
             | Msg::Exported { .. } => true,
@@ -176,6 +192,10 @@ pub enum Cmd {
     FetchRowsAt(RowsKey),
     /// Stop an execution.
     Stop(String),
+    /// Redrive an ended execution.
+    Redrive(String),
+    /// Set the compensations' failure rate for every execution from now on.
+    SetCancelFailureRate(f64),
     /// Change how fast the backend's paced time runs.
     SetSpeed(f64),
     /// Pause (`true`) or resume the backend's execution time.
@@ -215,6 +235,8 @@ impl Cmd {
             | Cmd::FetchRows { .. }
             | Cmd::FetchRowsAt(_)
             | Cmd::Stop(_)
+            | Cmd::Redrive(_)
+            | Cmd::SetCancelFailureRate(_)
             | Cmd::SetPaused(_)
             | Cmd::Step(_)
             | Cmd::Export { .. } => true,

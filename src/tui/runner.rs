@@ -307,6 +307,18 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
                 let _ = tx.send(Msg::Stopped { arn, result });
             });
         }
+        Cmd::Redrive(arn) => {
+            tokio::spawn(async move {
+                let result = b.redrive(&arn).await;
+                let _ = tx.send(Msg::Redriven { arn, result });
+            });
+        }
+        Cmd::SetCancelFailureRate(rate) => {
+            tokio::spawn(async move {
+                let result = b.set_cancel_failure_rate(rate).await;
+                let _ = tx.send(Msg::RateSet { rate, result });
+            });
+        }
         Cmd::SetSpeed(speed) => b.set_speed(speed),
         Cmd::SetPaused(paused) => {
             let answer = match b.clock_control() {

@@ -225,6 +225,14 @@ impl ExecutionView {
                 self.started_at = Some(at);
                 EventNote::default()
             }
+            // Redriven: running again, the failed state about to be entered anew.
+            T::ExecutionRedriven => {
+                self.status = Some(ExecutionStatus::Running);
+                self.stopped_at = None;
+                self.error = None;
+                self.cause = None;
+                EventNote::default()
+            }
             T::ExecutionSucceeded => {
                 self.finish(ExecutionStatus::Succeeded, at, None, StateStatus::Succeeded);
                 EventNote::default()

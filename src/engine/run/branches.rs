@@ -95,6 +95,15 @@ impl Run {
         }
     }
 
+    /// What a redrive hands the first Parallel or Map state it enters (see
+    /// [`Run::succeeded_parts`]); later ones get nothing.
+    fn take_succeeded_parts(&self) -> Option<Vec<Option<String>>> {
+        self.succeeded_parts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
     /// Runs a Parallel state's branches on its input, each a flow of its own; the
     /// output is their outputs in branch order.
     pub(super) async fn run_parallel(
@@ -106,8 +115,12 @@ impl Run {
     ) -> Result<StateData, StatesError> {
         let raw = input.value();
         let chain = Mutex::new(*prev);
+        // Redriven: the branches that succeeded before keep their outputs, on the first
+        // attempt (see `engine::redrive`).
+        let known = Mutex::new(self.take_succeeded_parts());
         let result = self
             .with_retries(&p.retry, || async {
+                let known = known.lock().unwrap_or_else(|e| e.into_inner()).take();
                 // Branches given the state's input as it is start from its text too.
                 let unchanged =
                     matches!(p.io.input_path, Selection::Whole) && p.io.parameters.is_none();
@@ -124,10 +137,20 @@ impl Run {
                 let branches: Vec<Branch<'_>> = p
                     .branches
                     .iter()
-                    .map(|b| -> Branch<'_> {
+                    .enumerate()
+                    .map(|(i, b)| -> Branch<'_> {
                         let input = input.clone();
                         let last = &last;
+                        let done = known.as_ref().and_then(|k| k.get(i).cloned().flatten());
                         Box::pin(async move {
+                            if let Some(text) = done {
+                                let value = serde_json::from_str(&text).map_err(|e| {
+                                    StatesError::runtime(format!(
+                                        "the output of branch {i} in the history is not JSON: {e}"
+                                    ))
+                                })?;
+                                return Ok(StateData::as_written(value, text));
+                            }
                             let r = self.run_flow(b, input, started, None).await;
                             let mut l = last.lock().unwrap_or_else(|e| e.into_inner());
                             match r {
@@ -213,8 +236,13 @@ impl Run {
         let threshold = Threshold::resolve(&m.tolerance, &selected, &scope, items.len())?;
         let threshold = &threshold;
         let chain = Mutex::new(*prev);
+        // Redriven: the iterations that succeeded before keep their outputs, on the
+        // first attempt.
+        let known = Mutex::new(self.take_succeeded_parts());
         let result = self
             .with_retries(&m.retry, || async {
+                let known = known.lock().unwrap_or_else(|e| e.into_inner()).take();
+                let known = &known;
                 let start_prev = *chain.lock().unwrap_or_else(|e| e.into_inner());
                 let started = self
                     .emit_event(
@@ -234,6 +262,17 @@ impl Run {
                     .enumerate()
                     .map(|(index, item)| -> Iteration<'_> {
                         Box::pin(async move {
+                            let done = known.as_ref().and_then(|k| k.get(index).cloned().flatten());
+                            if let Some(text) = done {
+                                let at = *link.lock().unwrap_or_else(|e| e.into_inner());
+                                let value = serde_json::from_str(&text).map_err(|e| {
+                                    let why = format!(
+                                        "the output of iteration {index} in the history is not JSON: {e}"
+                                    );
+                                    (StatesError::runtime(why), at)
+                                })?;
+                                return Ok((value, at));
+                            }
                             let details = || MapIterationDetails {
                                 name: ctx.name.to_owned(),
                                 index: index as u64,

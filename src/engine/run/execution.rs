@@ -35,6 +35,10 @@ pub(crate) struct Run {
     pub(crate) expires_at: DateTime<Utc>,
     /// Told by a wait that reached [`Run::expires_at`] (see [`Run::sleep_bounded`]).
     pub(crate) expired: tokio::sync::Notify,
+    /// A redrive that enters a Parallel or Map state again: the outputs of the
+    /// branches or iterations that succeeded before, which its first attempt does not
+    /// run again.
+    pub(crate) succeeded_parts: Mutex<Option<Vec<Option<String>>>>,
 }
 
 /// When an execution started at `start` times out, whatever its `TimeoutSeconds`.
@@ -49,6 +53,20 @@ pub(crate) fn expiry(start: DateTime<Utc>) -> DateTime<Utc> {
 /// before it waits for the clock to catch up (a loop of states then moves the clock,
 /// and the execution's timers fire).
 const MAX_LAG: Duration = Duration::from_millis(100);
+
+/// How an execution's run begins.
+pub(crate) enum Begin {
+    /// StartExecution: `ExecutionStarted`, then the StartAt state with this input.
+    Start(StateData),
+    /// RedriveExecution: `ExecutionRedriven`, then the state numbered `state`, entered
+    /// again with the input it was entered with before.
+    Redrive {
+        /// The state to enter again.
+        state: usize,
+        /// Its input.
+        input: StateData,
+    },
+}
 
 /// How an execution's top-level flow came to an end.
 enum Ending {
@@ -141,21 +159,40 @@ impl Run {
         self.recovering.load(Ordering::Relaxed)
     }
 
-    /// Runs the whole execution and records its end.
-    pub(crate) async fn execute(self, machine: Arc<StateMachine>, mut input: StateData) {
-        self.emit_event(
-            EventType::ExecutionStarted,
-            0,
-            Some(EventDetails::ExecutionStarted(ExecutionStartedDetails {
-                input: input.text().to_owned(),
-                input_details: PayloadDetails::untruncated(),
-                role_arn: self.facts.role_arn.clone(),
-            })),
-        )
-        .await;
+    /// Runs the whole execution (or, redriven, the rest of it) and records its end.
+    pub(crate) async fn execute(self, machine: Arc<StateMachine>, begin: Begin) {
+        let (from, input, prev) = match begin {
+            Begin::Start(mut input) => {
+                self.emit_event(
+                    EventType::ExecutionStarted,
+                    0,
+                    Some(EventDetails::ExecutionStarted(ExecutionStartedDetails {
+                        input: input.text().to_owned(),
+                        input_details: PayloadDetails::untruncated(),
+                        role_arn: self.facts.role_arn.clone(),
+                    })),
+                )
+                .await;
+                (machine.definition.start_at, input, 0)
+            }
+            Begin::Redrive { state, input } => {
+                let last = self.record.last_event_id();
+                let redriven = self
+                    .emit_event(
+                        EventType::ExecutionRedriven,
+                        last,
+                        Some(EventDetails::ExecutionRedriven(ExecutionRedrivenDetails {
+                            redrive_count: self.facts.redrive_count,
+                        })),
+                    )
+                    .await;
+                (state, input, redriven)
+            }
+        };
+        // A redriven execution's TimeoutSeconds counts from the redrive.
         let timeout = machine.definition.timeout_seconds;
         let ending = {
-            let body = self.run_flow(&machine.definition, input, 0, None);
+            let body = self.run_flow_from(&machine.definition, from, input, prev, None);
             let timer = async {
                 match timeout {
                     Some(s) => self.shared.clock.sleep(Duration::from_secs(s)).await,

@@ -44,10 +44,22 @@ impl Run {
         prev: u64,
         map_item: Option<(usize, &'a Value)>,
     ) -> BoxFuture<'a, FlowResult> {
+        self.run_flow_from(def, def.start_at, input, prev, map_item)
+    }
+
+    /// [`Run::run_flow`] from the state numbered `from` (a redrive restarts there).
+    pub(crate) fn run_flow_from<'a>(
+        &'a self,
+        def: &'a Definition,
+        from: usize,
+        input: StateData,
+        prev: u64,
+        map_item: Option<(usize, &'a Value)>,
+    ) -> BoxFuture<'a, FlowResult> {
         Box::pin(async move {
             let mut input = input;
             let mut prev = prev;
-            let mut current = def.start_at;
+            let mut current = from;
             loop {
                 if self.record.history_full() {
                     return Err((StatesError::runtime(HISTORY_LIMIT_CAUSE), prev));

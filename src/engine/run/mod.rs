@@ -20,5 +20,5 @@ mod states;
 mod task;
 mod task_result;
 
-pub(crate) use execution::{Run, expiry};
+pub(crate) use execution::{Begin, Run, expiry};
 pub(crate) use state_data::StateData;

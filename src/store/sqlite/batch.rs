@@ -125,6 +125,11 @@ impl SqliteStore {
                     self.insert_events(&tx, arn, events)?;
                     self.record_outcome_in(&tx, arn, outcome)?;
                 }
+                StoreWrite::Redrive { arn, redrive, .. } => {
+                    self.reopen_in(&tx, arn, redrive)?;
+                    self.insert_events(&tx, arn, events)?;
+                    running.insert(arn);
+                }
                 StoreWrite::PutItem { item, by } => self.put_item_in(&tx, item, by.as_deref())?,
                 StoreWrite::DeleteItem { pk, sk, by } => {
                     self.delete_item_in(&tx, pk, sk, by.as_deref())?;

@@ -3,13 +3,15 @@
 
 use super::SqliteStore;
 use super::event_rows::{Encoded, encode_events, read_payload, reassemble};
-use crate::store::executions::{ExecutionOutcome, ExecutionRecord, ExecutionStatus, UnknownStatus};
+use crate::store::executions::{
+    ExecutionOutcome, ExecutionRecord, ExecutionStatus, Redrive, UnknownStatus,
+};
 use crate::store::{NewEvent, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, ffi, params};
 
 const EXECUTION_COLUMNS: &str = "execution_arn, name, state_machine_arn, state_machine_name, \
-     status, input, output, error, cause, start_ms, stop_ms, labels";
+     status, input, output, error, cause, start_ms, stop_ms, labels, redrive_count, redrive_ms";
 
 /// An `executions` row, checked: a bad value is an error naming the execution and
 /// the file, not a panic.
@@ -20,6 +22,7 @@ fn record_of(
     let execution_arn: String = r.get(0)?;
     let (status, start_ms, stop_ms, labels): (String, i64, Option<i64>, String) =
         (r.get(4)?, r.get(9)?, r.get(10)?, r.get(11)?);
+    let (redrive_count, redrive_ms): (i64, Option<i64>) = (r.get(12)?, r.get(13)?);
     let bad = |detail: String| StoreError::BadRow {
         location: location.to_string(),
         what: format!("execution {execution_arn}"),
@@ -33,10 +36,14 @@ fn record_of(
             from_millis(ms).ok_or_else(|| bad(format!("{which} date out of range")))
         };
         let stop_date = stop_ms.map(|ms| date(ms, "stop")).transpose()?;
+        let redrive_date = redrive_ms.map(|ms| date(ms, "redrive")).transpose()?;
+        let redrive_count = u32::try_from(redrive_count)
+            .map_err(|_| bad(format!("redrive count {redrive_count} out of range")))?;
         let labels = serde_json::from_str(&labels).map_err(|e| bad(format!("labels: {e}")))?;
-        Ok((status, date(start_ms, "start")?, stop_date, labels))
+        let redrive = (redrive_count, redrive_date);
+        Ok((status, date(start_ms, "start")?, stop_date, labels, redrive))
     })();
-    let (status, start_date, stop_date, labels) = match checked {
+    let (status, start_date, stop_date, labels, (redrive_count, redrive_date)) = match checked {
         Ok(fields) => fields,
         Err(e) => return Ok(Err(e)),
     };
@@ -53,6 +60,8 @@ fn record_of(
         start_date,
         stop_date,
         labels,
+        redrive_count,
+        redrive_date,
     }))
 }
 
@@ -86,7 +95,7 @@ impl SqliteStore {
         let inserted = conn
             .prepare_cached(&format!(
                 "INSERT INTO executions ({EXECUTION_COLUMNS}, rows_before)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
                          coalesce((SELECT max(seq) FROM item_versions), 0))"
             ))
             .and_then(|mut st| {
@@ -103,6 +112,8 @@ impl SqliteStore {
                     record.start_date.timestamp_millis(),
                     record.stop_date.map(|d| d.timestamp_millis()),
                     labels,
+                    record.redrive_count,
+                    record.redrive_date.map(|d| d.timestamp_millis()),
                 ])
             });
         match inserted {
@@ -159,6 +170,44 @@ impl SqliteStore {
         })
         .map_err(self.sql_err("recording an execution's outcome"))?;
         Ok(())
+    }
+
+    /// Runs an ended, unsuccessful execution again, inside the caller's transaction:
+    /// back to `RUNNING`, its outcome cleared, its redrive recorded.
+    pub(super) fn reopen_in(
+        &self,
+        tx: &Connection,
+        arn: &str,
+        redrive: &Redrive,
+    ) -> Result<(), StoreError> {
+        let location = || self.location().to_string();
+        match self.require_running(tx, arn) {
+            Ok(()) => Err(StoreError::NotRedrivable {
+                location: location(),
+                arn: arn.to_string(),
+                status: ExecutionStatus::Running,
+            }),
+            Err(StoreError::NotRunning { status, .. }) if status == ExecutionStatus::Succeeded => {
+                Err(StoreError::NotRedrivable {
+                    location: location(),
+                    arn: arn.to_string(),
+                    status,
+                })
+            }
+            Err(StoreError::NotRunning { .. }) => {
+                tx.prepare_cached(
+                    "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL,
+                         cause = NULL, stop_ms = NULL, redrive_count = ?2, redrive_ms = ?3
+                     WHERE execution_arn = ?1",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![arn, redrive.count, redrive.date.timestamp_millis()])
+                })
+                .map_err(self.sql_err("redriving an execution"))?;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// `Backend::get_execution`.

@@ -107,6 +107,12 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE items;
     ALTER TABLE executions ADD COLUMN rows_before INTEGER;
     ",
+    // Version 4: an execution can be redriven (RedriveExecution): how many times, and
+    // when last, as DescribeExecution reports them.
+    "
+    ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE executions ADD COLUMN redrive_ms INTEGER;
+    ",
 ];
 
 /// The schema version this build writes.
@@ -237,6 +243,9 @@ mod tests {
         let store = crate::store::Store::open(&path).unwrap();
         assert_eq!(store.query_trip_sync("t").unwrap().len(), 1);
         assert_eq!(store.events_since("old", 0).unwrap().len(), 1);
+        // Never redriven, as every execution recorded before version 4.
+        let old = store.get_execution("old").unwrap().unwrap();
+        assert_eq!((old.redrive_count, old.redrive_date), (0, None));
         // Recorded before versions were kept: its past rows are unknown.
         assert_eq!(store.rows_after_event("t", "old", 1).unwrap(), None);
         // A new execution on the migrated file has them, the old row as its base.

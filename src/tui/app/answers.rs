@@ -9,7 +9,7 @@ use saga_lambdas::Item;
 use super::{App, Execution, GraphModel, KEPT_HISTORIES};
 use crate::asl::Definition;
 use crate::backend::{BackendError, ExecutionSummary, Launch};
-use crate::history::{EventDetails, HistoryEvent};
+use crate::history::{EventDetails, EventType, HistoryEvent};
 use crate::tui::msg::Cmd;
 use crate::view::{VerdictLevel, judge};
 
@@ -121,6 +121,14 @@ impl App {
             Err(err) => return self.notify(VerdictLevel::Error, format!("history: {err}")),
         };
         e.view.apply(&events);
+        // The redrive's events are in (a fast one may have ended again already).
+        if e.redriving
+            && events
+                .iter()
+                .any(|ev| ev.event_type == EventType::ExecutionRedriven)
+        {
+            e.redriving = false;
+        }
         if (e.run_type.is_none() || e.trip_id.is_none())
             && let Some(first) = e.view.events.first()
             && let Some(EventDetails::ExecutionStarted(d)) = &first.details
@@ -135,7 +143,7 @@ impl App {
             e.refresh_narration(definition.as_deref());
         }
         let mut cmds = Vec::new();
-        if e.view.is_finished() && !e.verdict_requested {
+        if e.view.is_finished() && !e.verdict_requested && !e.redriving {
             e.verdict_requested = true;
             if let Some(trip_id) = e.trip_id.clone() {
                 cmds.push(Cmd::FetchRows {
@@ -192,6 +200,7 @@ impl App {
                 e.listed_status = s.status;
                 e.start = e.start.or(Some(s.start_date));
                 e.stop = s.stop_date;
+                e.redrive = s.redrive;
                 continue;
             }
             let mut e = Execution::new(s.execution_arn.clone(), def.as_deref());
@@ -201,6 +210,7 @@ impl App {
             e.listed_status = s.status;
             e.start = Some(s.start_date);
             e.stop = s.stop_date;
+            e.redrive = s.redrive;
             // Earlier executions are not judged: their rows may have changed since.
             e.verdict_requested = s.status.is_terminal();
             e.ended_before_seen = s.status.is_terminal();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::asl::Definition;
+use crate::backend::RedriveFacts;
 use crate::history::ExecutionStatus;
 use crate::tui::msg::Cmd;
 use crate::tui::poll::Poll;
@@ -46,6 +47,10 @@ pub struct Execution {
     /// the state machine's current one).
     pub(super) definition: Option<Arc<Definition>>,
     pub(super) definition_requested: bool,
+    /// What the list last said about redriving it.
+    pub redrive: RedriveFacts,
+    /// Redriven, its redrive's events not read yet: its ended history is polled on.
+    pub(super) redriving: bool,
 }
 
 impl Execution {
@@ -68,6 +73,8 @@ impl Execution {
             poll: Poll::default(),
             definition: None,
             definition_requested: false,
+            redrive: RedriveFacts::default(),
+            redriving: false,
         }
     }
 
@@ -107,7 +114,7 @@ impl Execution {
     /// and has not reached the end yet (the list can tell of the end first, when a run
     /// ends between two polls before its first events were read).
     pub fn history_pending(&self) -> bool {
-        self.is_running() || (self.poll.asked() && !self.view.is_finished())
+        self.is_running() || self.redriving || (self.poll.asked() && !self.view.is_finished())
     }
 
     /// Seconds run so far (to the stop, or to the latest event while running).

@@ -101,7 +101,11 @@ impl App {
             }
             Action::CycleRate => {
                 self.cancel_failure_rate = next_in(&RATES, self.cancel_failure_rate);
-                vec![]
+                // A saved execution has no runtime to tell; launches carry the rate too.
+                if self.read_only() {
+                    return vec![];
+                }
+                vec![Cmd::SetCancelFailureRate(self.cancel_failure_rate)]
             }
             Action::Faster => {
                 self.speed = next_in(&SPEEDS, self.speed);
@@ -165,6 +169,8 @@ impl App {
             Action::TravelBack => self.travel_by(-1),
             Action::TravelForward => self.travel_by(1),
             Action::Stop => self.ask_stop(),
+            Action::Redrive if self.read_only() => self.refuse_read_only("nothing can be redriven"),
+            Action::Redrive => self.ask_redrive(),
             Action::Filter => self.open_filter(),
             // With no filter to clear, Esc leaves the load panel as it does elsewhere.
             Action::ClearFilter if self.history_filter.is_empty() && self.leave_load() => vec![],
@@ -304,6 +310,7 @@ impl App {
                 Some(e) if e.is_running() => vec![Cmd::Stop(arn)],
                 _ => self.notify(VerdictLevel::Warning, NOTHING_TO_STOP.into()),
             },
+            (Action::Accept, Pending::Redrive(arn)) => vec![Cmd::Redrive(arn)],
             _ => vec![],
         }
     }

@@ -13,6 +13,7 @@ mod inspect;
 mod keys;
 mod load;
 mod mode;
+mod redrive;
 mod tick;
 mod timeline;
 mod travel;
@@ -365,6 +366,8 @@ impl App {
             } => self.on_rows(trip_id, for_verdict, result),
             Msg::RowsAt { at, result } => self.on_rows_at(at, result),
             Msg::Stopped { arn, result } => self.on_stopped(&arn, result),
+            Msg::Redriven { arn, result } => self.on_redriven(&arn, result),
+            Msg::RateSet { rate, result } => self.on_rate_set(rate, result),
             Msg::Paused(result) => self.on_paused(result),
             Msg::Stepped { arn, result } => self.on_stepped(&arn, result),
             Msg::Exported { result, .. } => self.on_exported(result),

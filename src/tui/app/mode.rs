@@ -53,6 +53,8 @@ pub enum Pending {
     Stop(String),
     /// Start a crowd of sagas (`L` against AWS).
     Load,
+    /// Redrive this execution (its ARN).
+    Redrive(String),
 }
 
 impl Mode {

@@ -265,7 +265,7 @@ fn cancel_failure() -> Vec<Item> {
         text("The chance each compensation attempt fails. "),
         key(panel_key(Action::CycleRate)),
         text(format!(
-            " cycles it {}; the next launch uses it, running executions keep theirs. A failed attempt is retried: the graph shows ",
+            " cycles it {}, at once: running and redriven executions use it too (the runtime's setting, over the rate in their input). A failed attempt is retried: the graph shows ",
             rates()
         )),
         Piece::new("↻n", Tone::Warn),
@@ -275,7 +275,9 @@ fn cancel_failure() -> Vec<Item> {
             " when it then succeeded. When the retries run out the compensation gives up, the execution fails and the rows it should have removed stay, ",
         ),
         Piece::new("orphaned", Tone::Error),
-        text("."),
+        text("; once the outage is over, "),
+        key(panel_key(Action::Redrive)),
+        text(" redrives the execution from the compensation that gave up."),
     ])]
 }
 
