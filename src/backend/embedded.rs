@@ -281,6 +281,7 @@ impl SagaBackend for EmbeddedBackend {
             kind: BackendKind::Embedded,
             state_machine_name: self.machine.name.clone(),
             state_machine_arn: self.machine.arn.clone(),
+            approval_state_machine_arn: Some(self.approval.arn.clone()),
         }
     }
 

@@ -47,6 +47,20 @@ pub struct BackendInfo {
     pub state_machine_name: String,
     /// The saga state machine's ARN.
     pub state_machine_arn: String,
+    /// The approval machine's ARN, where the backend runs it: how a screen tells the
+    /// executions of one machine from the other's.
+    pub approval_state_machine_arn: Option<String>,
+}
+
+impl BackendInfo {
+    /// Whether an execution runs the approval machine (its ARN names the machine).
+    pub fn runs_approval(&self, execution_arn: &str) -> bool {
+        self.approval_state_machine_arn
+            .as_deref()
+            .is_some_and(|approval| {
+                crate::arn::execution_machine_arn(execution_arn).as_deref() == Some(approval)
+            })
+    }
 }
 
 /// What a launch asks for: the article's trip, one scenario.

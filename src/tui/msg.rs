@@ -10,7 +10,8 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use saga_lambdas::{Item, RunType};
 
 use crate::asl::Definition;
-use crate::backend::{BackendError, ExecutionSummary, Launch, RowsAt};
+use crate::backend::approval::Decision;
+use crate::backend::{BackendError, ExecutionSummary, Launch, RowsAt, SagaMachine};
 use crate::history::HistoryEvent;
 
 /// Something that happened: input, time, or a backend answer.
@@ -99,6 +100,15 @@ pub enum Msg {
         /// The file's path.
         result: Result<std::path::PathBuf, String>,
     },
+    /// An approval was answered (`a` / `r`).
+    Decided {
+        /// The execution that waited.
+        arn: String,
+        /// Approve or reject.
+        decision: Decision,
+        /// Whether the answer was taken.
+        result: Result<(), BackendError>,
+    },
     /// The process was asked to end (SIGTERM, SIGHUP).
     Terminate,
 }
@@ -118,7 +128,8 @@ impl Msg {
             | Msg::Stopped { .. }
             | Msg::Paused(_)
             | Msg::Stepped { .. }
-            | Msg::Exported { .. } => true,
+            | Msg::Exported { .. }
+            | Msg::Decided { .. } => true,
             Msg::Key(_)
             | Msg::Mouse(_)
             | Msg::Resize(..)
@@ -173,6 +184,15 @@ pub enum Cmd {
         /// The directory the file goes to.
         dir: std::path::PathBuf,
     },
+    /// Approve or reject the approval an execution waits for.
+    Decide {
+        /// The execution.
+        arn: String,
+        /// Its trip, whose approval row holds the token.
+        trip_id: String,
+        /// Approve or reject.
+        decision: Decision,
+    },
     /// Leave the loop.
     Quit,
 }
@@ -192,7 +212,8 @@ impl Cmd {
             | Cmd::Stop(_)
             | Cmd::SetPaused(_)
             | Cmd::Step(_)
-            | Cmd::Export { .. } => true,
+            | Cmd::Export { .. }
+            | Cmd::Decide { .. } => true,
             Cmd::SetSpeed(_) | Cmd::Copy(_) | Cmd::Quit => false,
         }
     }
@@ -217,6 +238,8 @@ pub struct LaunchRequest {
     pub seq: u64,
     /// The scenario.
     pub run_type: RunType,
+    /// The state machine it runs on.
+    pub machine: SagaMachine,
     /// The trip, when fixed (`--trip-id`, `t`); `None` for a fresh one.
     pub trip_id: Option<String>,
     /// Probability that a compensation fails.

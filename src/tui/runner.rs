@@ -268,7 +268,7 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
                     cancel_failure_rate: request.cancel_failure_rate,
                 };
                 tracing::info!(run_type = %launch.run_type, trip = %launch.trip_id, "launch");
-                let result = b.start(launch.clone()).await;
+                let result = b.start_on(request.machine, launch.clone()).await;
                 let _ = tx.send(Msg::Started {
                     seq: request.seq,
                     launch,
@@ -305,6 +305,21 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
             tokio::spawn(async move {
                 let result = b.stop(&arn).await;
                 let _ = tx.send(Msg::Stopped { arn, result });
+            });
+        }
+        Cmd::Decide {
+            arn,
+            trip_id,
+            decision,
+        } => {
+            tokio::spawn(async move {
+                let result =
+                    crate::backend::approval::decide(b.as_ref(), &arn, &trip_id, decision).await;
+                let _ = tx.send(Msg::Decided {
+                    arn,
+                    decision,
+                    result,
+                });
             });
         }
         Cmd::SetSpeed(speed) => b.set_speed(speed),
@@ -422,6 +437,7 @@ mod tests {
             Cmd::Start(LaunchRequest {
                 seq: 1,
                 run_type: saga_lambdas::RunType::Success,
+                machine: crate::backend::SagaMachine::Booking,
                 trip_id: Some("answers".into()),
                 cancel_failure_rate: 0.0,
             }),

@@ -429,6 +429,7 @@ impl SagaBackend for AwsBackend {
             },
             state_machine_name: name,
             state_machine_arn: arn,
+            approval_state_machine_arn: None,
         }
     }
 

@@ -6,6 +6,7 @@
 //! `answers`.
 
 mod answers;
+mod approval;
 mod execution;
 mod graph;
 mod history_list;
@@ -38,7 +39,7 @@ use super::msg::{Cmd, LaunchRequest, Msg};
 use super::poll::Poll;
 use super::rows::RowsState;
 use super::theme::Palette;
-use crate::backend::{BackendInfo, BackendKind};
+use crate::backend::{BackendInfo, BackendKind, SagaMachine};
 use crate::engine::Pace;
 use crate::fast_map::FastMap;
 use crate::view::VerdictLevel;
@@ -64,6 +65,8 @@ pub struct App {
     pub fixed_trip: Option<String>,
     /// The run type `Enter` relaunches.
     pub run_type: RunType,
+    /// The state machine it runs on (the digits after 6 choose the approval one).
+    pub machine: SagaMachine,
     /// Probability that a compensation fails.
     pub cancel_failure_rate: f64,
     /// How fast paced time runs.
@@ -157,6 +160,7 @@ impl App {
             info,
             fixed_trip: options.trip_id.clone(),
             run_type: options.run_type,
+            machine: SagaMachine::Booking,
             cancel_failure_rate: options.cancel_failure_rate,
             speed: options.speed,
             pace: options.pace,
@@ -357,6 +361,11 @@ impl App {
             Msg::Paused(result) => self.on_paused(result),
             Msg::Stepped { arn, result } => self.on_stepped(&arn, result),
             Msg::Exported { result, .. } => self.on_exported(result),
+            Msg::Decided {
+                arn,
+                decision,
+                result,
+            } => self.on_decided(&arn, decision, result),
             Msg::Terminate => self.quit(),
         }
     }
@@ -387,6 +396,7 @@ impl App {
         vec![Cmd::Start(LaunchRequest {
             seq: self.launches,
             run_type: self.run_type,
+            machine: self.machine,
             trip_id: self.fixed_trip.clone(),
             cancel_failure_rate: self.cancel_failure_rate,
         })]
