@@ -11,7 +11,7 @@ use saga_lambdas::{Item, RunType};
 
 use crate::asl::Definition;
 use crate::backend::approval::Decision;
-use crate::backend::{BackendError, ExecutionSummary, Launch, RowsAt, SagaMachine};
+use crate::backend::{BackendError, BackendInfo, ExecutionSummary, Launch, RowsAt, SagaMachine};
 use crate::history::HistoryEvent;
 
 /// Something that happened: input, time, or a backend answer.
@@ -109,6 +109,9 @@ pub enum Msg {
         /// Whether the answer was taken.
         result: Result<(), BackendError>,
     },
+    /// The connection facts as the backend knows them now (a stack's outputs are read
+    /// on first use, after the UI started).
+    Info(BackendInfo),
     /// The process was asked to end (SIGTERM, SIGHUP).
     Terminate,
 }
@@ -135,6 +138,7 @@ impl Msg {
             | Msg::Resize(..)
             | Msg::Tick { .. }
             | Msg::StoreFault(_)
+            | Msg::Info(_)
             | Msg::Terminate => false,
         }
     }

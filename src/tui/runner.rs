@@ -246,7 +246,13 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
     match cmd {
         Cmd::LoadDefinition => {
             tokio::spawn(async move {
-                let _ = tx.send(Msg::Definition(b.definition(None).await));
+                let definition = b.definition(None).await;
+                // A deployed stack's resources are known once its outputs were read,
+                // which loading the definition did: the header and lists use them.
+                if definition.is_ok() {
+                    let _ = tx.send(Msg::Info(b.info()));
+                }
+                let _ = tx.send(Msg::Definition(definition));
             });
         }
         Cmd::LoadExecutionDefinition(arn) => {
@@ -465,10 +471,15 @@ mod tests {
             let answered = cmd.is_answered();
             perform(cmd.clone(), &backend, &tx);
             if answered {
-                let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                let mut msg = tokio::time::timeout(Duration::from_secs(10), rx.recv())
                     .await
                     .unwrap_or_else(|_| panic!("no answer to {cmd:?}"))
                     .expect("the channel is open");
+                // Loading the definition also tells what the backend learnt (not an
+                // answer), before the answer itself.
+                if matches!(cmd, Cmd::LoadDefinition) && matches!(msg, Msg::Info(_)) {
+                    msg = rx.recv().await.expect("the channel is open");
+                }
                 assert!(msg.is_answer(), "{cmd:?} answered with {msg:?}");
             }
             tokio::task::yield_now().await;

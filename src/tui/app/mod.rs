@@ -361,6 +361,13 @@ impl App {
             Msg::Paused(result) => self.on_paused(result),
             Msg::Stepped { arn, result } => self.on_stepped(&arn, result),
             Msg::Exported { result, .. } => self.on_exported(result),
+            Msg::Info(info) => {
+                // A file's facts come from the file; only a running backend learns more.
+                if !self.read_only() {
+                    self.info = info;
+                }
+                vec![]
+            }
             Msg::Decided {
                 arn,
                 decision,
