@@ -225,3 +225,49 @@ fn the_waiting_box_says_how_long_it_has_waited_120x40() {
     assert!(text.contains("waited 42 s"), "{text}");
     assert_snapshot!(text);
 }
+
+#[test]
+fn an_approval_run_is_drawn_with_its_own_machine_and_a_seed_run_with_the_seed() {
+    let mut app = App::new(demo::embedded_info(), &demo::options(false));
+    app.update(Msg::Resize(120, 40));
+    app.update(Msg::Definition(Ok(demo::saga_definition())));
+    app.update(key('7'));
+    let cmds = app.update(Msg::Started {
+        seq: app.launches,
+        launch: sagaview::backend::Launch {
+            run_type: RunType::Success,
+            trip_id: TRIP.into(),
+            cancel_failure_rate: 0.4,
+        },
+        result: Ok(ARN.into()),
+    });
+    assert!(
+        cmds.contains(&Cmd::LoadExecutionDefinition(ARN.into())),
+        "{cmds:?}"
+    );
+    let definition = approval_definition(&EngineConfig::default()).expect("loads");
+    app.update(Msg::ExecutionDefinition {
+        arn: ARN.into(),
+        result: Ok(Arc::new(definition)),
+    });
+    assert!(screen(&app, 120, 40).contains("RequestApproval"));
+    // A seed run selected next is drawn with the seed's machine again.
+    app.update(key('1'));
+    let seed = "arn:aws:states:us-east-1:123456789012:execution:BookingSaga:trip-1-0002";
+    let cmds = app.update(Msg::Started {
+        seq: app.launches,
+        launch: sagaview::backend::Launch {
+            run_type: RunType::Success,
+            trip_id: "trip-1".into(),
+            cancel_failure_rate: 0.4,
+        },
+        result: Ok(seed.into()),
+    });
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Cmd::LoadExecutionDefinition(_))),
+        "{cmds:?}"
+    );
+    assert!(!screen(&app, 120, 40).contains("RequestApproval"));
+}

@@ -92,6 +92,9 @@ pub struct App {
     pub mode: Mode,
     /// The definition's graph, once loaded.
     pub graph: Option<GraphModel>,
+    /// The backend's saga definition, drawn for an execution without one of its own
+    /// (the other machine's executions have theirs).
+    saga_definition: Option<Arc<crate::asl::Definition>>,
     /// Known executions, newest first.
     pub executions: Vec<Execution>,
     /// Where each of `executions` is, by ARN: the list only grows (a workshop lists
@@ -173,6 +176,7 @@ impl App {
             focus: Focus::default(),
             mode: Mode::default(),
             graph: None,
+            saga_definition: None,
             executions: Vec::new(),
             positions: FastMap::default(),
             selected: None,
@@ -443,7 +447,11 @@ impl App {
     /// Draws the graph of the definition the selected execution runs, when it has its
     /// own (an execution started before the state machine was updated).
     fn show_selected_definition(&mut self) {
-        let Some(own) = self.selected_execution().and_then(|e| e.definition.clone()) else {
+        let Some(own) = self
+            .selected_execution()
+            .and_then(|e| e.definition.clone())
+            .or_else(|| self.saga_definition.clone())
+        else {
             return;
         };
         if !self
@@ -465,10 +473,11 @@ impl App {
     fn select(&mut self, arn: String) -> Vec<Cmd> {
         self.selected = Some(arn.clone());
         self.show_selected_definition();
-        let aws = self.is_aws();
+        // On AWS every execution's own; on the embedded runtime the approval machine's.
+        let own_definition = self.is_aws() || self.info.runs_approval(&arn);
         let mut cmds = Vec::new();
         if let Some(e) = self.execution_mut(&arn)
-            && aws
+            && own_definition
             && !e.definition_requested
         {
             e.definition_requested = true;
