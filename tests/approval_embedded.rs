@@ -215,6 +215,15 @@ async fn an_unanswered_approval_times_out_on_its_heartbeat_and_compensates() {
                 "waited {waited}"
             );
             assert!(entered(&events).contains(&"WithdrawApproval".to_string()));
+            // Right after it, the narration tells the timeout as one.
+            let definition = b.definition(Some(&arn)).await.expect("definition");
+            let mut view = ExecutionView::new(Some(&definition));
+            view.apply(&events[..usize::try_from(timed_out.id).expect("an id")]);
+            let told = sagaview::view::narrate(&view, &definition).expect("told");
+            assert_eq!(
+                told.text,
+                "RequestApproval timed out (States.HeartbeatTimeout); its Catch sends the execution to WithdrawApproval: compensating"
+            );
             assert!(b.rows("trip-silent").await.expect("rows").is_empty());
             assert_eq!(
                 verdict_of(&b, &arn, &events, "trip-silent").await,

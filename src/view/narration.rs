@@ -556,6 +556,10 @@ fn waiting(name: &str, wait: &WaitState, entered: &HistoryEvent) -> Narration {
 /// `X failed (E)`, or `X failed` when the failure has no error name.
 fn failed(name: &str, error: Option<&str>) -> String {
     match error {
+        // A timeout (a callback nobody answered) is told as one, not as a failure.
+        Some(e @ ("States.Timeout" | "States.HeartbeatTimeout")) => {
+            format!("{name} timed out ({e})")
+        }
         Some(e) if !e.is_empty() => format!("{name} failed ({e})"),
         _ => format!("{name} failed"),
     }
