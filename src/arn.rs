@@ -13,6 +13,24 @@ pub fn name(arn: &str) -> &str {
     arn.rsplit(':').next().unwrap_or(arn)
 }
 
+/// The name of the state machine an execution ARN belongs to (`MACHINE` above), or
+/// `None` when the text is not an execution ARN: how a backend running several
+/// machines knows which one an execution runs.
+pub fn execution_machine(execution_arn: &str) -> Option<&str> {
+    let mut parts = execution_arn.split(':');
+    let kind = parts.nth(5)?;
+    let machine = parts.next()?;
+    (kind == "execution" && parts.next().is_some()).then_some(machine)
+}
+
+/// The ARN of the state machine an execution ARN belongs to, or `None` when the text
+/// is not an execution ARN.
+pub fn execution_machine_arn(execution_arn: &str) -> Option<String> {
+    let machine = execution_machine(execution_arn)?;
+    let head: Vec<&str> = execution_arn.split(':').take(5).collect();
+    Some([&head.join(":"), ":stateMachine:", machine].concat())
+}
+
 /// The ARN of state machine `machine` in an account and region.
 pub fn state_machine(partition: &str, region: &str, account_id: &str, machine: &str) -> String {
     [
@@ -55,6 +73,16 @@ pub fn execution(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_execution_names_its_machine() {
+        let arn = execution("aws", "us-east-1", "1", "BookingSaga", "trip-1");
+        assert_eq!(execution_machine(&arn), Some("BookingSaga"));
+        let machine = state_machine("aws", "us-east-1", "1", "BookingSaga");
+        assert_eq!(execution_machine(&machine), None);
+        assert_eq!(execution_machine_arn(&arn), Some(machine.clone()));
+        assert_eq!(execution_machine("trip-1"), None);
+    }
 
     #[test]
     fn names_come_from_the_last_part() {

@@ -20,7 +20,7 @@ pub use crate::run_cmd::RunArgs;
 #[command(version, about)]
 #[command(
     after_help = "Without a subcommand the terminal UI starts on the embedded runtime: \
-press 1-6 to launch a scenario, ? for every key, q to quit.\n\
+press 1-8 to launch a scenario (7 and 8 wait for your approval: a / r), ? for every key, q to quit.\n\
 With --aws --stack NAME it drives and watches the deployed stack instead.\n\
 SIGINT, SIGTERM, SIGHUP or SIGQUIT restore the terminal and end the UI (or `run`) with \
 exit status 128 + the signal's number (e.g. 143 for SIGTERM)."

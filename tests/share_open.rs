@@ -506,6 +506,7 @@ fn read_only_actions_leave_no_command_to_run() {
         },
         state_machine_name: "m".into(),
         state_machine_arn: String::new(),
+        approval_state_machine_arn: None,
     };
     let mut app = App::new(info, &demo::options(true));
     let cmds = app.update(key('x'));

@@ -11,7 +11,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use saga_lambdas::RunType;
 use sagaview::backend::embedded::{EmbeddedBackend, EmbeddedOptions};
-use sagaview::backend::{BackendError, ExecutionSummary, Launch, SagaBackend};
+use sagaview::backend::{BackendError, ExecutionSummary, Launch, SagaBackend, SagaMachine};
 use sagaview::history::ExecutionStatus;
 use sagaview::store::Store;
 use sagaview::tui::app::{Mode, Pending, RATES};
@@ -66,11 +66,13 @@ fn digit_keys_choose_the_run_type_and_launch_at_once() {
         vec![Cmd::Start(LaunchRequest {
             seq: 7,
             run_type: RunType::FailPayment,
+            machine: SagaMachine::Booking,
             trip_id: None,
             cancel_failure_rate: 0.4,
         })]
     );
-    assert!(app.update(key('7')).is_empty());
+    // 7 and 8 run the approval machine; no digit beyond launches anything.
+    assert!(app.update(key('9')).is_empty());
 }
 
 #[test]

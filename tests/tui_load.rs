@@ -144,6 +144,7 @@ fn against_aws_l_asks_first() {
         },
         state_machine_name: "BookingSaga".into(),
         state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:BookingSaga".into(),
+        approval_state_machine_arn: None,
     };
     let mut app = App::new(info, &TuiOptions::default());
     app.update(Msg::Resize(120, 40));

@@ -219,11 +219,11 @@ fn footer(s: DemoScreen, w: u16, h: u16) -> String {
 fn the_footer_fits_by_priority_at_80_and_120_columns() {
     assert_eq!(
         footer(DemoScreen::Idle, 80, 24),
-        " 1-6 launch  Enter inspect  t trip  p pause  . step  s stop  ? help  q quit"
+        " 1-8 launch  Enter inspect  t trip  p pause  . step  s stop  ? help  q quit"
     );
     assert_eq!(
         footer(DemoScreen::Idle, 120, 40),
-        " 1-6 launch  Enter inspect  t trip  p pause  . step  z zoom  Tab panel  \
+        " 1-8 launch  Enter inspect  t trip  p pause  . step  z zoom  Tab panel  \
          ←↓↑→/hjkl select  s stop  ? help  q quit"
     );
     assert_eq!(

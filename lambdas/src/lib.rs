@@ -4,6 +4,7 @@
 //! same code runs inside AWS Lambda (against DynamoDB) and in-process in sagaview's
 //! embedded runtime (against its embedded table).
 
+pub mod approval;
 pub mod chance;
 pub mod error;
 pub mod handlers;

@@ -1,4 +1,4 @@
-//! The saga's eight steps, named once.
+//! The saga's steps, named once: the seed's eight and the approval machine's request.
 
 use std::fmt;
 use std::str::FromStr;
@@ -22,11 +22,14 @@ pub enum Step {
     CancelFlight,
     /// Compensation: deletes the payment.
     RefundPayment,
+    /// The approval machine's callback step: records the pending approval and its task
+    /// token, and removes that record once the approval is decided.
+    RequestApproval,
 }
 
 impl Step {
     /// Every step, in saga order then compensation order.
-    pub const ALL: [Step; 8] = [
+    pub const ALL: [Step; 9] = [
         Step::ReserveHotel,
         Step::ReserveFlight,
         Step::TakePayment,
@@ -35,6 +38,7 @@ impl Step {
         Step::RefundPayment,
         Step::CancelFlight,
         Step::CancelHotel,
+        Step::RequestApproval,
     ];
 
     /// The function's name: its binary, and the name the embedded registry knows it by.
@@ -48,6 +52,7 @@ impl Step {
             Step::CancelHotel => "cancel-hotel",
             Step::CancelFlight => "cancel-flight",
             Step::RefundPayment => "refund-payment",
+            Step::RequestApproval => "request-approval",
         }
     }
 
@@ -62,6 +67,7 @@ impl Step {
             Step::CancelHotel => "CancelHotelFunctionArn",
             Step::CancelFlight => "CancelFlightFunctionArn",
             Step::RefundPayment => "RefundPaymentFunctionArn",
+            Step::RequestApproval => "RequestApprovalFunctionArn",
         }
     }
 
@@ -105,6 +111,10 @@ mod tests {
         for s in Step::ALL {
             assert_eq!(s.function_name().parse::<Step>().unwrap(), s);
         }
+        assert_eq!(
+            "request-approval".parse::<Step>().unwrap(),
+            Step::RequestApproval
+        );
         let arn = "arn:aws:lambda:eu-west-1:123456789012:function:take-payment";
         assert_eq!(arn.parse::<Step>().unwrap(), Step::TakePayment);
         assert!("nope".parse::<Step>().is_err());

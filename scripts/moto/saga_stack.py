@@ -2,8 +2,9 @@
 """Deploy the booking saga into a running moto server, shaped like the SAM stack.
 
 sagaview talks to a deployed saga through a CloudFormation stack (its Outputs
-`StateMachineArn`, `TableName`, `ApiUrl`), a DynamoDB table and a Step
-Functions state machine whose Task states invoke eight Lambda functions.
+`StateMachineArn`, `ApprovalStateMachineArn`, `TableName`, `ApiUrl`), a
+DynamoDB table and two Step Functions state machines (the saga, and the saga
+with a human approval) whose Task states invoke nine Lambda functions.
 SAM cannot deploy into moto, so this script builds the same shape directly:
 
 * switches moto to real ASL execution (`stepfunctions.execute_state_machine`)
@@ -11,10 +12,11 @@ SAM cannot deploy into moto, so this script builds the same shape directly:
   function returns its input, so the saga succeeds) or `fail`
   (`lambda.use_docker=true`; without Docker every invocation errors, so the
   first step's Catch routes into the compensations);
-* creates an IAM role, eight Lambda functions (a tiny in-memory zip), the
-  state machine from infra/statemachine/saga.asl.json (or --definition) with
+* creates an IAM role, nine Lambda functions (a tiny in-memory zip), the
+  state machines from infra/statemachine/saga.asl.json (or --definition) and
+  infra/statemachine/saga-approval.asl.json (or --approval-definition) with
   the `${...FunctionArn}` placeholders substituted, and a CloudFormation stack
-  that owns the DynamoDB table (`pk`/`sk`) and exposes the three outputs.
+  that owns the DynamoDB table (`pk`/`sk`) and exposes the four outputs.
 
 The config switch is posted before any resource is created: moto keeps
 resources made under each setting in a separate backend, so resources created
@@ -43,6 +45,9 @@ import botocore.exceptions
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_DEFINITION = os.path.join(REPO_ROOT, "infra", "statemachine", "saga.asl.json")
+DEFAULT_APPROVAL_DEFINITION = os.path.join(
+    REPO_ROOT, "infra", "statemachine", "saga-approval.asl.json"
+)
 DEFAULT_API_URL = "https://example.invalid/Prod/"
 
 # (function-name suffix, ASL placeholder) in saga order.
@@ -55,6 +60,7 @@ FUNCTIONS = [
     ("cancel-hotel", "CancelHotelFunctionArn"),
     ("cancel-flight", "CancelFlightFunctionArn"),
     ("refund-payment", "RefundPaymentFunctionArn"),
+    ("request-approval", "RequestApprovalFunctionArn"),
 ]
 
 PREFIX_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,39}$")
@@ -91,6 +97,11 @@ def parse_args(argv):
         help="echo: Lambda tasks return their input; fail: every Lambda task errors (needs Docker absent)",
     )
     p.add_argument("--definition", default=None, help="ASL file (default: infra/statemachine/saga.asl.json)")
+    p.add_argument(
+        "--approval-definition",
+        default=None,
+        help="ASL file of the approval machine (default: infra/statemachine/saga-approval.asl.json)",
+    )
     p.add_argument("--api-url", default=DEFAULT_API_URL, help="value of the ApiUrl stack output")
     args = p.parse_args(argv)
     if args.prefix is None:
@@ -161,6 +172,7 @@ def stack_template(table_name):
         "Description": "sagaview booking saga (moto stand-in for the SAM stack)",
         "Parameters": {
             "StateMachineArnValue": {"Type": "String"},
+            "ApprovalStateMachineArnValue": {"Type": "String"},
             "ApiUrlValue": {"Type": "String"},
         },
         "Resources": {
@@ -184,6 +196,10 @@ def stack_template(table_name):
             "StateMachineArn": {
                 "Description": "ARN of the saga state machine.",
                 "Value": {"Ref": "StateMachineArnValue"},
+            },
+            "ApprovalStateMachineArn": {
+                "Description": "ARN of the saga state machine with a human approval before the payment.",
+                "Value": {"Ref": "ApprovalStateMachineArnValue"},
             },
             "TableName": {
                 "Description": "Name of the single DynamoDB table holding hotel, flight and payment records.",
@@ -217,12 +233,15 @@ def deploy(args):
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     definition_path = args.definition or DEFAULT_DEFINITION
     definition_text = read_definition(definition_path)
-    # Check the definition before creating anything, using stand-in ARNs.
-    substitute_definition(
-        definition_path,
-        definition_text,
-        {ph: f"arn:aws:lambda:{args.region}:123456789012:function:check" for _, ph in FUNCTIONS},
-    )
+    approval_path = args.approval_definition or DEFAULT_APPROVAL_DEFINITION
+    approval_text = read_definition(approval_path)
+    # Check the definitions before creating anything, using stand-in ARNs.
+    for path, text in ((definition_path, definition_text), (approval_path, approval_text)):
+        substitute_definition(
+            path,
+            text,
+            {ph: f"arn:aws:lambda:{args.region}:123456789012:function:check" for _, ph in FUNCTIONS},
+        )
 
     set_moto_config(args.endpoint, args.lambda_mode)
 
@@ -265,20 +284,36 @@ def deploy(args):
         type="STANDARD",
     )["stateMachineArn"]
 
+    approval = substitute_definition(approval_path, approval_text, arns_by_placeholder)
+    approval_state_machine_arn = sfn.create_state_machine(
+        name=f"{prefix}-BookingSagaWithApproval",
+        definition=approval,
+        roleArn=role_arn,
+        type="STANDARD",
+    )["stateMachineArn"]
+
     stack_name = f"{prefix}-stack"
     cfn.create_stack(
         StackName=stack_name,
         TemplateBody=json.dumps(stack_template(f"{prefix}-table")),
         Parameters=[
             {"ParameterKey": "StateMachineArnValue", "ParameterValue": state_machine_arn},
+            {
+                "ParameterKey": "ApprovalStateMachineArnValue",
+                "ParameterValue": approval_state_machine_arn,
+            },
             {"ParameterKey": "ApiUrlValue", "ParameterValue": args.api_url},
         ],
     )
     stack = wait_for_stack(cfn, stack_name)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    if set(outputs) != {"StateMachineArn", "TableName", "ApiUrl"}:
+    if set(outputs) != {"StateMachineArn", "ApprovalStateMachineArn", "TableName", "ApiUrl"}:
         raise SetupError(f"stack {stack_name} has unexpected outputs: {sorted(outputs)}")
-    if outputs["StateMachineArn"] != state_machine_arn or outputs["ApiUrl"] != args.api_url:
+    if (
+        outputs["StateMachineArn"] != state_machine_arn
+        or outputs["ApprovalStateMachineArn"] != approval_state_machine_arn
+        or outputs["ApiUrl"] != args.api_url
+    ):
         raise SetupError(f"stack {stack_name} outputs do not match what was created: {outputs}")
 
     table = client("dynamodb").describe_table(TableName=outputs["TableName"])["Table"]
@@ -290,6 +325,7 @@ def deploy(args):
         "region": args.region,
         "stackName": stack_name,
         "stateMachineArn": outputs["StateMachineArn"],
+        "approvalStateMachineArn": outputs["ApprovalStateMachineArn"],
         "tableName": outputs["TableName"],
         "apiUrl": outputs["ApiUrl"],
         "functionArns": function_arns,

@@ -3,11 +3,14 @@
 
 use super::queued_table::QueuedTable;
 use super::recorder::StoreRecorder;
-use super::saga_definition::{SAGA_ASL, SAGA_STATE_MACHINE_NAME, saga_definition, substitute};
+use super::saga_definition::{
+    APPROVAL_ASL, APPROVAL_STATE_MACHINE_NAME, SAGA_ASL, SAGA_STATE_MACHINE_NAME,
+    approval_definition, saga_definition, substitute,
+};
 use super::step::StepWatch;
 use super::{
     BackendError, BackendInfo, BackendKind, ClockControl, ExecutionSummary, Launch, RedriveFacts,
-    RowsAt, SagaBackend,
+    RowsAt, SagaBackend, SagaMachine,
 };
 use crate::asl::Definition;
 use crate::engine::{
@@ -56,6 +59,10 @@ pub struct EmbeddedBackend {
     definition: Arc<Definition>,
     /// The definition's ASL text, saved with an exported execution.
     definition_text: Arc<str>,
+    /// The second machine, the saga with a human approval, with its definition and text.
+    approval: Arc<StateMachine>,
+    approval_definition: Arc<Definition>,
+    approval_text: Arc<str>,
     recorder: Arc<StoreRecorder>,
     steps: Arc<StepWatch>,
     /// The runtime's settings the handlers read before the input (the failure rate).
@@ -138,9 +145,17 @@ impl EmbeddedBackend {
             arn: config.state_machine_arn(SAGA_STATE_MACHINE_NAME),
             definition: definition.clone(),
         });
+        let approval_def = approval_definition(&config).map_err(BackendError::Failed)?;
+        let approval = Arc::new(StateMachine {
+            name: APPROVAL_STATE_MACHINE_NAME.to_owned(),
+            arn: config.state_machine_arn(APPROVAL_STATE_MACHINE_NAME),
+            definition: approval_def.clone(),
+        });
+        let approval_text: Arc<str> = substitute(APPROVAL_ASL, &config).into();
         let (arn, name) = (machine.arn.clone(), machine.name.clone());
         let recorder = StoreRecorder::new(store.clone(), arn, name)
-            .map_err(|e| failed(format!("cannot start the store writer: {e}")))?;
+            .map_err(|e| failed(format!("cannot start the store writer: {e}")))?
+            .with_machine(approval.name.clone(), approval.arn.clone());
         let recorder = Arc::new(recorder);
         let table = Arc::new(QueuedTable::new(store.clone(), recorder.clone()));
         let settings = SharedSettings::default();
@@ -159,6 +174,9 @@ impl EmbeddedBackend {
             machine,
             definition: Arc::new(definition),
             definition_text,
+            approval,
+            approval_definition: Arc::new(approval_def),
+            approval_text,
             recorder,
             steps,
             settings,
@@ -168,6 +186,17 @@ impl EmbeddedBackend {
     /// The store the backend records into.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The runtime's clock: tests on virtual time run their own steps on it
+    /// ([`Clock::track`]), so a waiting approval does not time out while they act.
+    pub fn clock(&self) -> &Clock {
+        self.engine.clock()
+    }
+
+    /// Whether an execution runs the approval machine: its ARN names the machine.
+    fn runs_approval(&self, execution_arn: Option<&str>) -> bool {
+        execution_arn.and_then(crate::arn::execution_machine) == Some(self.approval.name.as_str())
     }
 
     /// Waits for an execution to end and returns its stored summary.
@@ -319,26 +348,47 @@ impl SagaBackend for EmbeddedBackend {
             kind: BackendKind::Embedded,
             state_machine_name: self.machine.name.clone(),
             state_machine_arn: self.machine.arn.clone(),
+            approval_state_machine_arn: Some(self.approval.arn.clone()),
         }
     }
 
     fn definition<'a>(
         &'a self,
-        _execution_arn: Option<&'a str>,
+        execution_arn: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Arc<Definition>, BackendError>> {
-        let def = self.definition.clone();
+        let def = if self.runs_approval(execution_arn) {
+            self.approval_definition.clone()
+        } else {
+            self.definition.clone()
+        };
         Box::pin(async move { Ok(def) })
     }
 
     fn definition_text<'a>(
         &'a self,
-        _execution_arn: &'a str,
+        execution_arn: &'a str,
     ) -> BoxFuture<'a, Result<Option<String>, BackendError>> {
-        let text = self.definition_text.to_string();
+        let text = if self.runs_approval(Some(execution_arn)) {
+            self.approval_text.to_string()
+        } else {
+            self.definition_text.to_string()
+        };
         Box::pin(async move { Ok(Some(text)) })
     }
 
     fn start(&self, launch: Launch) -> BoxFuture<'_, Result<String, BackendError>> {
+        self.start_on(SagaMachine::Booking, launch)
+    }
+
+    fn start_on(
+        &self,
+        which: SagaMachine,
+        launch: Launch,
+    ) -> BoxFuture<'_, Result<String, BackendError>> {
+        let machine = match which {
+            SagaMachine::Booking => self.machine.clone(),
+            SagaMachine::Approval => self.approval.clone(),
+        };
         Box::pin(async move {
             if let Some(fault) = self.store.fault() {
                 return Err(BackendError::StoreFault(format!(
@@ -350,7 +400,7 @@ impl SagaBackend for EmbeddedBackend {
             let name = saga_lambdas::trip::execution_name(&launch.trip_id);
             let arn = self
                 .engine
-                .start_document(&self.machine, Some(&name), trip.to_input())
+                .start_document(&machine, Some(&name), trip.to_input())
                 .map_err(failed)?;
             Ok(arn)
         })

@@ -72,6 +72,7 @@ impl SagaBackend for FileBackend {
             },
             state_machine_name: name,
             state_machine_arn: arn,
+            approval_state_machine_arn: None,
         }
     }
 

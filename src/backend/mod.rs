@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use saga_lambdas::{Item, RunType};
 use std::sync::Arc;
 
+pub mod approval;
 pub mod aws;
 pub mod embedded;
 pub mod file;
@@ -46,6 +47,20 @@ pub struct BackendInfo {
     pub state_machine_name: String,
     /// The saga state machine's ARN.
     pub state_machine_arn: String,
+    /// The approval machine's ARN, where the backend runs it: how a screen tells the
+    /// executions of one machine from the other's.
+    pub approval_state_machine_arn: Option<String>,
+}
+
+impl BackendInfo {
+    /// Whether an execution runs the approval machine (its ARN names the machine).
+    pub fn runs_approval(&self, execution_arn: &str) -> bool {
+        self.approval_state_machine_arn
+            .as_deref()
+            .is_some_and(|approval| {
+                crate::arn::execution_machine_arn(execution_arn).as_deref() == Some(approval)
+            })
+    }
 }
 
 /// What a launch asks for: the article's trip, one scenario.
@@ -57,6 +72,18 @@ pub struct Launch {
     pub trip_id: String,
     /// Probability that a compensation fails.
     pub cancel_failure_rate: f64,
+}
+
+/// Which of the two state machines a launch runs: the seed's saga, or the same saga with
+/// a person approving the payment. Chosen beside a [`Launch`] (not in it) because the
+/// trip and its input are the same for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SagaMachine {
+    /// The seed's saga.
+    #[default]
+    Booking,
+    /// The saga with a human approval before TakePayment.
+    Approval,
 }
 
 /// A fresh trip id, `trip-` and eight random characters (valid for
@@ -172,6 +199,23 @@ pub trait SagaBackend: Send + Sync {
     /// Starts one saga; returns the execution ARN.
     fn start(&self, launch: Launch) -> BoxFuture<'_, Result<String, BackendError>>;
 
+    /// Starts one saga on `machine`: [`SagaBackend::start`] for the seed's; a backend
+    /// without the approval machine says so.
+    fn start_on(
+        &self,
+        machine: SagaMachine,
+        launch: Launch,
+    ) -> BoxFuture<'_, Result<String, BackendError>> {
+        match machine {
+            SagaMachine::Booking => self.start(launch),
+            SagaMachine::Approval => Box::pin(async {
+                Err(BackendError::Failed(
+                    "this backend has no approval state machine".to_owned(),
+                ))
+            }),
+        }
+    }
+
     /// The events with id greater than `after_id`, in order.
     fn history_since<'a>(
         &'a self,
@@ -269,11 +313,11 @@ pub trait SagaBackend: Send + Sync {
             let events = self.history_since(execution_arn, 0).await?;
             let summary = self.describe(execution_arn).await?;
             let definition = self.definition_text(execution_arn).await?;
-            let execution = crate::share::DescribedExecution::from_summary(
-                &summary,
-                &self.info().state_machine_arn,
-                &events,
-            );
+            // A backend running two machines: the execution's ARN names its own.
+            let machine = crate::arn::execution_machine_arn(execution_arn)
+                .unwrap_or_else(|| self.info().state_machine_arn);
+            let execution =
+                crate::share::DescribedExecution::from_summary(&summary, &machine, &events);
             Ok(crate::share::SharedExecution {
                 events,
                 execution,

@@ -91,6 +91,8 @@ struct Labels {
 pub struct StoreRecorder {
     state_machine_arn: String,
     state_machine_name: String,
+    /// Further machines whose executions this recorder records, by name, with their ARN.
+    other_machines: Vec<(String, String)>,
     shared: Arc<Shared>,
     /// Terminal events held back until `on_finished` writes them with the status.
     terminal: Mutex<FastMap<String, NewEvent>>,
@@ -135,10 +137,30 @@ impl StoreRecorder {
         Ok(Self {
             state_machine_arn,
             state_machine_name,
+            other_machines: Vec::new(),
             shared,
             terminal: Mutex::new(FastMap::default()),
             writes,
         })
+    }
+
+    /// Records the executions of one more state machine (`name`, `arn`) under that
+    /// machine: an execution's ARN names the machine it runs.
+    pub fn with_machine(mut self, name: String, arn: String) -> Self {
+        self.other_machines.push((name, arn));
+        self
+    }
+
+    /// The machine an execution runs, as (ARN, name).
+    fn machine_of(&self, execution_arn: &str) -> (&str, &str) {
+        let name = crate::arn::execution_machine(execution_arn);
+        self.other_machines
+            .iter()
+            .find(|(n, _)| Some(n.as_str()) == name)
+            .map_or(
+                (&self.state_machine_arn, &self.state_machine_name),
+                |(n, a)| (a, n),
+            )
     }
 
     /// Waits until everything recorded so far is committed, committing it now.
@@ -258,12 +280,13 @@ impl StoreRecorder {
             .ok()
             .map(|l| serde_json::json!({"run_type": l.run_type, "trip_id": l.trip_id}))
             .unwrap_or_default();
+        let (machine_arn, machine_name) = self.machine_of(arn);
         StoreWrite::Start {
             record: ExecutionRecord {
                 execution_arn: arn.to_string(),
                 name: crate::arn::name(arn).to_owned(),
-                state_machine_arn: self.state_machine_arn.clone(),
-                state_machine_name: self.state_machine_name.clone(),
+                state_machine_arn: machine_arn.to_owned(),
+                state_machine_name: machine_name.to_owned(),
                 status: ExecutionStatus::Running,
                 input,
                 output: None,

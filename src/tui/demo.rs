@@ -62,6 +62,9 @@ pub fn embedded_info() -> BackendInfo {
         kind: BackendKind::Embedded,
         state_machine_name: "BookingSaga".into(),
         state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:BookingSaga".into(),
+        approval_state_machine_arn: Some(
+            "arn:aws:states:us-east-1:123456789012:stateMachine:BookingSagaWithApproval".into(),
+        ),
     }
 }
 

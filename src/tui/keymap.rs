@@ -53,8 +53,12 @@ pub enum Context {
 /// What a key does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// `1`–`6`: choose that run type and launch it.
+    /// `1`–`8`: choose that run type and launch it (7 and 8 on the approval machine).
     Launch,
+    /// Approve the approval the selected execution waits for.
+    Approve,
+    /// Reject it.
+    Reject,
     /// Edit the trip id.
     EditTrip,
     /// Back to a fresh trip id for each launch.
@@ -275,6 +279,8 @@ const DIGITS: &[Key] = &[
     Key::Char('4'),
     Key::Char('5'),
     Key::Char('6'),
+    Key::Char('7'),
+    Key::Char('8'),
 ];
 const ENTER: &[Key] = &[Key::Code(KeyCode::Enter)];
 const ESC: &[Key] = &[Key::Code(KeyCode::Esc)];
@@ -330,7 +336,7 @@ use Priority as P;
 /// that matches the key in the context wins; no key is bound twice in one context.
 pub const BINDINGS: &[Binding] = &[
     // The panels.
-    Binding::new(DIGITS, A::Launch, PANELS, "1-6")
+    Binding::new(DIGITS, A::Launch, PANELS, "1-8")
         .help("choose the run type and launch it")
         .footer("launch", P::High),
     Binding::new(ENTER, A::SelectExecution, EXECUTIONS, "Enter")
@@ -442,6 +448,12 @@ pub const BINDINGS: &[Binding] = &[
         .footer("stop", P::High),
     Binding::new(&[Key::Char('R')], A::Redrive, PANELS, "R")
         .help("redrive the selected failed execution from the state that failed"),
+    Binding::new(&[Key::Char('a')], A::Approve, PANELS, "a")
+        .help("approve the payment the selected execution waits for (SendTaskSuccess)")
+        .footer("approve", P::Least),
+    Binding::new(&[Key::Char('r')], A::Reject, PANELS, "r")
+        .help("reject it (SendTaskFailure): the saga compensates")
+        .footer("reject", P::Least),
     Binding::new(&[Key::Char('x')], A::Export, PANELS, "x")
         .help("save the selected execution to a file (for sagaview open)"),
     Binding::new(&[Key::Char('?')], A::Help, PANELS, "?")

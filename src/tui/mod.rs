@@ -26,6 +26,7 @@ pub mod logging;
 pub mod msg;
 pub mod poll;
 pub mod rows;
+pub mod run_choices;
 pub mod runner;
 pub mod terminal;
 pub mod theme;

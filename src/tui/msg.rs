@@ -10,7 +10,8 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use saga_lambdas::{Item, RunType};
 
 use crate::asl::Definition;
-use crate::backend::{BackendError, ExecutionSummary, Launch, RowsAt};
+use crate::backend::approval::Decision;
+use crate::backend::{BackendError, BackendInfo, ExecutionSummary, Launch, RowsAt, SagaMachine};
 use crate::history::HistoryEvent;
 
 /// Something that happened: input, time, or a backend answer.
@@ -121,6 +122,18 @@ pub enum Msg {
         /// The crowd so far, or why the load ended early.
         update: Result<LoadUpdate, BackendError>,
     },
+    /// An approval was answered (`a` / `r`).
+    Decided {
+        /// The execution that waited.
+        arn: String,
+        /// Approve or reject.
+        decision: Decision,
+        /// Whether the answer was taken.
+        result: Result<(), BackendError>,
+    },
+    /// The connection facts as the backend knows them now (a stack's outputs are read
+    /// on first use, after the UI started).
+    Info(BackendInfo),
     /// The process was asked to end (SIGTERM, SIGHUP).
     Terminate,
 }
@@ -151,13 +164,15 @@ impl Msg {
             | Msg::RateSet { .. }
             | Msg::Paused(_)
             | Msg::Stepped { .. }
-            | Msg::Exported { .. } => true,
+            | Msg::Exported { .. }
+            | Msg::Decided { .. } => true,
             Msg::Key(_)
             | Msg::Mouse(_)
             | Msg::Resize(..)
             | Msg::Tick { .. }
             | Msg::StoreFault(_)
             | Msg::Load { .. }
+            | Msg::Info(_)
             | Msg::Terminate => false,
         }
     }
@@ -218,6 +233,15 @@ pub enum Cmd {
         /// What it runs.
         plan: crate::load::LoadPlan,
     },
+    /// Approve or reject the approval an execution waits for.
+    Decide {
+        /// The execution.
+        arn: String,
+        /// Its trip, whose approval row holds the token.
+        trip_id: String,
+        /// Approve or reject.
+        decision: Decision,
+    },
     /// Leave the loop.
     Quit,
 }
@@ -239,7 +263,8 @@ impl Cmd {
             | Cmd::SetCancelFailureRate(_)
             | Cmd::SetPaused(_)
             | Cmd::Step(_)
-            | Cmd::Export { .. } => true,
+            | Cmd::Export { .. }
+            | Cmd::Decide { .. } => true,
             Cmd::SetSpeed(_) | Cmd::Copy(_) | Cmd::StartLoad { .. } | Cmd::Quit => false,
         }
     }
@@ -264,6 +289,8 @@ pub struct LaunchRequest {
     pub seq: u64,
     /// The scenario.
     pub run_type: RunType,
+    /// The state machine it runs on.
+    pub machine: SagaMachine,
     /// The trip, when fixed (`--trip-id`, `t`); `None` for a fresh one.
     pub trip_id: Option<String>,
     /// Probability that a compensation fails.

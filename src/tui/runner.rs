@@ -246,7 +246,13 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
     match cmd {
         Cmd::LoadDefinition => {
             tokio::spawn(async move {
-                let _ = tx.send(Msg::Definition(b.definition(None).await));
+                let definition = b.definition(None).await;
+                // A deployed stack's resources are known once its outputs were read,
+                // which loading the definition did: the header and lists use them.
+                if definition.is_ok() {
+                    let _ = tx.send(Msg::Info(b.info()));
+                }
+                let _ = tx.send(Msg::Definition(definition));
             });
         }
         Cmd::LoadExecutionDefinition(arn) => {
@@ -268,7 +274,7 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
                     cancel_failure_rate: request.cancel_failure_rate,
                 };
                 tracing::info!(run_type = %launch.run_type, trip = %launch.trip_id, "launch");
-                let result = b.start(launch.clone()).await;
+                let result = b.start_on(request.machine, launch.clone()).await;
                 let _ = tx.send(Msg::Started {
                     seq: request.seq,
                     launch,
@@ -317,6 +323,21 @@ pub fn perform(cmd: Cmd, backend: &Arc<dyn SagaBackend>, tx: &UnboundedSender<Ms
             tokio::spawn(async move {
                 let result = b.set_cancel_failure_rate(rate).await;
                 let _ = tx.send(Msg::RateSet { rate, result });
+            });
+        }
+        Cmd::Decide {
+            arn,
+            trip_id,
+            decision,
+        } => {
+            tokio::spawn(async move {
+                let result =
+                    crate::backend::approval::decide(b.as_ref(), &arn, &trip_id, decision).await;
+                let _ = tx.send(Msg::Decided {
+                    arn,
+                    decision,
+                    result,
+                });
             });
         }
         Cmd::SetSpeed(speed) => b.set_speed(speed),
@@ -437,6 +458,7 @@ mod tests {
             Cmd::Start(LaunchRequest {
                 seq: 1,
                 run_type: saga_lambdas::RunType::Success,
+                machine: crate::backend::SagaMachine::Booking,
                 trip_id: Some("answers".into()),
                 cancel_failure_rate: 0.0,
             }),
@@ -464,10 +486,15 @@ mod tests {
             let answered = cmd.is_answered();
             perform(cmd.clone(), &backend, &tx);
             if answered {
-                let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                let mut msg = tokio::time::timeout(Duration::from_secs(10), rx.recv())
                     .await
                     .unwrap_or_else(|_| panic!("no answer to {cmd:?}"))
                     .expect("the channel is open");
+                // Loading the definition also tells what the backend learnt (not an
+                // answer), before the answer itself.
+                if matches!(cmd, Cmd::LoadDefinition) && matches!(msg, Msg::Info(_)) {
+                    msg = rx.recv().await.expect("the channel is open");
+                }
                 assert!(msg.is_answer(), "{cmd:?} answered with {msg:?}");
             }
             tokio::task::yield_now().await;

@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod callback_wait;
 pub mod crowd;
 pub mod graph;
 pub mod history_filter;

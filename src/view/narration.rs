@@ -11,6 +11,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use super::callback_wait::{CallbackWait, duration_text, waiting_callback};
 use super::graph::StateGraph;
 use super::reducer::{ExecutionView, StateStatus, StateView, error_matches};
 use crate::asl::Definition;
@@ -49,6 +50,11 @@ pub struct Narration {
     /// The due time is only the latest moment (a retry with full jitter starts at a
     /// random point before it): the countdown reads "within", not "in".
     pub at_most: bool,
+    /// When a callback task began waiting for its token: the line then tells how long
+    /// it has waited, and its countdown is the task's deadline.
+    pub waited_since: Option<DateTime<Utc>>,
+    /// The field that sets that deadline (`HeartbeatSeconds`, `TimeoutSeconds`).
+    pub deadline_by: Option<&'static str>,
 }
 
 impl Narration {
@@ -59,6 +65,8 @@ impl Narration {
             text,
             countdown: None,
             at_most: false,
+            waited_since: None,
+            deadline_by: None,
         }
     }
 
@@ -71,6 +79,22 @@ impl Narration {
     /// The countdown against `now` (the execution's clock): `in 1.6 s`, `within 1.6 s`,
     /// or `now` once due. Tenths are rounded up, so `now` shows only when it is due.
     pub fn countdown_text(&self, now: DateTime<Utc>) -> Option<String> {
+        if let Some(since) = self.waited_since {
+            let waited = duration_text((now - since).max(chrono::TimeDelta::zero()));
+            let Some(due) = self.countdown else {
+                return Some(format!("· waited {waited}"));
+            };
+            let by = self.deadline_by.unwrap_or("its timeout");
+            let when = if due > now {
+                format!("in {}", duration_text(due - now))
+            } else {
+                "now".to_owned()
+            };
+            return Some(format!(
+                "· waited {waited} · times out {} ({by}), {when}",
+                due.format("%H:%M:%S")
+            ));
+        }
         let due = self.countdown?;
         let ms = due.signed_duration_since(now).num_milliseconds();
         if ms <= 0 {
@@ -185,6 +209,9 @@ impl Story<'_> {
             && let StateKind::Wait(wait) = &def.kind
         {
             return waiting(name, wait, entered);
+        }
+        if let Some(wait) = waiting_callback(&self.view.events).filter(|w| w.state == name) {
+            return awaiting_token(&wait);
         }
         let came_from = entered.and_then(|e| self.exited_before(e));
         if let Some((from, how)) = came_from
@@ -466,6 +493,16 @@ impl Story<'_> {
 
 /// `Waiting 10 s in W; moves on` with the Wait's end as the countdown. The end is taken
 /// from the definition and, for the `…Path` forms, from the state's input.
+/// A callback task waiting for its token: who may answer, and by when.
+fn awaiting_token(wait: &CallbackWait) -> Narration {
+    let text = format!("{} waits for its task token", wait.state);
+    let mut told = Narration::new(NarrationLevel::Progress, Some(&wait.state), text);
+    told.countdown = wait.deadline.map(|(at, _)| at);
+    told.deadline_by = wait.deadline.map(|(_, by)| by.field());
+    told.waited_since = Some(wait.since);
+    told
+}
+
 fn waiting(name: &str, wait: &WaitState, entered: &HistoryEvent) -> Narration {
     let progress = |text: String| Narration::new(NarrationLevel::Progress, Some(name), text);
     let input = || match &entered.details {
@@ -519,6 +556,10 @@ fn waiting(name: &str, wait: &WaitState, entered: &HistoryEvent) -> Narration {
 /// `X failed (E)`, or `X failed` when the failure has no error name.
 fn failed(name: &str, error: Option<&str>) -> String {
     match error {
+        // A timeout (a callback nobody answered) is told as one, not as a failure.
+        Some(e @ ("States.Timeout" | "States.HeartbeatTimeout")) => {
+            format!("{name} timed out ({e})")
+        }
         Some(e) if !e.is_empty() => format!("{name} failed ({e})"),
         _ => format!("{name} failed"),
     }

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::history::event::{
     ErrorDetails, ExecutionStartedDetails, MapStateStartedDetails, OutputDetails,
     StateEnteredDetails, StateExitedDetails, TaskErrorDetails, TaskResourceDetails,
-    TaskScheduledDetails, TaskSucceededDetails,
+    TaskScheduledDetails, TaskSubmittedDetails, TaskSucceededDetails,
 };
 use crate::history::{EventDetails, EventType, HistoryEvent, PayloadDetails};
 
@@ -158,6 +158,49 @@ impl HistoryBuilder {
                 );
             }
         }
+        self
+    }
+
+    /// A `lambda:invoke.waitForTaskToken` task whose function returned: scheduled with
+    /// its `HeartbeatSeconds` and `TimeoutSeconds`, started, submitted, and now waiting
+    /// for its token.
+    pub fn callback_submitted(
+        &mut self,
+        function: &str,
+        heartbeat: u64,
+        timeout: u64,
+    ) -> &mut Self {
+        let (resource_type, resource) =
+            ("lambda".to_string(), "invoke.waitForTaskToken".to_string());
+        self.push(
+            EventType::TaskScheduled,
+            Some(EventDetails::TaskScheduled(TaskScheduledDetails {
+                resource_type: resource_type.clone(),
+                resource: resource.clone(),
+                region: "us-east-1".into(),
+                parameters: json!({"FunctionName": function, "Payload": {}}).to_string(),
+                timeout_in_seconds: Some(timeout),
+                heartbeat_in_seconds: Some(heartbeat),
+            })),
+        );
+        self.wait(15);
+        self.push(
+            EventType::TaskStarted,
+            Some(EventDetails::TaskStarted(TaskResourceDetails {
+                resource_type: resource_type.clone(),
+                resource: resource.clone(),
+            })),
+        );
+        self.wait(120);
+        self.push(
+            EventType::TaskSubmitted,
+            Some(EventDetails::TaskSubmitted(TaskSubmittedDetails {
+                resource_type,
+                resource,
+                output: Some(json!({"StatusCode": 200, "Payload": {"status": "ok"}}).to_string()),
+                output_details: None,
+            })),
+        );
         self
     }
 

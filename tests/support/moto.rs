@@ -41,6 +41,9 @@ pub struct SagaStack {
     pub stack_name: String,
     /// The state machine.
     pub state_machine_arn: String,
+    /// The approval machine (`ApprovalStateMachineArn`).
+    #[serde(default)]
+    pub approval_state_machine_arn: Option<String>,
     /// The table.
     pub table_name: String,
 }
@@ -73,6 +76,17 @@ pub fn unique(label: &str) -> String {
 /// and a unique suffix: state machine, table, stack, functions, role), switching moto's
 /// Lambda mode first.
 pub fn create_stack(label: &str, lambdas: Lambdas, definition: Option<&str>) -> SagaStack {
+    create_stack_with(label, lambdas, definition, None)
+}
+
+/// [`create_stack`], with the approval machine's definition from `approval` (a file)
+/// instead of the repository's.
+pub fn create_stack_with(
+    label: &str,
+    lambdas: Lambdas,
+    definition: Option<&str>,
+    approval: Option<&str>,
+) -> SagaStack {
     let mode = match lambdas {
         Lambdas::Echo => "echo",
         Lambdas::Fail => "fail",
@@ -83,6 +97,9 @@ pub fn create_stack(label: &str, lambdas: Lambdas, definition: Option<&str>) -> 
         .args(["--prefix", &unique(label)]);
     if let Some(d) = definition {
         cmd.args(["--definition", d]);
+    }
+    if let Some(d) = approval {
+        cmd.args(["--approval-definition", d]);
     }
     let out = cmd.output().expect("run saga_stack.py");
     assert!(

@@ -14,6 +14,7 @@ pub mod wire;
 
 use super::{
     BackendError, BackendInfo, BackendKind, ExecutionSummary, Launch, RedriveFacts, SagaBackend,
+    SagaMachine,
 };
 use crate::asl::{Definition, load_definition};
 use crate::future::BoxFuture;
@@ -169,6 +170,75 @@ impl AwsBackend {
     /// Every Step Functions request sent so far (retries included), for rate checks.
     pub fn call_log(&self) -> &CallLog {
         &self.calls
+    }
+
+    /// One machine's recent executions (ListExecutions), newest first.
+    async fn list_executions_of(
+        &self,
+        arn: &str,
+        limit: usize,
+    ) -> Result<Vec<ExecutionSummary>, BackendError> {
+        let max = i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000);
+        let out = self
+            .call(
+                Api::ListExecutions,
+                self.sfn
+                    .list_executions()
+                    .state_machine_arn(arn)
+                    .max_results(max)
+                    .send(),
+            )
+            .await?;
+        Ok(out
+            .executions()
+            .iter()
+            .map(|e| ExecutionSummary {
+                execution_arn: e.execution_arn().to_string(),
+                name: e.name().to_string(),
+                status: status_of(e.status().as_str()),
+                start_date: to_chrono(e.start_date()),
+                stop_date: e.stop_date().map(to_chrono),
+                run_type: None,
+                trip_id: None,
+                error: None,
+                cause: None,
+                output: None,
+                redrive: RedriveFacts {
+                    count: e
+                        .redrive_count()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .unwrap_or(0),
+                    date: e.redrive_date().map(to_chrono),
+                    status: None,
+                    status_reason: None,
+                },
+            })
+            .collect())
+    }
+
+    /// StartExecution of the saga's input on `state_machine_arn`.
+    async fn start_execution(
+        &self,
+        state_machine_arn: &str,
+        launch: &Launch,
+    ) -> Result<String, BackendError> {
+        let input =
+            TripRequest::example(&launch.trip_id, launch.run_type, launch.cancel_failure_rate)
+                .to_input()
+                .to_string();
+        let name = saga_lambdas::trip::execution_name(&launch.trip_id);
+        let out = self
+            .call(
+                Api::StartExecution,
+                self.sfn
+                    .start_execution()
+                    .state_machine_arn(state_machine_arn)
+                    .name(name)
+                    .input(input)
+                    .send(),
+            )
+            .await?;
+        Ok(out.execution_arn)
     }
 
     /// The resources, from the flags or the stack's outputs (looked up once).
@@ -453,6 +523,10 @@ impl SagaBackend for AwsBackend {
             },
             state_machine_name: name,
             state_machine_arn: arn,
+            approval_state_machine_arn: self
+                .targets
+                .get()
+                .and_then(|t| t.approval_state_machine_arn.clone()),
         }
     }
 
@@ -542,29 +616,35 @@ impl SagaBackend for AwsBackend {
                     self.start_via_api(&launch, url).await
                 }
                 LaunchVia::StartExecution => {
-                    let input = TripRequest::example(
-                        &launch.trip_id,
-                        launch.run_type,
-                        launch.cancel_failure_rate,
-                    )
-                    .to_input()
-                    .to_string();
-                    let name = saga_lambdas::trip::execution_name(&launch.trip_id);
-                    let out = self
-                        .call(
-                            Api::StartExecution,
-                            self.sfn
-                                .start_execution()
-                                .state_machine_arn(&targets.state_machine_arn)
-                                .name(name)
-                                .input(input)
-                                .send(),
-                        )
-                        .await?;
-                    Ok(out.execution_arn)
+                    self.start_execution(&targets.state_machine_arn, &launch)
+                        .await
                 }
             }
         })
+    }
+
+    /// The approval machine starts with StartExecution whatever `--launch-via` says:
+    /// the article's API starts the seed's saga only.
+    fn start_on(
+        &self,
+        machine: SagaMachine,
+        launch: Launch,
+    ) -> BoxFuture<'_, Result<String, BackendError>> {
+        match machine {
+            SagaMachine::Booking => self.start(launch),
+            SagaMachine::Approval => Box::pin(async move {
+                let targets = self.targets().await?;
+                let arn = targets.approval_state_machine_arn.as_deref().ok_or_else(|| {
+                    BackendError::Failed(match &self.options.stack {
+                        Some(stack) => format!(
+                            "stack {stack} has no ApprovalStateMachineArn output: deploy this version's template to run the approval machine"
+                        ),
+                        None => "the approval machine is found through the stack: pass --stack NAME".into(),
+                    })
+                })?;
+                self.start_execution(arn, &launch).await
+            }),
+        }
     }
 
     fn history_since<'a>(
@@ -621,48 +701,22 @@ impl SagaBackend for AwsBackend {
         })
     }
 
+    /// Both machines' executions, newest first.
     fn list_executions(
         &self,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<ExecutionSummary>, BackendError>> {
         Box::pin(async move {
-            let arn = self.targets().await?.state_machine_arn.clone();
-            let max = i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000);
-            let out = self
-                .call(
-                    Api::ListExecutions,
-                    self.sfn
-                        .list_executions()
-                        .state_machine_arn(arn)
-                        .max_results(max)
-                        .send(),
-                )
+            let targets = self.targets().await?;
+            let mut all = self
+                .list_executions_of(&targets.state_machine_arn, limit)
                 .await?;
-            Ok(out
-                .executions()
-                .iter()
-                .map(|e| ExecutionSummary {
-                    execution_arn: e.execution_arn().to_string(),
-                    name: e.name().to_string(),
-                    status: status_of(e.status().as_str()),
-                    start_date: to_chrono(e.start_date()),
-                    stop_date: e.stop_date().map(to_chrono),
-                    run_type: None,
-                    trip_id: None,
-                    error: None,
-                    cause: None,
-                    output: None,
-                    redrive: RedriveFacts {
-                        count: e
-                            .redrive_count()
-                            .and_then(|n| u32::try_from(n).ok())
-                            .unwrap_or(0),
-                        date: e.redrive_date().map(to_chrono),
-                        status: None,
-                        status_reason: None,
-                    },
-                })
-                .collect())
+            if let Some(approval) = &targets.approval_state_machine_arn {
+                all.extend(self.list_executions_of(approval, limit).await?);
+                all.sort_by_key(|s| std::cmp::Reverse(s.start_date));
+                all.truncate(limit);
+            }
+            Ok(all)
         })
     }
 

@@ -9,13 +9,17 @@ use std::collections::HashMap;
 pub struct Targets {
     /// The saga state machine.
     pub state_machine_arn: String,
+    /// The saga with a human approval, when the stack deploys it
+    /// (`ApprovalStateMachineArn`; an older stack has none).
+    pub approval_state_machine_arn: Option<String>,
     /// The saga's DynamoDB table.
     pub table_name: String,
     /// The API Gateway URL that starts a saga, when known.
     pub api_url: Option<String>,
 }
 
-/// Reads `StateMachineArn`, `TableName` and `ApiUrl` (the SAM template's outputs).
+/// Reads `StateMachineArn`, `ApprovalStateMachineArn`, `TableName` and `ApiUrl` (the
+/// SAM template's outputs).
 pub async fn outputs_of(
     client: &aws_sdk_cloudformation::Client,
     stack: &str,
@@ -70,6 +74,7 @@ pub fn targets_from(
         state_machine_arn: pick(state_machine_arn, "StateMachineArn")
             .ok_or_else(|| missing("StateMachineArn", "--state-machine-arn"))?,
         table_name: pick(table, "TableName").ok_or_else(|| missing("TableName", "--table"))?,
+        approval_state_machine_arn: outputs.get("ApprovalStateMachineArn").cloned(),
         api_url: pick(api_url, "ApiUrl"),
     })
 }
@@ -88,6 +93,7 @@ mod tests {
         assert_eq!(t.state_machine_arn, "arn:sm");
         assert_eq!(t.table_name, "mine");
         assert_eq!(t.api_url, None);
+        assert_eq!(t.approval_state_machine_arn, None);
         let e = targets_from(Some("saga"), &HashMap::new(), None, None, None).unwrap_err();
         assert!(
             e.to_string().contains("stack saga has no StateMachineArn"),

@@ -26,6 +26,7 @@ impl App {
             }
         };
         self.definition_poll.done();
+        self.saga_definition = Some(def.clone());
         for e in self
             .executions
             .iter_mut()

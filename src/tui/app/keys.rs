@@ -1,9 +1,10 @@
 //! Keys and the mouse. A key means what the keymap binds it to in the current context
 //! and nothing else; the mouse focuses, selects and scrolls what it points at.
 
+use crate::backend::approval::Decision;
+use crate::tui::run_choices::RunChoice;
 use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
-use saga_lambdas::RunType;
 
 use super::{App, Mode, Pending, RATES, SPEEDS, next_in};
 use crate::tui::geometry::{self, Direction};
@@ -57,9 +58,10 @@ impl App {
                     KeyCode::Char(c) => c.to_digit(10).map(|d| d as usize),
                     _ => None,
                 };
-                match index.and_then(|i| RunType::ALL.get(i.wrapping_sub(1))) {
-                    Some(&run_type) => {
-                        self.run_type = run_type;
+                match index.and_then(RunChoice::for_digit) {
+                    Some(choice) => {
+                        self.run_type = choice.run_type;
+                        self.machine = choice.machine;
                         self.launch()
                     }
                     None => vec![],
@@ -171,6 +173,8 @@ impl App {
             Action::Stop => self.ask_stop(),
             Action::Redrive if self.read_only() => self.refuse_read_only("nothing can be redriven"),
             Action::Redrive => self.ask_redrive(),
+            Action::Approve => self.decide(Decision::Approve),
+            Action::Reject => self.decide(Decision::Reject),
             Action::Filter => self.open_filter(),
             // With no filter to clear, Esc leaves the load panel as it does elsewhere.
             Action::ClearFilter if self.history_filter.is_empty() && self.leave_load() => vec![],

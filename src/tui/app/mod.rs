@@ -6,6 +6,7 @@
 //! `answers`.
 
 mod answers;
+mod approval;
 mod execution;
 mod graph;
 mod history_list;
@@ -41,7 +42,7 @@ use super::msg::{Cmd, LaunchRequest, Msg};
 use super::poll::Poll;
 use super::rows::RowsState;
 use super::theme::Palette;
-use crate::backend::{BackendInfo, BackendKind};
+use crate::backend::{BackendInfo, BackendKind, SagaMachine};
 use crate::engine::Pace;
 use crate::fast_map::FastMap;
 use crate::view::VerdictLevel;
@@ -67,6 +68,8 @@ pub struct App {
     pub fixed_trip: Option<String>,
     /// The run type `Enter` relaunches.
     pub run_type: RunType,
+    /// The state machine it runs on (the digits after 6 choose the approval one).
+    pub machine: SagaMachine,
     /// Probability that a compensation fails.
     pub cancel_failure_rate: f64,
     /// How fast paced time runs.
@@ -92,6 +95,9 @@ pub struct App {
     pub mode: Mode,
     /// The definition's graph, once loaded.
     pub graph: Option<GraphModel>,
+    /// The backend's saga definition, drawn for an execution without one of its own
+    /// (the other machine's executions have theirs).
+    saga_definition: Option<Arc<crate::asl::Definition>>,
     /// Known executions, newest first.
     pub executions: Vec<Execution>,
     /// Where each of `executions` is, by ARN: the list only grows (a workshop lists
@@ -166,6 +172,7 @@ impl App {
             info,
             fixed_trip: options.trip_id.clone(),
             run_type: options.run_type,
+            machine: SagaMachine::Booking,
             cancel_failure_rate: options.cancel_failure_rate,
             speed: options.speed,
             pace: options.pace,
@@ -178,6 +185,7 @@ impl App {
             focus: Focus::default(),
             mode: Mode::default(),
             graph: None,
+            saga_definition: None,
             executions: Vec::new(),
             positions: FastMap::default(),
             selected: None,
@@ -372,6 +380,18 @@ impl App {
             Msg::Stepped { arn, result } => self.on_stepped(&arn, result),
             Msg::Exported { result, .. } => self.on_exported(result),
             Msg::Load { id, update } => self.on_load(id, update),
+            Msg::Info(info) => {
+                // A file's facts come from the file; only a running backend learns more.
+                if !self.read_only() {
+                    self.info = info;
+                }
+                vec![]
+            }
+            Msg::Decided {
+                arn,
+                decision,
+                result,
+            } => self.on_decided(&arn, decision, result),
             Msg::Terminate => self.quit(),
         }
     }
@@ -402,6 +422,7 @@ impl App {
         vec![Cmd::Start(LaunchRequest {
             seq: self.launches,
             run_type: self.run_type,
+            machine: self.machine,
             trip_id: self.fixed_trip.clone(),
             cancel_failure_rate: self.cancel_failure_rate,
         })]
@@ -441,7 +462,11 @@ impl App {
     /// Draws the graph of the definition the selected execution runs, when it has its
     /// own (an execution started before the state machine was updated).
     fn show_selected_definition(&mut self) {
-        let Some(own) = self.selected_execution().and_then(|e| e.definition.clone()) else {
+        let Some(own) = self
+            .selected_execution()
+            .and_then(|e| e.definition.clone())
+            .or_else(|| self.saga_definition.clone())
+        else {
             return;
         };
         if !self
@@ -463,10 +488,11 @@ impl App {
     fn select(&mut self, arn: String) -> Vec<Cmd> {
         self.selected = Some(arn.clone());
         self.show_selected_definition();
-        let aws = self.is_aws();
+        // On AWS every execution's own; on the embedded runtime the approval machine's.
+        let own_definition = self.is_aws() || self.info.runs_approval(&arn);
         let mut cmds = Vec::new();
         if let Some(e) = self.execution_mut(&arn)
-            && aws
+            && own_definition
             && !e.definition_requested
         {
             e.definition_requested = true;

@@ -1,7 +1,7 @@
 //! What help says, section by section. Keys come from the keymap (labels and help
 //! texts alike), so help names what works; the rest explains what the screen shows.
 
-use saga_lambdas::RunType;
+use crate::tui::run_choices::RUN_CHOICES;
 
 use super::wrap::NO_BREAK;
 use super::{Item, Piece, Section, Tone};
@@ -38,15 +38,16 @@ fn key_entries(scope: Scope) -> Vec<Item> {
         .collect()
 }
 
-/// The run types behind `1`–`6`, one line of `n name` pairs.
+/// The run types behind `1`–`8`, one line of `n name` pairs (7 and 8 on the approval
+/// machine).
 fn run_types() -> Item {
     let mut body = Vec::new();
-    for (i, r) in RunType::ALL.iter().enumerate() {
+    for (i, choice) in RUN_CHOICES.iter().enumerate() {
         if i > 0 {
             body.push(Piece::new(" · ", Tone::Dim));
         }
         body.push(key(format!("{}", i + 1)));
-        body.push(text(format!("{NO_BREAK}{}", r.as_str())));
+        body.push(text(format!("{NO_BREAK}{}", choice.label())));
     }
     entry(text(""), body)
 }

@@ -96,7 +96,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Span::styled(
                 format!(
                     "{:<run_w$}",
-                    truncate(e.run_type.as_deref().unwrap_or("?"), run_w)
+                    truncate(app.run_label(e).as_deref().unwrap_or("?"), run_w)
                 ),
                 p.text,
             ),

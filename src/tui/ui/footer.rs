@@ -39,9 +39,17 @@ pub fn fit(hints: &[Hint], columns: usize) -> Vec<Hint> {
 }
 
 /// The hints of the app's context; while a panel is zoomed, the way back always shows.
+/// Approve and reject show only while the selected execution waits for a person, and
+/// then at any width: it is what the room waits for.
 pub fn hints(app: &App) -> Vec<Hint> {
     let context = app.context();
     let mut hints = keymap::footer(context);
+    let decide = [Action::Approve, Action::Reject].map(|a| keymap::label(context, a));
+    let waits = app.selected_waits_for_token();
+    hints.retain(|h| waits || !decide.contains(&h.label));
+    for h in hints.iter_mut().filter(|h| decide.contains(&h.label)) {
+        h.priority = Priority::Always;
+    }
     let zoom = keymap::label(context, Action::Zoom);
     if app.zoom().is_some() && !zoom.is_empty() {
         for h in hints.iter_mut().filter(|h| h.label == zoom) {
@@ -93,11 +101,11 @@ mod tests {
         let graph = Context::Panel(Focus::Graph);
         assert_eq!(
             line(graph, 80),
-            " 1-6 launch  Enter inspect  t trip  p pause  . step  s stop  ? help  q quit"
+            " 1-8 launch  Enter inspect  t trip  p pause  . step  s stop  ? help  q quit"
         );
         assert_eq!(
             line(graph, 120),
-            " 1-6 launch  Enter inspect  t trip  p pause  . step  z zoom  Tab panel  \
+            " 1-8 launch  Enter inspect  t trip  p pause  . step  z zoom  Tab panel  \
              ←↓↑→/hjkl select  s stop  ? help  q quit"
         );
         let all = keymap::footer(graph);

@@ -11,6 +11,7 @@ use super::panel;
 use crate::tui::app::App;
 use crate::tui::keymap::Focus;
 use crate::tui::theme::{Palette, status_glyph};
+use crate::view::callback_wait::{duration_text, waiting_callback};
 use crate::view::{ExecutionView, NodeStyle, StateStatus};
 
 /// Writes `text` at grid position (`x`, `y`), clipped to the viewport.
@@ -45,7 +46,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Span::styled(
                 format!(
                     "{} {} ",
-                    e.run_type.as_deref().unwrap_or("?"),
+                    app.run_label(e).as_deref().unwrap_or("?"),
                     app.shown_view()
                         .and_then(|v| v.status)
                         .unwrap_or_else(|| e.status())
@@ -112,6 +113,15 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             style,
         );
     }
+    // A callback task waiting for its token says for how long on its box's lower edge
+    // (the narration gives the deadline).
+    let waiting = waiting_callback(&view.events);
+    let now = app
+        .travel()
+        .map(|t| t.at)
+        .or(app.clock)
+        .or_else(|| view.events.last().map(|ev| ev.timestamp))
+        .unwrap_or_default();
     for node in &layout.nodes {
         let state = &graph.states[node.state];
         let status = view.status_of(&state.name);
@@ -129,6 +139,36 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             state.type_name,
             chosen == Some(node.state),
         );
+    }
+    if let Some(w) = &waiting
+        && layout.style == NodeStyle::Boxed
+        && let Some(node) = layout
+            .nodes
+            .iter()
+            .find(|n| graph.states[n.state].name == w.state)
+    {
+        draw_waited(buf, view_rect, off, node, &duration_text(w.waited(now)), p);
+    }
+}
+
+/// `waited 42 s` (or just `42 s`) on the lower edge of a waiting state's box, where it
+/// fits.
+fn draw_waited(
+    buf: &mut Buffer,
+    view_rect: Rect,
+    off: (u16, u16),
+    node: &crate::view::layout::NodeBox,
+    waited: &str,
+    p: &Palette,
+) {
+    let room = usize::from(node.width.saturating_sub(4));
+    let text = [format!(" waited {waited} "), format!(" {waited} ")]
+        .into_iter()
+        .find(|t| t.chars().count() <= room);
+    if let Some(text) = text {
+        let bottom = node.y + node.height - 1;
+        let style = p.status(StateStatus::Running);
+        put(buf, view_rect, off, node.x + 2, bottom, &text, style);
     }
 }
 

@@ -11,11 +11,11 @@
 //! selected execution, and only it: its trip, its status, its own verdict, and the
 //! narration of what it just did.
 
+use crate::tui::run_choices::RunChoice;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use saga_lambdas::RunType;
 use unicode_width::UnicodeWidthStr;
 
 use super::narration;
@@ -82,12 +82,15 @@ fn launch_line(app: &App, compact: bool) -> Line<'static> {
         ));
         return Line::from(spans);
     }
-    let key = RunType::ALL
-        .iter()
-        .position(|&r| r == app.run_type)
-        .map_or(0, |i| i + 1);
+    let choice = RunChoice {
+        machine: app.machine,
+        run_type: app.run_type,
+    };
     spans.push(Span::styled("next: ", p.dim));
-    spans.push(Span::styled(format!("{key} {}", app.run_type), p.header));
+    spans.push(Span::styled(
+        format!("{} {}", choice.digit(), choice.label()),
+        p.header,
+    ));
     spans.push(Span::styled(" · ", p.dim));
     match (&app.mode, &app.fixed_trip) {
         (Mode::EditTrip { buffer, .. }, _) => {
@@ -180,10 +183,7 @@ fn execution_spans(app: &App, e: &Execution, p: &Palette) -> Vec<Span<'static>> 
     };
     let mut spans = vec![
         Span::styled("▶ ", p.title),
-        Span::styled(
-            e.run_type.clone().unwrap_or_else(|| e.name.clone()),
-            p.header,
-        ),
+        Span::styled(app.run_label(e).unwrap_or_else(|| e.name.clone()), p.header),
     ];
     if let Some(trip) = &e.trip_id {
         spans.push(Span::styled(" · ", p.dim));

@@ -9,7 +9,7 @@ use crate::tui::theme::{Palette, narration_glyph};
 use crate::view::Narration;
 
 /// What the line says when no execution is selected.
-pub const PLACEHOLDER: &str = "no execution selected: launch one with 1-6";
+pub const PLACEHOLDER: &str = "no execution selected: launch one with 1-8";
 
 /// The narration as one styled line: the level's glyph and the sentence in the level's
 /// colour, the countdown (rendered against `now`, the execution's clock) in bold so a

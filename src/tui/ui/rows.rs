@@ -102,11 +102,24 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let wide = width >= 70;
     let sk_w = 24.min(width.saturating_sub(14));
     let status_w = 19;
+    // Room for the longest type and a space (the approval machine's `Approval`).
+    let type_w = app
+        .rows
+        .entries
+        .iter()
+        .map(|r| r.attr("type").chars().count() + 1)
+        .max()
+        .unwrap_or(0)
+        .max(8);
     let mut lines = vec![Line::styled(
         format!(
             "  {}{}{}details",
             pad("sk", sk_w + 1),
-            if wide { pad("type", 8) } else { String::new() },
+            if wide {
+                pad("type", type_w)
+            } else {
+                String::new()
+            },
             pad("transaction_status", status_w + 1)
         ),
         p.dim,
@@ -141,7 +154,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Span::styled(pad(&row.sk, sk_w + 1), line_style),
         ];
         if wide {
-            spans.push(Span::styled(pad(row.attr("type"), 8), line_style));
+            spans.push(Span::styled(pad(row.attr("type"), type_w), line_style));
         }
         spans.push(Span::styled(pad(&status, status_w + 1), status_style));
         spans.push(Span::styled(key_fields(row), line_style));

@@ -64,7 +64,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         let text = if selected.is_some() {
             "waiting for the first state…"
         } else {
-            "no execution yet: launch one with 1-6"
+            "no execution yet: launch one with 1-8"
         };
         frame.render_widget(Paragraph::new(Line::styled(text, p.dim)), inner);
         return;
