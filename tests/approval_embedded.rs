@@ -307,3 +307,51 @@ async fn both_machines_are_listed_and_each_execution_has_its_own_definition() {
         })
         .await;
 }
+
+#[tokio::test]
+async fn a_rejected_approval_whose_compensation_gave_up_is_redriven_on_its_own_machine() {
+    let b = backend();
+    b.clock()
+        .track(async {
+            b.set_cancel_failure_rate(1.0).await.expect("rate set");
+            let arn = start_waiting(&b, RunType::Success, "trip-redrive").await;
+            decide(&b, &arn, "trip-redrive", Decision::Reject)
+                .await
+                .expect("rejected");
+            let (events, status) = ended(&b, &arn).await;
+            assert_eq!(status, ExecutionStatus::Failed);
+            assert!(entered(&events).contains(&"CancelFlightReservation".to_owned()));
+            assert!(
+                !entered(&events).contains(&SORRY.to_owned()),
+                "gave up first"
+            );
+            assert_ne!(
+                verdict_of(&b, &arn, &events, "trip-redrive").await,
+                VerdictLevel::Ok
+            );
+
+            b.set_cancel_failure_rate(0.0).await.expect("rate set");
+            b.redrive(&arn).await.expect("redriven");
+            let (events, status) = ended(&b, &arn).await;
+            assert_eq!(
+                status,
+                ExecutionStatus::Failed,
+                "at the Fail state, cleanly"
+            );
+            let redriven = events
+                .iter()
+                .position(|e| e.event_type == EventType::ExecutionRedriven)
+                .expect("an ExecutionRedriven event");
+            let after = entered(&events[redriven..]);
+            assert_eq!(
+                after,
+                ["CancelFlightReservation", "CancelHotelReservation", SORRY]
+            );
+            assert!(b.rows("trip-redrive").await.expect("rows").is_empty());
+            assert_eq!(
+                verdict_of(&b, &arn, &events, "trip-redrive").await,
+                VerdictLevel::Ok
+            );
+        })
+        .await;
+}

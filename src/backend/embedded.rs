@@ -554,23 +554,25 @@ impl SagaBackend for EmbeddedBackend {
                 return Err(not_redrivable(redrive::RUNNING_REASON));
             }
             let record = self.stored(execution_arn).await?;
-            if record.state_machine_arn != self.machine.arn {
+            let Some(machine) = [&self.machine, &self.approval]
+                .into_iter()
+                .find(|m| m.arn == record.state_machine_arn)
+            else {
                 return Err(failed(format!(
-                    "{execution_arn} runs {}, not {}: this runtime cannot redrive it",
-                    record.state_machine_arn, self.machine.arn
+                    "{execution_arn} runs {}, which this runtime does not have: it cannot \
+                     redrive it",
+                    record.state_machine_arn
                 )));
-            }
+            };
             let events = self.history_since(execution_arn, 0).await?;
             let past = PastExecution {
                 description: description_of(&record),
                 events,
             };
-            self.engine
-                .redrive(&self.machine, past)
-                .map_err(|e| match e {
-                    EngineError::NotRedrivable(reason) => not_redrivable(&reason),
-                    e => failed(e),
-                })
+            self.engine.redrive(machine, past).map_err(|e| match e {
+                EngineError::NotRedrivable(reason) => not_redrivable(&reason),
+                e => failed(e),
+            })
         })
     }
 
