@@ -40,6 +40,8 @@ fn r_asks_naming_the_state_the_redrive_restarts_from() {
 #[test]
 fn r_is_refused_for_a_succeeded_execution_and_no_answer_is_no() {
     let mut app = demo_app(DemoScreen::SuccessFinished, 120, 40);
+    let footer = demo::to_text(&demo::render(&app, 120, 40));
+    assert!(!footer.contains("R redrive"), "{footer}");
     assert_eq!(app.update(key('R')), vec![]);
     let (level, text, _) = app.notice.clone().expect("a notice");
     assert_eq!(level, VerdictLevel::Warning);
@@ -106,6 +108,9 @@ async fn an_outage_ended_and_the_saga_redriven_turns_the_verdict_clean() {
     assert!(first.text.contains("RefundPayment"), "{}", first.text);
     assert!(!first.orphans.is_empty());
 
+    let footer = |r: &Runner<'_, TestBackend>| screen(r).last().cloned().unwrap_or_default();
+    assert!(footer(&runner).contains("R redrive"), "{}", footer(&runner));
+
     runner.handle(key('c')).unwrap();
     assert_eq!(runner.app().cancel_failure_rate, 0.0);
     runner.handle(key('R')).unwrap();
@@ -126,4 +131,6 @@ async fn an_outage_ended_and_the_saga_redriven_turns_the_verdict_clean() {
     );
     let shown = screen(&runner).join("\n");
     assert!(shown.contains("rolled back cleanly"), "{shown}");
+    // It failed again, at the Fail state: redrivable still, as AWS has it.
+    assert!(footer(&runner).contains("R redrive"), "{}", footer(&runner));
 }

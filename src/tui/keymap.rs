@@ -447,7 +447,8 @@ pub const BINDINGS: &[Binding] = &[
         .help("stop the selected execution")
         .footer("stop", P::High),
     Binding::new(&[Key::Char('R')], A::Redrive, PANELS, "R")
-        .help("redrive the selected failed execution from the state that failed"),
+        .help("redrive the selected failed execution from the state that failed")
+        .footer("redrive", P::Least),
     Binding::new(&[Key::Char('a')], A::Approve, PANELS, "a")
         .help("approve the payment the selected execution waits for (SendTaskSuccess)")
         .footer("approve", P::Least),

@@ -16,6 +16,20 @@ use crate::view::VerdictLevel;
 const NOTHING_TO_REDRIVE: &str = "nothing selected to redrive";
 
 impl App {
+    /// Whether `R` would offer to redrive the selected execution: it ended unsuccessfully
+    /// and the backend did not say it cannot be redriven (the footer offers `R` then).
+    pub fn selected_can_redrive(&self) -> bool {
+        !self.read_only()
+            && self.selected_execution().is_some_and(|e| {
+                let status = e.status();
+                matches!(
+                    status,
+                    ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted
+                ) && !(e.listed_status == status
+                    && e.redrive.status.as_deref() == Some("NOT_REDRIVABLE"))
+            })
+    }
+
     /// Asks before redriving the selected execution; refuses, saying why, when it
     /// cannot be redriven (AWS's `redriveStatusReason` words).
     pub(super) fn ask_redrive(&mut self) -> Vec<Cmd> {

@@ -40,14 +40,20 @@ pub fn fit(hints: &[Hint], columns: usize) -> Vec<Hint> {
 
 /// The hints of the app's context; while a panel is zoomed, the way back always shows.
 /// Approve and reject show only while the selected execution waits for a person, and
-/// then at any width: it is what the room waits for.
+/// redrive only while it can be redriven; then at any width: it is what the room
+/// waits for.
 pub fn hints(app: &App) -> Vec<Hint> {
     let context = app.context();
     let mut hints = keymap::footer(context);
     let decide = [Action::Approve, Action::Reject].map(|a| keymap::label(context, a));
+    let redrive = keymap::label(context, Action::Redrive);
     let waits = app.selected_waits_for_token();
-    hints.retain(|h| waits || !decide.contains(&h.label));
-    for h in hints.iter_mut().filter(|h| decide.contains(&h.label)) {
+    let redrivable = app.selected_can_redrive();
+    hints.retain(|h| (waits || !decide.contains(&h.label)) && (redrivable || h.label != redrive));
+    for h in hints
+        .iter_mut()
+        .filter(|h| decide.contains(&h.label) || (!redrive.is_empty() && h.label == redrive))
+    {
         h.priority = Priority::Always;
     }
     let zoom = keymap::label(context, Action::Zoom);
