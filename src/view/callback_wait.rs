@@ -78,7 +78,8 @@ pub fn waiting_callback(events: &[HistoryEvent]) -> Option<CallbackWait> {
             (EventType::TaskSucceeded | EventType::TaskFailed | EventType::TaskTimedOut, _) => {
                 wait = None
             }
-            (t, _) if is_execution_end(*t) => return None,
+            // An ended execution waits for nothing, until a redrive enters the task again.
+            (t, _) if is_execution_end(*t) => wait = None,
             _ => {}
         }
         if let Some(w) = wait.as_mut() {
@@ -206,5 +207,25 @@ mod tests {
         let mut events = waiting_history("invoke.waitForTaskToken");
         events.push(event(4, 9, EventType::TaskFailed, None));
         assert_eq!(waiting_callback(&events), None);
+    }
+
+    #[test]
+    fn a_stopped_wait_redriven_waits_again_from_its_new_start() {
+        let mut events = waiting_history("invoke.waitForTaskToken");
+        events.push(event(4, 5, EventType::ExecutionAborted, None));
+        assert_eq!(waiting_callback(&events), None, "stopped");
+        events.push(event(5, 50, EventType::ExecutionRedriven, None));
+        let again: Vec<HistoryEvent> = waiting_history("invoke.waitForTaskToken")
+            .into_iter()
+            .map(|mut e| {
+                e.id += 5;
+                e.timestamp = at(60);
+                e
+            })
+            .collect();
+        events.extend(again);
+        let w = waiting_callback(&events).expect("waits again");
+        assert_eq!(w.since, at(60));
+        assert_eq!(w.deadline, Some((at(180), DeadlineBy::Heartbeat)));
     }
 }
