@@ -412,7 +412,14 @@ impl Engine {
         )
         .map_err(|reason| EngineError::NotRedrivable(reason.to_owned()))?;
         let mut point =
-            redrive::restart_point(&machine.definition, &past_description.input, &events);
+            redrive::restart_point(&machine.definition, &past_description.input, &events)
+                .ok_or_else(|| {
+                    EngineError::NotRedrivable(
+                        "its history names a state its state machine's definition does not \
+                         have"
+                            .to_owned(),
+                    )
+                })?;
         // "If the state failed because of a States.DataLimitExceeded error, the
         // Parallel state is rerun, including the branches that were successful".
         if past_description.error.as_deref() == Some(error::names::DATA_LIMIT) {

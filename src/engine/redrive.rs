@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::asl::Definition;
 use crate::asl::limits::{MAX_EXECUTION_TIME, MAX_HISTORY_EVENTS};
-use crate::asl::model::{ParallelState, StateKind, Transition};
+use crate::asl::model::{Catcher, ParallelState, StateKind, Transition};
 use crate::engine::StatesError;
 use crate::history::{EventDetails, EventType, ExecutionStatus, HistoryEvent};
 
@@ -127,19 +127,19 @@ fn failure_of(e: &HistoryEvent) -> Option<Option<String>> {
 /// Where a redrive picks up, from the history's last top-level visit:
 /// * a state entered and never left (the one that failed, or was running when the
 ///   execution was stopped or timed out) is entered again with its input;
-/// * a Task, Parallel or Map state that was left (the execution was stopped between two
-///   states) is not run again: its `Next` (or the `Next` of the Catch that routed its
-///   error) is entered with its output;
-/// * any other state that was left (Pass, Choice, Wait) is entered again with its
-///   input, which runs no work twice (a Choice is evaluated again);
-/// * with no state entered, the StartAt state with the execution's input.
+/// * a Task, Parallel, Map, Pass or Wait state that was left (the execution was stopped
+///   between two states) is not run again: its `Next` (or the `Next` of the Catch that
+///   routed its error) is entered with its output;
+/// * a Choice state that was left is evaluated again, as documented;
+/// * with no state entered, the StartAt state with the execution's input;
+/// * `None` when the state last visited is not in the definition.
 ///
 /// Events inside a Parallel or Map state belong to its branches and iterations.
 pub fn restart_point(
     definition: &Definition,
     execution_input: &str,
     events: &[HistoryEvent],
-) -> RestartPoint {
+) -> Option<RestartPoint> {
     let mut depth = 0usize;
     let mut visit: Option<Visit<'_>> = None;
     // The failure of the open visit's latest attempt, cleared by a success.
@@ -191,11 +191,11 @@ pub fn restart_point(
         succeeded: None,
     };
     let Some(v) = visit else {
-        return at(definition.start_at, execution_input);
+        return Some(at(definition.start_at, execution_input));
     };
-    let Some(&index) = definition.index.get(v.name) else {
-        return at(definition.start_at, execution_input);
-    };
+    // A state the definition does not have (a history recorded with another
+    // definition): starting over would book everything again, which AWS never does.
+    let &index = definition.index.get(v.name)?;
     let Some((output, error)) = v.exited else {
         let mut point = at(index, v.input);
         point.succeeded = match &definition.states[index].kind {
@@ -203,13 +203,17 @@ pub fn restart_point(
             StateKind::Map(_) => Some(iteration_outputs(&events[v.at..])),
             _ => None,
         };
-        return point;
+        return Some(point);
     };
     let (transition, catchers) = match &definition.states[index].kind {
         StateKind::Task(t) => (t.transition, &t.catch),
         StateKind::Parallel(p) => (p.transition, &p.catch),
         StateKind::Map(m) => (m.transition, &m.catch),
-        _ => return at(index, v.input),
+        // "the Pass state is exited and isn't executed on redrive"; a Wait already
+        // waited its time.
+        StateKind::Pass(p) => (p.transition, &NO_CATCH),
+        StateKind::Wait(w) => (w.transition, &NO_CATCH),
+        _ => return Some(at(index, v.input)),
     };
     let next = match error {
         Some(Some(error)) => {
@@ -225,12 +229,15 @@ pub fn restart_point(
             .map_or(transition, |c| Transition::Next(c.next)),
         None => transition,
     };
-    match next {
+    Some(match next {
         Transition::Next(next) => at(next, output),
         // Left its last state: nothing is left to run but that state again.
         Transition::End => at(index, v.input),
-    }
+    })
 }
+
+/// The catchers of a state that has none.
+const NO_CATCH: Vec<Catcher> = Vec::new();
 
 /// Whether a state ends its flow when it succeeds (`End`, or a Succeed state).
 fn ends_flow(kind: &StateKind) -> bool {
@@ -391,7 +398,7 @@ mod tests {
     }
 
     fn point(def: &Definition, events: &[HistoryEvent]) -> (String, String) {
-        let p = restart_point(def, "{\"start\":1}", events);
+        let p = restart_point(def, "{\"start\":1}", events).expect("a restart point");
         assert_eq!(def.states[p.state].name, p.name);
         (p.name, p.input)
     }
@@ -431,6 +438,39 @@ mod tests {
             point(&def, &events),
             ("RefundPayment".into(), "caught".into())
         );
+    }
+
+    #[test]
+    fn a_pass_or_wait_left_is_not_run_again_a_choice_is_and_an_unknown_state_refuses() {
+        use EventType as T;
+        let def = crate::asl::load_definition_value(&serde_json::json!({
+            "StartAt": "P",
+            "States": {
+                "P": {"Type": "Pass", "Next": "W"},
+                "W": {"Type": "Wait", "Seconds": 60, "Next": "C"},
+                "C": {"Type": "Choice", "Default": "D",
+                      "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "D"}]},
+                "D": {"Type": "Succeed"}
+            }
+        }))
+        .unwrap();
+        let pass = [
+            entered(1, T::PassStateEntered, "P", "in"),
+            exited(2, T::PassStateExited, "P", "passed"),
+        ];
+        assert_eq!(point(&def, &pass), ("W".into(), "passed".into()));
+        let wait = [
+            entered(1, T::WaitStateEntered, "W", "in"),
+            exited(2, T::WaitStateExited, "W", "waited"),
+        ];
+        assert_eq!(point(&def, &wait), ("C".into(), "waited".into()));
+        let choice = [
+            entered(1, T::ChoiceStateEntered, "C", "in"),
+            exited(2, T::ChoiceStateExited, "C", "in"),
+        ];
+        assert_eq!(point(&def, &choice), ("C".into(), "in".into()));
+        let unknown = [entered(1, T::TaskStateEntered, "Gone", "in")];
+        assert!(restart_point(&def, "{}", &unknown).is_none());
     }
 
     #[test]

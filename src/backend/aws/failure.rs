@@ -115,7 +115,8 @@ pub fn redrive_refusal(code: &str) -> Option<&'static str> {
     match code {
         "ExecutionNotRedrivable" => Some(
             "this execution cannot be redriven: only a FAILED, TIMED_OUT or ABORTED \
-             execution of a STANDARD state machine can be, within 14 days of its start",
+             execution of a STANDARD state machine can be, within 14 days of its end and \
+             a year of its start",
         ),
         "ExecutionLimitExceeded" => Some(
             "too many executions are open in this account: let some end (or stop them), \

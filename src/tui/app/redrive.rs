@@ -67,7 +67,8 @@ impl App {
                 _ => None,
             });
         let from = match (definition, input) {
-            (Some(def), Some(input)) => restart_point(&def, input, &e.view.events).name,
+            (Some(def), Some(input)) => restart_point(&def, input, &e.view.events)
+                .map_or_else(|| "the state that did not complete".to_owned(), |p| p.name),
             _ => "the state that did not complete".to_owned(),
         };
         let question = format!("Redrive {} ({}) from {from}?", e.name, status.as_str());
