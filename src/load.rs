@@ -51,6 +51,18 @@ pub async fn run_load(
     every: Duration,
     mut progress: impl FnMut(&Crowd),
 ) -> Result<Crowd, BackendError> {
+    // The compensations read the live rate before their input's: a crowd sets it to its
+    // own, or a rate left by an earlier `c` would make the expected orphan rate wrong.
+    backend
+        .set_cancel_failure_rate(plan.cancel_failure_rate)
+        .await
+        .map_err(|e| {
+            BackendError::Failed(format!(
+                "the crowd's failure rate {} could not be set live, so its expected orphan \
+                 rate would not hold: {e}",
+                plan.cancel_failure_rate
+            ))
+        })?;
     let definition = backend.definition(None).await?;
     let graph = StateGraph::from_definition(&definition);
     let mut crowd = Crowd::new(

@@ -96,6 +96,12 @@ fn check(args: &LoadArgs) -> Result<(), Exit> {
                 "--db, --seed and --pace apply to the embedded runtime, not to --aws",
             ));
         }
+        if matches!(args.aws.launch_via, crate::aws_args::LaunchViaArg::Api) {
+            return Err(Exit::usage(
+                "--launch-via api does not apply to load: a crowd starts its sagas with \
+                 StartExecution, paced by its quota (API Gateway requests would not be)",
+            ));
+        }
         if args.count > AWS_CONFIRM_ABOVE && !args.yes {
             return Err(Exit::usage(format!(
                 "a load of {} sagas starts {} executions on AWS, each billed; \
@@ -123,7 +129,6 @@ fn load_embedded(args: &LoadArgs) -> Result<ExitCode, Exit> {
     // The backend is built inside the runtime so its clock reads the runtime's time.
     let crowd = runtime.block_on(unless_signalled(async {
         let backend = EmbeddedBackend::new(store, options)?;
-        args.saga.set_live_rate(&backend).await?;
         drive(&backend, &plan, Duration::from_millis(20), json).await
     }))?;
     report(crowd, args.json)
@@ -136,9 +141,6 @@ fn load_aws(args: &LoadArgs) -> Result<ExitCode, Exit> {
     let json = args.json;
     let crowd = runtime.block_on(unless_signalled(async {
         let backend = AwsBackend::connect(options).await?;
-        // A rate given here must hold over whatever an earlier `c` left in the table,
-        // or the observed orphan rate would not be the one expected.
-        args.saga.set_live_rate(&backend).await?;
         drive(&backend, &plan, Duration::from_secs(1), json).await
     }))?;
     report(crowd, args.json)

@@ -138,6 +138,26 @@ fn more_than_a_hundred_sagas_on_aws_need_yes() {
     assert!(err.contains("--yes"), "{err}");
 }
 
+#[test]
+fn a_crowd_on_aws_is_started_with_start_execution_only() {
+    let out = sagaview(&[
+        "load",
+        "--aws",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--launch-via",
+        "api",
+        "--count",
+        "5",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--launch-via api does not apply to load"),
+        "{err}"
+    );
+}
+
 /// What the crowd counted equals what the store recorded: each execution's status,
 /// and the verdict on its trip's rows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -202,4 +222,37 @@ async fn the_crowds_counts_equal_the_stores_executions() {
         assert_eq!(run_types[r.as_str()], 10, "{r}");
     }
     assert!(summary.count(Outcome::Orphaned) > 0, "{summary:?}");
+}
+
+/// A rate left set live (an earlier `c`) does not hold for a crowd: it sets its own, so
+/// what it expects is what happens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_runs_at_its_own_rate_over_one_left_set_live() {
+    let backend = EmbeddedBackend::new(
+        Store::open_in_memory().unwrap(),
+        EmbeddedOptions {
+            seed: Some(11),
+            ..EmbeddedOptions::default()
+        },
+    )
+    .unwrap();
+    backend.set_cancel_failure_rate(1.0).await.unwrap();
+    let plan = LoadPlan {
+        count: 12,
+        concurrency: 4,
+        mix: "failPayment:1".parse().unwrap(),
+        cancel_failure_rate: 0.0,
+    };
+    let crowd = run_load(
+        &backend,
+        &plan,
+        Duration::from_millis(5),
+        Duration::from_millis(1),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let summary = crowd.summary();
+    assert_eq!(summary.count(Outcome::Orphaned), 0, "{summary:?}");
+    assert_eq!(summary.count(Outcome::RolledBack), 12, "{summary:?}");
 }
