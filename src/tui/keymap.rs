@@ -372,7 +372,7 @@ pub const BINDINGS: &[Binding] = &[
         .help("graph panel: state graph / timeline")
         .footer("timeline", P::Low),
     Binding::new(&[Key::Char('L')], A::Load, PANELS, "L")
-        .help("a crowd: run 100 sagas of every run type, sum them up live (L/Esc: back)")
+        .help("a crowd: 100 sagas, the six run types alike, summed up live (L/Esc: back)")
         .footer("crowd", P::Low),
     Binding::new(ESC, A::LeaveLoad, NOT_HISTORY, "Esc"),
     Binding::new(&[Key::Char('+'), Key::Char('=')], A::Faster, PANELS, "+/-")

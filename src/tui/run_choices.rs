@@ -40,7 +40,7 @@ pub const RUN_CHOICES: [RunChoice; 8] = [
 ];
 
 /// How lists name an approval run: the run type after this prefix.
-pub const APPROVAL_PREFIX: &str = "approval+";
+pub const APPROVAL_LABEL_PREFIX: &str = "approval+";
 
 impl RunChoice {
     /// The choice behind digit `d` (1-based).
@@ -60,7 +60,7 @@ impl RunChoice {
     pub fn label(self) -> String {
         match self.machine {
             SagaMachine::Booking => self.run_type.as_str().to_owned(),
-            SagaMachine::Approval => [APPROVAL_PREFIX, self.run_type.as_str()].concat(),
+            SagaMachine::Approval => [APPROVAL_LABEL_PREFIX, self.run_type.as_str()].concat(),
         }
     }
 }

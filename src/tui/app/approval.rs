@@ -6,7 +6,7 @@ use super::{App, Execution};
 use crate::backend::BackendError;
 use crate::backend::approval::Decision;
 use crate::tui::msg::Cmd;
-use crate::tui::run_choices::APPROVAL_PREFIX;
+use crate::tui::run_choices::APPROVAL_LABEL_PREFIX;
 use crate::view::VerdictLevel;
 use crate::view::callback_wait::waiting_callback;
 
@@ -23,7 +23,7 @@ impl App {
     pub fn run_label(&self, e: &Execution) -> Option<String> {
         let run_type = e.run_type.as_deref()?;
         Some(if self.info.runs_approval(&e.arn) {
-            [APPROVAL_PREFIX, run_type].concat()
+            [APPROVAL_LABEL_PREFIX, run_type].concat()
         } else {
             run_type.to_owned()
         })
