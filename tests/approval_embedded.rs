@@ -224,6 +224,19 @@ async fn an_unanswered_approval_times_out_on_its_heartbeat_and_compensates() {
                 told.text,
                 "RequestApproval timed out (States.HeartbeatTimeout); its Catch sends the execution to WithdrawApproval: compensating"
             );
+            // Once ended, the narration still says why the saga compensated: a timeout
+            // and a rejection end at the same Fail state.
+            let mut view = ExecutionView::new(Some(&definition));
+            view.apply(&events);
+            let told = sagaview::view::narrate(&view, &definition).expect("told");
+            assert!(
+                told.text.starts_with(
+                    "RequestApproval timed out (States.HeartbeatTimeout): compensated, then \
+                     the execution failed"
+                ),
+                "{}",
+                told.text
+            );
             assert!(b.rows("trip-silent").await.expect("rows").is_empty());
             assert_eq!(
                 verdict_of(&b, &arn, &events, "trip-silent").await,

@@ -112,7 +112,7 @@ async fn every_state_type_reduces_and_renders() {
         "Each running over 2 items",
         "Work failed (Broken) and has no Catch: Each fails",
         "Each failed (Broken); its Catch sends the execution to Oops: compensating",
-        "the execution failed (Gave up) at Failed, after compensating",
+        "Each failed: compensated, then the execution failed (Gave up) at Failed",
     ] {
         assert!(
             lines.iter().any(|l| l == expected),
@@ -121,7 +121,7 @@ async fn every_state_type_reduces_and_renders() {
     }
     assert_eq!(
         lines.last().map(String::as_str),
-        Some("the execution failed (Gave up) at Failed, after compensating")
+        Some("Each failed: compensated, then the execution failed (Gave up) at Failed")
     );
     if std::env::var_os("SHOW").is_some() {
         println!("{}", lines.join("\n"));

@@ -369,11 +369,15 @@ impl Story<'_> {
         };
         if event_type == EventType::FailStateEntered {
             if self.graph.is_compensation(name) {
-                return Narration::new(
-                    NarrationLevel::Warning,
-                    Some(name),
-                    format!("{outcome} at {name}, after compensating"),
-                );
+                // The cause first: a narrow screen cuts the end of the line.
+                let text = match self.caught_failure() {
+                    Some((state, error)) => format!(
+                        "{}: compensated, then {outcome} at {name}",
+                        failed(state, error)
+                    ),
+                    None => format!("{outcome} at {name}, after compensating"),
+                };
+                return Narration::new(NarrationLevel::Warning, Some(name), text);
             }
             return Narration::new(
                 NarrationLevel::Error,
@@ -447,6 +451,22 @@ impl Story<'_> {
                 )
             })
             .find_map(|(e, n)| Some((n.state.as_deref()?, e.event_type)))
+    }
+
+    /// The forward state whose caught failure began the compensations, with its error:
+    /// a rejection and a timeout end at the same Fail state, and are told apart here.
+    fn caught_failure(&self) -> Option<(&str, Option<&str>)> {
+        let state = self
+            .view
+            .events
+            .iter()
+            .zip(&self.view.notes)
+            .find_map(|(_, n)| {
+                let name = n.state.as_deref()?;
+                (self.view.status_of(name) == StateStatus::Caught).then_some(name)
+            })?;
+        let error = self.view.state(state).and_then(|s| s.last_error.as_deref());
+        Some((state, error))
     }
 
     /// The state a stop or timeout interrupted (the latest one entered).

@@ -171,8 +171,8 @@ fn the_saga_ends_told_by_its_outcome() {
     let n = told(&def, &sample::history(Scenario::CleanRollback));
     assert_eq!(
         n.text,
-        "the execution failed (BookingFailed) at Sorry, We Couldn't make the booking, after \
-         compensating"
+        "TakePayment failed (PaymentFailed): compensated, then the execution failed \
+         (BookingFailed) at Sorry, We Couldn't make the booking"
     );
     assert_eq!(n.level, NarrationLevel::Warning);
 }
