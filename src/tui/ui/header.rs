@@ -11,6 +11,7 @@
 //! selected execution, and only it: its trip, its status, its own verdict, and the
 //! narration of what it just did.
 
+use crate::backend::SagaMachine;
 use crate::tui::run_choices::RunChoice;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -38,11 +39,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let mut first = match &app.store_fault {
         // In place of what a launch would do, since none is made while it lasts.
         Some(fault) => fault_line(app, fault),
-        None => launch_line(app, false),
+        None => launch_line(app, Labels::All),
     };
-    if app.store_fault.is_none() && first.width() > usize::from(area.width) {
-        // A narrow screen keeps what the next launch does and drops the labels.
-        first = launch_line(app, true);
+    // A narrow screen keeps what the next launch does and drops the labels.
+    for fewer in [Labels::Machine, Labels::None] {
+        if app.store_fault.is_none() && first.width() > usize::from(area.width) {
+            first = launch_line(app, fewer);
+        }
     }
     let lines = [first, execution_line(app), story_line(app, area.width)];
     super::text::render_lines(frame.buffer_mut(), area, &lines);
@@ -52,12 +55,22 @@ fn sep<'a>(p: &Palette) -> Span<'a> {
     Span::styled(" │ ", p.dim)
 }
 
-/// What is connected and what the next launch does; `compact` leaves out the program's
-/// and the state machine's names.
-fn launch_line(app: &App, compact: bool) -> Line<'static> {
+/// Which names the launch line carries besides what the next launch does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Labels {
+    /// The program's and the state machine's.
+    All,
+    /// The state machine's only.
+    Machine,
+    /// Neither.
+    None,
+}
+
+/// What is connected and what the next launch does, on the machine it runs.
+fn launch_line(app: &App, labels: Labels) -> Line<'static> {
     let p = &app.palette;
     let mut spans = vec![Span::raw(" ")];
-    if !compact {
+    if labels == Labels::All {
         spans.push(Span::styled("sagaview", p.title));
         spans.push(sep(p));
     }
@@ -69,8 +82,16 @@ fn launch_line(app: &App, compact: bool) -> Line<'static> {
         ));
     }
     spans.push(sep(p));
-    if !compact {
-        spans.push(Span::styled(app.info.state_machine_name.clone(), p.header));
+    if labels != Labels::None {
+        let approval = app.machine == SagaMachine::Approval;
+        let machine = app
+            .info
+            .approval_state_machine_arn
+            .as_deref()
+            .filter(|_| approval)
+            .and_then(|arn| arn.rsplit(':').next())
+            .unwrap_or(&app.info.state_machine_name);
+        spans.push(Span::styled(machine.to_owned(), p.header));
         spans.push(sep(p));
     }
     if app.read_only() {
