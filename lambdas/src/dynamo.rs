@@ -81,19 +81,15 @@ impl DynamoTable {
     /// that item only, so a viewer's policy can allow exactly this write.
     pub async fn set_cancel_failure_rate(&self, rate: f64) -> Result<(), TableError> {
         crate::trip::validate_cancel_failure_rate(rate).map_err(TableError::Backend)?;
-        let mut item = Self::key(CONFIG_PK, CANCEL_FAILURE_RATE_SK);
-        item.insert(
-            RATE_ATTRIBUTE.to_string(),
-            AttributeValue::N(rate.to_string()),
-        );
-        self.client
-            .put_item()
-            .table_name(&self.table_name)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| self.backend_error("PutItem", e))?;
-        Ok(())
+        self.put(Item::from([
+            ("pk".to_owned(), AttrValue::S(CONFIG_PK.to_owned())),
+            (
+                "sk".to_owned(),
+                AttrValue::S(CANCEL_FAILURE_RATE_SK.to_owned()),
+            ),
+            (RATE_ATTRIBUTE.to_owned(), AttrValue::N(rate.to_string())),
+        ]))
+        .await
     }
 }
 
