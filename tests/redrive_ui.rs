@@ -30,7 +30,10 @@ fn r_asks_naming_the_state_the_redrive_restarts_from() {
         let mut app = demo_app(DemoScreen::CompensationExhausted, w, h);
         assert_eq!(app.update(key('R')), vec![]);
         let text = demo::to_text(&demo::render(&app, w, h));
-        assert!(text.contains("from CancelFlightReservation?"), "{text}");
+        assert!(
+            text.contains("Redrive from CancelFlightReservation the FAILED execution"),
+            "{text}"
+        );
         assert_snapshot!(format!("confirm_redrive_{w}x{h}"), text);
         let arn = app.selected.clone().expect("a selected execution");
         assert_eq!(app.update(key('y')), vec![Cmd::Redrive(arn)]);
@@ -115,7 +118,10 @@ async fn an_outage_ended_and_the_saga_redriven_turns_the_verdict_clean() {
     assert_eq!(runner.app().cancel_failure_rate, 0.0);
     runner.handle(key('R')).unwrap();
     let shown = screen(&runner).join("\n");
-    assert!(shown.contains("from RefundPayment?"), "{shown}");
+    assert!(
+        shown.contains("Redrive from RefundPayment the FAILED"),
+        "{shown}"
+    );
     runner.handle(key('y')).unwrap();
     turn_until(&mut runner, limit, "the verdict after the redrive", |r| {
         verdict(r).is_some_and(|v| v.level == VerdictLevel::Ok)

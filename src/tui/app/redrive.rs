@@ -71,7 +71,12 @@ impl App {
                 .map_or_else(|| "the state that did not complete".to_owned(), |p| p.name),
             _ => "the state that did not complete".to_owned(),
         };
-        let question = format!("Redrive {} ({}) from {from}?", e.name, status.as_str());
+        // The state first: a narrow screen cuts the long execution name, not the news.
+        let question = format!(
+            "Redrive from {from} the {} execution {}?",
+            status.as_str(),
+            e.name
+        );
         let arn = e.arn.clone();
         self.mode = Mode::Confirm {
             question,
