@@ -4,11 +4,13 @@
 //! from the trip rather than generated:
 //!
 //! ```text
-//! id = lowercase_hex(SHA-256(f1 ␟ f2 ␟ …))[..16]
+//! id = lowercase_hex(SHA-256(len(f1) f1 len(f2) f2 …))[..16]
 //! ```
 //!
-//! where `␟` is the ASCII unit separator (0x1F), which cannot be confused with field
-//! text, and the fields are:
+//! where `len(f)` is the field's length in bytes as 8 big-endian bytes. A length prefix
+//! keeps field boundaries whatever the fields contain (a separator byte would not: the
+//! fields may contain it), so two different bookings never hash the same bytes. The
+//! fields are:
 //!
 //! | booking | fields                                         |
 //! |---------|------------------------------------------------|
@@ -23,10 +25,8 @@ use sha2::{Digest, Sha256};
 /// Hashes the fields as documented in the module header.
 pub fn stable_id(fields: &[&str]) -> String {
     let mut hasher = Sha256::new();
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            hasher.update([0x1f]);
-        }
+    for field in fields {
+        hasher.update((field.len() as u64).to_be_bytes());
         hasher.update(field.as_bytes());
     }
     let digest = hasher.finalize();
@@ -61,7 +61,7 @@ mod tests {
     #[test]
     fn ids_are_stable_and_distinct() {
         // Pinned: changing the scheme would orphan rows written by an older version.
-        assert_eq!(stable_id(&["abc"]), "ba7816bf8f01cfea");
+        assert_eq!(stable_id(&["abc"]), PINNED_ABC);
         let a = hotel_booking_id("t1", "holiday inn", "2021-07-10T12:00:00.000Z");
         assert_eq!(
             a,
@@ -72,7 +72,36 @@ mod tests {
             hotel_booking_id("t2", "holiday inn", "2021-07-10T12:00:00.000Z")
         );
         assert_eq!(a.len(), 16);
-        // The separator keeps field boundaries: "ab"+"c" differs from "a"+"bc".
+        // The length prefix keeps field boundaries: "ab"+"c" differs from "a"+"bc".
         assert_ne!(stable_id(&["ab", "c"]), stable_id(&["a", "bc"]));
+    }
+
+    /// SHA-256 of the 8-byte length 3 and "abc", first 8 bytes in hex.
+    const PINNED_ABC: &str = "c3494ca1a2cf8eeb";
+
+    #[test]
+    fn fields_that_contain_any_byte_never_collide() {
+        // Every way to cut the same text into three fields, the old separator byte and
+        // what looks like a length prefix included, gives its own id.
+        let text = "a\u{1f}b\u{1f}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}c";
+        let cuts: Vec<usize> = (0..=text.len())
+            .filter(|&i| text.is_char_boundary(i))
+            .collect();
+        let mut seen = std::collections::HashMap::new();
+        for &i in &cuts {
+            for &j in cuts.iter().filter(|&&j| j >= i) {
+                let fields = [&text[..i], &text[i..j], &text[j..]];
+                let id = stable_id(&fields);
+                if let Some(earlier) = seen.insert(id.clone(), fields) {
+                    panic!("{fields:?} and {earlier:?} share the id {id}");
+                }
+            }
+        }
+        assert!(seen.len() > 100);
+        // The collision the separator allowed: ("a␟b", "c") against ("a", "b␟c").
+        assert_ne!(
+            hotel_booking_id("t", "a\u{1f}b", "c"),
+            hotel_booking_id("t", "a", "b\u{1f}c")
+        );
     }
 }
